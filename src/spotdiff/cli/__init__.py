@@ -1,0 +1,63 @@
+"""The ``spotdiff`` command line.
+
+One file per command; each calls the public function with the same parameter names. Errors that
+spotdiff raises on purpose (bad input, bad options) print one line on stderr and exit with code 2;
+``SPOTDIFF_DEBUG=1`` shows the traceback instead. Nothing heavy (torch, models) is imported until a
+command needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+from .._errors import SpotdiffError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="spotdiff",
+    help="Find, localize and explain the differences between two images.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+# Commands register themselves on `app` when imported.
+from . import map as _map  # noqa: E402, F401
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"spotdiff: error: {message}\n")
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 differences found where documented, 2 error)."""
+    debug = os.environ.get("SPOTDIFF_DEBUG", "") not in ("", "0")
+    try:
+        code = app(args=argv, prog_name="spotdiff", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        if debug:
+            raise
+        hint = f" (see 'spotdiff {exc.ctx.info_name} --help')" if exc.ctx else ""
+        return _fail(f"{exc.format_message()}{hint}")
+    except click.exceptions.Abort:
+        return _fail("aborted")
+    except click.exceptions.ClickException as exc:
+        if debug:
+            raise
+        return _fail(exc.format_message())
+    except (SpotdiffError, OSError) as exc:
+        if debug:
+            raise
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        sys.stderr.write("spotdiff: interrupted\n")
+        return 130
+    return code if isinstance(code, int) else 0

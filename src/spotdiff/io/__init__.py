@@ -1,0 +1,45 @@
+"""The input layer: every image that enters spotdiff comes through here.
+
+Two canonical forms leave it: NumPy uint8 (H, W, 3) RGB for OpenCV work (:func:`to_rgb8`,
+:func:`load_pair`) and torch float32 (N, C, H, W) in [0, 1] for maps and models (:func:`to_tensor`,
+:func:`load_tensor_pair`). See :mod:`._decode` for the file-format decisions, :mod:`._layout` for
+layout detection and :mod:`._size` for the size policy.
+"""
+
+from ._convert import is_path, is_tensor, to_rgb8, to_rgb8_batch, to_tensor
+from ._decode import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, pil_to_array, read_image
+from ._layout import LAYOUTS, Layout, resolve_layout
+from ._pairs import (
+    DirectoryPairs,
+    is_directory_pair,
+    list_images,
+    load_pair,
+    load_tensor_pair,
+    pair_directories,
+)
+from ._size import SIZE_POLICIES, SizeMismatch, match_sizes, match_sizes_tensor
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "IMAGE_SUFFIXES",
+    "LAYOUTS",
+    "SIZE_POLICIES",
+    "DirectoryPairs",
+    "Layout",
+    "SizeMismatch",
+    "is_directory_pair",
+    "is_path",
+    "is_tensor",
+    "list_images",
+    "load_pair",
+    "load_tensor_pair",
+    "match_sizes",
+    "match_sizes_tensor",
+    "pair_directories",
+    "pil_to_array",
+    "read_image",
+    "resolve_layout",
+    "to_rgb8",
+    "to_rgb8_batch",
+    "to_tensor",
+]
