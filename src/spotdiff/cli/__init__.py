@@ -11,10 +11,14 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 from .._errors import SpotdiffError
+
+try:  # typer >= 0.22 vendors click; older releases raise click's own exceptions
+    from typer._click import exceptions as _click_errors
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import exceptions as _click_errors
 
 __all__ = ["app", "main"]
 
@@ -27,6 +31,28 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"spotdiff {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Find, localize and explain the differences between two images."""
+
 
 # Commands register themselves on `app` when imported.
 from . import map as _map  # noqa: E402, F401
@@ -42,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     debug = os.environ.get("SPOTDIFF_DEBUG", "") not in ("", "0")
     try:
         code = app(args=argv, prog_name="spotdiff", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
+    except _click_errors.UsageError as exc:
         if debug:
             raise
-        hint = f" (see 'spotdiff {exc.ctx.info_name} --help')" if exc.ctx else ""
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         return _fail(f"{exc.format_message()}{hint}")
-    except click.exceptions.Abort:
+    except typer.Abort:
         return _fail("aborted")
-    except click.exceptions.ClickException as exc:
+    except _click_errors.ClickException as exc:
         if debug:
             raise
         return _fail(exc.format_message())
