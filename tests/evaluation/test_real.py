@@ -1,0 +1,69 @@
+"""Real labelled pairs from a manifest, scored by evaluate()."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spotdiff._errors import ImageReadError, InvalidOptionError
+from spotdiff.evaluation import evaluate
+from spotdiff.evaluation.real import load_real_pairs, real_pair
+
+
+@pytest.fixture
+def manifest(tmp_path):
+    rng = np.random.default_rng(0)
+    a = np.clip(rng.normal(120, 3, (90, 120, 3)), 0, 255).astype(np.uint8)
+    b = a.copy()
+    b[20:50, 30:70] = (240, 40, 40)
+    Image.fromarray(a).save(tmp_path / "a.png")
+    Image.fromarray(b).save(tmp_path / "b.png")
+    entries = [
+        {"name": "square", "image1": "a.png", "image2": "b.png", "boxes": [[30, 20, 70, 50]]},
+        {
+            "image1": "a.png",
+            "image2": "a.png",
+            "boxes": [],
+            "condition": "phone",
+        },
+    ]
+    path = tmp_path / "pairs.json"
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def test_load_and_evaluate_real_pairs(manifest):
+    pairs = load_real_pairs(manifest)
+    assert [p.photo for p in pairs] == ["square", "1"]
+    assert pairs[0].kinds == ("changed",) and pairs[1].nuisance == "phone"
+    assert pairs[0].img1.shape == (90, 120, 3) and pairs[1].boxes.shape == (0, 4)
+    report = evaluate(["absdiff"], pairs)
+    assert report.score("absdiff").f1 == 1.0
+    assert report.group_names() == ["overall", "edit:changed", "nuisance:phone", "nuisance:real"]
+
+
+@pytest.mark.parametrize(
+    ("boxes", "kinds", "match"),
+    [
+        ([[0, 0, 200, 10]], None, "inside"),
+        ([[5, 5, 2, 9]], None, "x2 > x1"),
+        ([[0, 0, 1]], None, "x1, y1, x2, y2"),
+        ([[0, 0, 5, 5]], ["added", "removed"], "2 kinds for 1 boxes"),
+    ],
+)
+def test_bad_truth_raises(boxes, kinds, match):
+    img = np.zeros((20, 30, 3), dtype=np.uint8)
+    with pytest.raises(InvalidOptionError, match=match):
+        real_pair(img, img, boxes, kinds=kinds)
+
+
+def test_bad_manifest_raises(tmp_path):
+    with pytest.raises(ImageReadError, match="no such manifest"):
+        load_real_pairs(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"image1": "a.png"}]))
+    with pytest.raises(InvalidOptionError, match="lacks"):
+        load_real_pairs(bad)
