@@ -1,0 +1,145 @@
+"""The common interface of spotdiff's image-quality metrics and their shared validation.
+
+Every metric is a pure function pair (``<name>(x, y, *, ...)`` -> per-sample scalar and
+``<name>_map(x, y, *, ...)`` -> per-pixel map, the scalar derived from the map) plus a
+:class:`Metric` module that holds the options and calls them.
+
+Conventions (scikit-image-like): the two images are positional, everything else is keyword-only;
+inputs are float tensors (N, C, H, W) on any device, of any float dtype, with values in
+``[0, data_range]``; outputs keep the device and dtype of ``x``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+
+from ..._errors import InvalidOptionError, LayoutError
+
+__all__ = ["REDUCTIONS", "Metric", "check_data_range", "check_pair", "check_reduction", "reduce"]
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+class Metric(torch.nn.Module):
+    """Base class of the registered metrics (``get_metric(name, **options)`` builds one).
+
+    Subclasses set the class attributes and implement both methods:
+
+    - ``forward(x, y) -> (N,)``: one scalar per sample, differentiable w.r.t. both inputs.
+    - ``map(x, y) -> (N, C', H, W)``: the per-pixel map the scalar is derived from (C' is C for
+      the pixel metrics, 1 for LPIPS).
+
+    Inputs: float tensors (N, C, H, W) of one shape, values in ``[0, data_range]``; the outputs
+    have ``x``'s device and dtype.
+    """
+
+    #: registry name, e.g. ``"ssim"``
+    name: ClassVar[str] = ""
+    #: True for similarities (SSIM, PSNR), False for distances (MSE, LPIPS)
+    higher_is_better: ClassVar[bool] = False
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        options = getattr(self, "_options", None)
+        return ", ".join(f"{k}={v!r}" for k, v in options.items()) if options else ""
+
+
+def check_pair(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    metric: str,
+    min_size: int = 1,
+    min_size_hint: str = "",
+) -> None:
+    """Validate a pair of image batches; raise a typed error saying what to do.
+
+    Args:
+        x, y: the inputs; both must be floating-point torch tensors (N, C, H, W) of one shape on
+            one device.
+        metric: name used in the messages.
+        min_size: smallest allowed H and W.
+        min_size_hint: what to do when the images are smaller (appended to the message).
+
+    Raises:
+        LayoutError: not tensors, not 4-D, not floating point, different shapes or devices.
+        InvalidOptionError: H or W below ``min_size``.
+    """
+    for label, t in (("x", x), ("y", y)):
+        if not isinstance(t, torch.Tensor):
+            raise LayoutError(
+                f"{metric} expects torch tensors (N, C, H, W), got {label} of type "
+                f"{type(t).__name__}; convert images with spotdiff's io helpers or "
+                "torch.from_numpy(...).permute(2, 0, 1)[None].float() / 255"
+            )
+        if t.ndim != 4:
+            hint = " (add a batch axis with x[None])" if t.ndim == 3 else ""
+            raise LayoutError(
+                f"{metric} expects 4-D tensors (N, C, H, W), got {label} of shape "
+                f"{tuple(t.shape)}{hint}"
+            )
+        if not t.is_floating_point():
+            raise LayoutError(
+                f"{metric} expects floating-point tensors, got {label} of dtype {t.dtype}; "
+                "convert with x.float() (and divide uint8 images by 255, or pass data_range=255)"
+            )
+    if x.shape != y.shape:
+        raise LayoutError(
+            f"{metric} compares batches of the same shape, got {tuple(x.shape)} and "
+            f"{tuple(y.shape)}; resize or crop one of them first"
+        )
+    if x.device != y.device:
+        raise LayoutError(
+            f"{metric}: x is on {x.device} and y on {y.device}; move both to one device"
+        )
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise LayoutError(f"{metric}: empty batch or no channels, got shape {tuple(x.shape)}")
+    h, w = x.shape[-2:]
+    if min(h, w) < min_size:
+        raise InvalidOptionError(
+            f"{metric} needs images of at least {min_size}x{min_size} pixels, got {w}x{h}"
+            + (f"; {min_size_hint}" if min_size_hint else "")
+        )
+
+
+def check_data_range(data_range: float) -> float:
+    """``data_range`` as a positive float (the span of the values: 1.0 for [0, 1], 255 for 8-bit)."""
+    try:
+        value = float(data_range)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise InvalidOptionError(
+            f"data_range must be a positive finite number (1.0 for images in [0, 1], 255 for "
+            f"[0, 255]), got {data_range!r}"
+        )
+    return value
+
+
+def reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Reduce per-sample values (N,): ``"none"`` keeps them, ``"mean"`` / ``"sum"`` -> 0-d."""
+    if reduction == "none":
+        return values
+    if reduction == "mean":
+        return values.mean()
+    if reduction == "sum":
+        return values.sum()
+    raise InvalidOptionError(
+        f"reduction must be one of {', '.join(repr(r) for r in REDUCTIONS)}, got {reduction!r}"
+    )
+
+
+def check_reduction(reduction: str) -> str:
+    """Validate ``reduction`` early (before any computation)."""
+    if reduction not in REDUCTIONS:
+        raise InvalidOptionError(
+            f"reduction must be one of {', '.join(repr(r) for r in REDUCTIONS)}, got {reduction!r}"
+        )
+    return reduction

@@ -1,0 +1,246 @@
+"""Multi-scale structural similarity (MS-SSIM, Wang, Simoncelli & Bovik 2003).
+
+Reproduces pytorch-msssim 1.0's ``ms_ssim(x, y, data_range=L, size_average=False)``: at each of
+``len(weights)`` scales (default 5, weights ``[0.0448, 0.2856, 0.3001, 0.2363, 0.1333]``) the
+SSIM core of :mod:`.ssim` gives the contrast-structure map ``cs`` (and, at the coarsest scale,
+the SSIM map); each is averaged over its "valid" region (the border of ``(win_size - 1) // 2``
+pixels cropped, as pytorch-msssim's unpadded convolutions do), passed through ``relu`` and raised
+to its weight; the product over scales is averaged over channels. Between scales the images are
+halved with ``avg_pool2d(kernel_size=2, padding=(H % 2, W % 2))`` (zero padding counted in the
+average, as pytorch-msssim does). Values are in [0, 1], 1 for identical images.
+
+The images must be larger than ``(win_size - 1) * 2 ** (scales - 1)`` pixels on their shorter
+side (161 px for the defaults), as pytorch-msssim requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..._errors import InvalidOptionError
+from . import register_metric
+from ._base import Metric, check_data_range, check_pair, check_reduction, reduce
+from .ssim import _check_k, resolve_win_size, ssim_components
+
+__all__ = ["DEFAULT_WEIGHTS", "MSSSIM", "ms_ssim", "ms_ssim_map"]
+
+#: Wang et al. 2003's scale weights, finest first (pytorch-msssim's default)
+DEFAULT_WEIGHTS: tuple[float, ...] = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+def _check_weights(weights: Sequence[float] | None) -> tuple[float, ...]:
+    if weights is None:
+        return DEFAULT_WEIGHTS
+    try:
+        values = tuple(float(w) for w in weights)
+    except (TypeError, ValueError):
+        values = ()
+    if not values or any(not w >= 0 for w in values):
+        raise InvalidOptionError(
+            f"weights must be a non-empty sequence of non-negative numbers, one per scale "
+            f"(finest first), got {weights!r}; default: {list(DEFAULT_WEIGHTS)}"
+        )
+    return values
+
+
+def min_ms_ssim_size(win_size: int = 11, scales: int = 5) -> int:
+    """Smallest image side MS-SSIM accepts: ``(win_size - 1) * 2 ** (scales - 1) + 1``."""
+    return (win_size - 1) * 2 ** (scales - 1) + 1
+
+
+def _levels(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    data_range: float,
+    win_size: int | None,
+    sigma: float,
+    k1: float,
+    k2: float,
+    weights: Sequence[float] | None,
+) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], tuple[float, ...], int]:
+    """Validate, then the (luminance, cs) full-size maps of every scale, finest first."""
+    data_range = check_data_range(data_range)
+    size = resolve_win_size(win_size, sigma)
+    _check_k(k1, k2)
+    w = _check_weights(weights)
+    need = min_ms_ssim_size(size, len(w))
+    check_pair(
+        x,
+        y,
+        metric="ms_ssim",
+        min_size=need,
+        min_size_hint=f"MS-SSIM with {len(w)} scales and a {size}px window halves the images "
+        f"{len(w) - 1} times; upsample them to at least {need}px, pass fewer weights "
+        "(scales), or use ssim",
+    )
+    levels = []
+    for i in range(len(w)):
+        levels.append(
+            ssim_components(x, y, data_range=data_range, win_size=size, sigma=sigma, k1=k1, k2=k2)
+        )
+        if i < len(w) - 1:
+            padding = [s % 2 for s in x.shape[2:]]
+            x = F.avg_pool2d(x, kernel_size=2, padding=padding)
+            y = F.avg_pool2d(y, kernel_size=2, padding=padding)
+    return levels, w, size
+
+
+def _relu_pow(v: torch.Tensor, weight: float) -> torch.Tensor:
+    """``relu(v) ** weight`` with gradient 0 (not NaN) where ``v <= 0``."""
+    positive = v > 0
+    safe = torch.where(positive, v, torch.ones_like(v))
+    return torch.where(positive, safe.pow(weight), torch.zeros_like(v))
+
+
+def _crop_mean(m: torch.Tensor, r: int) -> torch.Tensor:
+    h, w = m.shape[-2:]
+    return m[..., r : h - r, r : w - r].mean(dim=(2, 3))
+
+
+def ms_ssim(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    data_range: float = 1.0,
+    weights: Sequence[float] | None = None,
+    win_size: int | None = None,
+    sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+    reduction: str = "none",
+) -> torch.Tensor:
+    """MS-SSIM per sample.
+
+    Args:
+        x, y: float tensors (N, C, H, W) of one shape, any device and float dtype, values in
+            ``[0, data_range]``, shorter side > ``(win_size - 1) * 2 ** (len(weights) - 1)``
+            (160 px for the defaults).
+        data_range: the span of the values (1.0 for [0, 1], 255 for 8-bit values).
+        weights: one exponent per scale, finest first; None = :data:`DEFAULT_WEIGHTS`.
+        win_size, sigma, k1, k2: the SSIM window and constants (see :func:`.ssim.ssim_map`).
+        reduction: ``"none"`` -> (N,), ``"mean"`` / ``"sum"`` over the batch -> 0-d tensor.
+
+    Returns:
+        (N,) (or 0-d) tensor in ``x``'s dtype, in [0, 1], 1 for identical images; equal to
+        pytorch-msssim's ``ms_ssim(x, y, data_range=L, size_average=False)`` (within ~1e-6 in
+        float32). Differentiable; where a scale's mean ``cs`` is <= 0 its factor is 0 and so is
+        its gradient (pytorch-msssim gives NaN there).
+
+    Raises:
+        InvalidOptionError: images too small for the scales (the message says the minimum), bad
+            options.
+        LayoutError: inputs not float (N, C, H, W) tensors of one shape and device.
+    """
+    check_reduction(reduction)
+    levels, w, size = _levels(
+        x,
+        y,
+        data_range=data_range,
+        win_size=win_size,
+        sigma=sigma,
+        k1=k1,
+        k2=k2,
+        weights=weights,
+    )
+    r = (size - 1) // 2
+    value = None
+    for i, (luminance, cs) in enumerate(levels):
+        last = i == len(levels) - 1
+        per_channel = _crop_mean(luminance * cs if last else cs, r)  # (N, C)
+        factor = _relu_pow(per_channel, w[i])
+        value = factor if value is None else value * factor
+    return reduce(value.mean(dim=1).to(x.dtype), reduction)
+
+
+def ms_ssim_map(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    data_range: float = 1.0,
+    weights: Sequence[float] | None = None,
+    win_size: int | None = None,
+    sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+) -> torch.Tensor:
+    """Per-pixel MS-SSIM: the scales' maps upsampled to (H, W) and combined like the scalar.
+
+    ``prod_j relu(cs_j)^w_j * relu(ssim_M)^w_M`` per pixel, where ``cs_j`` is scale j's
+    contrast-structure map (symmetric borders) and ``ssim_M`` the coarsest scale's SSIM map,
+    each bilinearly upsampled (``align_corners=False``) to the input size. The coarse scales
+    make it respond to large-area changes that the single-scale SSIM map misses.
+
+    Args:
+        x, y, data_range, weights, win_size, sigma, k1, k2: as in :func:`ms_ssim`.
+
+    Returns:
+        (N, C, H, W) tensor in ``x``'s dtype and device, values in [0, 1], 1 where the images
+        agree. Its mean is not :func:`ms_ssim` (which multiplies per-scale means).
+    """
+    levels, w, _ = _levels(
+        x,
+        y,
+        data_range=data_range,
+        win_size=win_size,
+        sigma=sigma,
+        k1=k1,
+        k2=k2,
+        weights=weights,
+    )
+    size = tuple(x.shape[-2:])
+    out = None
+    for i, (luminance, cs) in enumerate(levels):
+        last = i == len(levels) - 1
+        m = luminance * cs if last else cs
+        if i > 0:
+            m = F.interpolate(m, size=size, mode="bilinear", align_corners=False)
+        factor = _relu_pow(m, w[i])
+        out = factor if out is None else out * factor
+    return out.to(x.dtype)
+
+
+@register_metric("ms_ssim", aliases=("ms-ssim", "msssim"))
+class MSSSIM(Metric):
+    """Multi-scale SSIM (higher is better, 1 for identical images); see :func:`ms_ssim`.
+
+    Args:
+        data_range, weights, win_size, sigma, k1, k2: as in :func:`ms_ssim`.
+
+    ``forward`` -> (N,) MS-SSIM; ``map`` -> (N, C, H, W) per-pixel MS-SSIM (:func:`ms_ssim_map`).
+    """
+
+    name = "ms_ssim"
+    higher_is_better = True
+
+    def __init__(
+        self,
+        *,
+        data_range: float = 1.0,
+        weights: Sequence[float] | None = None,
+        win_size: int | None = None,
+        sigma: float = 1.5,
+        k1: float = 0.01,
+        k2: float = 0.03,
+    ) -> None:
+        super().__init__()
+        _check_k(k1, k2)
+        self._options = {
+            "data_range": check_data_range(data_range),
+            "weights": _check_weights(weights),
+            "win_size": resolve_win_size(win_size, sigma),
+            "sigma": float(sigma),
+            "k1": float(k1),
+            "k2": float(k2),
+        }
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(N,) MS-SSIM per sample."""
+        return ms_ssim(x, y, **self._options)
+
+    def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) per-pixel MS-SSIM."""
+        return ms_ssim_map(x, y, **self._options)

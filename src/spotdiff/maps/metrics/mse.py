@@ -1,0 +1,58 @@
+"""Mean squared error: the squared-error map and its per-sample mean."""
+
+from __future__ import annotations
+
+import torch
+
+from . import register_metric
+from ._base import Metric, check_pair, check_reduction, reduce
+
+__all__ = ["MSE", "mse", "squared_error_map"]
+
+
+def squared_error_map(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-pixel squared error ``(x - y) ** 2``.
+
+    Args:
+        x, y: float tensors (N, C, H, W) of one shape, any device / float dtype, any range.
+
+    Returns:
+        (N, C, H, W) tensor in ``x``'s dtype and device, >= 0, 0 where the images agree.
+    """
+    check_pair(x, y, metric="mse")
+    return (x - y).square()
+
+
+def mse(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none") -> torch.Tensor:
+    """Mean squared error per sample: the mean of :func:`squared_error_map` over (C, H, W).
+
+    Args:
+        x, y: float tensors (N, C, H, W) of one shape, any device / float dtype.
+        reduction: ``"none"`` -> (N,), ``"mean"`` / ``"sum"`` over the batch -> 0-d tensor.
+
+    Returns:
+        (N,) (or 0-d) tensor in ``x``'s dtype, >= 0; 0 for identical images. In the units of the
+        inputs squared (multiply by 255**2 to compare [0, 1] inputs with 8-bit MSEs).
+        Equals ``skimage.metrics.mean_squared_error`` of each sample.
+    """
+    check_reduction(reduction)
+    return reduce(squared_error_map(x, y).mean(dim=(1, 2, 3)), reduction)
+
+
+@register_metric("mse", aliases=("l2",))
+class MSE(Metric):
+    """Mean squared error (lower is better, 0 for identical images); see :func:`mse`."""
+
+    name = "mse"
+    higher_is_better = False
+
+    def __init__(self) -> None:  # no options (stated, so get_metric can say so)
+        super().__init__()
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(N,) mean squared error per sample."""
+        return mse(x, y)
+
+    def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) squared error."""
+        return squared_error_map(x, y)
