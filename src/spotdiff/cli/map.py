@@ -52,7 +52,7 @@ def _number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-@app.command("map", help=HELP, no_args_is_help=True)
+@app.command("map", help=HELP)
 def map_command(
     image1: Annotated[Path, typer.Argument(help="First image (the reference), or a directory.")],
     image2: Annotated[Path, typer.Argument(help="Second image, or a directory.")],
