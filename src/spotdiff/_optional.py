@@ -20,6 +20,8 @@ _PACKAGES: dict[str, tuple[str, str]] = {
     "torch": ("torch", "torch"),
     "skimage": ("scikit-image", "eval"),
     "transformers": ("transformers", "models"),
+    "lemminflect": ("lemminflect", "models"),
+    "yaml": ("pyyaml", "all"),
     "ultralytics": ("ultralytics", "fastsam"),
     "ray": ("ray", "ray"),
 }

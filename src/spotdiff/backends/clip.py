@@ -1,0 +1,137 @@
+"""CLIP image embeddings for the ImgDiff similarity gates (transformers, extra ``models``).
+
+Data-Juicer's ``image_pair_similarity_filter`` embeds each image with
+``CLIPModel.get_image_features`` (one forward pass per image) and gates on the cosine
+similarity of the two embeddings. :class:`ClipEmbedder` computes the same embeddings
+(``visual_projection(vision_model(pixels).pooler_output)``) for a whole list of images in
+batched forward passes of ``batch_size`` images.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .._errors import InvalidOptionError
+from .._optional import require
+from ._cache import cached
+from ._hf import batches, load_image_processor, pick_device, resolve_and_load
+from ._spec import CLIP
+
+__all__ = ["ClipEmbedder", "load_clip"]
+
+
+class ClipEmbedder:
+    """A loaded CLIP model and its image processor; see :func:`load_clip`.
+
+    Attributes:
+        source: the hub id or directory it was loaded from.
+        device: torch device string.
+        batch_size: most images per forward pass.
+    """
+
+    name = "clip"
+
+    def __init__(
+        self, model: Any, processor: Any, *, source: str, device: str, batch_size: int = 32
+    ) -> None:
+        self.model = model
+        self.processor = processor
+        self.source = source
+        self.device = device
+        self.batch_size = int(batch_size)
+
+    def embed(self, images: Sequence[np.ndarray], *, tally: Counter | None = None) -> np.ndarray:
+        """L2-normalized image embeddings.
+
+        Args:
+            images: N (H, W, 3) uint8 RGB arrays (any sizes).
+            tally: a Counter; ``tally["clip"]`` is increased by the forward passes run.
+
+        Returns:
+            (N, D) float32, unit rows (D = the model's projection size).
+        """
+        torch = require("torch", purpose="the CLIP backend")
+        out = []
+        for _, chunk in batches(images, self.batch_size):
+            pixels = self.processor(
+                images=[Image.fromarray(np.ascontiguousarray(im)) for im in chunk],
+                return_tensors="pt",
+            )["pixel_values"].to(self.device)
+            with torch.inference_mode():
+                pooled = self.model.vision_model(pixel_values=pixels).pooler_output
+                feats = self.model.visual_projection(pooled).float()
+            if tally is not None:
+                tally["clip"] += 1
+            out.append(torch.nn.functional.normalize(feats, dim=-1).cpu().numpy())
+        if not out:
+            return np.zeros((0, int(self.model.config.projection_dim)), dtype=np.float32)
+        return np.concatenate(out).astype(np.float32)
+
+    def similarity(
+        self,
+        images_a: Sequence[np.ndarray],
+        images_b: Sequence[np.ndarray],
+        *,
+        tally: Counter | None = None,
+    ) -> np.ndarray:
+        """(N,) float32 cosine similarity of ``images_a[i]`` and ``images_b[i]``, in [-1, 1].
+
+        Both lists go through the model together: ``ceil(2N / batch_size)`` forward passes.
+        """
+        if len(images_a) != len(images_b):
+            raise InvalidOptionError(
+                f"need two lists of one length, got {len(images_a)} and {len(images_b)} images"
+            )
+        emb = self.embed([*images_a, *images_b], tally=tally)
+        n = len(images_a)
+        return np.clip((emb[:n] * emb[n:]).sum(axis=1), -1.0, 1.0).astype(np.float32)
+
+    def __repr__(self) -> str:
+        return f"ClipEmbedder(source={self.source!r}, device={self.device!r})"
+
+
+def load_clip(
+    source: str = CLIP.default,
+    *,
+    device: Any = None,
+    batch_size: int = 32,
+    trust_remote_code: bool = False,
+) -> ClipEmbedder:
+    """Load CLIP once per process (cached) from a directory or hub id; see :mod:`._spec`.
+
+    Args:
+        source: hub id (default ``openai/clip-vit-base-patch32``) or a directory holding
+            ``config.json``, the weights and ``preprocessor_config.json``.
+        device: torch device; None picks CUDA when available.
+        batch_size: most images per forward pass.
+        trust_remote_code: passed to ``from_pretrained``.
+
+    Raises:
+        MissingDependencyError: transformers is missing (``pip install 'spotdiff[models]'``).
+        WeightsNotFoundError: the weights are not available (the message lists the paths).
+    """
+    dev = pick_device(device)
+
+    def load() -> ClipEmbedder:
+        transformers = require("transformers", purpose="the CLIP backend")
+
+        def build(path: str, kwargs: dict) -> ClipEmbedder:
+            model = transformers.CLIPModel.from_pretrained(
+                path, trust_remote_code=trust_remote_code, **kwargs
+            )
+            processor = load_image_processor(path, kwargs)
+            return ClipEmbedder(model.to(dev).eval(), processor, source=source, device=dev)
+
+        return resolve_and_load(CLIP, source, build)
+
+    embedder = cached(("clip", source, dev, bool(trust_remote_code)), load)
+    if embedder.batch_size == int(batch_size):
+        return embedder
+    return ClipEmbedder(
+        embedder.model, embedder.processor, source=source, device=dev, batch_size=batch_size
+    )

@@ -1,0 +1,125 @@
+"""FastSAM object proposals for the ImgDiff segmentation step (ultralytics, extra ``fastsam``).
+
+Data-Juicer's ``image_segment_mapper`` runs ``ultralytics.FastSAM(model_path)`` on each image
+with ``retina_masks=True, imgsz, conf, iou`` and keeps every mask's box. :class:`FastSamSegmenter`
+runs both images of a pair in one batched call. ultralytics needs torchvision; on machines
+where torchvision cannot run (CPU-only builds of torch without it) this backend is unavailable
+and ``backend="auto"`` falls back to :mod:`.proposals`.
+
+Weights: an existing file path, else ``<dir>/<model_path>`` in Data-Juicer's model folders
+(:func:`._spec.data_juicer_model_dirs`), else ultralytics downloads its named asset
+(``FastSAM-x.pt`` / ``FastSAM-s.pt``) unless ``HF_HUB_OFFLINE`` is set.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from .._errors import MissingDependencyError
+from .._optional import require
+from ._cache import cached
+from ._hf import pick_device
+from ._spec import FASTSAM, hub_offline, local_candidates, missing_weights
+
+__all__ = ["FastSamSegmenter", "load_fastsam", "resolve_fastsam_weights"]
+
+
+def resolve_fastsam_weights(model_path: str) -> str:
+    """The local file for ``model_path``, or the bare asset name for ultralytics to download.
+
+    Raises:
+        WeightsNotFoundError: no local file and downloads are disabled (``HF_HUB_OFFLINE``).
+    """
+    candidates = local_candidates(model_path)
+    for path in candidates:
+        if path.is_file():
+            return str(path)
+    if hub_offline():
+        raise missing_weights(FASTSAM, model_path, candidates, "no such file, downloads disabled")
+    return model_path
+
+
+class FastSamSegmenter:
+    """Boxes of FastSAM's masks on each image of a pair; see :func:`load_fastsam`."""
+
+    name = "fastsam"
+
+    def __init__(
+        self, model: Any, *, source: str, device: str, imgsz: int, conf: float, iou: float
+    ) -> None:
+        self.model = model
+        self.source = source
+        self.device = device
+        self.imgsz = int(imgsz)
+        self.conf = float(conf)
+        self.iou = float(iou)
+
+    def propose(
+        self, img1: np.ndarray, img2: np.ndarray, *, tally: Counter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """FastSAM boxes of both images, each in its own pixel coordinates.
+
+        Args:
+            img1, img2: (H, W, 3) uint8 RGB arrays (sizes may differ).
+            tally: a Counter; ``tally["fastsam"]`` is increased by 1 (one batched call).
+
+        Returns:
+            ``(boxes1, boxes2)``: (M_i, 4) float32 ``x1, y1, x2, y2`` in the pixels of image i,
+            in FastSAM's order (decreasing confidence).
+        """
+        bgr = [np.ascontiguousarray(im[..., ::-1]) for im in (img1, img2)]
+        results = self.model(
+            bgr,
+            retina_masks=True,
+            imgsz=self.imgsz,
+            conf=self.conf,
+            iou=self.iou,
+            device=self.device,
+            verbose=False,
+        )
+        if tally is not None:
+            tally["fastsam"] += 1
+        out = []
+        for res in results:
+            boxes = getattr(res, "boxes", None)
+            if boxes is None or len(boxes) == 0:
+                out.append(np.zeros((0, 4), dtype=np.float32))
+            else:
+                out.append(boxes.xyxy.cpu().numpy().astype(np.float32).reshape(-1, 4))
+        return out[0], out[1]
+
+    def __repr__(self) -> str:
+        return f"FastSamSegmenter(source={self.source!r}, imgsz={self.imgsz})"
+
+
+def load_fastsam(
+    model_path: str = FASTSAM.default,
+    *,
+    imgsz: int = 1024,
+    conf: float = 0.05,
+    iou: float = 0.5,
+    device: Any = None,
+) -> FastSamSegmenter:
+    """Load FastSAM once per process (cached).
+
+    Raises:
+        MissingDependencyError: ultralytics (or its torchvision) cannot be imported
+            (``pip install 'spotdiff[fastsam]'``).
+        WeightsNotFoundError: no weights file and downloads disabled.
+    """
+    try:
+        ultralytics = require("ultralytics", purpose="FastSAM segmentation")
+    except MissingDependencyError:
+        raise
+    except Exception as exc:  # torchvision installed but unusable with this torch build
+        raise MissingDependencyError(
+            f"ultralytics could not be imported ({type(exc).__name__}: {exc}); FastSAM needs "
+            "ultralytics with a torchvision that matches torch: pip install 'spotdiff[fastsam]'"
+        ) from exc
+    dev = pick_device(device)
+    weights = resolve_fastsam_weights(model_path)
+    model = cached(("fastsam", weights, dev), lambda: ultralytics.FastSAM(weights))
+    return FastSamSegmenter(model, source=weights, device=dev, imgsz=imgsz, conf=conf, iou=iou)

@@ -1,0 +1,100 @@
+"""Model-free image similarity on CLIP's gate scale: the fallback of the ImgDiff similarity gates.
+
+The two similarity gates of the ImgDiff generator (whole pair, then each kept crop pair) compare
+a CLIP cosine similarity with ``[min_score, max_score]``. Without CLIP weights they use
+:func:`structural_similarity`, a perceptual / structural score in ``[0, 1]``:
+
+    ``s = 0.5 * max(0, SSIM_64) + 0.5 * max(0, CS_16)``
+
+- ``SSIM_64``: mean local SSIM (gaussian window, sigma 1.5) of the two grey images resized to
+  64 x 64 (area interpolation): structure and detail, sensitive to misalignment;
+- ``CS_16``: the SSIM contrast-structure term computed over the whole of the two grey images
+  resized to 16 x 16, ``(2 cov + C2) / (var1 + var2 + C2)`` with ``C2 = 0.03 ** 2``: the coarse
+  layout, tolerant to shifts, rotations, noise and tone changes.
+
+Both images are resized to the same square whatever their aspect (a crop pair always has one
+size). Calibration on the scikit-image photographs (``benchmarks/bench_imgdiff.py --calibrate``,
+table in ``docs/imgdiff.md``): identical images score 1, near-duplicates (JPEG, noise, tone,
+small shifts, with planted edits) 0.85-0.99, crops of planted changes 0.2-0.8, unrelated
+photographs 0.0-0.35 (median about 0.05). CLIP's cosine between unrelated photographs is higher
+(about 0.4-0.6), so a ``min_score`` tuned for CLIP above 0.35 rejects more pairs here; the
+near-duplicate end of the two scales agrees.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from .._errors import InvalidOptionError, LayoutError
+from ..structural import ssim_map_cv
+
+__all__ = ["StructuralSimilarity", "structural_similarity"]
+
+_FINE = 64
+_COARSE = 16
+_C2 = 0.03**2
+
+
+def _grey(image: np.ndarray, side: int) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
+        raise LayoutError(
+            f"expected a (H, W, 3) uint8 RGB image, got {getattr(image, 'shape', type(image))}"
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise LayoutError(f"cannot compare an empty image of shape {image.shape}")
+    grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    small = cv2.resize(grey, (side, side), interpolation=cv2.INTER_AREA)
+    return small.astype(np.float32) / np.float32(255.0)
+
+
+def _contrast_structure(a: np.ndarray, b: np.ndarray) -> float:
+    da, db = a - a.mean(), b - b.mean()
+    cov = float((da * db).mean())
+    return (2.0 * cov + _C2) / (float((da * da).mean()) + float((db * db).mean()) + _C2)
+
+
+def structural_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Model-free similarity of two images in ``[0, 1]`` (1 = identical); module docstring.
+
+    Args:
+        a, b: (H, W, 3) uint8 RGB images of any sizes (each is resized to 64x64 and 16x16 grey).
+
+    Returns:
+        ``0.5 * max(0, SSIM_64) + 0.5 * max(0, CS_16)``, a float in ``[0, 1]``.
+
+    Raises:
+        LayoutError: an input is not a non-empty (H, W, 3) array.
+    """
+    fine = float(ssim_map_cv(_grey(a, _FINE), _grey(b, _FINE), data_range=1.0).mean())
+    coarse = _contrast_structure(_grey(a, _COARSE), _grey(b, _COARSE))
+    return float(np.clip(0.5 * max(0.0, fine) + 0.5 * max(0.0, coarse), 0.0, 1.0))
+
+
+class StructuralSimilarity:
+    """The similarity-gate backend without a model (same interface as the CLIP backend)."""
+
+    name = "structural"
+
+    def similarity(
+        self,
+        images_a: Sequence[np.ndarray],
+        images_b: Sequence[np.ndarray],
+        *,
+        tally: Counter | None = None,
+    ) -> np.ndarray:
+        """(N,) float32 :func:`structural_similarity` of ``images_a[i]`` and ``images_b[i]``."""
+        if len(images_a) != len(images_b):
+            raise InvalidOptionError(
+                f"need two lists of one length, got {len(images_a)} and {len(images_b)} images"
+            )
+        return np.array(
+            [structural_similarity(a, b) for a, b in zip(images_a, images_b, strict=True)],
+            dtype=np.float32,
+        )
+
+    def __repr__(self) -> str:
+        return "StructuralSimilarity()"

@@ -1,0 +1,112 @@
+"""Weights resolution: local directory, Data-Juicer homes, hub cache, offline errors naming paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from spotdiff import WeightsNotFoundError
+from spotdiff.backends import BLIP_ITM, CLIP, FASTSAM, SPECS
+from spotdiff.backends._spec import (
+    data_juicer_model_dirs,
+    hf_cache_dir,
+    hub_cache_path,
+    hub_offline,
+    is_hub_id,
+)
+from spotdiff.backends.fastsam import resolve_fastsam_weights
+
+
+def test_specs_describe_the_data_juicer_defaults():
+    assert CLIP.default == "openai/clip-vit-base-patch32"
+    assert BLIP_ITM.default == "Salesforce/blip-itm-base-coco"
+    assert FASTSAM.default == "FastSAM-x.pt"
+    assert set(SPECS) == {"clip", "blip_itm", "fastsam"}
+    assert (CLIP.extra, FASTSAM.extra) == ("models", "fastsam")
+
+
+def test_environment_is_read_at_call_time(monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    assert hf_cache_dir() == tmp_path / "hf" / "hub"
+    assert hub_cache_path("openai/clip-vit-base-patch32") == (
+        tmp_path / "hf" / "hub" / "models--openai--clip-vit-base-patch32"
+    )
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    assert hf_cache_dir() == tmp_path / "cache"
+    for value, offline in [("1", True), ("true", True), ("0", False), ("", False)]:
+        monkeypatch.setenv("HF_HUB_OFFLINE", value)
+        monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+        assert hub_offline() is offline
+    monkeypatch.setenv("DATA_JUICER_EXTERNAL_MODELS_HOME", str(tmp_path / "ext"))
+    monkeypatch.setenv("DATA_JUICER_MODELS_CACHE", str(tmp_path / "djm"))
+    assert data_juicer_model_dirs() == [tmp_path / "ext", tmp_path / "djm"]
+
+
+@pytest.mark.parametrize(
+    ("source", "hub"),
+    [("openai/clip-vit-base-patch32", True), ("bert-base", True), ("./models/clip", False),
+     ("~/clip", False), ("/abs/dir", False), ("a/b/c", False)],
+)  # fmt: skip
+def test_is_hub_id(source, hub):
+    assert is_hub_id(source) is hub
+
+
+def test_missing_hub_weights_offline_name_the_cache_path(monkeypatch, tmp_path):
+    pytest.importorskip("transformers", reason="the model backends need transformers")
+    from spotdiff.backends import load_clip
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("DATA_JUICER_MODELS_CACHE", str(tmp_path / "djm"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(WeightsNotFoundError) as err:
+        load_clip("openai/clip-vit-base-patch32", device="cpu")
+    message = str(err.value)
+    assert str(tmp_path / "hf" / "hub" / "models--openai--clip-vit-base-patch32") in message
+    assert "HF_HUB_OFFLINE" in message and "backend='classical'" in message
+    assert isinstance(err.value, FileNotFoundError)
+
+
+def test_incomplete_local_directory_names_missing_files(tmp_path):
+    pytest.importorskip("transformers", reason="the model backends need transformers")
+    from spotdiff.backends import load_blip
+
+    (tmp_path / "blip").mkdir()
+    (tmp_path / "blip" / "config.json").write_text("{}")
+    with pytest.raises(WeightsNotFoundError, match=r"missing preprocessor_config\.json"):
+        load_blip(str(tmp_path / "blip"), device="cpu")
+    with pytest.raises(WeightsNotFoundError, match="no such directory"):
+        load_blip(str(tmp_path / "nowhere" / "x" / "y"), device="cpu")
+
+
+def test_hub_id_found_in_data_juicer_external_home(monkeypatch, tmp_path, tiny_models):
+    import shutil
+
+    from spotdiff.backends import clear_cache, load_clip
+
+    home = tmp_path / "ext"
+    shutil.copytree(tiny_models["clip"], home / "openai" / "clip-vit-base-patch32")
+    monkeypatch.setenv("DATA_JUICER_EXTERNAL_MODELS_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    clear_cache()
+    try:
+        clip = load_clip("openai/clip-vit-base-patch32", device="cpu")
+        assert clip.name == "clip" and clip.model.config.projection_dim == 16
+    finally:
+        clear_cache()  # the tiny model must not stand in for the hub id in later tests
+
+
+def test_fastsam_weights_resolution(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATA_JUICER_MODELS_CACHE", str(tmp_path / "djm"))
+    monkeypatch.delenv("DATA_JUICER_EXTERNAL_MODELS_HOME", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(WeightsNotFoundError, match=str(tmp_path / "djm" / "FastSAM-x.pt")):
+        resolve_fastsam_weights("FastSAM-x.pt")
+    (tmp_path / "djm").mkdir()
+    (tmp_path / "djm" / "FastSAM-x.pt").write_bytes(b"weights")
+    assert resolve_fastsam_weights("FastSAM-x.pt") == str(tmp_path / "djm" / "FastSAM-x.pt")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    assert resolve_fastsam_weights("FastSAM-s.pt") == "FastSAM-s.pt"  # ultralytics downloads it
