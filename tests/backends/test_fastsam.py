@@ -9,9 +9,8 @@ import pytest
 
 from spotdiff import MissingDependencyError
 from spotdiff.backends import FastSamSegmenter
+from spotdiff.backends.tiny import planted_pair
 from spotdiff.imgdiff import DifferenceAreaGenerator
-
-from .conftest import planted_pair
 
 
 class _Boxes:

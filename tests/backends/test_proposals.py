@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from spotdiff.backends import FindProposals, region_proposals
-
-from .conftest import planted_pair
+from spotdiff.backends.tiny import planted_pair
 
 
 def test_find_regions_cover_the_planted_block():

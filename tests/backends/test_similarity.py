@@ -10,8 +10,7 @@ import pytest
 
 from spotdiff import InvalidOptionError, LayoutError
 from spotdiff.backends import StructuralSimilarity, structural_similarity
-
-from .conftest import planted_pair
+from spotdiff.backends.tiny import planted_pair
 
 
 def _photo(seed: int) -> np.ndarray:

@@ -19,8 +19,7 @@ import pytest
 pytest.importorskip("lemminflect", reason="caption comparison needs lemminflect (extra 'models')")
 
 import spotdiff.imgdiff.datajuicer as plugin
-
-from .conftest import planted_pair
+from spotdiff.backends.tiny import planted_pair
 
 
 class _Registry:

@@ -13,9 +13,8 @@ pytest.importorskip("lemminflect", reason="caption comparison needs lemminflect 
 
 from spotdiff import WeightsNotFoundError
 from spotdiff.backends import clear_cache
+from spotdiff.backends.tiny import planted_pair
 from spotdiff.imgdiff import BBOX_KEY, META_KEY, DifferenceAreaGenerator
-
-from .conftest import planted_pair
 
 CAP1 = "A plane in the sky flying alone."
 CAP2 = "A boat in the ocean sailing alone."

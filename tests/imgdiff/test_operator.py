@@ -16,9 +16,8 @@ from PIL import Image
 pytest.importorskip("lemminflect", reason="caption comparison needs lemminflect (extra 'models')")
 
 from spotdiff import ImageReadError, InvalidOptionError
+from spotdiff.backends.tiny import planted_pair
 from spotdiff.imgdiff import BBOX_KEY, META_KEY, DifferenceAreaGenerator
-
-from .conftest import planted_pair
 
 CAP1 = "A plane in the sky flying alone."
 CAP2 = "A boat in the ocean sailing alone."

@@ -5,13 +5,16 @@ layer), a real tokenizer built from a word list (no download) and the real proce
 and they are written with ``save_pretrained``: :func:`~.clip.load_clip` and
 :func:`~.blip.load_blip` load them through the same code path as real weights. Their scores
 are meaningless; tests force them through the thresholds (and ``itm_bias`` fixes BLIP's
-matching probability at ``sigmoid(b1 - b0)`` when given).
+matching probability at ``sigmoid(b1 - b0)`` when given). :func:`planted_pair` makes a small
+synthetic pair with one planted object for the same tests and benchmarks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from .._optional import require
 
@@ -118,3 +121,14 @@ def _pil_processor(transformers, family: str):
     if name not in getattr(transformers, "__all__", ()) and not hasattr(transformers, name):
         name = f"{family}ImageProcessor"
     return getattr(transformers, name)
+
+
+def planted_pair(seed: int = 0, size: tuple[int, int] = (96, 72)) -> tuple[np.ndarray, np.ndarray]:
+    """Image 1: smooth noise; image 2: the same with a 24x20 red block at x 40..64, y 20..40."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    low = rng.integers(60, 200, size=(h // 8 + 1, w // 8 + 1, 3)).astype(np.uint8)
+    img1 = np.kron(low, np.ones((8, 8, 1), dtype=np.uint8))[:h, :w].copy()
+    img2 = img1.copy()
+    img2[20:40, 40:64] = (230, 20, 20)
+    return img1, img2

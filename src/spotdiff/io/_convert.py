@@ -245,9 +245,10 @@ def _tensor_to_unit(tensor: torch.Tensor, layout: str, torch: Any) -> torch.Tens
         out = permute.float()
     elif permute.dtype.is_floating_point:
         out = permute if permute.dtype in (torch.float32, torch.float64) else permute.float()
-        low, high = torch.aminmax(out)
-        _check_unit(float(low), float(high), tensor.dtype)
-        out = out.clamp(0.0, 1.0)
+        low, high = (float(v) for v in torch.aminmax(out))
+        _check_unit(low, high, tensor.dtype)
+        if low < 0.0 or high > 1.0:  # within the tolerance: clip (a copy only when needed)
+            out = out.clamp(0.0, 1.0)
     elif permute.dtype == getattr(torch, "uint16", None):
         out = permute.float() / 65535.0
     else:

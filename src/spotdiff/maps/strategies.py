@@ -80,7 +80,7 @@ class Gradient:
         self, img1: torch.Tensor, img2: torch.Tensor, *, metric: MetricFn
     ) -> tuple[torch.Tensor, torch.Tensor]:
         target, compare = (img1, img2) if self.reference_idx == 0 else (img2, img1)
-        target = target.detach().clone().requires_grad_(True)
+        target = target.detach().requires_grad_(True)  # a new leaf; the input is untouched
         compare = compare.detach()
         with torch.enable_grad():
             values = per_sample(metric(compare, target), target.shape[0])

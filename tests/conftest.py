@@ -1,8 +1,7 @@
-"""Fixtures of the ImgDiff tests: tiny saved models, a synthetic pair with a planted object."""
+"""Fixtures shared by the test suite: tiny saved models, a synthetic pair with a planted object."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 
@@ -23,17 +22,9 @@ def tiny_models(tmp_path_factory):
     }
 
 
-def planted_pair(seed: int = 0, size: tuple[int, int] = (96, 72)) -> tuple[np.ndarray, np.ndarray]:
-    """Image 1: smooth noise; image 2: the same with a 24x20 red block at x 40..64, y 20..40."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    low = rng.integers(60, 200, size=(h // 8 + 1, w // 8 + 1, 3)).astype(np.uint8)
-    img1 = np.kron(low, np.ones((8, 8, 1), dtype=np.uint8))[:h, :w].copy()
-    img2 = img1.copy()
-    img2[20:40, 40:64] = (230, 20, 20)
-    return img1, img2
-
-
 @pytest.fixture
 def pair():
+    """Smooth noise and the same with a red block (see spotdiff.backends.tiny.planted_pair)."""
+    from spotdiff.backends.tiny import planted_pair
+
     return planted_pair()
