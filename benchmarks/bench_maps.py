@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import markdown_table, median_ms, photo_pair  # noqa: E402
+from _common import markdown_table, median_ms, photo_pair
 
 
 def _difference_finder_metric(name):
@@ -58,13 +58,14 @@ def main() -> None:
         for name in ("mse", "psnr", "ssim", "ms_ssim", "lpips"):
             metric = get_metric(name, pretrained=False) if name == "lpips" else get_metric(name)
             finder = Finder(strategy="gradient", metric=metric)
-            ours = median_ms(lambda f=finder: f.run(t1, t2), repeats=args.repeats)
+            ours = median_ms(lambda f=finder, a=t1, b=t2: f.run(a, b), repeats=args.repeats)
             peer_metric = _difference_finder_metric(name)
             if peer_metric is None:
                 rows.append((size, name, ours, "n/a", "n/a"))
                 continue
             peer = median_ms(
-                lambda m=peer_metric: _difference_finder_map(m, t1, t2), repeats=args.repeats
+                lambda m=peer_metric, a=t1, b=t2: _difference_finder_map(m, a, b),
+                repeats=args.repeats,
             )
             rows.append((size, name, ours, peer, f"{peer / ours:.2f}x"))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU\n")

@@ -95,7 +95,7 @@ def test_batches():
         (np.full((4, 4), 1 + 2j), "unsupported pixel dtype"),
         ("not a path but a string?", "no such file"),
         (object(), "cannot read an image"),
-        (torch.full((3, 4, 4), 2.0), "divide by 255"),
+        (torch.full((3, 8, 8), 2.0), "divide by 255"),
     ],
 )
 def test_bad_values_are_clear_errors(value, match):

@@ -1,0 +1,54 @@
+"""Colour difference tolerant to sub-pixel shifts, resampling and tone changes.
+
+A pixel of image 1 differs from image 2 only as far as it lies outside the range of colours that
+image 2 shows in the pixel's ``(2r+1) x (2r+1)`` neighbourhood, and the other way round; the
+distance is the smaller of the two directions, per channel, then Euclidean over the channels.
+An edge moved by a fraction of a pixel, blurred by resampling or ringing from JPEG stays inside
+the neighbourhood's range and gives 0; an object that appears, disappears or changes colour does
+not. Image 2 enters as the interval ``[lo, hi]`` of image-1 levels each of its levels stands for
+(:meth:`spotdiff.align.ToneMap.interval_luts`), so tone-curve quantization and clipped levels do
+not count either.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["colour_difference"]
+
+
+def colour_difference(
+    a: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray, *, radius: int = 1
+) -> np.ndarray:
+    """Per-pixel colour distance of image 1 to the neighbourhood of image 2 and back.
+
+    Args:
+        a: uint8 (H, W, C), image 1.
+        b_lo, b_hi: uint8 (H, W, C), image 2 aligned onto image 1 and mapped to image-1 levels:
+            the lowest and highest image-1 level each pixel is consistent with (``b_lo <= b_hi``;
+            pass the same array twice for a plain image).
+        radius: neighbourhood radius ``r`` in pixels (0: plain per-pixel difference).
+
+    Returns:
+        float32 (H, W) >= 0, in levels (0-255 per channel, Euclidean over channels, so at most
+        ``255 * sqrt(C)``): ``sqrt(sum_c min(d1_c, d2_c) ** 2)`` with ``d1`` the distance of
+        ``a`` to ``[min, max]`` of ``b`` over the neighbourhood and ``d2`` that of ``b``'s
+        interval to ``[min, max]`` of ``a``.
+    """
+    if radius > 0:
+        k = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+        lo_n, hi_n = cv2.erode(b_lo, k), cv2.dilate(b_hi, k)
+        a_lo, a_hi = cv2.erode(a, k), cv2.dilate(a, k)
+    else:
+        lo_n, hi_n, a_lo, a_hi = b_lo, b_hi, a, a
+    # saturating uint8 subtraction: max(0, x - y); at most one term of each sum is non-zero
+    d1 = cv2.add(cv2.subtract(a, hi_n), cv2.subtract(lo_n, a))
+    d2 = cv2.add(cv2.subtract(b_lo, a_hi), cv2.subtract(a_lo, b_hi))
+    d = cv2.min(d1, d2)
+    if d.ndim == 2:
+        return d.astype(np.float32)
+    d = d.astype(np.float32)
+    cv2.multiply(d, d, dst=d)
+    out = cv2.transform(d, np.ones((1, d.shape[2]), np.float32))  # sum over channels
+    return cv2.sqrt(out)

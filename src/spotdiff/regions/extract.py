@@ -1,0 +1,141 @@
+"""Evidence map -> regions: components, merging, area filter, masks, scores, kinds."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from ..result import DiffResult, RegionMasks
+from .components import find_components
+from .kind import classify_kind
+from .merge import group_boxes
+
+__all__ = ["extract_regions", "region_score"]
+
+
+def region_score(mean_evidence: float, area: float) -> float:
+    """Confidence in [0, 1) of a region: ``1 - exp(-mean_evidence * sqrt(area) / 10)``.
+
+    ``mean_evidence`` is the mean of the evidence map over the region (1 = seed threshold) and
+    ``area`` its pixel count at the working resolution: strong and large regions score near 1,
+    faint specks near 0.
+    """
+    return float(1.0 - math.exp(-mean_evidence * math.sqrt(max(area, 0.0)) / 10.0))
+
+
+def _full_crop(
+    crop: np.ndarray, box: tuple[int, int, int, int], scale: tuple[float, float], size
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Upsample a working-resolution bool crop at ``box`` to image-1 pixels."""
+    sx, sy = scale
+    w, h = size
+    x0, y0, x1, y1 = box
+    fx0, fy0 = max(0, math.floor(x0 / sx)), max(0, math.floor(y0 / sy))
+    fx1, fy1 = min(w, math.ceil(x1 / sx)), min(h, math.ceil(y1 / sy))
+    if sx == 1.0 and sy == 1.0:
+        return crop, (fx0, fy0)
+    up = cv2.resize(
+        crop.view(np.uint8) * np.uint8(255), (fx1 - fx0, fy1 - fy0), interpolation=cv2.INTER_LINEAR
+    )
+    full = up >= 128
+    if not full.any():
+        full = np.ones_like(full)
+    return full, (fx0, fy0)
+
+
+def _empty(image_size: tuple[int, int], with_masks: bool) -> DiffResult:
+    empty = DiffResult.empty(image_size, with_masks=with_masks)
+    empty.data["evidence"] = np.zeros(0, np.float32)
+    return empty
+
+
+def extract_regions(
+    z: np.ndarray,
+    *,
+    image_size: tuple[int, int],
+    rgb1: np.ndarray | None = None,
+    rgb2: np.ndarray | None = None,
+    low: float = 0.5,
+    max_gap: float = 16.0,
+    rel_gap: float = 0.25,
+    min_area: float = 0.0,
+    max_regions: int | None = None,
+    with_masks: bool = True,
+) -> DiffResult:
+    """Regions of an evidence map, in image-1 pixels.
+
+    Args:
+        z: float32 (h, w) evidence at the working resolution (1 = seed threshold), 0 where
+            nothing may be reported (uncovered borders, ignore areas).
+        image_size: ``(W, H)`` of image 1; boxes and masks are scaled from ``z``'s grid to it.
+        rgb1, rgb2: uint8 (h, w, 3) working images (image 2 aligned and tone-matched) for
+            :func:`~.kind.classify_kind` (None: no ``kind``).
+        low: hysteresis ratio (:func:`~.components.find_components`).
+        max_gap, rel_gap: merging rule at the working resolution (:mod:`.merge`).
+        min_area: smallest region kept, in changed image-1 pixels.
+        max_regions: keep at most this many regions (highest scores); None keeps all.
+        with_masks: build the per-region masks (cropped, image-1 pixels).
+
+    Returns:
+        :class:`~spotdiff.result.DiffResult` sorted by decreasing score, with ``data["kind"]``
+        (when the images are given), ``data["area"]`` (changed image-1 pixels) and
+        ``data["evidence"]`` (mean evidence); per-pair fields left to the caller.
+    """
+    w, h = image_size
+    zh, zw = z.shape
+    scale = (zw / w, zh / h)
+    comps = find_components(z, low=low)
+    if len(comps) == 0:
+        return _empty(image_size, with_masks)
+    groups = group_boxes(comps.boxes, max_gap=max_gap, rel_gap=rel_gap)
+    px_area = 1.0 / (scale[0] * scale[1])
+    out_boxes, scores, masks, origins, kinds, areas, strengths = [], [], [], [], [], [], []
+    for g in range(int(groups.max()) + 1):
+        members = np.flatnonzero(groups == g)
+        b = comps.boxes[members]
+        x0, y0 = int(b[:, 0].min()), int(b[:, 1].min())
+        x1, y1 = int(b[:, 2].max()), int(b[:, 3].max())
+        lab = comps.labels[y0:y1, x0:x1]
+        crop = np.isin(lab, members + 1)
+        area_w = float(crop.sum())
+        if area_w * px_area < min_area:
+            continue
+        mean_z = float(z[y0:y1, x0:x1][crop].mean())
+        full, (fx, fy) = _full_crop(crop, (x0, y0, x1, y1), scale, image_size)
+        ys = np.flatnonzero(full.any(axis=1))
+        xs = np.flatnonzero(full.any(axis=0))
+        tight = full[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1]
+        ox, oy = fx + int(xs[0]), fy + int(ys[0])
+        out_boxes.append((ox, oy, ox + tight.shape[1], oy + tight.shape[0]))
+        masks.append(tight)
+        origins.append((ox, oy))
+        areas.append(int(tight.sum()))
+        strengths.append(mean_z)
+        scores.append(region_score(mean_z, area_w))
+        if rgb1 is not None and rgb2 is not None:
+            kinds.append(classify_kind(rgb1, rgb2, crop, (x0, y0)))
+    if not out_boxes:
+        return _empty(image_size, with_masks)
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    if max_regions is not None:
+        order = order[:max_regions]
+    data = {
+        "area": np.asarray(areas, np.int64)[order],
+        "evidence": np.asarray(strengths, np.float32)[order],
+    }
+    if kinds:
+        data["kind"] = np.asarray(kinds)[order]
+    region_masks = None
+    if with_masks:
+        region_masks = RegionMasks(
+            [masks[i] for i in order], np.asarray(origins, np.int64)[order], image_size
+        )
+    return DiffResult(
+        boxes=np.asarray(out_boxes, np.float32)[order],
+        scores=np.asarray(scores, np.float32)[order],
+        masks=region_masks,
+        data=data,
+        image_size=image_size,
+    )

@@ -1,0 +1,571 @@
+"""``DiffResult``: the one result type of spotdiff (regions that differ between two images).
+
+A :class:`DiffResult` is a dataclass of parallel per-region arrays (``boxes``, ``scores``,
+``masks``, ``data[...]``) plus per-pair fields (``diff_map``, ``transform``, ``aligned``,
+``image_size``, ``metadata``). Indexing it with an int, a slice, a boolean mask or an integer array
+selects regions and returns a new ``DiffResult``; the per-pair fields are kept. Model: supervision's
+``Detections``.
+
+Masks are stored cropped to each region's bounding box (:class:`RegionMasks`): N full-size bool
+masks of a 3840x2160 pair would cost N x 8 MB, the crops cost the regions' areas.
+``RegionMasks`` reads like a read-only ``(N, H, W)`` bool array: ``result.masks[i]`` is the dense
+``(H, W)`` mask of region ``i``, ``np.asarray(result.masks)`` the dense stack and
+``result.masks.crop(i)`` the stored crop.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._errors import InvalidOptionError
+
+__all__ = ["KINDS", "DiffResult", "RegionMasks"]
+
+#: Values of ``data["kind"]``: what happened to the region from image 1 to image 2.
+#: ``"added"``: something is in image 2 that is not in image 1; ``"removed"``: the reverse;
+#: ``"changed"``: present in both but different (colour, shape, texture), or undecided.
+KINDS = ("added", "removed", "changed")
+
+_Index = int | slice | np.ndarray | list
+
+
+def _selector(index: Any, n: int) -> np.ndarray | slice:
+    """Normalize a region index to a slice or an int64 index array (never a bare int)."""
+    if isinstance(index, slice):
+        return index
+    if isinstance(index, int | np.integer) and not isinstance(index, bool):
+        i = int(index)
+        if not -n <= i < n:
+            raise IndexError(f"region index {i} is out of range for {n} regions")
+        return np.array([i % n], dtype=np.int64)
+    arr = np.asarray(index)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise IndexError(f"boolean region index must have shape ({n},), got {arr.shape}")
+        return np.flatnonzero(arr)
+    if arr.ndim == 1 and (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+        arr = arr.astype(np.int64)
+        if arr.size and (arr.max() >= n or arr.min() < -n):
+            raise IndexError(f"region indices {arr.tolist()} out of range for {n} regions")
+        return arr % max(n, 1)
+    raise IndexError(
+        f"regions are indexed by int, slice, (N,) bool mask or 1-D int array, got {index!r}"
+    )
+
+
+class RegionMasks:
+    """Per-region boolean masks stored as crops: reads like a read-only (N, H, W) bool array.
+
+    Args:
+        crops: N bool arrays; crop ``i`` has shape ``(h_i, w_i)`` and covers image pixels
+            ``[y0_i, y0_i + h_i) x [x0_i, x0_i + w_i)``.
+        origins: (N, 2) int, the ``(x0, y0)`` of each crop in image pixels (inside the image).
+        size: ``(W, H)`` of the image the masks belong to.
+    """
+
+    __slots__ = ("_crops", "_origins", "_size")
+
+    def __init__(self, crops: list[np.ndarray], origins: np.ndarray, size: tuple[int, int]):
+        w, h = (int(v) for v in size)
+        origins = np.asarray(origins, dtype=np.int64).reshape(-1, 2)
+        if len(crops) != len(origins):
+            raise InvalidOptionError(
+                f"RegionMasks needs one origin per crop, got {len(crops)} crops and "
+                f"{len(origins)} origins"
+            )
+        checked = []
+        for i, (crop, (x0, y0)) in enumerate(zip(crops, origins, strict=True)):
+            crop = np.asarray(crop)
+            if crop.ndim != 2 or crop.dtype != bool:
+                raise InvalidOptionError(
+                    f"mask crop {i} must be a 2-D bool array, got shape {crop.shape} dtype "
+                    f"{crop.dtype}; pass crop.astype(bool)"
+                )
+            if x0 < 0 or y0 < 0 or x0 + crop.shape[1] > w or y0 + crop.shape[0] > h:
+                raise InvalidOptionError(
+                    f"mask crop {i} of shape {crop.shape} at (x0={x0}, y0={y0}) does not fit in "
+                    f"a {w}x{h} image"
+                )
+            checked.append(crop)
+        self._crops = checked
+        self._origins = origins
+        self._size = (w, h)
+
+    @classmethod
+    def from_dense(cls, masks: np.ndarray) -> RegionMasks:
+        """Crop a dense (N, H, W) bool stack to each mask's bounding box (empty mask: 0x0 crop)."""
+        masks = np.asarray(masks)
+        if masks.ndim != 3:
+            raise InvalidOptionError(f"masks must have shape (N, H, W), got {masks.shape}")
+        masks = masks.astype(bool, copy=False)
+        crops, origins = [], []
+        for m in masks:
+            ys = np.flatnonzero(m.any(axis=1))
+            xs = np.flatnonzero(m.any(axis=0))
+            if ys.size == 0:
+                crops.append(np.zeros((0, 0), dtype=bool))
+                origins.append((0, 0))
+                continue
+            crops.append(m[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1].copy())
+            origins.append((xs[0], ys[0]))
+        return cls(crops, np.array(origins, dtype=np.int64), (masks.shape[2], masks.shape[1]))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(N, H, W)``."""
+        return (len(self._crops), self._size[1], self._size[0])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(W, H)`` of the image."""
+        return self._size
+
+    dtype = np.dtype(bool)
+    ndim = 3
+
+    @property
+    def origins(self) -> np.ndarray:
+        """(N, 2) int64 ``(x0, y0)`` of each crop."""
+        return self._origins.copy()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the crops."""
+        return int(sum(c.nbytes for c in self._crops))
+
+    def __len__(self) -> int:
+        return len(self._crops)
+
+    def crop(self, i: int) -> tuple[np.ndarray, tuple[int, int]]:
+        """The stored ``(h_i, w_i)`` bool crop of region ``i`` and its ``(x0, y0)``."""
+        x0, y0 = self._origins[i]
+        return self._crops[i], (int(x0), int(y0))
+
+    def dense(self, i: int) -> np.ndarray:
+        """(H, W) bool mask of region ``i``."""
+        out = np.zeros((self._size[1], self._size[0]), dtype=bool)
+        crop, (x0, y0) = self.crop(i)
+        out[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
+        return out
+
+    def to_dense(self) -> np.ndarray:
+        """(N, H, W) bool stack (allocates N * H * W bytes)."""
+        out = np.zeros(self.shape, dtype=bool)
+        for i, (crop, (x0, y0)) in enumerate(zip(self._crops, self._origins, strict=True)):
+            out[i, y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
+        return out
+
+    def union(self) -> np.ndarray:
+        """(H, W) bool, True where any mask is (without building the (N, H, W) stack)."""
+        out = np.zeros((self._size[1], self._size[0]), dtype=bool)
+        for crop, (x0, y0) in zip(self._crops, self._origins, strict=True):
+            out[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] |= crop
+        return out
+
+    def area(self) -> np.ndarray:
+        """(N,) int64 number of True pixels per mask."""
+        return np.array([int(c.sum()) for c in self._crops], dtype=np.int64)
+
+    def __getitem__(self, index: _Index) -> np.ndarray | RegionMasks:
+        """Int: the dense (H, W) mask. Slice / bool / int array: a ``RegionMasks`` subset."""
+        if isinstance(index, int | np.integer) and not isinstance(index, bool):
+            n = len(self)
+            if not -n <= int(index) < n:
+                raise IndexError(f"mask index {int(index)} is out of range for {n} masks")
+            return self.dense(int(index) % n)
+        sel = _selector(index, len(self))
+        ids = range(len(self))[sel] if isinstance(sel, slice) else sel.tolist()
+        return RegionMasks([self._crops[i] for i in ids], self._origins[list(ids)], self._size)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in range(len(self)):
+            yield self.dense(i)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self.to_dense()
+        return out if dtype is None else out.astype(dtype)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RegionMasks):
+            return NotImplemented
+        return self.shape == other.shape and np.array_equal(self.to_dense(), other.to_dense())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RegionMasks(shape={self.shape}, stored_bytes={self.nbytes})"
+
+    # ---- JSON: row-major run lengths of each crop, starting with a run of False ----
+    def to_list(self) -> list[dict[str, Any]]:
+        """JSON-safe ``[{"origin": [x0, y0], "shape": [h, w], "counts": [...]}, ...]``."""
+        out = []
+        for crop, (x0, y0) in zip(self._crops, self._origins, strict=True):
+            flat = crop.ravel()
+            change = np.flatnonzero(np.diff(flat.view(np.uint8))) + 1
+            bounds = np.concatenate(([0], change, [flat.size]))
+            counts = np.diff(bounds).tolist()
+            if flat.size and flat[0]:
+                counts = [0, *counts]
+            out.append({"origin": [int(x0), int(y0)], "shape": list(crop.shape), "counts": counts})
+        return out
+
+    @classmethod
+    def from_list(cls, items: list[Mapping[str, Any]], size: tuple[int, int]) -> RegionMasks:
+        """Inverse of :meth:`to_list`."""
+        crops, origins = [], []
+        for item in items:
+            h, w = (int(v) for v in item["shape"])
+            counts = np.asarray(item["counts"], dtype=np.int64)
+            values = (np.arange(counts.size) % 2).astype(bool)
+            crops.append(np.repeat(values, counts).reshape(h, w))
+            origins.append(item["origin"])
+        return cls(crops, np.array(origins, dtype=np.int64).reshape(-1, 2), size)
+
+
+def _jsonable(value: Any) -> Any:
+    """Recursively turn numpy scalars/arrays, tuples and paths into JSON-safe Python values."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _encode_map(m: np.ndarray) -> dict[str, Any]:
+    data = np.ascontiguousarray(m, dtype="<f4").tobytes()
+    return {"shape": list(m.shape), "dtype": "float32", "base64": base64.b64encode(data).decode()}
+
+
+def _decode_map(d: Mapping[str, Any]) -> np.ndarray:
+    raw = base64.b64decode(d["base64"])
+    return np.frombuffer(raw, dtype="<f4").reshape(d["shape"]).astype(np.float32)
+
+
+@dataclass(eq=False)
+class DiffResult:
+    """Regions that differ between image 1 and image 2, plus what was computed for the pair.
+
+    Per-region fields (parallel, length N, ordered by decreasing score when built by ``find``):
+
+    Attributes:
+        boxes: (N, 4) float32 ``x1, y1, x2, y2`` in image-1 pixel coordinates, ``x2 >= x1``,
+            ``y2 >= y1``; pixel ``(x, y)`` covers ``[x, x + 1)``, so a box around columns 10..19
+            is ``x1=10, x2=20``.
+        scores: (N,) float32, larger = more certainly a difference; ``find`` gives values in
+            ``[0, 1]``. None at construction means all ones.
+        masks: :class:`RegionMasks` (reads as (N, H, W) bool, H x W = image 1) or None. A dense
+            (N, H, W) bool array given at construction is cropped and stored as ``RegionMasks``.
+        data: per-region arrays, each of length N, e.g. ``data["kind"]`` (N,) str in
+            :data:`KINDS`, ``data["area"]`` (N,) int64 changed pixels in image-1 pixels.
+
+    Per-pair fields (kept when indexing):
+
+    Attributes:
+        diff_map: (H, W) float32 >= 0 (larger = more different) on image 1's pixel grid, or None.
+            ``find`` documents its scale.
+        transform: (3, 3) float64 homogeneous matrix mapping image-2 pixel coordinates to image-1
+            coordinates (the warp applied to image 2); identity when not aligned.
+        aligned: True when image 2 was warped by a non-identity ``transform``.
+        image_size: ``(W, H)`` of image 1, or None when unknown (inferred from masks or diff_map).
+        metadata: JSON-able dict of everything else (timings, options, warnings, ...).
+
+    Raises:
+        InvalidOptionError: an array has the wrong shape, dtype or length, a box is not finite or
+            has ``x2 < x1``, or ``image_size`` disagrees with ``masks`` / ``diff_map``.
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray | None = None
+    masks: RegionMasks | np.ndarray | None = None
+    data: dict[str, np.ndarray] = field(default_factory=dict)
+    diff_map: np.ndarray | None = None
+    transform: np.ndarray | None = None
+    aligned: bool = False
+    image_size: tuple[int, int] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        boxes = np.asarray(self.boxes, dtype=np.float32)
+        if boxes.size == 0:
+            boxes = boxes.reshape(0, 4)
+        if boxes.ndim != 2 or boxes.shape[1] != 4:
+            raise InvalidOptionError(
+                f"boxes must have shape (N, 4) (x1, y1, x2, y2), got {boxes.shape}"
+            )
+        if not np.isfinite(boxes).all():
+            raise InvalidOptionError("boxes must be finite, got NaN or inf")
+        if (boxes[:, 2] < boxes[:, 0]).any() or (boxes[:, 3] < boxes[:, 1]).any():
+            bad = np.flatnonzero((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1]))
+            raise InvalidOptionError(
+                f"boxes must be xyxy with x2 >= x1 and y2 >= y1; rows {bad.tolist()} are not "
+                "(convert xywh boxes with x2 = x + w, y2 = y + h)"
+            )
+        self.boxes = boxes
+        n = len(boxes)
+
+        if self.scores is None:
+            self.scores = np.ones(n, dtype=np.float32)
+        self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
+        if self.scores.shape != (n,):
+            raise InvalidOptionError(f"scores must have shape ({n},), got {self.scores.shape}")
+
+        if not isinstance(self.data, Mapping):
+            raise InvalidOptionError(f"data must be a dict of arrays, got {type(self.data)}")
+        data = {}
+        for key, value in self.data.items():
+            arr = np.asarray(value)
+            if arr.ndim == 0 or len(arr) != n:
+                raise InvalidOptionError(
+                    f"data[{key!r}] must have length {n} (one value per region), got shape "
+                    f"{arr.shape}"
+                )
+            data[str(key)] = arr
+        if "kind" in data:
+            data["kind"] = data["kind"].astype(str)
+            unknown = set(data["kind"].tolist()) - set(KINDS)
+            if unknown:
+                raise InvalidOptionError(
+                    f"data['kind'] values must be in {KINDS}, got {sorted(unknown)}"
+                )
+        self.data = data
+
+        if self.diff_map is not None:
+            self.diff_map = np.asarray(self.diff_map, dtype=np.float32)
+            if self.diff_map.ndim != 2:
+                raise InvalidOptionError(
+                    f"diff_map must have shape (H, W), got {self.diff_map.shape}"
+                )
+
+        if self.transform is None:
+            self.transform = np.eye(3, dtype=np.float64)
+        self.transform = np.asarray(self.transform, dtype=np.float64)
+        if self.transform.shape != (3, 3) or not np.isfinite(self.transform).all():
+            raise InvalidOptionError(
+                f"transform must be a finite (3, 3) matrix, got shape {self.transform.shape}"
+            )
+        self.aligned = bool(self.aligned)
+
+        if isinstance(self.masks, np.ndarray):
+            self.masks = RegionMasks.from_dense(self.masks)
+        elif self.masks is not None and not isinstance(self.masks, RegionMasks):
+            raise InvalidOptionError(
+                f"masks must be None, an (N, H, W) bool array or RegionMasks, got "
+                f"{type(self.masks).__name__}"
+            )
+        if self.masks is not None and len(self.masks) != n:
+            raise InvalidOptionError(f"masks must hold {n} masks, got {len(self.masks)}")
+
+        sizes = {}
+        if self.image_size is not None:
+            size = tuple(int(v) for v in np.asarray(self.image_size).reshape(-1))
+            if len(size) != 2 or min(size) <= 0:
+                raise InvalidOptionError(
+                    f"image_size must be (width, height) > 0, got {self.image_size!r}"
+                )
+            sizes["image_size"] = size
+        if self.masks is not None:
+            sizes["masks"] = self.masks.size
+        if self.diff_map is not None:
+            sizes["diff_map"] = (self.diff_map.shape[1], self.diff_map.shape[0])
+        if len(set(sizes.values())) > 1:
+            raise InvalidOptionError(
+                "image_size, masks and diff_map must describe one (W, H), got "
+                + ", ".join(f"{k}={v[0]}x{v[1]}" for k, v in sizes.items())
+            )
+        self.image_size = next(iter(sizes.values()), None)
+        if not isinstance(self.metadata, Mapping):
+            raise InvalidOptionError(f"metadata must be a dict, got {type(self.metadata)}")
+        self.metadata = dict(self.metadata)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def empty(
+        cls,
+        image_size: tuple[int, int] | None = None,
+        *,
+        diff_map: np.ndarray | None = None,
+        transform: np.ndarray | None = None,
+        aligned: bool = False,
+        metadata: dict[str, Any] | None = None,
+        with_masks: bool = False,
+    ) -> DiffResult:
+        """A result with no region (per-pair fields as given)."""
+        size = image_size
+        if size is None and diff_map is not None:
+            size = (diff_map.shape[1], diff_map.shape[0])
+        masks = None
+        if with_masks:
+            if size is None:
+                raise InvalidOptionError("with_masks=True needs image_size or diff_map")
+            masks = RegionMasks([], np.zeros((0, 2), dtype=np.int64), size)
+        return cls(
+            boxes=np.zeros((0, 4), dtype=np.float32),
+            scores=np.zeros(0, dtype=np.float32),
+            masks=masks,
+            data={"kind": np.zeros(0, dtype="<U7"), "area": np.zeros(0, dtype=np.int64)},
+            diff_map=diff_map,
+            transform=transform,
+            aligned=aligned,
+            image_size=image_size,
+            metadata=metadata or {},
+        )
+
+    # ------------------------------------------------------------------ access
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def __getitem__(self, index: _Index) -> DiffResult:
+        """Select regions by int, slice, (N,) bool mask or int array; per-pair fields are kept."""
+        if isinstance(index, str):
+            raise TypeError(
+                f"DiffResult is indexed by region (int, slice, mask); for data use "
+                f"result.data[{index!r}]"
+            )
+        sel = _selector(index, len(self))
+        return DiffResult(
+            boxes=self.boxes[sel],
+            scores=self.scores[sel],
+            masks=None if self.masks is None else self.masks[sel],
+            data={k: v[sel] for k, v in self.data.items()},
+            diff_map=self.diff_map,
+            transform=self.transform,
+            aligned=self.aligned,
+            image_size=self.image_size,
+            metadata=self.metadata,
+        )
+
+    def __iter__(self) -> Iterator[DiffResult]:
+        """One single-region ``DiffResult`` per region, in order."""
+        for i in range(len(self)):
+            yield self[i]
+
+    @property
+    def kind(self) -> np.ndarray | None:
+        """(N,) str in :data:`KINDS` (``data["kind"]``), or None when not recorded."""
+        return self.data.get("kind")
+
+    @property
+    def area(self) -> np.ndarray:
+        """(N,) changed pixels per region: ``data["area"]``, else mask areas, else box areas."""
+        if "area" in self.data:
+            return self.data["area"]
+        if self.masks is not None:
+            return self.masks.area()
+        return (self.boxes[:, 2] - self.boxes[:, 0]) * (self.boxes[:, 3] - self.boxes[:, 1])
+
+    @property
+    def box_area(self) -> np.ndarray:
+        """(N,) float32 area of each box in pixels."""
+        return (self.boxes[:, 2] - self.boxes[:, 0]) * (self.boxes[:, 3] - self.boxes[:, 1])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DiffResult):
+            return NotImplemented
+
+        def same(a: Any, b: Any) -> bool:
+            if a is None or b is None:
+                return a is None and b is None
+            return np.array_equal(np.asarray(a), np.asarray(b))
+
+        return (
+            same(self.boxes, other.boxes)
+            and same(self.scores, other.scores)
+            and (self.masks == other.masks if self.masks is not None else other.masks is None)
+            and self.data.keys() == other.data.keys()
+            and all(same(v, other.data[k]) for k, v in self.data.items())
+            and same(self.diff_map, other.diff_map)
+            and same(self.transform, other.transform)
+            and self.aligned == other.aligned
+            and self.image_size == other.image_size
+            and _jsonable(self.metadata) == _jsonable(other.metadata)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        size = f"{self.image_size[0]}x{self.image_size[1]}" if self.image_size else "?"
+        kinds = "" if self.kind is None else f", kind={self.kind.tolist()}"
+        return (
+            f"DiffResult(n={len(self)}, image_size={size}, aligned={self.aligned}, "
+            f"scores={[round(float(v), 3) for v in self.scores]}{kinds})"
+        )
+
+    # ------------------------------------------------------------------ serialization
+    def to_dict(self, *, include_masks: bool = False, include_map: bool = False) -> dict[str, Any]:
+        """JSON-safe dict (Python lists / numbers / str only).
+
+        Args:
+            include_masks: add ``"masks"``: per region ``{"origin": [x0, y0], "shape": [h, w],
+                "counts": [...]}``, row-major run lengths of the crop starting with a False run.
+            include_map: add ``"diff_map"``: ``{"shape": [H, W], "dtype": "float32",
+                "base64": ...}`` (little-endian float32 bytes).
+
+        Returns:
+            ``{"boxes": [[x1, y1, x2, y2], ...], "scores": [...], "data": {name: [...]},
+            "transform": 3x3 list, "aligned": bool, "image_size": [W, H] | None,
+            "metadata": {...}}`` plus the optional keys.
+        """
+        out: dict[str, Any] = {
+            "boxes": self.boxes.tolist(),
+            "scores": self.scores.tolist(),
+            "data": {k: _jsonable(v) for k, v in self.data.items()},
+            "transform": self.transform.tolist(),
+            "aligned": self.aligned,
+            "image_size": list(self.image_size) if self.image_size else None,
+            "metadata": _jsonable(self.metadata),
+        }
+        if include_masks and self.masks is not None:
+            out["masks"] = self.masks.to_list()
+        if include_map and self.diff_map is not None:
+            out["diff_map"] = _encode_map(self.diff_map)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DiffResult:
+        """Inverse of :meth:`to_dict` (masks and map restored when present)."""
+        if not isinstance(d, Mapping) or "boxes" not in d:
+            raise InvalidOptionError(
+                "DiffResult.from_dict needs a dict made by DiffResult.to_dict (with 'boxes'), "
+                f"got {type(d).__name__}"
+            )
+        size = tuple(d["image_size"]) if d.get("image_size") else None
+        masks = None
+        if d.get("masks") is not None:
+            if size is None:
+                raise InvalidOptionError("masks in the dict need 'image_size'")
+            masks = RegionMasks.from_list(d["masks"], size)
+        diff_map = _decode_map(d["diff_map"]) if d.get("diff_map") else None
+        return cls(
+            boxes=np.asarray(d["boxes"], dtype=np.float32),
+            scores=np.asarray(d.get("scores", np.ones(len(d["boxes"]))), dtype=np.float32),
+            masks=masks,
+            data={k: np.asarray(v) for k, v in d.get("data", {}).items()},
+            diff_map=diff_map,
+            transform=np.asarray(d.get("transform", np.eye(3)), dtype=np.float64),
+            aligned=bool(d.get("aligned", False)),
+            image_size=size,
+            metadata=dict(d.get("metadata", {})),
+        )
+
+    def to_json(self, *, include_masks: bool = False, include_map: bool = False, **kw: Any) -> str:
+        """``json.dumps(self.to_dict(...), **kw)``."""
+        return json.dumps(self.to_dict(include_masks=include_masks, include_map=include_map), **kw)
+
+    @classmethod
+    def from_json(cls, text: str) -> DiffResult:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))

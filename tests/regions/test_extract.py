@@ -1,0 +1,59 @@
+"""Evidence map -> DiffResult: scaling to image-1 pixels, merging, filters, order, masks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spotdiff.regions.extract import extract_regions, region_score
+
+
+def _z() -> np.ndarray:
+    z = np.zeros((60, 80), np.float32)
+    z[10:20, 10:30] = 2.0  # 200 px, strong
+    z[10:20, 32:40] = 1.2  # a fragment 2 px away: merges with it
+    z[40:44, 60:64] = 1.1  # 16 px, weak and small
+    return z
+
+
+def test_regions_scaled_to_image_1_pixels():
+    r = extract_regions(_z(), image_size=(160, 120))  # z is at half resolution
+    assert len(r) == 2 and r.image_size == (160, 120)
+    np.testing.assert_allclose(r.boxes[0], [20, 20, 80, 40])  # the merged object
+    np.testing.assert_allclose(r.boxes[1], [120, 80, 128, 88])
+    assert r.scores[0] > r.scores[1] and (np.diff(r.scores) <= 0).all()
+    assert r.masks.shape == (2, 120, 160)
+    assert r.area[1] == 64 and r.area[0] == (200 + 80) * 4
+    assert r.data["evidence"][1] == np.float32(1.1)
+    assert r.kind is None  # no images given
+
+
+def test_min_area_and_max_regions():
+    z = _z()
+    assert len(extract_regions(z, image_size=(80, 60), min_area=17)) == 1
+    top = extract_regions(z, image_size=(80, 60), max_regions=1)
+    assert len(top) == 1 and top.boxes[0, 0] == 10
+    apart = extract_regions(z, image_size=(80, 60), max_gap=1.0, rel_gap=0.0)
+    assert len(apart) == 3  # no merging beyond touching pixels
+
+
+def test_empty_and_without_masks():
+    empty = extract_regions(np.zeros((20, 20), np.float32), image_size=(20, 20))
+    assert len(empty) == 0 and set(empty.data) == {"kind", "area", "evidence"}
+    r = extract_regions(_z(), image_size=(80, 60), with_masks=False)
+    assert r.masks is None and len(r) == 2
+
+
+def test_kinds_with_images():
+    z = _z()
+    a = np.full((60, 80, 3), 100, np.uint8)
+    b = a.copy()
+    b[10:20, 10:40] = (250, 30, 30)
+    b[40:44, 60:64] = 180
+    r = extract_regions(z, image_size=(80, 60), rgb1=a, rgb2=b)
+    assert r.kind.tolist()[0] == "added"
+
+
+def test_region_score():
+    assert region_score(0.0, 100) == 0.0
+    assert region_score(2.0, 400) > region_score(2.0, 16) > region_score(1.0, 16) > 0
+    assert region_score(5.0, 10_000) <= 1.0

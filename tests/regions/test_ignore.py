@@ -1,0 +1,63 @@
+"""Ignore areas: rectangles, masks, images; clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spotdiff._errors import InvalidOptionError
+from spotdiff.regions.ignore import ignore_mask
+
+SIZE = (40, 30)  # (W, H)
+
+
+def test_none_and_empty():
+    assert ignore_mask(None, SIZE) is None
+    assert ignore_mask([[50, 50, 60, 60]], SIZE) is None  # entirely outside: nothing ignored
+
+
+@pytest.mark.parametrize(
+    "rects", [(2, 3, 10, 8), [(2, 3, 10, 8)], np.array([[2, 3, 10, 8]], np.float32)]
+)
+def test_rectangles(rects):
+    m = ignore_mask(rects, SIZE)
+    assert m.shape == (30, 40) and m.dtype == bool
+    assert m[3:8, 2:10].all() and m.sum() == 8 * 5
+
+
+def test_fractional_and_clipped_rectangles_cover_touched_pixels():
+    m = ignore_mask([[-5, 28.5, 3.2, 100], [39.5, 0, 45, 1]], SIZE)
+    assert m[28:30, 0:4].all() and m[0, 39] and m.sum() == 2 * 4 + 1
+
+
+@pytest.mark.parametrize("dtype", [bool, np.uint8, np.float32])
+def test_mask_arrays(dtype):
+    raw = np.zeros((30, 40), dtype)
+    raw[5:9, 6:12] = 1
+    m = ignore_mask(raw, SIZE)
+    assert m.sum() == 24 and m[5, 6]
+    colour = np.zeros((30, 40, 3), np.uint8)
+    colour[0, 0, 2] = 255
+    assert ignore_mask(colour, SIZE).sum() == 1
+
+
+def test_pil_image_mask():
+    raw = np.zeros((30, 40), np.uint8)
+    raw[10:20, 10:20] = 255
+    assert ignore_mask(Image.fromarray(raw), SIZE).sum() == 100
+
+
+@pytest.mark.parametrize(
+    ("ignore", "match"),
+    [
+        (np.zeros((31, 40)), "ignore mask is 40x31 but image 1 is 40x30"),
+        ([[10, 10, 5, 20]], "x2 >= x1"),
+        ([[0, 0, np.inf, 3]], "finite"),
+        ([1, 2, 3], "rectangles"),
+        ([[1, 2], [3, 4, 5, 6]], "rectangles"),
+    ],
+)
+def test_errors(ignore, match):
+    with pytest.raises(InvalidOptionError, match=match):
+        ignore_mask(ignore, SIZE)
