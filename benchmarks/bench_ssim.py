@@ -60,6 +60,20 @@ def make_pair(width: int, height: int, seed: int = 0) -> tuple[np.ndarray, np.nd
     return a, np.clip(b, 0, 1, out=b)
 
 
+def skimage_ssim(a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray]:
+    """scikit-image's (mean SSIM, (H, W, 3) SSIM map) with the settings spotdiff reproduces."""
+    return structural_similarity(
+        a,
+        b,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=1.0,
+        channel_axis=-1,
+        full=True,
+    )
+
+
 def opencv_tutorial_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The SSIM map as OpenCV's tutorial writes it (float32 cv2 + numpy, BORDER_REFLECT)."""
     c1, c2 = 0.01**2, 0.03**2
@@ -89,16 +103,7 @@ def build_cases(a: np.ndarray, b: np.ndarray) -> dict[str, Callable[[], object]]
     y_cl = y.contiguous(memory_format=torch.channels_last)
 
     def skimage_map():
-        return structural_similarity(
-            a,
-            b,
-            gaussian_weights=True,
-            sigma=1.5,
-            use_sample_covariance=False,
-            data_range=1.0,
-            channel_axis=-1,
-            full=True,
-        )[1]
+        return skimage_ssim(a, b)[1]
 
     def spotdiff_nograd():
         with torch.no_grad():
@@ -130,16 +135,7 @@ def build_cases(a: np.ndarray, b: np.ndarray) -> dict[str, Callable[[], object]]
 def max_diff(name: str, out: object, a: np.ndarray, b: np.ndarray) -> str:
     if out is None:
         return "-"
-    value, ref = structural_similarity(
-        a.astype(np.float64),
-        b.astype(np.float64),
-        gaussian_weights=True,
-        sigma=1.5,
-        use_sample_covariance=False,
-        data_range=1.0,
-        channel_axis=-1,
-        full=True,
-    )
+    value, ref = skimage_ssim(a.astype(np.float64), b.astype(np.float64))
     if isinstance(out, torch.Tensor):  # pytorch-msssim: the mean only
         return f"{abs(float(out[0]) - value):.1e} (mean)"
     return f"{np.abs(np.asarray(out, dtype=np.float64) - ref).max():.1e}"

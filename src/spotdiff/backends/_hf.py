@@ -6,12 +6,17 @@ which spotdiff never imports.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+from PIL import Image
+
 from .._errors import WeightsNotFoundError
 from .._optional import require
+from ._cache import cached
 from ._spec import (
     WeightsSpec,
     hf_cache_dir,
@@ -22,7 +27,14 @@ from ._spec import (
     missing_weights,
 )
 
-__all__ = ["batches", "load_image_processor", "pick_device", "resolve_and_load"]
+__all__ = [
+    "batches",
+    "load_cached_model",
+    "load_image_processor",
+    "pick_device",
+    "pixel_values",
+    "resolve_and_load",
+]
 
 T = TypeVar("T")
 
@@ -73,6 +85,50 @@ def resolve_and_load(spec: WeightsSpec, source: str, load: Callable[[str, dict],
         return load(source, {"cache_dir": str(cache)})
     except OSError as exc:
         raise missing_weights(spec, source, searched, f"download failed: {exc}") from exc
+
+
+def load_cached_model(
+    spec: WeightsSpec,
+    source: str,
+    build: Callable[[Any, str, dict, str], T],
+    *,
+    device: Any,
+    batch_size: int,
+    trust_remote_code: bool,
+    purpose: str,
+) -> T:
+    """A transformers backend loaded once per process, with its own ``batch_size``.
+
+    The loaded object is cached under ``(spec.name, source, device, trust_remote_code)``;
+    ``build(transformers, path, kwargs, device)`` makes it from the resolved directory or hub id
+    (see :func:`resolve_and_load`). When the cached object's ``batch_size`` differs, a shallow
+    copy with ``batch_size`` is returned (the model and processors are shared).
+
+    Args:
+        purpose: what needs transformers, for the missing-dependency message
+            (``"the CLIP backend"``).
+    """
+    dev = pick_device(device)
+
+    def load() -> T:
+        transformers = require("transformers", purpose=purpose)
+        return resolve_and_load(
+            spec, source, lambda path, kwargs: build(transformers, path, kwargs, dev)
+        )
+
+    loaded: Any = cached((spec.name, source, dev, bool(trust_remote_code)), load)
+    if loaded.batch_size == int(batch_size):
+        return loaded
+    resized = copy.copy(loaded)
+    resized.batch_size = int(batch_size)
+    return resized
+
+
+def pixel_values(processor: Any, images: Sequence[Any], device: str) -> Any:
+    """``processor``'s (N, 3, h, w) float32 ``pixel_values`` of N (H, W, 3) uint8 RGB arrays, on
+    ``device``."""
+    pil = [Image.fromarray(np.ascontiguousarray(im)) for im in images]
+    return processor(images=pil, return_tensors="pt")["pixel_values"].to(device)
 
 
 def load_image_processor(path: str, kwargs: dict) -> Any:

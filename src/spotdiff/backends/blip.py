@@ -17,12 +17,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from .._errors import InvalidOptionError
 from .._optional import require
-from ._cache import cached
-from ._hf import batches, load_image_processor, pick_device, resolve_and_load
+from ._hf import batches, load_cached_model, load_image_processor, pixel_values
 from ._spec import BLIP_ITM
 
 __all__ = ["BlipMatcher", "load_blip"]
@@ -97,10 +95,7 @@ class BlipMatcher:
         ids, mask = self._tokens(texts)
         k = len(texts)
         for start, chunk in batches(images, self.batch_size):
-            pixels = self.processor(
-                images=[Image.fromarray(np.ascontiguousarray(im)) for im in chunk],
-                return_tensors="pt",
-            )["pixel_values"].to(self.device)
+            pixels = pixel_values(self.processor, chunk, self.device)
             n = len(chunk)
             with torch.inference_mode():
                 embeds = self.model.vision_model(pixel_values=pixels).last_hidden_state
@@ -144,31 +139,21 @@ def load_blip(
         MissingDependencyError: transformers is missing (``pip install 'spotdiff[models]'``).
         WeightsNotFoundError: the weights are not available (the message lists the paths).
     """
-    dev = pick_device(device)
 
-    def load() -> BlipMatcher:
-        transformers = require("transformers", purpose="the BLIP backend")
+    def build(transformers: Any, path: str, kwargs: dict, dev: str) -> BlipMatcher:
+        model = transformers.BlipForImageTextRetrieval.from_pretrained(
+            path, trust_remote_code=trust_remote_code, **kwargs
+        )
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path, **kwargs)
+        processor = load_image_processor(path, kwargs)
+        return BlipMatcher(model.to(dev).eval(), processor, tokenizer, source=source, device=dev)
 
-        def build(path: str, kwargs: dict) -> BlipMatcher:
-            model = transformers.BlipForImageTextRetrieval.from_pretrained(
-                path, trust_remote_code=trust_remote_code, **kwargs
-            )
-            tokenizer = transformers.AutoTokenizer.from_pretrained(path, **kwargs)
-            processor = load_image_processor(path, kwargs)
-            return BlipMatcher(
-                model.to(dev).eval(), processor, tokenizer, source=source, device=dev
-            )
-
-        return resolve_and_load(BLIP_ITM, source, build)
-
-    matcher = cached(("blip_itm", source, dev, bool(trust_remote_code)), load)
-    if matcher.batch_size == int(batch_size):
-        return matcher
-    return BlipMatcher(
-        matcher.model,
-        matcher.processor,
-        matcher.tokenizer,
-        source=source,
-        device=dev,
+    return load_cached_model(
+        BLIP_ITM,
+        source,
+        build,
+        device=device,
         batch_size=batch_size,
+        trust_remote_code=trust_remote_code,
+        purpose="the BLIP backend",
     )

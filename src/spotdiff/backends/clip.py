@@ -14,13 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from .._errors import InvalidOptionError
 from .._optional import require
-from ._cache import cached
-from ._hf import batches, load_image_processor, pick_device, resolve_and_load
+from ._hf import batches, load_cached_model, load_image_processor, pixel_values
 from ._spec import CLIP
+from .similarity import check_pair_lists
 
 __all__ = ["ClipEmbedder", "load_clip"]
 
@@ -58,10 +56,7 @@ class ClipEmbedder:
         torch = require("torch", purpose="the CLIP backend")
         out = []
         for _, chunk in batches(images, self.batch_size):
-            pixels = self.processor(
-                images=[Image.fromarray(np.ascontiguousarray(im)) for im in chunk],
-                return_tensors="pt",
-            )["pixel_values"].to(self.device)
+            pixels = pixel_values(self.processor, chunk, self.device)
             with torch.inference_mode():
                 pooled = self.model.vision_model(pixel_values=pixels).pooler_output
                 feats = self.model.visual_projection(pooled).float()
@@ -83,10 +78,7 @@ class ClipEmbedder:
 
         Both lists go through the model together: ``ceil(2N / batch_size)`` forward passes.
         """
-        if len(images_a) != len(images_b):
-            raise InvalidOptionError(
-                f"need two lists of one length, got {len(images_a)} and {len(images_b)} images"
-            )
+        check_pair_lists(images_a, images_b)
         emb = self.embed([*images_a, *images_b], tally=tally)
         n = len(images_a)
         return np.clip((emb[:n] * emb[n:]).sum(axis=1), -1.0, 1.0).astype(np.float32)
@@ -115,23 +107,20 @@ def load_clip(
         MissingDependencyError: transformers is missing (``pip install 'spotdiff[models]'``).
         WeightsNotFoundError: the weights are not available (the message lists the paths).
     """
-    dev = pick_device(device)
 
-    def load() -> ClipEmbedder:
-        transformers = require("transformers", purpose="the CLIP backend")
+    def build(transformers: Any, path: str, kwargs: dict, dev: str) -> ClipEmbedder:
+        model = transformers.CLIPModel.from_pretrained(
+            path, trust_remote_code=trust_remote_code, **kwargs
+        )
+        processor = load_image_processor(path, kwargs)
+        return ClipEmbedder(model.to(dev).eval(), processor, source=source, device=dev)
 
-        def build(path: str, kwargs: dict) -> ClipEmbedder:
-            model = transformers.CLIPModel.from_pretrained(
-                path, trust_remote_code=trust_remote_code, **kwargs
-            )
-            processor = load_image_processor(path, kwargs)
-            return ClipEmbedder(model.to(dev).eval(), processor, source=source, device=dev)
-
-        return resolve_and_load(CLIP, source, build)
-
-    embedder = cached(("clip", source, dev, bool(trust_remote_code)), load)
-    if embedder.batch_size == int(batch_size):
-        return embedder
-    return ClipEmbedder(
-        embedder.model, embedder.processor, source=source, device=dev, batch_size=batch_size
+    return load_cached_model(
+        CLIP,
+        source,
+        build,
+        device=device,
+        batch_size=batch_size,
+        trust_remote_code=trust_remote_code,
+        purpose="the CLIP backend",
     )

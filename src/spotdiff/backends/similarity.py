@@ -74,6 +74,17 @@ def structural_similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.clip(0.5 * max(0.0, fine) + 0.5 * max(0.0, coarse), 0.0, 1.0))
 
 
+def check_pair_lists(images_a: Sequence[np.ndarray], images_b: Sequence[np.ndarray]) -> None:
+    """Raise :class:`~spotdiff._errors.InvalidOptionError` unless the two lists pair up 1:1.
+
+    Shared by every similarity-gate backend's ``similarity(images_a, images_b)``.
+    """
+    if len(images_a) != len(images_b):
+        raise InvalidOptionError(
+            f"need two lists of one length, got {len(images_a)} and {len(images_b)} images"
+        )
+
+
 class StructuralSimilarity:
     """The similarity-gate backend without a model (same interface as the CLIP backend)."""
 
@@ -87,10 +98,7 @@ class StructuralSimilarity:
         tally: Counter | None = None,
     ) -> np.ndarray:
         """(N,) float32 :func:`structural_similarity` of ``images_a[i]`` and ``images_b[i]``."""
-        if len(images_a) != len(images_b):
-            raise InvalidOptionError(
-                f"need two lists of one length, got {len(images_a)} and {len(images_b)} images"
-            )
+        check_pair_lists(images_a, images_b)
         return np.array(
             [structural_similarity(a, b) for a, b in zip(images_a, images_b, strict=True)],
             dtype=np.float32,

@@ -67,6 +67,35 @@ def _inpaint(canvas: EditCanvas, pixels: np.ndarray, hole: np.ndarray, win: Box)
     return cv2.inpaint(pixels, hole.astype(np.uint8), _INPAINT_RADIUS, cv2.INPAINT_TELEA)
 
 
+def _edge_padded(content: np.ndarray, pad: int) -> np.ndarray:
+    """``content`` (h, w, 3) grown by ``pad`` pixels on every side, repeating its edge pixels."""
+    return np.pad(content, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+
+
+def _union_frame(
+    win1: Box, win2: Box
+) -> tuple[Box, tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """``(u, shape, o1, o2)``: the union window of ``win1`` and ``win2``, its (h, w) shape and
+    the (x, y) offsets of ``win1`` and ``win2`` in it."""
+    u = union(win1, win2)
+    shape = (u[3] - u[1], u[2] - u[0])
+    return u, shape, (win1[0] - u[0], win1[1] - u[1]), (win2[0] - u[0], win2[1] - u[1])
+
+
+def _object_window(canvas: EditCanvas) -> tuple[Box, np.ndarray, np.ndarray] | None:
+    """An object of image 1 in its window: ``(win, pixels, core_p)``, or None (no object).
+
+    ``win`` is the object's box grown by ``_PAD``, ``pixels`` its current uint8 (h, w, 3)
+    pixels and ``core_p`` the object's bool (h, w) mask in that window.
+    """
+    region = canvas.object_region(_PAD)
+    if region is None:
+        return None
+    box, core = region
+    win = expand(box, _PAD)
+    return win, canvas.window(win), np.pad(core, _PAD)
+
+
 @EDITS.register("added", aliases=("add",))
 def _added(canvas: EditCanvas) -> list[Part] | None:
     content, core = canvas.donor_object(exclude="")
@@ -78,20 +107,17 @@ def _added(canvas: EditCanvas) -> list[Part] | None:
         return None
     win = expand(box, pad)
     core_p = np.pad(core, pad)
-    front = np.pad(content, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+    front = _edge_padded(content, pad)
     pixels = blend(canvas.window(win), front, feather(core_p, sigma))
     return [Part(win, pixels, core_p)]
 
 
 @EDITS.register("removed", aliases=("remove",))
 def _removed(canvas: EditCanvas) -> list[Part] | None:
-    region = canvas.object_region(_PAD)
-    if region is None:
+    found = _object_window(canvas)
+    if found is None:
         return None
-    box, core = region
-    win = expand(box, _PAD)
-    pixels = canvas.window(win)
-    core_p = np.pad(core, _PAD)
+    win, pixels, core_p = found
     if pixels[core_p].std() < 6:  # a flat region: nothing to remove
         return None
     return [Part(win, _inpaint(canvas, pixels, _dilate(core_p, 2), win), core_p)]
@@ -99,17 +125,14 @@ def _removed(canvas: EditCanvas) -> list[Part] | None:
 
 @EDITS.register("recoloured", aliases=("recolored", "recolor", "recolour"))
 def _recoloured(canvas: EditCanvas) -> list[Part] | None:
-    region = canvas.object_region(_PAD)
-    if region is None:
+    found = _object_window(canvas)
+    if found is None:
         return None
-    box, core = region
-    win = expand(box, _PAD)
-    pixels = canvas.window(win)
+    win, pixels, core_p = found
     hsv = cv2.cvtColor(pixels, cv2.COLOR_RGB2HSV).astype(np.int32)  # H in [0, 180)
     hsv[..., 0] = (hsv[..., 0] + int(canvas.rng.integers(30, 151))) % 180
     hsv[..., 1] = np.maximum(hsv[..., 1], int(canvas.rng.integers(90, 201)))
     front = cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
-    core_p = np.pad(core, _PAD)
     alpha = feather(core_p, canvas.rng.uniform(0.6, 1.5))
     return [Part(win, blend(pixels, front, alpha), core_p)]
 
@@ -148,18 +171,15 @@ def _moved(canvas: EditCanvas) -> list[Part] | None:
     core_p = np.pad(core, _PAD)
     hole = _dilate(core_p, 2)
     alpha = feather(core_p, rng.uniform(0.7, 1.5))
-    front = np.pad(content, ((_PAD, _PAD), (_PAD, _PAD), (0, 0)), mode="edge")
+    front = _edge_padded(content, _PAD)
     if not intersects(win1, win2):
         erased = _inpaint(canvas, canvas.window(win1), hole, win1)
         pasted = blend(canvas.window(win2), front, alpha)
         return [Part(win1, erased, core_p), Part(win2, pasted, core_p)]
-    u = union(win1, win2)
-    shape = (u[3] - u[1], u[2] - u[0])
-    o1, o2 = (win1[0] - u[0], win1[1] - u[1]), (win2[0] - u[0], win2[1] - u[1])
+    u, shape, o1, o2 = _union_frame(win1, win2)
     hole_u = _embed(hole, shape, *o1)
     alpha_u = _embed(alpha, shape, *o2)
-    front_u = np.zeros((*shape, 3), dtype=np.uint8)
-    front_u[o2[1] : o2[1] + front.shape[0], o2[0] : o2[0] + front.shape[1]] = front
+    front_u = _embed(front, (*shape, 3), *o2)
     pixels = _inpaint(canvas, canvas.window(u), hole_u, u)
     pixels = blend(pixels, front_u, alpha_u)
     pasted = alpha_u > 0
@@ -180,19 +200,16 @@ def _resized(canvas: EditCanvas) -> list[Part] | None:
     cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
     box2 = (cx - nw // 2, cy - nh // 2, cx - nw // 2 + nw, cy - nh // 2 + nh)
     win1, win2 = expand(box, _PAD), expand(box2, _PAD)
-    u = union(win1, win2)
+    u, shape, o1, o2 = _union_frame(win1, win2)
     if s > 1 and not canvas.is_free(u):
         return None
-    shape = (u[3] - u[1], u[2] - u[0])
     content = cv2.resize(canvas.window(box), (nw, nh), interpolation=cv2.INTER_LINEAR)
     core2 = cv2.resize(core.astype(np.float32), (nw, nh)) >= 0.5
-    o1, o2 = (win1[0] - u[0], win1[1] - u[1]), (win2[0] - u[0], win2[1] - u[1])
     hole_u = _embed(_dilate(np.pad(core, _PAD), 2), shape, *o1)
     core2_p = np.pad(core2, _PAD)
     alpha_u = _embed(feather(core2_p, rng.uniform(0.7, 1.5)), shape, *o2)
-    front = np.pad(content, ((_PAD, _PAD), (_PAD, _PAD), (0, 0)), mode="edge")
-    front_u = np.zeros((*shape, 3), dtype=np.uint8)
-    front_u[o2[1] : o2[1] + front.shape[0], o2[0] : o2[0] + front.shape[1]] = front
+    front = _edge_padded(content, _PAD)
+    front_u = _embed(front, (*shape, 3), *o2)
     pixels = blend(_inpaint(canvas, canvas.window(u), hole_u, u), front_u, alpha_u)
     core_u = _embed(np.pad(core, _PAD), shape, *o1) | _embed(core2_p, shape, *o2)
     return [Part(u, pixels, core_u)]

@@ -14,6 +14,7 @@ steps it does not name are ``"auto"``.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -102,15 +103,15 @@ def resolve_backends(
     notes: list[str] = []
     sim, seg, itm = config.similarity, config.segment, config.matching
 
-    def clip() -> Any:
-        from ..backends.clip import load_clip
+    def hub_model(name: str, source: str, trust_remote_code: bool) -> Callable[[], Any]:
+        # spotdiff.backends.<name>.load_<name>, imported only when the step asks for it.
+        def load() -> Any:
+            module = importlib.import_module(f"..backends.{name}", __package__)
+            return getattr(module, f"load_{name}")(
+                source, device=device, batch_size=batch_size, trust_remote_code=trust_remote_code
+            )
 
-        return load_clip(
-            sim.hf_clip,
-            device=device,
-            batch_size=batch_size,
-            trust_remote_code=sim.trust_remote_code,
-        )
+        return load
 
     def fastsam() -> Any:
         from ..backends.fastsam import load_fastsam
@@ -119,18 +120,13 @@ def resolve_backends(
             seg.model_path, imgsz=seg.imgsz, conf=seg.conf, iou=seg.iou, device=device
         )
 
-    def blip() -> Any:
-        from ..backends.blip import load_blip
-
-        return load_blip(
-            itm.hf_blip,
-            device=device,
-            batch_size=batch_size,
-            trust_remote_code=itm.trust_remote_code,
-        )
-
     similarity, sim_name = _pick(
-        "similarity", modes["similarity"], clip, StructuralSimilarity(), "structural", notes
+        "similarity",
+        modes["similarity"],
+        hub_model("clip", sim.hf_clip, sim.trust_remote_code),
+        StructuralSimilarity(),
+        "structural",
+        notes,
     )
     segmenter, seg_name = _pick(
         "segmentation",
@@ -140,7 +136,14 @@ def resolve_backends(
         "find",
         notes,
     )
-    matcher, itm_name = _pick("matching", modes["matching"], blip, None, "skipped", notes)
+    matcher, itm_name = _pick(
+        "matching",
+        modes["matching"],
+        hub_model("blip", itm.hf_blip, itm.trust_remote_code),
+        None,
+        "skipped",
+        notes,
+    )
     if matcher is None and modes["matching"] == "classical":
         note = "matching: image-text matching skipped (backend 'classical'); boxes are not "
         note += "checked against the caption nouns"

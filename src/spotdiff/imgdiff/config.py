@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from .._errors import InvalidOptionError
 from .._validate import check_number
@@ -79,6 +79,11 @@ def _check_range(group: str, low_name: str, low: Any, high_name: str, high: Any)
         )
 
 
+def _check_text(group: str, name: str, value: Any, what: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise InvalidOptionError(f"{group}.{name} must be {what}")
+
+
 def _read(cls: type, group: str, given: Mapping[str, Any] | None) -> Any:
     if given is None:
         given = {}
@@ -96,14 +101,25 @@ def _read(cls: type, group: str, given: Mapping[str, Any] | None) -> Any:
     return cls(**{k: v for k, v in given.items() if k in names})
 
 
+class _Group:
+    """Mixin of the three argument groups: ``_GROUP`` names the Data-Juicer dict."""
+
+    _GROUP: ClassVar[str]
+
+    @classmethod
+    def from_dict(cls, given: Mapping[str, Any] | None) -> Self:
+        return _read(cls, cls._GROUP, given)
+
+
 @dataclass(frozen=True)
-class SimilarityArgs:
+class SimilarityArgs(_Group):
     """``image_pair_similarity_filter_args``: the two similarity gates (steps 1 and 6).
 
     Scores are CLIP cosine similarities (or the model-free similarity, same scale); a pair
     passes when ``min_score <= s <= max_score``.
     """
 
+    _GROUP: ClassVar[str] = "image_pair_similarity_filter_args"
     min_score_1: float = SIMILARITY_DEFAULTS["min_score_1"]
     max_score_1: float = SIMILARITY_DEFAULTS["max_score_1"]
     min_score_2: float = SIMILARITY_DEFAULTS["min_score_2"]
@@ -112,43 +128,35 @@ class SimilarityArgs:
     trust_remote_code: bool = False
 
     def __post_init__(self) -> None:
-        group = "image_pair_similarity_filter_args"
+        group = self._GROUP
         _check_range(group, "min_score_1", self.min_score_1, "max_score_1", self.max_score_1)
         _check_range(group, "min_score_2", self.min_score_2, "max_score_2", self.max_score_2)
-        if not isinstance(self.hf_clip, str) or not self.hf_clip:
-            raise InvalidOptionError(f"{group}.hf_clip must be a hub id or a directory")
-
-    @classmethod
-    def from_dict(cls, given: Mapping[str, Any] | None) -> SimilarityArgs:
-        return _read(cls, "image_pair_similarity_filter_args", given)
+        _check_text(group, "hf_clip", self.hf_clip, "a hub id or a directory")
 
 
 @dataclass(frozen=True)
-class SegmentArgs:
+class SegmentArgs(_Group):
     """``image_segment_mapper_args``: FastSAM's settings (step 3)."""
 
+    _GROUP: ClassVar[str] = "image_segment_mapper_args"
     imgsz: int = SEGMENT_DEFAULTS["imgsz"]
     conf: float = SEGMENT_DEFAULTS["conf"]
     iou: float = SEGMENT_DEFAULTS["iou"]
     model_path: str = SEGMENT_DEFAULTS["model_path"]
 
     def __post_init__(self) -> None:
-        group = "image_segment_mapper_args"
+        group = self._GROUP
         check_number(f"{group}.imgsz", self.imgsz, low=32, integer=True)
         check_number(f"{group}.conf", self.conf, low=0.0, high=1.0)
         check_number(f"{group}.iou", self.iou, low=0.0, high=1.0)
-        if not isinstance(self.model_path, str) or not self.model_path:
-            raise InvalidOptionError(f"{group}.model_path must be a file name or path")
-
-    @classmethod
-    def from_dict(cls, given: Mapping[str, Any] | None) -> SegmentArgs:
-        return _read(cls, "image_segment_mapper_args", given)
+        _check_text(group, "model_path", self.model_path, "a file name or path")
 
 
 @dataclass(frozen=True)
-class MatchingArgs:
+class MatchingArgs(_Group):
     """``image_text_matching_filter_args``: BLIP image-text matching of the crops (step 5)."""
 
+    _GROUP: ClassVar[str] = "image_text_matching_filter_args"
     min_score: float = MATCHING_DEFAULTS["min_score"]
     max_score: float = MATCHING_DEFAULTS["max_score"]
     hf_blip: str = MATCHING_DEFAULTS["hf_blip"]
@@ -157,14 +165,9 @@ class MatchingArgs:
     trust_remote_code: bool = False
 
     def __post_init__(self) -> None:
-        group = "image_text_matching_filter_args"
+        group = self._GROUP
         _check_range(group, "min_score", self.min_score, "max_score", self.max_score)
-        if not isinstance(self.hf_blip, str) or not self.hf_blip:
-            raise InvalidOptionError(f"{group}.hf_blip must be a hub id or a directory")
-
-    @classmethod
-    def from_dict(cls, given: Mapping[str, Any] | None) -> MatchingArgs:
-        return _read(cls, "image_text_matching_filter_args", given)
+        _check_text(group, "hf_blip", self.hf_blip, "a hub id or a directory")
 
 
 @dataclass(frozen=True)

@@ -93,27 +93,23 @@ class LPIPSWeightsSpec:
     heads_desc: str = "LPIPS v0.1 linear heads"
 
 
+def _spec(net: str, backbone_file: str, backbone_desc: str) -> LPIPSWeightsSpec:
+    """``net``'s weights: torchvision's ``backbone_file`` and the lpips package's ``<net>.pth``."""
+    return LPIPSWeightsSpec(
+        net=net,
+        backbone_file=backbone_file,
+        backbone_desc=backbone_desc,
+        backbone_url=_TORCHVISION_URL + backbone_file,
+        heads_file=f"{net}.pth",
+        heads_url=_LPIPS_URL + f"{net}.pth",
+        backbone_keys=_conv_keys(net),
+        head_keys=_head_keys(net),
+    )
+
+
 SPECS: dict[str, LPIPSWeightsSpec] = {
-    "vgg": LPIPSWeightsSpec(
-        net="vgg",
-        backbone_file="vgg16-397923af.pth",
-        backbone_desc="torchvision VGG16 backbone",
-        backbone_url=_TORCHVISION_URL + "vgg16-397923af.pth",
-        heads_file="vgg.pth",
-        heads_url=_LPIPS_URL + "vgg.pth",
-        backbone_keys=_conv_keys("vgg"),
-        head_keys=_head_keys("vgg"),
-    ),
-    "alex": LPIPSWeightsSpec(
-        net="alex",
-        backbone_file="alexnet-owt-7be5be79.pth",
-        backbone_desc="torchvision AlexNet backbone",
-        backbone_url=_TORCHVISION_URL + "alexnet-owt-7be5be79.pth",
-        heads_file="alex.pth",
-        heads_url=_LPIPS_URL + "alex.pth",
-        backbone_keys=_conv_keys("alex"),
-        head_keys=_head_keys("alex"),
-    ),
+    "vgg": _spec("vgg", "vgg16-397923af.pth", "torchvision VGG16 backbone"),
+    "alex": _spec("alex", "alexnet-owt-7be5be79.pth", "torchvision AlexNet backbone"),
 }
 
 

@@ -206,6 +206,20 @@ def _cached_net(
         return _NETS[key]
 
 
+def _checked_layers(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    net: str,
+    pretrained: bool,
+    weights: WeightsArg,
+    normalize: bool,
+) -> list[torch.Tensor]:
+    """Validate the pair and the net, then the cached network's per-layer features of x and y."""
+    _check_pair(x, y, _check_net(net))
+    model = _cached_net(net, pretrained, weights, x.device, x.dtype)
+    return _layers(model, x, y, normalize)
+
+
 def lpips(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -227,9 +241,8 @@ def lpips(
         :func:`clear_lpips_cache` drops them.
     """
     check_reduction(reduction)
-    _check_pair(x, y, _check_net(net))
-    model = _cached_net(net, pretrained, weights, x.device, x.dtype)
-    return reduce(lpips_from_layers(_layers(model, x, y, normalize)).to(x.dtype), reduction)
+    layers = _checked_layers(x, y, net, pretrained, weights, normalize)
+    return reduce(lpips_from_layers(layers).to(x.dtype), reduction)
 
 
 def lpips_map(
@@ -242,9 +255,7 @@ def lpips_map(
     normalize: bool = True,
 ) -> torch.Tensor:
     """Per-pixel LPIPS, (N, 1, H, W) in ``x``'s dtype; see :class:`LPIPS` for the arguments."""
-    _check_pair(x, y, _check_net(net))
-    model = _cached_net(net, pretrained, weights, x.device, x.dtype)
-    layers = _layers(model, x, y, normalize)
+    layers = _checked_layers(x, y, net, pretrained, weights, normalize)
     return lpips_map_from_layers(layers, tuple(x.shape[-2:])).to(x.dtype)
 
 

@@ -15,15 +15,15 @@ side (161 px for the defaults), as pytorch-msssim requires.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from ..._errors import InvalidOptionError
 from . import register_metric
-from ._base import Metric, check_data_range, check_pair, check_reduction, reduce
-from .ssim import _check_k, resolve_win_size, ssim_components
+from ._base import Metric, check_pair, check_reduction, reduce
+from .ssim import _ssim_options, ssim_components
 
 __all__ = ["DEFAULT_WEIGHTS", "MSSSIM", "ms_ssim", "ms_ssim_map"]
 
@@ -61,11 +61,15 @@ def _levels(
     k1: float,
     k2: float,
     weights: Sequence[float] | None,
-) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], tuple[float, ...], int]:
-    """Validate, then the (luminance, cs) full-size maps of every scale, finest first."""
-    data_range = check_data_range(data_range)
-    size = resolve_win_size(win_size, sigma)
-    _check_k(k1, k2)
+) -> tuple[list[torch.Tensor], tuple[float, ...], int]:
+    """Validate, then every scale's map at that scale's size, finest first.
+
+    Returns:
+        ``(maps, weights, win_size)``: ``maps[j]`` is scale j's (N, C, H_j, W_j) contrast-structure
+        map ``cs_j``, except the coarsest, which is its SSIM map ``luminance * cs``.
+    """
+    options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+    size = options["win_size"]
     w = _check_weights(weights)
     need = min_ms_ssim_size(size, len(w))
     check_pair(
@@ -79,9 +83,8 @@ def _levels(
     )
     levels = []
     for i in range(len(w)):
-        levels.append(
-            ssim_components(x, y, data_range=data_range, win_size=size, sigma=sigma, k1=k1, k2=k2)
-        )
+        luminance, cs = ssim_components(x, y, **options)
+        levels.append(luminance * cs if i == len(w) - 1 else cs)
         if i < len(w) - 1:
             padding = [s % 2 for s in x.shape[2:]]
             x = F.avg_pool2d(x, kernel_size=2, padding=padding)
@@ -94,6 +97,15 @@ def _relu_pow(v: torch.Tensor, weight: float) -> torch.Tensor:
     positive = v > 0
     safe = torch.where(positive, v, torch.ones_like(v))
     return torch.where(positive, safe.pow(weight), torch.zeros_like(v))
+
+
+def _weighted_product(values: Iterable[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
+    """``prod_j relu(values[j]) ** weights[j]`` (one value per weight)."""
+    out = None
+    for v, weight in zip(values, weights, strict=True):
+        factor = _relu_pow(v, weight)
+        out = factor if out is None else out * factor
+    return out
 
 
 def _crop_mean(m: torch.Tensor, r: int) -> torch.Tensor:
@@ -147,12 +159,7 @@ def ms_ssim(
         weights=weights,
     )
     r = (size - 1) // 2
-    value = None
-    for i, (luminance, cs) in enumerate(levels):
-        last = i == len(levels) - 1
-        per_channel = _crop_mean(luminance * cs if last else cs, r)  # (N, C)
-        factor = _relu_pow(per_channel, w[i])
-        value = factor if value is None else value * factor
+    value = _weighted_product((_crop_mean(m, r) for m in levels), w)  # (N, C)
     return reduce(value.mean(dim=1).to(x.dtype), reduction)
 
 
@@ -192,15 +199,11 @@ def ms_ssim_map(
         weights=weights,
     )
     size = tuple(x.shape[-2:])
-    out = None
-    for i, (luminance, cs) in enumerate(levels):
-        last = i == len(levels) - 1
-        m = luminance * cs if last else cs
-        if i > 0:
-            m = F.interpolate(m, size=size, mode="bilinear", align_corners=False)
-        factor = _relu_pow(m, w[i])
-        out = factor if out is None else out * factor
-    return out.to(x.dtype)
+    upsampled = (
+        m if i == 0 else F.interpolate(m, size=size, mode="bilinear", align_corners=False)
+        for i, m in enumerate(levels)
+    )
+    return _weighted_product(upsampled, w).to(x.dtype)
 
 
 @register_metric("ms_ssim", aliases=("ms-ssim", "msssim"))
@@ -227,15 +230,10 @@ class MSSSIM(Metric):
         k2: float = 0.03,
     ) -> None:
         super().__init__()
-        _check_k(k1, k2)
-        self._options = {
-            "data_range": check_data_range(data_range),
-            "weights": _check_weights(weights),
-            "win_size": resolve_win_size(win_size, sigma),
-            "sigma": float(sigma),
-            "k1": float(k1),
-            "k2": float(k2),
-        }
+        options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+        weights = _check_weights(weights)
+        # this order is extra_repr's: data_range, weights, then the window options
+        self._options = {"data_range": options.pop("data_range"), "weights": weights, **options}
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """(N,) MS-SSIM per sample."""

@@ -67,6 +67,30 @@ def _check_k(k1: float, k2: float) -> None:
         raise InvalidOptionError(f"k1 and k2 must be >= 0, got k1={k1!r}, k2={k2!r}")
 
 
+def _ssim_options(
+    *, data_range: float, win_size: int | None, sigma: float, k1: float, k2: float
+) -> dict[str, float]:
+    """Validated SSIM options, in the order they are checked, as ``ssim_components`` takes them.
+
+    Returns:
+        ``{"data_range", "win_size", "sigma", "k1", "k2"}``: ``data_range`` checked,
+        ``win_size`` resolved (:func:`resolve_win_size`), ``sigma``, ``k1``, ``k2`` as floats.
+
+    Raises:
+        InvalidOptionError: a bad data_range, sigma, win_size, k1 or k2.
+    """
+    data_range = check_data_range(data_range)
+    size = resolve_win_size(win_size, sigma)
+    _check_k(k1, k2)
+    return {
+        "data_range": data_range,
+        "win_size": size,
+        "sigma": float(sigma),
+        "k1": float(k1),
+        "k2": float(k2),
+    }
+
+
 @functools.lru_cache(maxsize=32)
 def _window(win_size: int, sigma: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     return torch.as_tensor(gaussian_window(sigma, win_size), dtype=dtype, device=device)
@@ -149,14 +173,14 @@ def _ssim_map_opencv(
     y: torch.Tensor,
     *,
     data_range: float,
-    window_size: int,
+    win_size: int,
     sigma: float,
     k1: float,
     k2: float,
 ) -> torch.Tensor:
     """CPU, no-grad path: OpenCV on each (H, W) plane, read in place; (N, C, H, W) contiguous."""
     out = torch.empty(x.shape, dtype=x.dtype)
-    window = gaussian_window(float(sigma), window_size)
+    window = gaussian_window(float(sigma), win_size)
     xs = x.detach().numpy()
     ys = y.detach().to(x.dtype).numpy()
     planes = out.numpy()
@@ -208,9 +232,8 @@ def ssim_map(
         LayoutError: inputs not float (N, C, H, W) tensors of one shape and device.
         InvalidOptionError: bad options, or images smaller than the window.
     """
-    data_range = check_data_range(data_range)
-    size = resolve_win_size(win_size, sigma)
-    _check_k(k1, k2)
+    options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+    size = options["win_size"]
     check_pair(
         x,
         y,
@@ -225,12 +248,8 @@ def ssim_map(
         and x.dtype in _CV_DTYPES
         and not _needs_grad(x, y)
     ):
-        return _ssim_map_opencv(
-            x, y, data_range=data_range, window_size=size, sigma=sigma, k1=k1, k2=k2
-        )
-    luminance, cs = ssim_components(
-        x, y, data_range=data_range, win_size=size, sigma=sigma, k1=k1, k2=k2
-    )
+        return _ssim_map_opencv(x, y, **options)
+    luminance, cs = ssim_components(x, y, **options)
     return (luminance * cs).to(x.dtype)
 
 
@@ -298,17 +317,10 @@ class SSIM(Metric):
         k2: float = 0.03,
     ) -> None:
         super().__init__()
-        self.data_range = check_data_range(data_range)
-        self.win_size = resolve_win_size(win_size, sigma)
-        _check_k(k1, k2)
-        self.sigma, self.k1, self.k2 = float(sigma), float(k1), float(k2)
-        self._options = {
-            "data_range": self.data_range,
-            "win_size": self.win_size,
-            "sigma": self.sigma,
-            "k1": self.k1,
-            "k2": self.k2,
-        }
+        self._options = _ssim_options(
+            data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
+        )
+        self.data_range, self.win_size, self.sigma, self.k1, self.k2 = self._options.values()
 
     def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) local SSIM."""
