@@ -56,4 +56,8 @@ def test_kinds_with_images():
 def test_region_score():
     assert region_score(0.0, 100) == 0.0
     assert region_score(2.0, 400) > region_score(2.0, 16) > region_score(1.0, 16) > 0
-    assert region_score(5.0, 10_000) <= 1.0
+    assert region_score(5.0, 10_000) < 1.0
+    # calibrated, not saturated: 10x10 px at 3x the threshold 0.26, 40x40 at 4x 0.80
+    assert abs(region_score(3.0, 100) - 0.259) < 1e-3
+    assert abs(region_score(4.0, 1600) - 0.798) < 1e-3
+    assert abs(region_score(5.0, 3600) - 0.950) < 1e-3

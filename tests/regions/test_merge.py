@@ -38,3 +38,10 @@ def test_small_separate_changes_stay_separate_and_chains_merge():
     chain = [[90, 0, 100, 10], [0, 0, 40, 40], [44, 0, 84, 40], [200, 0, 210, 10]]
     np.testing.assert_array_equal(group_boxes(chain, max_gap=16), [0, 0, 0, 1])
     assert group_boxes(np.zeros((0, 4)), max_gap=5).shape == (0,)
+
+
+def test_panes_split_by_a_thin_unchanged_divider_merge():
+    # a lit window: two 11x23 px panes and a 2 px dark divider that did not change
+    np.testing.assert_array_equal(
+        group_boxes([[350, 250, 361, 273], [363, 250, 375, 273]], max_gap=12), [0, 0]
+    )

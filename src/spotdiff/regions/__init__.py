@@ -10,6 +10,7 @@ One concept per module, each a pure function:
 - :mod:`.components`: hysteresis components of the evidence map;
 - :mod:`.merge`: fragments of one object merged, separate changes kept apart;
 - :mod:`.kind`: ``added`` / ``removed`` / ``changed``;
+- :mod:`.refine`: small regions' boxes shrunk to the pixels that differ at full resolution;
 - :mod:`.ignore`: ignore rectangles and masks;
 - :mod:`.extract`: all of it into a :class:`~spotdiff.result.DiffResult`.
 
@@ -23,6 +24,7 @@ from .ignore import ignore_mask
 from .kind import classify_kind
 from .merge import box_gaps, group_boxes
 from .noise import noise_sigma
+from .refine import tight_box
 from .sharpness import match_sharpness
 from .structure import structural_difference
 from .threshold import Thresholds, auto_thresholds, evidence
@@ -43,4 +45,5 @@ __all__ = [
     "noise_sigma",
     "region_score",
     "structural_difference",
+    "tight_box",
 ]

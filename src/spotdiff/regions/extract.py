@@ -12,17 +12,26 @@ from .components import find_components
 from .kind import classify_kind
 from .merge import group_boxes
 
-__all__ = ["extract_regions", "region_score"]
+__all__ = ["SCORE_SCALE", "extract_regions", "region_score"]
+
+
+#: Evidence scale of :func:`region_score`: ``mean_evidence * sqrt(area)`` at which a region
+#: scores ``1 - 1/e`` (0.63). On the synthetic benchmark (1280x720, working resolution 1024x576)
+#: true regions span 24-720 (median 165: score 0.81), false ones 3-8 (score 0.03-0.08).
+SCORE_SCALE = 100.0
 
 
 def region_score(mean_evidence: float, area: float) -> float:
-    """Confidence in [0, 1) of a region: ``1 - exp(-mean_evidence * sqrt(area) / 10)``.
+    """Confidence in [0, 1) of a region: ``1 - exp(-mean_evidence * sqrt(area) / SCORE_SCALE)``.
 
-    ``mean_evidence`` is the mean of the evidence map over the region (1 = seed threshold) and
-    ``area`` its pixel count at the working resolution: strong and large regions score near 1,
-    faint specks near 0.
+    In plain words: how strong (``mean_evidence``, the mean of the evidence map over the region,
+    1 = seed threshold) times how large (``sqrt(area)``, the side of a square of the region's
+    pixel count at the working resolution) the evidence is, squashed into [0, 1). A 10x10 px
+    region at 3x the threshold scores 0.26, 20x20 at 3x 0.45, 40x40 at 4x 0.80; a region needs
+    ``mean_evidence * sqrt(area)`` of 300 (e.g. 60x60 px at 5x) to pass 0.95. Monotone in both,
+    so it orders regions within and across pairs.
     """
-    return float(1.0 - math.exp(-mean_evidence * math.sqrt(max(area, 0.0)) / 10.0))
+    return float(1.0 - math.exp(-mean_evidence * math.sqrt(max(area, 0.0)) / SCORE_SCALE))
 
 
 def _full_crop(
