@@ -7,7 +7,7 @@ the metric (``nn.MSELoss``, ``20 log10(1 / sqrt(mse))``, pytorch-msssim ``ssim``
 NCHW input); ``torch.autograd.grad``; channel mean. LPIPS is timed for spotdiff only (random
 weights; difference-finder's needs the lpips package and downloaded weights).
 
-Run: python benchmarks/bench_maps.py [--sizes 1920x1080,3840x2160] [--repeats 5]
+Run: python benchmarks/bench_maps.py [--sizes 1920x1080,3840x2160] [--repeats 5] [--metrics ...]
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1920x1080,3840x2160")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--metrics", default="mse,psnr,ssim,ms_ssim,lpips")
     args = parser.parse_args()
     torch.set_num_threads(torch.get_num_threads())
     rows = []
@@ -55,7 +56,7 @@ def main() -> None:
         a, b = photo_pair(width, height)
         t1 = torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
         t2 = torch.from_numpy(b).permute(2, 0, 1)[None].float() / 255
-        for name in ("mse", "psnr", "ssim", "ms_ssim", "lpips"):
+        for name in args.metrics.split(","):
             metric = get_metric(name, pretrained=False) if name == "lpips" else get_metric(name)
             finder = Finder(strategy="gradient", metric=metric)
             ours = median_ms(lambda f=finder, a=t1, b=t2: f.run(a, b), repeats=args.repeats)

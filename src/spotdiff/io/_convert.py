@@ -228,6 +228,17 @@ def _to_tensor(images: Any, layout: str, torch: Any) -> torch.Tensor:
     return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
+def _dense_view(tensor: torch.Tensor, torch: Any) -> torch.Tensor:
+    """The same values in memory order where that order is a plain permutation (channels-last).
+
+    Reductions over a permuted (non-contiguous) tensor are several times slower on CPU; a view in
+    memory order costs nothing and gives the same min / max.
+    """
+    if tensor.dim() == 4 and tensor.is_contiguous(memory_format=torch.channels_last):
+        return tensor.permute(0, 2, 3, 1)
+    return tensor
+
+
 def _tensor_to_unit(tensor: torch.Tensor, layout: str, torch: Any) -> torch.Tensor:
     found = resolve_layout(tuple(tensor.shape), layout, channels_last=False)
     tensor = tensor.detach()
@@ -245,7 +256,7 @@ def _tensor_to_unit(tensor: torch.Tensor, layout: str, torch: Any) -> torch.Tens
         out = permute.float()
     elif permute.dtype.is_floating_point:
         out = permute if permute.dtype in (torch.float32, torch.float64) else permute.float()
-        low, high = (float(v) for v in torch.aminmax(out))
+        low, high = (float(v) for v in torch.aminmax(_dense_view(out, torch)))
         _check_unit(low, high, tensor.dtype)
         if low < 0.0 or high > 1.0:  # within the tolerance: clip (a copy only when needed)
             out = out.clamp(0.0, 1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -24,6 +26,17 @@ def test_matches_scikit_image_per_sample():
     assert values.shape == (2,)
     for i in range(2):
         assert values[i].item() == pytest.approx(mean_squared_error(x[i].numpy(), y[i].numpy()))
+
+
+def test_large_batches_take_the_vectorised_path_with_the_same_values():
+    mse_module = importlib.import_module("spotdiff.maps.metrics.mse")  # the name is shadowed
+
+    x, y = _pair(n=mse_module._FUSED_MAX_BATCH + 2, shape=(1, 4, 5))
+    fused = torch.cat([mse(x[i : i + 1], y[i : i + 1]) for i in range(x.shape[0])])
+    torch.testing.assert_close(mse(x, y), fused, atol=1e-15, rtol=0)
+    a = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(mse(a, y).sum(), a)
+    torch.testing.assert_close(grad, 2 * (x - y) / (4 * 5), atol=1e-15, rtol=0)
 
 
 def test_known_value_and_map():

@@ -95,6 +95,43 @@ def test_gradcheck():
     assert torch.autograd.gradcheck(lambda a, b: ssim_map(a, b), (x, y), fast_mode=True)
 
 
+@pytest.mark.parametrize("which", ["x", "y", "both"])
+def test_analytic_gradient_matches_autograd_of_the_components(which):
+    # the scalar's hand-written backward against autograd through the plain formula
+    x, y = _pair(n=2, c=3, size=(19, 23), seed=3)
+
+    def reference(a, b):
+        kw = {"data_range": 1.0, "win_size": 11, "sigma": 1.5, "k1": 0.01, "k2": 0.03}
+        luminance, cs = ssim_components(a, b, valid=True, **kw)
+        return (luminance * cs).mean(dim=(1, 2, 3))
+
+    weights = torch.tensor([0.7, -1.3], dtype=torch.float64)  # distinct per-sample upstream grads
+    grads = []
+    for fn in (ssim, reference):
+        a = x.clone().requires_grad_(which in ("x", "both"))
+        b = y.clone().requires_grad_(which in ("y", "both"))
+        inputs = [t for t in (a, b) if t.requires_grad]
+        grads.append(torch.autograd.grad((fn(a, b) * weights).sum(), inputs))
+    for ours, ref in zip(*grads, strict=True):
+        assert ref.abs().max() > 1e-4  # the comparison is not vacuous
+        torch.testing.assert_close(ours, ref, atol=1e-12, rtol=0)
+
+
+def test_single_image_from_hwc_numpy_layout_gets_canonical_strides():
+    # torch.from_numpy(hwc).permute(2, 0, 1)[None] has batch stride C: same values, fast path
+    from spotdiff.maps.metrics._base import channels_last
+
+    hwc = torch.rand(20, 24, 3)
+    x = hwc.permute(2, 0, 1)[None]
+    assert x.stride()[0] == 3
+    view = channels_last(x)
+    assert view.stride() == (20 * 24 * 3, 1, 24 * 3, 3)
+    assert view.data_ptr() == x.data_ptr()  # no copy
+    torch.testing.assert_close(view, x, atol=0, rtol=0)
+    y = (x + 0.05).clamp(0, 1)
+    torch.testing.assert_close(ssim(x, y), ssim(x.contiguous(), y.contiguous()), atol=1e-6, rtol=0)
+
+
 def test_components_multiply_to_the_map():
     x, y = _pair()
     luminance, cs = ssim_components(x, y, data_range=1.0, win_size=11, sigma=1.5, k1=0.01, k2=0.03)

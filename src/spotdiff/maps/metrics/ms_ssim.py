@@ -61,6 +61,7 @@ def _levels(
     k1: float,
     k2: float,
     weights: Sequence[float] | None,
+    valid: bool = False,
 ) -> tuple[list[torch.Tensor], tuple[float, ...], int]:
     """Validate, then every scale's map at that scale's size, finest first.
 
@@ -83,7 +84,7 @@ def _levels(
     )
     levels = []
     for i in range(len(w)):
-        luminance, cs = ssim_components(x, y, **options)
+        luminance, cs = ssim_components(x, y, valid=valid, **options)
         levels.append(luminance * cs if i == len(w) - 1 else cs)
         if i < len(w) - 1:
             padding = [s % 2 for s in x.shape[2:]]
@@ -106,11 +107,6 @@ def _weighted_product(values: Iterable[torch.Tensor], weights: Sequence[float]) 
         factor = _relu_pow(v, weight)
         out = factor if out is None else out * factor
     return out
-
-
-def _crop_mean(m: torch.Tensor, r: int) -> torch.Tensor:
-    h, w = m.shape[-2:]
-    return m[..., r : h - r, r : w - r].mean(dim=(2, 3))
 
 
 def ms_ssim(
@@ -148,7 +144,7 @@ def ms_ssim(
         LayoutError: inputs not float (N, C, H, W) tensors of one shape and device.
     """
     check_reduction(reduction)
-    levels, w, size = _levels(
+    levels, w, _ = _levels(
         x,
         y,
         data_range=data_range,
@@ -157,9 +153,9 @@ def ms_ssim(
         k1=k1,
         k2=k2,
         weights=weights,
+        valid=True,
     )
-    r = (size - 1) // 2
-    value = _weighted_product((_crop_mean(m, r) for m in levels), w)  # (N, C)
+    value = _weighted_product((m.mean(dim=(2, 3)) for m in levels), w)  # (N, C)
     return reduce(value.mean(dim=1).to(x.dtype), reduction)
 
 

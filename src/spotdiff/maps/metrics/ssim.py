@@ -17,7 +17,9 @@ SSIM map is their product and :mod:`.ms_ssim` reuses the core at every scale.
 Speed: without gradients, a CPU ``ssim_map`` runs OpenCV's separable filters on cache-sized strips
 of each (H, W) plane, read in place, in a thread pool (:func:`spotdiff.structural._ssim_map_hwc`);
 with gradients, or on other devices, it pads symmetrically and runs depthwise separable
-convolutions on ``x, y, x*x, y*y, x*y`` (channels-last on CPU, as pytorch-msssim is fastest). Both centre the values
+convolutions on ``x, y, x*x, y*y, x*y`` (channels-last on CPU, as pytorch-msssim is fastest). The
+scalar :func:`ssim` computes only the valid region and has a hand-written backward pass
+(:mod:`._ssim_mean`), which is what the gradient strategy differentiates. Both centre the values
 (``x / L - 1/2``) to keep float32's cancellation in ``E[x^2] - E[x]^2`` small: max deviation from
 scikit-image's float64 map ~1e-4 in float32, ~1e-12 in float64.
 """
@@ -32,7 +34,8 @@ import torch.nn.functional as F
 from ..._errors import InvalidOptionError
 from ...structural import _ssim_map_hwc, gaussian_radius, gaussian_window
 from . import register_metric
-from ._base import Metric, check_data_range, check_pair, check_reduction, reduce
+from ._base import Metric, channels_last, check_data_range, check_pair, check_reduction, reduce
+from ._ssim_mean import ssim_mean
 
 __all__ = [
     "SSIM",
@@ -118,8 +121,14 @@ def ssim_components(
     sigma: float,
     k1: float,
     k2: float,
+    valid: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The private core: luminance and contrast-structure maps of validated inputs.
+
+    With ``valid=True`` the borders are not padded: the maps cover only the pixels whose window
+    lies inside the image, (H - win_size + 1, W - win_size + 1), which is exactly the region the
+    scalar SSIM averages (scikit-image's crop, pytorch-msssim's "valid" convolutions). The
+    scalars and their gradients use it: no padding copies, no wasted border work.
 
     Args:
         x, y: float (N, C, H, W), H and W >= ``win_size``, values in ``[0, data_range]``.
@@ -138,11 +147,11 @@ def ssim_components(
     scale = 1.0 / data_range
     x, y = x.to(dtype), y.to(dtype)
     if x.device.type == "cpu":  # depthwise convolutions are ~3x faster channels-last on CPU
-        x = x.contiguous(memory_format=torch.channels_last)
-        y = y.contiguous(memory_format=torch.channels_last)
+        x, y = channels_last(x), channels_last(y)
     # centred values (see the module docstring); C1, C2 in units of data_range
-    xc = _pad_symmetric(x * scale - 0.5, r)
-    yc = _pad_symmetric(y * scale - 0.5, r)
+    pad = 0 if valid else r
+    xc = _pad_symmetric(x * scale - 0.5, pad)
+    yc = _pad_symmetric(y * scale - 0.5, pad)
     kw = win.view(1, 1, 1, -1).expand(c, 1, 1, win_size)
     kh = win.view(1, 1, -1, 1).expand(c, 1, win_size, 1)
 
@@ -264,6 +273,25 @@ def ssim_from_map(ssim_values: torch.Tensor, *, win_size: int = 11) -> torch.Ten
     return ssim_values[..., r : h - r, r : w - r].mean(dim=(1, 2, 3))
 
 
+def _ssim_mean_valid(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    data_range: float,
+    win_size: int,
+    sigma: float,
+    k1: float,
+    k2: float,
+) -> torch.Tensor:
+    """(N,) mean SSIM of validated inputs over the valid region, with the analytic backward."""
+    dtype = _compute_dtype(x)
+    x, y = x.to(dtype), y.to(dtype)
+    if x.device.type == "cpu":  # depthwise convolutions are ~3x faster channels-last on CPU
+        x, y = channels_last(x), channels_last(y)
+    win = _window(win_size, float(sigma), x.device, dtype)
+    return ssim_mean(x, y, win=win, data_range=data_range, k1=k1, k2=k2)
+
+
 def ssim(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -289,9 +317,14 @@ def ssim(
         pytorch-msssim's ``ssim(x, y, data_range=L, size_average=False)``.
     """
     check_reduction(reduction)
-    size = resolve_win_size(win_size, sigma)
-    values = ssim_map(x, y, data_range=data_range, win_size=size, sigma=sigma, k1=k1, k2=k2)
-    return reduce(ssim_from_map(values, win_size=size), reduction)
+    options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+    if x.device.type == "cpu" and x.dtype in _CV_DTYPES and not _needs_grad(x, y):
+        values = ssim_from_map(ssim_map(x, y, **options), win_size=options["win_size"])
+    else:  # differentiable: only the averaged (valid) region is computed
+        size = options["win_size"]
+        check_pair(x, y, metric="ssim", min_size=size, min_size_hint="upsample the images")
+        values = _ssim_mean_valid(x, y, **options).to(x.dtype)
+    return reduce(values, reduction)
 
 
 @register_metric("ssim")
@@ -328,4 +361,4 @@ class SSIM(Metric):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """(N,) mean SSIM per sample (the cropped mean of :meth:`map`)."""
-        return ssim_from_map(self.map(x, y), win_size=self.win_size)
+        return ssim(x, y, **self._options)
