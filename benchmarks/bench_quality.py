@@ -11,6 +11,10 @@ Targets: overall F1 >= 0.9, >= 0.8 under every nuisance, far above both baseline
 
     python benchmarks/bench_quality.py                 # 450 pairs (10 scenes per edit kind)
     python benchmarks/bench_quality.py --pairs 90 --json report.json
+
+Then the real pairs (``--real``, default ``tests/fixtures/real/pairs.json``: hand-made edits of
+real photographs, a re-rendered screenshot and a drawn puzzle; ``--real ''`` skips them), scored
+the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-from spotdiff.evaluation import get_detector, run_benchmark
+from spotdiff.evaluation import evaluate, get_detector, run_benchmark
+from spotdiff.evaluation.real import load_real_pairs
+
+REAL = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "real" / "pairs.json"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write the full report")
     parser.add_argument("--no-spotdiff", action="store_true", help="baselines only")
+    parser.add_argument("--real", default=str(REAL), help="manifest of real pairs ('' to skip)")
     args = parser.parse_args(argv)
 
     detectors = {}
@@ -68,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             f"spotdiff F1 {overall['spotdiff'].f1:.3f} = {ratio:.1f}x the best baseline "
             f"({best:.3f}); weakest nuisance: {worst[1][9:]} ({worst[0]:.3f})"
         )
+    if args.real:
+        real = evaluate(detectors, load_real_pairs(args.real), settings={"size": "real pairs"})
+        print(f"\n## Real pairs ({args.real})\n")
+        print(real.to_markdown(matrix=False))
     print(f"total {time.perf_counter() - t0:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(report.to_dict(predictions=True)))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import app
 from ._common import emit_json, parse_spec, progress
+
+if TYPE_CHECKING:
+    from ..evaluation.bench import BenchmarkReport
 
 HELP = """Score spotdiff and the two naive baselines on synthetic pairs (precision, recall, F1@IoU, AP).
 
@@ -26,6 +30,12 @@ Examples:
   spotdiff bench --nuisances none,jpeg --edits added,removed
   spotdiff bench --detector absdiff:min_area=0    # another detector under test
   spotdiff bench --no-baselines --json > report.json
+  spotdiff bench --real tests/fixtures/real/pairs.json   # real labelled pairs instead
+
+\b
+--real MANIFEST scores a JSON list of real pairs with hand-drawn boxes instead of synthetic
+ones: [{"name", "image1", "image2", "boxes": [[x1, y1, x2, y2], ...], "kinds", "condition"}],
+paths relative to the manifest (see spotdiff.evaluation.real).
 
 Needs scikit-image (pip install 'spotdiff[eval]'). Exit codes: 0 done, 2 bad options.
 """
@@ -59,6 +69,10 @@ def bench_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the report as one JSON object.")
     ] = False,
+    real: Annotated[
+        Path | None,
+        typer.Option("--real", help="A manifest of real labelled pairs, scored instead."),
+    ] = None,
 ) -> int:
     from ..evaluation import get_detector, run_benchmark
     from ..evaluation.synthetic import parse_size
@@ -68,6 +82,21 @@ def bench_command(
     detectors = {name: get_detector(name, **options)}
     if not no_baselines:
         detectors.update({b: get_detector(b) for b in ("absdiff", "ssim") if b != name})
+    if real is not None:
+        from ..evaluation import evaluate
+        from ..evaluation.real import load_real_pairs
+
+        labelled = load_real_pairs(real)
+        with progress(len(labelled), "pairs") as advance:
+            report = evaluate(
+                detectors,
+                labelled,
+                iou=iou,
+                progress=lambda _done: advance(),
+                settings={"size": "real", "seed": "-", "iou": iou},
+            )
+        _emit(report, json_output, matrix=False)
+        return 0
     with progress(pairs, "pairs") as advance:
         report = run_benchmark(
             detectors,
@@ -80,8 +109,12 @@ def bench_command(
             iou=iou,
             progress=lambda _done: advance(),
         )
+    _emit(report, json_output)
+    return 0
+
+
+def _emit(report: BenchmarkReport, json_output: bool, *, matrix: bool = True) -> None:
     if json_output:
         emit_json(report.to_dict())
     else:
-        sys.stdout.write(report.to_markdown())
-    return 0
+        sys.stdout.write(report.to_markdown(matrix=matrix))
