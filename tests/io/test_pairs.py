@@ -99,3 +99,24 @@ def test_empty_directory(tmp_path):
     (tmp_path / "d2").mkdir()
     with pytest.raises(PairingError, match="no image files"):
         pair_directories(tmp_path / "d1", tmp_path / "d2")
+
+
+def test_two_files_decode_concurrently_with_serial_results_and_error_order(tmp_path):
+    from spotdiff._errors import ImageReadError
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    Image.fromarray(a).save(tmp_path / "a.png")
+    Image.fromarray(b).save(tmp_path / "b.png")
+    (tmp_path / "bad1.png").write_bytes(b"not an image")
+    (tmp_path / "bad2.png").write_bytes(b"not an image either")
+    x, y = load_pair(tmp_path / "a.png", (tmp_path / "b.png").read_bytes())
+    np.testing.assert_array_equal(x, a)
+    np.testing.assert_array_equal(y, b)
+    with pytest.raises(ImageReadError, match="bad1"):  # image 1's error first, as a serial load
+        load_pair(tmp_path / "bad1.png", tmp_path / "bad2.png")
+    with pytest.raises(ImageReadError, match="bad2"):
+        load_pair(tmp_path / "a.png", tmp_path / "bad2.png")
+    with pytest.raises(ImageReadError, match="bad1"):
+        load_pair(tmp_path / "bad1.png", tmp_path / "b.png")
