@@ -219,9 +219,9 @@ def _run_pair(
 ) -> DiffResult:
     """Decode once, find, and write the pictures asked for; returns the result."""
     from ..detect import find
-    from ..io import match_sizes, to_rgb8
+    from ..io import decode_pair, match_sizes
 
-    img1, img2 = to_rgb8(path1), to_rgb8(path2)
+    img1, img2 = decode_pair(path1, path2)
     size1 = (img1.shape[1], img1.shape[0])
     a, b = match_sizes(img1, img2, size_mismatch)
     size = (a.shape[1], a.shape[0])

@@ -11,6 +11,7 @@ from ._decode import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, pil_to_array, read_imag
 from ._layout import LAYOUTS, Layout, resolve_layout
 from ._pairs import (
     DirectoryPairs,
+    decode_pair,
     is_directory_pair,
     list_images,
     load_pair,
@@ -27,6 +28,7 @@ __all__ = [
     "DirectoryPairs",
     "Layout",
     "SizeMismatch",
+    "decode_pair",
     "is_directory_pair",
     "is_path",
     "is_tensor",

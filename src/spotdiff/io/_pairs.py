@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DirectoryPairs",
+    "decode_pair",
     "is_directory_pair",
     "list_images",
     "load_pair",
@@ -32,25 +33,28 @@ __all__ = [
 def load_pair(
     img1: Any, img2: Any, *, size_mismatch: str = "resize", layout: str = "auto"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two single images -> two (H, W, 3) uint8 RGB arrays of one size (see :mod:`._size`).
+    """Two single images -> two (H, W, 3) uint8 RGB arrays of one size (see :mod:`._size`)."""
+    a, b = decode_pair(img1, img2, layout=layout)
+    return match_sizes(a, b, size_mismatch)
+
+
+def decode_pair(img1: Any, img2: Any, *, layout: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Two single images -> two (H, W, 3) uint8 RGB arrays, sizes as they are.
 
     Two encoded images (paths or bytes) are decoded at once, image 1 in a worker thread (the
     decoders release the GIL: a 1080p PNG pair loads in ~60% of the time). Errors are raised as
     in a serial load: image 1's first.
     """
-    if _encoded(img1) and _encoded(img2):
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            first = pool.submit(to_rgb8, img1, layout=layout)
-            try:
-                b = to_rgb8(img2, layout=layout)
-            except BaseException:
-                first.result()  # image 1's error, if any, comes first
-                raise
-            a = first.result()
-    else:
-        a = to_rgb8(img1, layout=layout)
-        b = to_rgb8(img2, layout=layout)
-    return match_sizes(a, b, size_mismatch)
+    if not (_encoded(img1) and _encoded(img2)):
+        return to_rgb8(img1, layout=layout), to_rgb8(img2, layout=layout)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(to_rgb8, img1, layout=layout)
+        try:
+            b = to_rgb8(img2, layout=layout)
+        except BaseException:
+            first.result()  # image 1's error, if any, comes first
+            raise
+        return first.result(), b
 
 
 def _encoded(image: Any) -> bool:
