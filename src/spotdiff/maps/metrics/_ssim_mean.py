@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
-__all__ = ["ssim_mean"]
+__all__ = ["blur_valid", "ssim_mean"]
 
 
 def _kernels(win: torch.Tensor, c: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,14 +33,14 @@ def _kernels(win: torch.Tensor, c: int) -> tuple[torch.Tensor, torch.Tensor]:
     return win.view(1, 1, 1, -1).expand(c, 1, 1, size), win.view(1, 1, -1, 1).expand(c, 1, size, 1)
 
 
-def _blur(z: torch.Tensor, win: torch.Tensor) -> torch.Tensor:
+def blur_valid(z: torch.Tensor, win: torch.Tensor) -> torch.Tensor:
     """Separable "valid" gaussian blur: (H, W) -> (H - k + 1, W - k + 1)."""
     kw, kh = _kernels(win, z.shape[1])
     return F.conv2d(F.conv2d(z, kw, groups=z.shape[1]), kh, groups=z.shape[1])
 
 
 def _blur_transposed(z: torch.Tensor, win: torch.Tensor) -> torch.Tensor:
-    """The adjoint of :func:`_blur`: zero-padded "full" blur, (H', W') -> (H' + k - 1, ...)."""
+    """The adjoint of :func:`blur_valid`: zero-padded "full" blur, (H', W') -> (H' + k - 1, ...)."""
     r = win.numel() - 1
     kw, kh = _kernels(win, z.shape[1])
     z = F.conv2d(z, kw, padding=(0, r), groups=z.shape[1])
@@ -62,8 +62,12 @@ class _SSIMMean(torch.autograd.Function):
     ) -> torch.Tensor:
         xc = x * scale - 0.5  # centred, in units of data_range (see the ssim module docstring)
         yc = y * scale - 0.5
-        mu_x, mu_y = _blur(xc, win), _blur(yc, win)
-        e_xx, e_yy, e_xy = _blur(xc * xc, win), _blur(yc * yc, win), _blur(xc * yc, win)
+        mu_x, mu_y = blur_valid(xc, win), blur_valid(yc, win)
+        e_xx, e_yy, e_xy = (
+            blur_valid(xc * xc, win),
+            blur_valid(yc * yc, win),
+            blur_valid(xc * yc, win),
+        )
         mx, my = mu_x + 0.5, mu_y + 0.5
         b1 = mx * mx + my * my + c1
         lum = (2.0 * mx * my + c1) / b1

@@ -29,13 +29,12 @@ from __future__ import annotations
 import functools
 
 import torch
-import torch.nn.functional as F
 
 from ..._errors import InvalidOptionError
 from ...structural import _ssim_map_hwc, gaussian_radius, gaussian_window
 from . import register_metric
 from ._base import Metric, channels_last, check_data_range, check_pair, check_reduction, reduce
-from ._ssim_mean import ssim_mean
+from ._ssim_mean import blur_valid, ssim_mean
 
 __all__ = [
     "SSIM",
@@ -104,6 +103,17 @@ def _compute_dtype(x: torch.Tensor) -> torch.dtype:
     return x.dtype if x.dtype in _CV_DTYPES else torch.float32
 
 
+def _prepare(
+    x: torch.Tensor, y: torch.Tensor, *, win_size: int, sigma: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Inputs in the compute dtype (channels-last on CPU) and the 1-D window to blur them with."""
+    dtype = _compute_dtype(x)
+    x, y = x.to(dtype), y.to(dtype)
+    if x.device.type == "cpu":  # depthwise convolutions are ~3x faster channels-last on CPU
+        x, y = channels_last(x), channels_last(y)
+    return x, y, _window(win_size, float(sigma), x.device, dtype)
+
+
 def _pad_symmetric(x: torch.Tensor, r: int) -> torch.Tensor:
     """Pad H and W by ``r`` with scipy's 'reflect' (edge repeated); differentiable."""
     if r == 0:
@@ -140,23 +150,16 @@ def ssim_components(
         ``cs = (2 cov_xy + C2) / (var_x + var_y + C2)`` in [-1, 1], with gaussian-weighted
         local statistics, population covariances and symmetric borders. ``l * cs`` is SSIM.
     """
-    dtype = _compute_dtype(x)
-    c = x.shape[1]
-    win = _window(win_size, float(sigma), x.device, dtype)
+    x, y, win = _prepare(x, y, win_size=win_size, sigma=sigma)
     r = (win_size - 1) // 2
     scale = 1.0 / data_range
-    x, y = x.to(dtype), y.to(dtype)
-    if x.device.type == "cpu":  # depthwise convolutions are ~3x faster channels-last on CPU
-        x, y = channels_last(x), channels_last(y)
     # centred values (see the module docstring); C1, C2 in units of data_range
     pad = 0 if valid else r
     xc = _pad_symmetric(x * scale - 0.5, pad)
     yc = _pad_symmetric(y * scale - 0.5, pad)
-    kw = win.view(1, 1, 1, -1).expand(c, 1, 1, win_size)
-    kh = win.view(1, 1, -1, 1).expand(c, 1, win_size, 1)
 
     def blur(z: torch.Tensor) -> torch.Tensor:  # separable, "valid": (H + 2r) -> H
-        return F.conv2d(F.conv2d(z, kw, groups=c), kh, groups=c)
+        return blur_valid(z, win)
 
     mu_x, mu_y = blur(xc), blur(yc)
     e_xx, e_yy, e_xy = blur(xc * xc), blur(yc * yc), blur(xc * yc)
@@ -284,11 +287,7 @@ def _ssim_mean_valid(
     k2: float,
 ) -> torch.Tensor:
     """(N,) mean SSIM of validated inputs over the valid region, with the analytic backward."""
-    dtype = _compute_dtype(x)
-    x, y = x.to(dtype), y.to(dtype)
-    if x.device.type == "cpu":  # depthwise convolutions are ~3x faster channels-last on CPU
-        x, y = channels_last(x), channels_last(y)
-    win = _window(win_size, float(sigma), x.device, dtype)
+    x, y, win = _prepare(x, y, win_size=win_size, sigma=sigma)
     return ssim_mean(x, y, win=win, data_range=data_range, k1=k1, k2=k2)
 
 
