@@ -62,11 +62,11 @@ def _levels(
     k2: float,
     weights: Sequence[float] | None,
     valid: bool = False,
-) -> tuple[list[torch.Tensor], tuple[float, ...], int]:
+) -> tuple[list[torch.Tensor], tuple[float, ...]]:
     """Validate, then every scale's map at that scale's size, finest first.
 
     Returns:
-        ``(maps, weights, win_size)``: ``maps[j]`` is scale j's (N, C, H_j, W_j) contrast-structure
+        ``(maps, weights)``: ``maps[j]`` is scale j's (N, C, H_j, W_j) contrast-structure
         map ``cs_j``, except the coarsest, which is its SSIM map ``luminance * cs``.
     """
     options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
@@ -90,7 +90,7 @@ def _levels(
             padding = [s % 2 for s in x.shape[2:]]
             x = F.avg_pool2d(x, kernel_size=2, padding=padding)
             y = F.avg_pool2d(y, kernel_size=2, padding=padding)
-    return levels, w, size
+    return levels, w
 
 
 def _relu_pow(v: torch.Tensor, weight: float) -> torch.Tensor:
@@ -144,7 +144,7 @@ def ms_ssim(
         LayoutError: inputs not float (N, C, H, W) tensors of one shape and device.
     """
     check_reduction(reduction)
-    levels, w, _ = _levels(
+    levels, w = _levels(
         x,
         y,
         data_range=data_range,
@@ -184,7 +184,7 @@ def ms_ssim_map(
         (N, C, H, W) tensor in ``x``'s dtype and device, values in [0, 1], 1 where the images
         agree. Its mean is not :func:`ms_ssim` (which multiplies per-scale means).
     """
-    levels, w, _ = _levels(
+    levels, w = _levels(
         x,
         y,
         data_range=data_range,

@@ -180,6 +180,40 @@ def _needs_grad(x: torch.Tensor, y: torch.Tensor) -> bool:
     return torch.is_grad_enabled() and (x.requires_grad or y.requires_grad)
 
 
+def _use_opencv(x: torch.Tensor, y: torch.Tensor) -> bool:
+    """CPU float32/64 inputs without gradients: the OpenCV map (:func:`_ssim_map_opencv`)."""
+    return (
+        x.device.type == "cpu"
+        and y.device.type == "cpu"
+        and x.dtype in _CV_DTYPES
+        and not _needs_grad(x, y)
+    )
+
+
+def _checked_options(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    data_range: float,
+    win_size: int | None,
+    sigma: float,
+    k1: float,
+    k2: float,
+) -> dict[str, float]:
+    """Validated options (:func:`_ssim_options`) for a validated pair of inputs."""
+    options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+    size = options["win_size"]
+    check_pair(
+        x,
+        y,
+        metric="ssim",
+        min_size=size,
+        min_size_hint=f"the SSIM window is {size}x{size}: upsample the images or pass a smaller "
+        "sigma / win_size",
+    )
+    return options
+
+
 def _ssim_map_opencv(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -244,22 +278,10 @@ def ssim_map(
         LayoutError: inputs not float (N, C, H, W) tensors of one shape and device.
         InvalidOptionError: bad options, or images smaller than the window.
     """
-    options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
-    size = options["win_size"]
-    check_pair(
-        x,
-        y,
-        metric="ssim",
-        min_size=size,
-        min_size_hint=f"the SSIM window is {size}x{size}: upsample the images or pass a smaller "
-        "sigma / win_size",
+    options = _checked_options(
+        x, y, data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
     )
-    if (
-        x.device.type == "cpu"
-        and y.device.type == "cpu"
-        and x.dtype in _CV_DTYPES
-        and not _needs_grad(x, y)
-    ):
+    if _use_opencv(x, y):
         return _ssim_map_opencv(x, y, **options)
     luminance, cs = ssim_components(x, y, **options)
     return (luminance * cs).to(x.dtype)
@@ -316,12 +338,12 @@ def ssim(
         pytorch-msssim's ``ssim(x, y, data_range=L, size_average=False)``.
     """
     check_reduction(reduction)
-    options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
-    if x.device.type == "cpu" and x.dtype in _CV_DTYPES and not _needs_grad(x, y):
-        values = ssim_from_map(ssim_map(x, y, **options), win_size=options["win_size"])
+    options = _checked_options(
+        x, y, data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
+    )
+    if _use_opencv(x, y):
+        values = ssim_from_map(_ssim_map_opencv(x, y, **options), win_size=options["win_size"])
     else:  # differentiable: only the averaged (valid) region is computed
-        size = options["win_size"]
-        check_pair(x, y, metric="ssim", min_size=size, min_size_hint="upsample the images")
         values = _ssim_mean_valid(x, y, **options).to(x.dtype)
     return reduce(values, reduction)
 
