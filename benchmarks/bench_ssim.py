@@ -44,7 +44,7 @@ from skimage import data
 from skimage.metrics import structural_similarity
 
 from spotdiff.maps.metrics import ssim_map
-from spotdiff.structural import ssim_map_cv
+from spotdiff.maps.ssim_cv import ssim_map_cv
 
 
 def make_pair(width: int, height: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -52,16 +52,16 @@ from ._errors import InvalidOptionError
 from ._validate import check_choice, check_number
 from .align import MOTIONS, ToneMap, fit_tone, register, scale_transform, warp_image
 from .io import load_pair
-from .regions.colour import colour_difference
+from .maps.colour import colour_difference
 from .regions.extract import extract_regions
 from .regions.ignore import ignore_mask
-from .regions.noise import noise_sigma
+from .maps.noise import noise_sigma
 from .regions.refine import tight_box
-from .regions.sharpness import match_sharpness
-from .regions.structure import structural_difference
-from .regions.threshold import Thresholds, auto_thresholds, evidence
+from .align.sharpness import match_sharpness
+from .maps.structure import structural_difference
+from .maps.evidence import Thresholds, auto_thresholds, evidence
 from .result import DiffResult, RegionMasks
-from .structural import gaussian_radius
+from .maps.ssim_cv import gaussian_radius
 
 __all__ = ["FindConfig", "find"]
 
@@ -90,7 +90,7 @@ class FindConfig:
         photometric: fit tone curves so global brightness / contrast / gamma do not count.
             Default True.
         sharpness: blur the sharper image to the other's sharpness first, so detail lost to
-            resampling or re-encoding does not count (:mod:`spotdiff.regions.sharpness`).
+            resampling or re-encoding does not count (:mod:`spotdiff.align.sharpness`).
             Default True.
         structure: add the structural (SSIM) map to the colour map. Default True.
         max_side: longer side of the working resolution in pixels (>= 64), or 0 for full

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from .._errors import InvalidOptionError, LayoutError
-from ..structural import ssim_map_cv
+from ..maps.ssim_cv import ssim_map_cv
 
 __all__ = ["StructuralSimilarity", "structural_similarity"]
 

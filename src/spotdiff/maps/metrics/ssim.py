@@ -15,7 +15,7 @@ One private core, :func:`ssim_components`, gives the luminance and contrast-stru
 SSIM map is their product and :mod:`.ms_ssim` reuses the core at every scale.
 
 Speed: without gradients, a CPU ``ssim_map`` runs OpenCV's separable filters on cache-sized strips
-of each (H, W) plane, read in place, in a thread pool (:func:`spotdiff.structural._ssim_map_hwc`);
+of each (H, W) plane, read in place, in a thread pool (:func:`spotdiff.maps.ssim_cv.ssim_map_hwc`);
 with gradients, or on other devices, it pads symmetrically and runs depthwise separable
 convolutions on ``x, y, x*x, y*y, x*y`` (channels-last on CPU, as pytorch-msssim is fastest). The
 scalar :func:`ssim` computes only the valid region and has a hand-written backward pass
@@ -31,7 +31,7 @@ import functools
 import torch
 
 from ..._errors import InvalidOptionError
-from ...structural import _ssim_map_hwc, gaussian_radius, gaussian_window
+from ..ssim_cv import ssim_map_hwc, gaussian_radius, gaussian_window
 from . import register_metric
 from ._base import Metric, channels_last, check_data_range, check_pair, check_reduction, reduce
 from ._ssim_mean import blur_valid, ssim_mean
@@ -233,7 +233,7 @@ def _ssim_map_opencv(
     np_dtype = planes.dtype.type
     for i in range(x.shape[0]):
         for c in range(x.shape[1]):
-            _ssim_map_hwc(
+            ssim_map_hwc(
                 xs[i, c],
                 ys[i, c],
                 data_range=data_range,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spotdiff.regions.noise import noise_sigma
+from spotdiff.maps.noise import noise_sigma
 
 
 @pytest.mark.parametrize("sigma", [2.0, 4.0, 8.0])

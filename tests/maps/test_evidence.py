@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spotdiff.regions.threshold import (
+from spotdiff.maps.evidence import (
     COLOUR_FLOOR,
     COLOUR_PER_NOISE,
     STRUCTURE_FLOOR,

@@ -44,8 +44,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._errors import InvalidOptionError, SpotdiffWarning
-from ._validate import check_choice
+from .._errors import InvalidOptionError, SpotdiffWarning
+from .._validate import check_choice
 
 __all__ = [
     "MOTIONS",

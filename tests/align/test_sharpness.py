@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from spotdiff.regions.sharpness import match_sharpness, noise_level
+from spotdiff.align.sharpness import match_sharpness, noise_level
 
 skdata = pytest.importorskip("skimage.data")
 

@@ -10,7 +10,7 @@ import pytest
 from skimage.metrics import structural_similarity
 
 from spotdiff._errors import InvalidOptionError, LayoutError
-from spotdiff.structural import gaussian_radius, gaussian_window, ssim_map_cv
+from spotdiff.maps.ssim_cv import gaussian_radius, gaussian_window, ssim_map_cv
 
 
 def _pair(shape=(70, 90, 3), seed=0, noise=0.08):
@@ -117,7 +117,7 @@ def test_invalid_inputs(a, b, kwargs, error, match):
 
 
 def test_import_does_not_load_torch():
-    code = "import sys, spotdiff.structural; assert 'torch' not in sys.modules"
+    code = "import sys, spotdiff.maps.ssim_cv; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -135,7 +135,7 @@ def test_works_single_threaded_and_in_a_forked_child():
 
 
 def _ssim_map_hwc(a, b, *, workers):
-    from spotdiff.structural import _ssim_map_hwc as impl
+    from spotdiff.maps.ssim_cv import ssim_map_hwc as impl
 
     return impl(
         a, b, data_range=1.0, window=gaussian_window(1.5), k1=0.01, k2=0.03, workers=workers

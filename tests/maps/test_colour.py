@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from spotdiff.regions.colour import colour_difference
+from spotdiff.maps.colour import colour_difference
 
 
 def _scene() -> np.ndarray:

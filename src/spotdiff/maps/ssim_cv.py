@@ -31,9 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from ._errors import InvalidOptionError, LayoutError
+from .._errors import InvalidOptionError, LayoutError
 
-__all__ = ["gaussian_radius", "gaussian_window", "ssim_map_cv"]
+__all__ = ["gaussian_radius", "gaussian_window", "ssim_map_cv", "ssim_map_hwc"]
 
 
 def gaussian_radius(sigma: float) -> int:
@@ -129,7 +129,7 @@ def ssim_map_cv(
         )
 
     window = gaussian_window(sigma)
-    return _ssim_map_hwc(a, b, data_range=float(data_range), window=window, k1=k1, k2=k2)
+    return ssim_map_hwc(a, b, data_range=float(data_range), window=window, k1=k1, k2=k2)
 
 
 def gaussian_window(sigma: float, win_size: int | None = None) -> np.ndarray:
@@ -182,7 +182,7 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-def _ssim_map_hwc(
+def ssim_map_hwc(
     a: np.ndarray,
     b: np.ndarray,
     *,

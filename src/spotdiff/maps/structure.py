@@ -1,6 +1,6 @@
 """Structural difference: one minus the local contrast-structure SSIM term of the grey images.
 
-The map is :func:`spotdiff.structural.ssim_map_cv` (the same SSIM as
+The map is :func:`spotdiff.maps.ssim_cv.ssim_map_cv` (the same SSIM as
 :func:`spotdiff.maps.metrics.ssim.ssim_map`, gaussian window sigma 1.5) with two changes:
 
 - the luminance term is switched off (``k1 = 1000`` makes it 1 to within 1e-6), leaving
@@ -23,7 +23,7 @@ import math
 import cv2
 import numpy as np
 
-from ..structural import gaussian_radius, ssim_map_cv
+from .ssim_cv import gaussian_radius, ssim_map_cv
 
 __all__ = ["structural_difference"]
 
@@ -49,7 +49,7 @@ def structural_difference(
     Args:
         a, b: uint8 (H, W) grey images of one size (image 1, image 2 aligned and tone-matched).
         noise: standard deviation of the noise, in levels (0-255), e.g. from
-            :func:`spotdiff.regions.noise.noise_sigma`.
+            :func:`spotdiff.maps.noise.noise_sigma`.
         sigma: gaussian window of the SSIM, in pixels.
         unreliable: (H, W) bool, pixels whose levels say little about image 1's (clipped or
             strongly quantized by a tone change): the map is 0 wherever the SSIM window touches
