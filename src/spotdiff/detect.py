@@ -51,17 +51,17 @@ import numpy as np
 from ._errors import InvalidOptionError
 from ._validate import check_choice, check_number
 from .align import MOTIONS, ToneMap, fit_tone, register, scale_transform, warp_image
+from .align.sharpness import match_sharpness
 from .io import load_pair
 from .maps.colour import colour_difference
+from .maps.evidence import Thresholds, auto_thresholds, evidence
+from .maps.noise import noise_sigma
+from .maps.ssim_cv import gaussian_radius
+from .maps.structure import structural_difference
 from .regions.extract import extract_regions
 from .regions.ignore import ignore_mask
-from .maps.noise import noise_sigma
 from .regions.refine import tight_box
-from .align.sharpness import match_sharpness
-from .maps.structure import structural_difference
-from .maps.evidence import Thresholds, auto_thresholds, evidence
 from .result import DiffResult, RegionMasks
-from .maps.ssim_cv import gaussian_radius
 
 __all__ = ["FindConfig", "find"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spotdiff.maps.structure import structural_difference
 from spotdiff.maps.ssim_cv import ssim_map_cv
+from spotdiff.maps.structure import structural_difference
 
 skdata = pytest.importorskip("skimage.data")
 

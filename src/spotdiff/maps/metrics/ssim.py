@@ -31,7 +31,7 @@ import functools
 import torch
 
 from ..._errors import InvalidOptionError
-from ..ssim_cv import ssim_map_hwc, gaussian_radius, gaussian_window
+from ..ssim_cv import gaussian_radius, gaussian_window, ssim_map_hwc
 from . import register_metric
 from ._base import Metric, channels_last, check_data_range, check_pair, check_reduction, reduce
 from ._ssim_mean import blur_valid, ssim_mean
