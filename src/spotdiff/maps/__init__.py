@@ -68,13 +68,78 @@ _LAZY: dict[str, str] = {
     "evidence": ".evidence",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "LPIPS",
+    "METRICS",
+    "MSE",
+    "MSSSIM",
+    "PSNR",
+    "REDUCTIONS",
+    "SSIM",
+    "Finder",
+    "MapResult",
+    "Metric",
+    "Thresholds",
+    "auto_thresholds",
+    "colour_difference",
+    "evidence",
+    "gaussian_blur",
+    "gaussian_window",
+    "get_metric",
+    "get_postprocessor",
+    "get_preprocessor",
+    "get_strategy",
+    "list_metrics",
+    "list_postprocessors",
+    "list_preprocessors",
+    "list_strategies",
+    "lpips",
+    "lpips_map",
+    "ms_ssim",
+    "ms_ssim_map",
+    "mse",
+    "noise_sigma",
+    "psnr",
+    "psnr_from_mse",
+    "register_metric",
+    "squared_error_map",
+    "ssim",
+    "ssim_from_map",
+    "ssim_map",
+    "ssim_map_cv",
+    "structural_difference",
+]
 
 if TYPE_CHECKING:
     from .colour import colour_difference
     from .evidence import Thresholds, auto_thresholds, evidence
     from .finder import Finder, MapResult
-    from .metrics import *  # noqa: F403
+    from .metrics import (
+        DEFAULT_WEIGHTS,
+        LPIPS,
+        METRICS,
+        MSE,
+        MSSSIM,
+        PSNR,
+        REDUCTIONS,
+        SSIM,
+        Metric,
+        get_metric,
+        list_metrics,
+        lpips,
+        lpips_map,
+        ms_ssim,
+        ms_ssim_map,
+        mse,
+        psnr,
+        psnr_from_mse,
+        register_metric,
+        squared_error_map,
+        ssim,
+        ssim_from_map,
+        ssim_map,
+    )
     from .noise import noise_sigma
     from .processors import (
         gaussian_blur,
