@@ -333,7 +333,54 @@ def test_config_object(astronaut):
     edited = _plant(astronaut, PLANTED)
     assert len(find(astronaut, edited, config=cfg)) == 0
     assert len(find(astronaut, edited, config=cfg, min_area=10)) == 1  # keywords override
-    assert cfg.resolved()["max_side"] == 1024
+    assert cfg.for_size(640, 480).max_side == 1024
+
+
+@pytest.mark.parametrize(
+    ("config", "size", "expected"),
+    [
+        (
+            FindConfig(),
+            (1920, 1080),
+            {"min_area": 41.472, "merge_gap": 32.4, "working_size": (1024, 576)},
+        ),
+        (
+            FindConfig(),
+            (640, 480),
+            {"min_area": 16.0, "merge_gap": 14.4, "working_size": (640, 480)},
+        ),
+        (FindConfig(max_side=0), (4000, 3000), {"working_size": (4000, 3000), "min_area": 240.0}),
+        (
+            FindConfig(min_area=5, merge_gap=2, max_side=512),
+            (2048, 1024),
+            {"min_area": 5.0, "merge_gap": 2.0, "working_size": (512, 256)},
+        ),
+        (FindConfig(align=False), (64, 64), {"align": "none"}),
+        (FindConfig(align=True), (64, 64), {"align": "auto"}),
+        (FindConfig(align="Affine"), (64, 64), {"align": "affine"}),
+    ],
+)
+def test_config_for_size_resolves_every_default_in_one_place(config, size, expected):
+    settings = config.for_size(*size)
+    for name, value in expected.items():
+        got = getattr(settings, name)
+        assert got == pytest.approx(value) if isinstance(value, float) else got == value, name
+    assert settings.image_size == size
+    assert settings.threshold is None and settings.masks is True and settings.max_regions == 50
+    record = settings.to_dict()
+    assert record["working_size"] == list(settings.working_size)
+
+
+@pytest.mark.parametrize("size", [(0, 10), (10, -1), (1.5, 10)])
+def test_config_for_size_rejects_bad_sizes(size):
+    with pytest.raises(InvalidOptionError):
+        FindConfig().for_size(*size)
+
+
+def test_find_metadata_holds_the_resolved_settings(astronaut):
+    res = find(astronaut, astronaut)
+    h, w = astronaut.shape[:2]
+    assert res.metadata["options"] == FindConfig().for_size(w, h).to_dict()
 
 
 @pytest.mark.parametrize(

@@ -34,3 +34,78 @@ def test_never_grows_and_empty_cue_keeps_the_box():
     assert tight_box(empty, (10, 10, 20, 20), (0, 0), max_shrink=5) == (10, 10, 20, 20)
     few = _tight((50, 50), (14, 14, 15, 15))
     assert tight_box(few, (10, 10, 20, 20), (0, 0), max_shrink=5, min_pixels=2) == (10, 10, 20, 20)
+
+
+def _pair_with_square(size=(400, 300), rect=(200, 100, 208, 108)):
+    rng = np.random.default_rng(3)
+    w, h = size
+    img1 = rng.integers(90, 110, (h, w, 3), dtype=np.uint8)
+    img2 = img1.copy()
+    x1, y1, x2, y2 = rect
+    img2[y1:y2, x1:x2] = (250, 20, 20)
+    return img1, img2
+
+
+def _one_region(box, size, *, with_mask=True):
+    from spotdiff.result import DiffResult, RegionMasks
+
+    x1, y1, x2, y2 = box
+    masks = None
+    if with_mask:
+        crop = np.ones((y2 - y1, x2 - x1), bool)
+        masks = RegionMasks([crop], np.array([[x1, y1]]), size)
+    return DiffResult(
+        boxes=np.array([box], np.float32),
+        scores=np.array([0.5], np.float32),
+        masks=masks,
+        data={"area": np.array([(x2 - x1) * (y2 - y1)])},
+        image_size=size,
+    )
+
+
+def test_refine_boxes_cuts_a_small_regions_halo_to_the_changed_pixels():
+    from spotdiff.align import ToneMap
+    from spotdiff.regions.refine import refine_boxes
+
+    img1, img2 = _pair_with_square()
+    halo = (194, 94, 214, 114)  # the 8x8 change with 6 px of SSIM halo (reach: 7 px)
+    out = refine_boxes(
+        _one_region(halo, (400, 300)),
+        img1,
+        img2,
+        transform=None,
+        tone=ToneMap.identity(),
+        blur=(0.0, 0.0),
+        colour_threshold=24.0,
+        skip=None,
+        scale=1.0,
+    )
+    assert tuple(out.boxes[0].astype(int)) == (200, 100, 208, 108)
+    assert int(out.data["area"][0]) == 64 and out.masks is not None
+    crop, origin = out.masks.crop(0)
+    assert crop.shape == (8, 8) and tuple(origin) == (200, 100)
+
+
+def test_refine_boxes_leaves_large_boxes_and_ignored_pixels_alone():
+    from spotdiff.align import ToneMap
+    from spotdiff.regions.refine import refine_boxes
+
+    img1, img2 = _pair_with_square()
+    common = dict(transform=None, tone=ToneMap.identity(), blur=(0.0, 0.0), scale=1.0)
+    big = (100, 50, 300, 250)  # longer than 3x the SSIM window's reach: kept as it is
+    out = refine_boxes(
+        _one_region(big, (400, 300)), img1, img2, colour_threshold=24.0, skip=None, **common
+    )
+    assert tuple(out.boxes[0].astype(int)) == big
+    skip = np.zeros((300, 400), bool)
+    skip[100:108, 200:204] = True  # the left half of the change is ignored
+    out = refine_boxes(
+        _one_region((194, 94, 214, 114), (400, 300), with_mask=False),
+        img1,
+        img2,
+        colour_threshold=24.0,
+        skip=skip,
+        **common,
+    )
+    # the cue now starts 10 px inside the left side, beyond the reach (7 px): that side stays
+    assert tuple(out.boxes[0].astype(int)) == (194, 100, 208, 108)

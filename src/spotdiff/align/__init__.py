@@ -1,2 +1,30 @@
-from ._tmp_align import *  # noqa: F403
-from ._tmp_align import MOTIONS, ToneMap, fit_tone, register, scale_transform, warp_image  # noqa: F401
+"""Bring image 2 onto image 1: geometry, then photometry and sharpness.
+
+- :mod:`.register`: global registration (translation, similarity, affine) -> :class:`Registration`;
+- :mod:`.warp`: transforms between pixel grids, warping image 2 onto image 1;
+- :mod:`.tone`: per-channel tone curves (brightness, contrast, gamma, white balance);
+- :mod:`.sharpness`: blur the sharper image of a pair to the other's sharpness;
+- :mod:`.match`: all of the photometric side in one step -> :class:`MatchedPair`.
+
+Importing this package loads NumPy and OpenCV only.
+"""
+
+from .match import MatchedPair, match_pair
+from .register import ALIGN_MODES, Registration, register
+from .sharpness import match_sharpness
+from .tone import ToneMap, fit_tone
+from .warp import scale_transform, warp_image, warp_window
+
+__all__ = [
+    "ALIGN_MODES",
+    "MatchedPair",
+    "Registration",
+    "ToneMap",
+    "fit_tone",
+    "match_pair",
+    "match_sharpness",
+    "register",
+    "scale_transform",
+    "warp_image",
+    "warp_window",
+]

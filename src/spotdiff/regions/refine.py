@@ -19,9 +19,25 @@ longer side is at most 3x the SSIM window's reach, where the halo is a large sha
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import cv2
 import numpy as np
 
-__all__ = ["tight_box"]
+from ..align.tone import ToneMap
+from ..align.warp import warp_window
+from ..maps.colour import colour_difference
+from ..maps.ssim_cv import gaussian_radius
+from ..result import DiffResult, RegionMasks
+
+__all__ = ["refine_boxes", "tight_box"]
+
+#: Boxes are refined only when their longer side is at most this many times the SSIM window's
+#: reach: there the halo is a large share of the box. On larger objects the evidence already ends
+#: inside the edited pixels (the soft edges of a pasted object read as unchanged) and shrinking
+#: further cost 2% box F1 on the synthetic benchmark.
+SMALL = 3.0
+_SSIM_SIGMA = 1.5
 
 
 def tight_box(
@@ -56,3 +72,92 @@ def tight_box(
     # a side the colour cue leaves further in than the structural map can reach keeps its place
     c = [v if v <= max_shrink else 0 for v in cuts]
     return x1 + c[0], y1 + c[1], x2 - c[2], y2 - c[3]
+
+
+def _dilate(mask: np.ndarray) -> np.ndarray:
+    return cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+
+def refine_boxes(
+    regions: DiffResult,
+    img1: np.ndarray,
+    img2: np.ndarray,
+    *,
+    transform: np.ndarray | None,
+    tone: ToneMap,
+    blur: tuple[float, float],
+    colour_threshold: float,
+    skip: np.ndarray | None,
+    scale: float,
+) -> DiffResult:
+    """Small regions' boxes shrunk to the pixels whose colour differs at full resolution.
+
+    Args:
+        regions: boxes in image-1 pixels, with ``data["area"]`` and (optionally) masks.
+        img1, img2: uint8 (H, W, 3) full-resolution images (image 2 not yet aligned).
+        transform: (3, 3) image 2 -> image 1 at full resolution, or None (identity).
+        tone: the pair's tone curves (image 2 -> image 1 levels).
+        blur: gaussian sigmas (working pixels) the pair-matching step gave image 1 and image 2.
+        colour_threshold: colour difference (levels) a pixel needs to count as changed.
+        skip: (H, W) bool, ignored pixels, or None.
+        scale: image-1 pixels per working pixel (>= 1).
+
+    Returns:
+        ``regions`` with refined boxes; masks (and ``data["area"]``) cut to the new boxes.
+    """
+    if len(regions) == 0:
+        return regions
+    h, w = img1.shape[:2]
+    lo_lut, hi_lut = tone.interval_luts()
+    blur1, blur2 = (s * scale for s in blur)
+    # the SSIM window's reach plus the upsampling's rounding, in image-1 pixels
+    reach = (gaussian_radius(_SSIM_SIGMA) + 1) * scale + 1
+    margin = int(np.ceil(scale)) + 2
+    boxes = regions.boxes.copy()
+    areas = regions.data["area"].copy()
+    masks = regions.masks
+    crops, origins = [], []
+    for i, box in enumerate(regions.boxes.astype(np.int64)):
+        bx = tuple(int(v) for v in box)
+        if max(bx[2] - bx[0], bx[3] - bx[1]) > SMALL * reach:
+            if masks is not None:
+                crop, origin = masks.crop(i)
+                crops.append(crop)
+                origins.append(origin)
+            continue
+        win = (
+            max(0, bx[0] - margin),
+            max(0, bx[1] - margin),
+            min(w, bx[2] + margin),
+            min(h, bx[3] + margin),
+        )
+        a = img1[win[1] : win[3], win[0] : win[2]]
+        b = warp_window(img2, transform, win)
+        if blur1:
+            a = cv2.GaussianBlur(a, (0, 0), blur1)
+        b_lo, b_hi = tone.apply(b, lo_lut), tone.apply(b, hi_lut)
+        if blur2:
+            b_lo, b_hi = (cv2.GaussianBlur(x, (0, 0), blur2) for x in (b_lo, b_hi))
+        # the 1-px shift tolerance of the colour difference loses a pixel along each edge
+        tight = _dilate(colour_difference(a, b_lo, b_hi) >= colour_threshold)
+        if skip is not None:
+            tight &= ~skip[win[1] : win[3], win[0] : win[2]]
+        if masks is not None:  # stray pixels outside the region's own support do not count
+            crop, (mx, my) = masks.crop(i)
+            support = np.zeros_like(tight)
+            support[
+                my - win[1] : my - win[1] + crop.shape[0], mx - win[0] : mx - win[0] + crop.shape[1]
+            ] = crop
+            tight &= _dilate(support)
+        nb = tight_box(tight, bx, (win[0], win[1]), max_shrink=reach)
+        boxes[i] = nb
+        if masks is not None:
+            crop, (mx, my) = masks.crop(i)
+            cut = crop[nb[1] - my : nb[3] - my, nb[0] - mx : nb[2] - mx]
+            if not cut.any():
+                cut = np.ones_like(cut)
+            crops.append(np.ascontiguousarray(cut))
+            origins.append((nb[0], nb[1]))
+            areas[i] = int(cut.sum())
+    new_masks = None if masks is None else RegionMasks(crops, np.asarray(origins), (w, h))
+    return replace(regions, boxes=boxes, masks=new_masks, data={**regions.data, "area": areas})

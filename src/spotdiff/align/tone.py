@@ -1,0 +1,201 @@
+"""Photometric matching of image 2 onto image 1: per-channel tone curves.
+
+Photometry (:func:`fit_tone`): per channel, a curve ``ref = offset + gain * (img / 255) ** gamma``
+fitted robustly (Tukey IRLS on the joint histogram of reduced copies of the images; the identity or
+a linear curve is kept when it explains the pixels within 15 % of the best robust cost) maps image
+2's values onto image 1's, so a global brightness / contrast / gamma or white-balance change does
+not show as a difference; edited areas are outliers of the fit. :meth:`ToneMap.interval_luts`
+gives, for each level of image 2, the range of image-1 levels consistent with it (quantization
+and clipping).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["ToneMap", "fit_tone"]
+
+
+_OCCAM = 1.15  # a simpler tone curve is kept while its robust cost is within 15 % of the best
+_GAMMAS = np.exp(np.linspace(math.log(1 / 3.5), math.log(3.5), 41))
+_POW = (np.arange(256) / 255.0)[None, :] ** _GAMMAS[:, None]  # (G, 256)
+
+
+@dataclass(frozen=True)
+class ToneMap:
+    """Per-channel tone curves mapping image-2 levels onto image-1 levels.
+
+    Attributes:
+        curves: (C, 256) float64 in [0, 255], non-decreasing: ``curves[c, v]`` is the image-1
+            level that image-2 level ``v`` of channel ``c`` corresponds to.
+        params: (C, 3) float64 ``(gamma, offset, gain)`` of ``offset + gain * (v / 255) ** gamma``.
+    """
+
+    curves: np.ndarray
+    params: np.ndarray
+
+    @classmethod
+    def identity(cls, channels: int = 3) -> ToneMap:
+        curves = np.tile(np.arange(256, dtype=np.float64), (channels, 1))
+        return cls(curves, np.tile([1.0, 0.0, 255.0], (channels, 1)))
+
+    @property
+    def is_identity(self) -> bool:
+        """True when no level moves by half a level or more."""
+        return bool(np.abs(self.curves - np.arange(256)).max() < 0.5)
+
+    def luts(self) -> np.ndarray:
+        """(C, 256) uint8, the curves rounded."""
+        return np.clip(np.rint(self.curves), 0, 255).astype(np.uint8)
+
+    def interval_luts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lo, hi), each (C, 256) uint8: the image-1 levels consistent with each image-2 level.
+
+        Level ``v`` of image 2 stands for the image-1 levels in ``[f(v - 0.5), f(v + 0.5)]``
+        (quantization: a single level for the identity, several where the curve is steep), and
+        for everything beyond ``f`` at a clipped level 0 or 255 (a saturated pixel says only
+        "at most" / "at least").
+        """
+        f = self.curves
+        mid = (f[:, 1:] + f[:, :-1]) / 2
+        lo = np.concatenate([np.zeros((len(f), 1)), mid], axis=1)
+        hi = np.concatenate([mid, np.full((len(f), 1), 255.0)], axis=1)
+        r = np.rint(f)
+        lo = np.minimum(np.ceil(lo - 1e-6), r)
+        hi = np.maximum(np.floor(hi + 1e-6), r)
+        return np.clip(lo, 0, 255).astype(np.uint8), np.clip(hi, 0, 255).astype(np.uint8)
+
+    def apply(self, img: np.ndarray, luts: np.ndarray | None = None) -> np.ndarray:
+        """Map a uint8 (H, W, C) image through ``luts`` (default :meth:`luts`)."""
+        luts = self.luts() if luts is None else luts
+        if img.ndim == 3 and img.shape[2] == len(luts) and len(luts) in (3, 4):
+            return cv2.LUT(img, np.ascontiguousarray(luts.T.reshape(256, 1, len(luts))))
+        out = np.empty_like(img)
+        for c in range(img.shape[2]):
+            out[..., c] = cv2.LUT(np.ascontiguousarray(img[..., c]), luts[c])
+        return out
+
+
+def _wmedian(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cw = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cw, cw[-1] / 2)])
+
+
+def _power_irls(
+    levels: np.ndarray,
+    y: np.ndarray,
+    base: np.ndarray,
+    candidates: np.ndarray,
+    *,
+    iters: int,
+    scale: float,
+) -> tuple[int, float, float, float]:
+    """Tukey-IRLS fit of ``y ~ offset + gain * (levels / 255) ** gamma`` over candidate gammas.
+
+    ``base`` weighs each sample; returns (gamma index, offset, gain, residual scale).
+    """
+    xp = _POW[candidates][:, levels]
+    wts, k = base.copy(), 0
+    offset = gain = np.zeros(len(candidates))
+    for _ in range(iters):
+        sw, sx, sxx = wts.sum(), xp @ wts, (xp * xp) @ wts
+        sy, sxy = wts @ y, xp @ (wts * y)
+        det = sw * sxx - sx * sx + 1e-9
+        gain = (sw * sxy - sx * sy) / det
+        offset = (sy - gain * sx) / max(sw, 1e-9)
+        res = y[None] - (offset[:, None] + gain[:, None] * xp)
+        u = np.minimum((res / (4.685 * scale)) ** 2, 1.0)
+        k = int(np.argmin((1 - (1 - u) ** 3) @ base))
+        scale = 1.4826 * _wmedian(np.abs(res[k]), base) + 0.5
+        uu = res[k] / (4.685 * scale)
+        wts = base * np.where(np.abs(uu) < 1, (1 - uu * uu) ** 2, 0.0)
+    return int(candidates[k]), float(offset[k]), float(gain[k]), scale
+
+
+def _fit_channel(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Robust fit of ``y = offset + gain * (x / 255) ** gamma`` over uint8 samples.
+
+    Stage 1 fits the per-level medians of the joint histogram over every gamma of the grid
+    (cheap, but a level held mostly by edited pixels pulls it); stage 2 refits around the best
+    gamma on the joint-histogram cells, each weighted by its pixel count, where edited pixels are
+    the minority they are in the image.
+    """
+    hist = np.bincount((x.astype(np.int32) << 8) | y, minlength=65536)
+    hist[:256] = 0  # image-2 levels 0 and 255 are clipped: censored, not measured
+    hist[-256:] = 0
+    h2 = hist.reshape(256, 256)
+    count = h2.sum(1).astype(np.float64)
+    levels = np.flatnonzero(count)
+    if len(levels) < 3:
+        return 1.0, 0.0, 255.0
+    median = (h2.cumsum(1) < count[:, None] / 2).sum(1).astype(np.float64)
+    all_gammas = np.arange(len(_GAMMAS))
+    k, _, _, scale = _power_irls(
+        levels, median[levels], np.sqrt(count[levels]), all_gammas, iters=4, scale=20.0
+    )
+    cells = np.flatnonzero(hist)
+    cx, cy, cw = cells >> 8, (cells & 255).astype(np.float64), hist[cells].astype(np.float64)
+    near = all_gammas[max(0, k - 1) : k + 2]
+    k, offset, gain, scale = _power_irls(cx, cy, cw, near, iters=3, scale=max(scale, 3.0))
+    fitted = (float(_GAMMAS[k]), offset, gain)
+    # Occam: a simpler curve that explains the pixels about as well wins (a narrow range of levels
+    # plus an edit bringing new ones lets the three parameters bend where no clean pixel is)
+    one = len(_GAMMAS) // 2  # gamma 1
+    _, lin_offset, lin_gain, _ = _power_irls(cx, cy, cw, np.array([one]), iters=3, scale=scale)
+    c = 4.685 * max(scale, 2.0)
+
+    def cost(gamma: float, off: float, g: float) -> float:
+        u = np.minimum(((cy - off - g * (cx / 255.0) ** gamma) / c) ** 2, 1.0)
+        return float((1 - (1 - u) ** 3) @ cw)
+
+    best = cost(*fitted)
+    for simpler in ((1.0, 0.0, 255.0), (1.0, lin_offset, lin_gain)):
+        if cost(*simpler) <= _OCCAM * best + 1e-9:
+            return simpler
+    return fitted
+
+
+def fit_tone(
+    ref: np.ndarray, img: np.ndarray, valid: np.ndarray | None = None, *, max_side: int = 400
+) -> ToneMap:
+    """Fit the per-channel tone curves that map ``img`` onto ``ref`` (see the module docstring).
+
+    Args:
+        ref: uint8 (H, W, C), image 1.
+        img: uint8 (H, W, C), image 2 aligned onto image 1.
+        valid: (H, W) bool, pixels to fit on (None: all).
+        max_side: both images are first reduced (area interpolation, by the smallest integer
+            factor that brings the longer side to at most this): the
+            averaging removes the noise that would otherwise bias the curve (regression to the
+            mean flattens it at rarely used levels) and makes the fit fast.
+
+    Returns:
+        :class:`ToneMap`. Robust to edits covering a minority of the pixels (Tukey weights).
+    """
+    h, w = ref.shape[:2]
+    k = math.ceil(max(h, w) / max_side)  # an integer factor: OpenCV's fast area reduction
+    r, m, v = ref, img, valid
+    if k > 1 and min(h, w) >= k:
+        hk, wk = h // k * k, w // k * k
+        size = (wk // k, hk // k)
+        r = cv2.resize(ref[:hk, :wk], size, interpolation=cv2.INTER_AREA)
+        m = cv2.resize(img[:hk, :wk], size, interpolation=cv2.INTER_AREA)
+        if valid is not None:  # keep only reduced pixels made of valid pixels alone
+            v8 = valid[:hk, :wk].view(np.uint8) * np.uint8(255)
+            v = cv2.resize(v8, size, interpolation=cv2.INTER_AREA) == 255
+    xs = np.arange(256) / 255.0
+    curves, params = [], []
+    for c in range(img.shape[2]):
+        x, y = m[..., c], r[..., c]
+        if v is not None:
+            x, y = x[v], y[v]
+        gamma, offset, gain = _fit_channel(x.ravel(), y.ravel())
+        curve = np.clip(offset + gain * xs**gamma, 0, 255)
+        curves.append(np.maximum.accumulate(curve))
+        params.append((gamma, offset, gain))
+    return ToneMap(np.array(curves), np.array(params))

@@ -1,0 +1,113 @@
+"""Registration (translation, rotation, zoom; skipped when not needed; failure -> identity) on a
+real photograph."""
+
+from __future__ import annotations
+
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+
+from spotdiff._errors import InvalidOptionError, SpotdiffWarning
+from spotdiff.align import register
+
+W, H = 480, 320
+
+
+def _about_centre(angle: float = 0.0, scale: float = 1.0, shift=(0.0, 0.0)) -> np.ndarray:
+    m = np.vstack([cv2.getRotationMatrix2D(((W - 1) / 2, (H - 1) / 2), angle, scale), [0, 0, 1]])
+    m[:2, 2] += shift
+    return m
+
+
+def _moved(img: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Image 2 = image 1 seen through ``m`` (image-1 -> image-2 coordinates)."""
+    return cv2.warpAffine(img, m[:2], (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _corner_error(t: np.ndarray, m: np.ndarray) -> float:
+    corners = np.array([[0, 0, 1], [W - 1, 0, 1], [0, H - 1, 1], [W - 1, H - 1, 1]], float).T
+    truth = np.linalg.inv(m)  # image-2 -> image-1
+    return float(np.abs((t @ corners)[:2] - (truth @ corners)[:2]).max())
+
+
+@pytest.mark.parametrize(
+    ("m", "tolerance"),
+    [
+        (_about_centre(shift=(0.6, -0.5)), 0.45),  # sub-pixel
+        (_about_centre(shift=(3.3, -2.1)), 0.3),
+        (_about_centre(shift=(0.05 * W, 0.04 * H)), 0.3),  # 5 % of the size
+        (_about_centre(angle=1.5), 0.5),
+        (_about_centre(scale=1.03), 0.5),
+        (_about_centre(angle=-0.8, scale=0.98, shift=(4, 2)), 0.5),
+    ],
+)
+def test_register_recovers_the_motion(photo, m, tolerance):
+    reg = register(photo, _moved(photo, m))
+    assert reg.aligned and not reg.failed
+    assert _corner_error(reg.transform, m) < tolerance
+    assert reg.ncc_after > reg.ncc_before
+
+
+def test_register_is_not_fooled_by_tone_or_jpeg(photo):
+    m = _about_centre(angle=1.0, shift=(2.0, 1.0))
+    moved = _moved(photo, m)
+    relit = (255 * (moved / 255.0) ** 0.7).astype(np.uint8)
+    buf = cv2.imencode(".jpg", relit, [cv2.IMWRITE_JPEG_QUALITY, 70])[1]
+    reg = register(photo, cv2.imdecode(buf, cv2.IMREAD_UNCHANGED))
+    assert _corner_error(reg.transform, m) < 0.6
+
+
+@pytest.mark.parametrize(
+    "change", ["identical", "jpeg", "brightness", "noise", "edit"], ids=lambda c: c
+)
+def test_register_skips_pairs_that_need_nothing(photo, change):
+    img2 = photo.copy()
+    if change == "jpeg":
+        img2 = cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 60])[1], 1)
+    elif change == "brightness":
+        img2 = np.clip(photo.astype(int) + 30, 0, 255).astype(np.uint8)
+    elif change == "noise":
+        noise = np.random.default_rng(0).normal(0, 4, photo.shape)
+        img2 = np.clip(photo + noise, 0, 255).astype(np.uint8)
+    elif change == "edit":
+        img2[100:160, 200:280] = (20, 200, 40)
+    reg = register(photo, img2)
+    assert _corner_error(reg.transform, np.eye(3)) < 0.3
+    assert reg.method in ("identity", "translation", "similarity", "affine")
+
+
+def test_register_identical_is_identity(photo):
+    reg = register(photo, photo)
+    assert reg.method == "identity" and not reg.aligned
+    np.testing.assert_array_equal(reg.transform, np.eye(3))
+
+
+def test_failed_registration_warns_and_returns_identity():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reg = register(a, b)
+    np.testing.assert_array_equal(reg.transform, np.eye(3))
+    assert reg.method == "identity"
+    if reg.failed:  # unrelated images: either nothing to fix, or a failure with a warning
+        assert any(issubclass(w.category, SpotdiffWarning) for w in caught)
+        assert "registration failed" in reg.message or "unreliable" in reg.message
+
+
+def test_align_options(photo):
+    m = _about_centre(angle=1.5, shift=(6, 3))
+    moved = _moved(photo, m)
+    assert register(photo, moved, align="none").method == "identity"
+    translation = register(photo, moved, align="translation")
+    assert translation.method == "translation"
+    np.testing.assert_array_equal(translation.transform[:2, :2], np.eye(2))
+    affine = register(photo, moved, align="affine")
+    assert affine.method == "affine" and _corner_error(affine.transform, m) < 0.5
+    with pytest.raises(InvalidOptionError, match="align must be one of"):
+        register(photo, moved, align="perspective")
+    with pytest.raises(InvalidOptionError, match="one size"):
+        register(photo, photo[:100])

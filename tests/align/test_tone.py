@@ -1,0 +1,57 @@
+"""Tone matching (brightness, contrast, gamma; robust to edits) on a real photograph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spotdiff.align import ToneMap, fit_tone
+
+W, H = 480, 320
+
+
+def _curve_error(tone: ToneMap, truth, levels: np.ndarray) -> float:
+    return float(np.abs(tone.curves[:, levels] - truth(levels)).max())
+
+
+@pytest.mark.parametrize(
+    ("forward", "inverse"),
+    [
+        (lambda x: x + 30, lambda v: v - 30),  # brightness
+        (lambda x: (x - 128) * 0.75 + 128, lambda v: (v - 128) / 0.75 + 128),  # contrast
+        (lambda x: 255 * (x / 255) ** 0.7, lambda v: 255 * (v / 255) ** (1 / 0.7)),  # gamma
+        (lambda x: 255 * (x / 255) ** 1.4, lambda v: 255 * (v / 255) ** (1 / 1.4)),
+    ],
+    ids=["brightness", "contrast", "gamma0.7", "gamma1.4"],
+)
+def test_fit_tone_recovers_global_changes_despite_an_edit(photo, forward, inverse):
+    edited = photo.copy()
+    edited[60:140, 150:300] = (230, 40, 200)  # an edit covering 8 % of the image
+    img2 = np.clip(np.rint(forward(edited.astype(np.float64))), 0, 255).astype(np.uint8)
+    tone = fit_tone(photo, img2)
+    hist = np.bincount(img2[..., 0].ravel(), minlength=256)
+    levels = np.flatnonzero(hist > 200)
+    levels = levels[(levels > 0) & (levels < 255)]
+    assert _curve_error(tone, inverse, levels) < 2.0
+
+
+def test_fit_tone_identity_and_intervals(photo):
+    tone = fit_tone(photo, photo)
+    assert tone.is_identity
+    lo, hi = tone.interval_luts()
+    assert (lo <= tone.luts()).all() and (tone.luts() <= hi).all()
+    assert (hi[:, 1:-1] == lo[:, 1:-1]).all()  # one level for one level
+    np.testing.assert_array_equal(tone.apply(photo), photo)
+    # a darkened image: level 0 of image 2 stands for every level up to the offset
+    dark = np.clip(photo.astype(int) - 40, 0, 255).astype(np.uint8)
+    lo, hi = fit_tone(photo, dark).interval_luts()
+    assert lo[:, 0].max() == 0 and hi[:, 0].min() >= 38
+    assert hi[:, 255].min() == 255
+
+
+def test_fit_tone_respects_valid_mask(photo):
+    img2 = photo.copy()
+    img2[:, : W // 2] = 255 - img2[:, : W // 2]  # garbage where image 2 is "not covered"
+    valid = np.ones((H, W), bool)
+    valid[:, : W // 2 + 8] = False
+    assert fit_tone(photo, img2, valid).is_identity
