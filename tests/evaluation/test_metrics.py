@@ -37,7 +37,7 @@ def test_box_iou_empty_and_degenerate():
 
 @pytest.mark.parametrize(
     ("boxes", "error"),
-    [(np.zeros((3, 3)), LayoutError), ([[0, 0, np.nan, 1]], InvalidOptionError)],
+    [(np.zeros((3, 3)), InvalidOptionError), ([[0, 0, np.nan, 1]], InvalidOptionError)],
 )
 def test_box_iou_rejects_bad_boxes(boxes, error):
     with pytest.raises(error):

@@ -38,7 +38,7 @@ import numpy as np
 
 from .._errors import LayoutError
 from .._optional import require
-from .._validate import check_number
+from .._validate import check_number, check_same_shape
 from .detectors import DETECTORS, Detection, Detector
 
 __all__ = ["absdiff_otsu", "contour_boxes", "ssim_otsu"]
@@ -51,8 +51,7 @@ def _gray_pair(img1: np.ndarray, img2: np.ndarray) -> tuple[np.ndarray, np.ndarr
                 f"{name} must be a uint8 (H, W, 3) RGB array, got "
                 f"{getattr(img, 'dtype', type(img).__name__)} {getattr(img, 'shape', '')}"
             )
-    if img1.shape != img2.shape:
-        raise LayoutError(f"images must have the same shape, got {img1.shape} and {img2.shape}")
+    check_same_shape("img1", img1, "img2", img2)
     return cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY), cv2.cvtColor(img2, cv2.COLOR_RGB2GRAY)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._errors import InvalidOptionError, LayoutError
+from .._validate import check_boxes
 
 __all__ = [
     "Counts",
@@ -38,17 +39,7 @@ __all__ = [
 
 
 def _boxes(name: str, boxes: object) -> np.ndarray:
-    arr = np.asarray(boxes, dtype=np.float64)
-    if arr.size == 0:
-        return arr.reshape(0, 4)
-    if arr.ndim != 2 or arr.shape[1] != 4:
-        raise LayoutError(
-            f"{name} must have shape (N, 4) (x1, y1, x2, y2), got {arr.shape}; "
-            "convert xywh boxes with x2 = x + w, y2 = y + h"
-        )
-    if not np.isfinite(arr).all():
-        raise InvalidOptionError(f"{name} must be finite, got NaN or inf")
-    return arr
+    return check_boxes(name, boxes)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ImageReadError, InvalidOptionError
+from .._validate import check_boxes
 
 __all__ = ["RealPair", "load_real_pairs", "real_pair"]
 
@@ -74,25 +75,11 @@ def real_pair(
     from ..io import load_pair
 
     a, b = load_pair(img1, img2, size_mismatch="resize")
-    arr = np.asarray(boxes, dtype=np.float32)
-    arr = arr.reshape(0, 4) if arr.size == 0 else arr
     h, w = a.shape[:2]
     label = f"pair {name!r}: " if name else ""
-    if arr.ndim != 2 or arr.shape[1] != 4:
-        raise InvalidOptionError(f"{label}boxes must be [[x1, y1, x2, y2], ...], got {arr.shape}")
-    bad = (
-        (arr[:, 0] < 0)
-        | (arr[:, 1] < 0)
-        | (arr[:, 2] > w)
-        | (arr[:, 3] > h)
-        | (arr[:, 2] <= arr[:, 0])
-        | (arr[:, 3] <= arr[:, 1])
+    arr = check_boxes(
+        f"{label}boxes", boxes, dtype=np.float32, image_size=(w, h), allow_empty_boxes=False
     )
-    if bad.any():
-        raise InvalidOptionError(
-            f"{label}boxes {arr[bad].tolist()} are not xyxy inside the {w}x{h} image 1 "
-            "(x2 > x1, y2 > y1; convert xywh with x2 = x + w)"
-        )
     kinds = tuple(kinds) if kinds is not None else ("changed",) * len(arr)
     if len(kinds) != len(arr):
         raise InvalidOptionError(f"{label}{len(kinds)} kinds for {len(arr)} boxes")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import InvalidOptionError
+from .._validate import check_boxes
 
 __all__ = [
     "crop_windows",
@@ -20,13 +20,8 @@ __all__ = [
 ]
 
 
-def _as_boxes(boxes: np.ndarray, name: str) -> np.ndarray:
-    arr = np.asarray(boxes, dtype=np.float64)
-    if arr.size == 0:
-        return arr.reshape(0, 4)
-    if arr.ndim != 2 or arr.shape[1] != 4:
-        raise InvalidOptionError(f"{name} must have shape (N, 4), got {arr.shape}")
-    return arr
+def _as_boxes(boxes: np.ndarray, name: str, box_format: str = "xyxy") -> np.ndarray:
+    return check_boxes(name, boxes, box_format=box_format)
 
 
 def xyxy_to_cxcywh(boxes: np.ndarray) -> np.ndarray:
@@ -41,7 +36,7 @@ def xyxy_to_cxcywh(boxes: np.ndarray) -> np.ndarray:
 
 def cxcywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
     """(N, 4) ``cx, cy, w, h`` -> (N, 4) float32 ``x1, y1, x2, y2``."""
-    b = _as_boxes(boxes, "boxes")
+    b = _as_boxes(boxes, "boxes", "cxcywh")
     half_w, half_h = b[:, 2] / 2, b[:, 3] / 2
     out = np.stack([b[:, 0] - half_w, b[:, 1] - half_h, b[:, 0] + half_w, b[:, 1] + half_h], 1)
     return out.astype(np.float32).reshape(-1, 4)
@@ -61,7 +56,7 @@ def nms_indices(samples: np.ndarray, iou_thresh: float) -> np.ndarray:
     Returns:
         (K,) int64 indices into ``samples``, increasing.
     """
-    b = _as_boxes(samples, "samples")
+    b = _as_boxes(samples, "samples", "cxcywh")
     x1, y1 = b[:, 0] - b[:, 2] / 2, b[:, 1] - b[:, 3] / 2
     x2, y2 = b[:, 0] + b[:, 2] / 2, b[:, 1] + b[:, 3] / 2
     areas = (y2 - y1 + 1) * (x2 - x1 + 1)

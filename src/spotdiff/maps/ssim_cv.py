@@ -31,7 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from .._errors import InvalidOptionError, LayoutError
+from .._errors import InvalidOptionError
+from .._validate import check_image, check_same_shape
 
 __all__ = ["gaussian_radius", "gaussian_window", "ssim_map_cv", "ssim_map_hwc"]
 
@@ -41,28 +42,10 @@ def gaussian_radius(sigma: float) -> int:
     return int(3.5 * sigma + 0.5)
 
 
-def _check_pair(a: np.ndarray, b: np.ndarray) -> None:
-    for name, arr in (("a", a), ("b", b)):
-        if not isinstance(arr, np.ndarray):
-            raise LayoutError(
-                f"{name} must be a numpy array (H, W) or (H, W, C), got {type(arr).__name__}; "
-                "convert it with np.asarray(...) first"
-            )
-        if arr.ndim not in (2, 3):
-            raise LayoutError(
-                f"{name} must have shape (H, W) or (H, W, C), got shape {arr.shape}; "
-                "pass one image, not a batch (loop over the batch instead)"
-            )
-        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-            raise LayoutError(
-                f"{name} must hold integers or floats, got dtype {arr.dtype}; "
-                "convert it with .astype(np.float32)"
-            )
-    if a.shape != b.shape:
-        raise LayoutError(
-            f"images must have the same shape, got {a.shape} and {b.shape}; "
-            "resize or crop one of them first"
-        )
+def _check_pair(img1: np.ndarray, img2: np.ndarray) -> None:
+    check_image("img1", img1)
+    check_image("img2", img2)
+    check_same_shape("img1", img1, "img2", img2)
 
 
 def _default_range(a: np.ndarray, b: np.ndarray) -> float:
