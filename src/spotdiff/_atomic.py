@@ -9,7 +9,9 @@ not at all (a failure while preparing any of them leaves every earlier file unto
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +22,42 @@ __all__ = ["atomic_group", "atomic_path", "atomic_write"]
 
 def _temp_beside(path: Path) -> Path:
     # same folder (same file system, so os.replace is atomic); keep the suffix so that writers
-    # that choose a format by extension (Pillow, OpenCV, numpy) still do
-    fd, name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent
-    )
-    os.close(fd)
+    # that choose a format by extension (Pillow, OpenCV, numpy) still do. The stem is shortened
+    # so that the temporary name stays within the 255-byte limit of a file name.
+    stem = path.name[:_MAX_STEM_CHARS]
+    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    try:
+        # mkstemp creates the file private (0600); give it the mode the target has, or the one a
+        # new file gets (0666 less the umask), so that a replaced output keeps its permissions
+        os.fchmod(fd, _mode_for(path))
+    except OSError:  # pragma: no cover - e.g. a file system without permissions
+        pass
+    finally:
+        os.close(fd)
     return Path(name)
+
+
+_MAX_STEM_CHARS = 120
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask is process-wide and racy)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # pragma: no cover - systems without /proc
+    os.umask(mask)  # pragma: no cover
+    return mask  # pragma: no cover
 
 
 @contextlib.contextmanager
@@ -36,6 +68,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     the temporary file is removed and ``path`` is left as it was.
     """
     target = Path(path)
+    _check_not_dir(target)
     tmp = _temp_beside(target)
     try:
         yield tmp
@@ -51,7 +84,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 def atomic_write(
     path: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8"
 ) -> Iterator[IO[Any]]:
-    """``open(path, mode)`` that only replaces ``path`` once the ``with`` block succeeded."""
+    """``open(path, mode)`` that only replaces ``path`` once the ``with`` block succeeded.
+
+    ``mode`` is ``"w"``, ``"wt"`` or ``"wb"``: the file is written from scratch (appending or
+    reading would see the empty temporary file, not ``path``).
+    """
+    if mode not in ("w", "wt", "wb"):
+        from ._errors import InvalidOptionError
+
+        raise InvalidOptionError(
+            f"atomic_write writes a new file: mode must be 'w', 'wt' or 'wb', got {mode!r}"
+        )
     if "b" in mode:
         encoding = None
     with atomic_path(path) as tmp, open(tmp, mode, encoding=encoding) as handle:
@@ -65,6 +108,7 @@ class _Group:
     def path(self, path: str | os.PathLike[str]) -> Path:
         """A temporary path for ``path``; all of the group's files are put in place together."""
         target = Path(path)
+        _check_not_dir(target)
         tmp = _temp_beside(target)
         self.staged.append((tmp, target))
         return tmp
@@ -80,12 +124,14 @@ def atomic_group() -> Iterator[_Group]:
 
     If anything in the block raises, no target is touched and the temporary files are removed.
     (The final renames are each atomic; the group as a whole is as close to atomic as a file
-    system allows: the renames run back to back after all the writing succeeded.)
+    system allows: the renames run back to back after all the writing succeeded, and a target
+    that is a directory, which a rename cannot replace, is refused before any rename.)
     """
     group = _Group()
     try:
         yield group
-        for tmp, _ in group.staged:
+        for tmp, target in group.staged:
+            _check_not_dir(target)
             _fsync(tmp)
         for tmp, target in group.staged:
             os.replace(tmp, target)
@@ -94,6 +140,13 @@ def atomic_group() -> Iterator[_Group]:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         raise
+
+
+def _check_not_dir(target: Path) -> None:
+    if target.is_dir():  # a rename cannot replace a directory: say so before writing anything
+        raise IsADirectoryError(
+            errno.EISDIR, "is a directory; expected the path of an output file", str(target)
+        )
 
 
 def _fsync(path: Path) -> None:

@@ -10,7 +10,11 @@ Masks are stored cropped to each region's bounding box (:class:`RegionMasks`): N
 masks of a 3840x2160 pair would cost N x 8 MB, the crops cost the regions' areas.
 ``RegionMasks`` reads like a read-only ``(N, H, W)`` bool array: ``result.masks[i]`` is the dense
 ``(H, W)`` mask of region ``i``, ``np.asarray(result.masks)`` the dense stack and
-``result.masks.crop(i)`` the stored crop.
+``result.masks.crop(i)`` the stored crop (see :mod:`spotdiff._masks`).
+
+Two JSON forms: :meth:`DiffResult.to_dict` is lossless (parallel arrays, optional masks and map,
+read back by :meth:`DiffResult.from_dict`); :meth:`DiffResult.to_record` is the compact record
+people and tools read (one object per region, rounded), written by every JSON output of the CLI.
 """
 
 from __future__ import annotations
@@ -26,12 +30,16 @@ import numpy as np
 from ._errors import InvalidOptionError
 from ._masks import RegionMasks, _Index, _selector
 
-__all__ = ["KINDS", "DiffResult", "RegionMasks"]
+__all__ = ["KINDS", "RECORD_SCHEMA_VERSION", "DiffResult", "RegionMasks"]
 
 #: Values of ``data["kind"]``: what happened to the region from image 1 to image 2.
 #: ``"added"``: something is in image 2 that is not in image 1; ``"removed"``: the reverse;
 #: ``"changed"``: present in both but different (colour, shape, texture), or undecided.
 KINDS = ("added", "removed", "changed")
+
+#: Version of the :meth:`DiffResult.to_record` layout (``spotdiff find --json``, summary.jsonl).
+RECORD_SCHEMA_VERSION = 1
+
 
 def _jsonable(value: Any) -> Any:
     """Recursively turn numpy scalars/arrays, tuples and paths into JSON-safe Python values."""
@@ -365,6 +373,57 @@ class DiffResult:
             image_size=size,
             metadata=dict(d.get("metadata", {})),
         )
+
+    def to_record(self, *, precision: int | None = 6) -> dict[str, Any]:
+        """The compact JSON record of the result, as ``spotdiff find --json`` writes it.
+
+        Args:
+            precision: decimal places kept for scores and transform entries; box coordinates
+                (pixels) keep ``min(precision, 2)`` (1/100 pixel). None: no rounding.
+
+        Returns:
+            ``{"schema_version": RECORD_SCHEMA_VERSION, "size": [W, H] | None, "aligned": bool,
+            "transform": 3x3 list (image-2 to image-1 pixels), "regions": [{"box": [x1, y1, x2,
+            y2], "score": float, "area": int, "kind": str}, ...]}``, regions in the result's order.
+            ``area`` is :attr:`area` (changed pixels) rounded to an int; ``kind`` is
+            ``"changed"`` where the result records none; a non-finite score is None. Only
+            Python types, so ``json.dumps(record, allow_nan=False)`` works. Masks, the map,
+            ``data`` beyond kind/area and ``metadata`` are left out (use :meth:`to_dict`).
+
+        Raises:
+            InvalidOptionError: ``precision`` is not None or an int >= 0.
+        """
+        if precision is not None:
+            from ._validate import check_number
+
+            check_number("precision", precision, low=0, integer=True)
+
+        def rounded(value: Any, digits: int | None) -> float | None:
+            value = float(value)
+            if not np.isfinite(value):
+                return None
+            return value if digits is None else round(value, digits)
+
+        box_digits = None if precision is None else min(precision, 2)
+        kinds = self.kind
+        areas = self.area
+        size = self.image_size
+        regions = [
+            {
+                "box": [rounded(v, box_digits) for v in box],
+                "score": rounded(self.scores[i], precision),
+                "area": round(float(areas[i])),
+                "kind": "changed" if kinds is None else str(kinds[i]),
+            }
+            for i, box in enumerate(self.boxes)
+        ]
+        return {
+            "schema_version": RECORD_SCHEMA_VERSION,
+            "size": [int(size[0]), int(size[1])] if size else None,
+            "aligned": bool(self.aligned),
+            "transform": [[rounded(v, precision) for v in row] for row in self.transform],
+            "regions": regions,
+        }
 
     def to_json(self, *, include_masks: bool = False, include_map: bool = False, **kw: Any) -> str:
         """``json.dumps(self.to_dict(...), **kw)``."""

@@ -2,8 +2,10 @@
 
 One file per command; each calls the public function with the same parameter names. Errors that
 spotdiff raises on purpose (bad input, bad options) print one line on stderr and exit with code 2;
-``SPOTDIFF_DEBUG=1`` shows the traceback instead. Nothing heavy (torch, models) is imported until a
-command needs it.
+``SPOTDIFF_DEBUG=1`` shows the traceback instead. Any other exception (a bug) also exits 2, never
+1 (which means "differences found"), with one line that says so. Every Python warning raised
+while a command runs becomes one line ``spotdiff: warning: ...`` (``_common.warnings_to_stderr``).
+Nothing heavy (torch, models) is imported until a command needs it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 import typer
 
 from .._errors import SpotdiffError
+from ._common import warnings_to_stderr
 
 try:  # typer >= 0.22 vendors click; older releases raise click's own exceptions
     from typer._click import exceptions as _click_errors
@@ -62,7 +65,8 @@ from . import map as _map  # noqa: E402, F401
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(f"spotdiff: error: {message}\n")
+    line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    sys.stderr.write(f"spotdiff: error: {line}\n")
     return 2
 
 
@@ -70,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 differences found where documented, 2 error)."""
     debug = os.environ.get("SPOTDIFF_DEBUG", "") not in ("", "0")
     try:
-        code = app(args=argv, prog_name="spotdiff", standalone_mode=False)
+        with warnings_to_stderr():
+            code = app(args=argv, prog_name="spotdiff", standalone_mode=False)
     except _click_errors.UsageError as exc:
         if debug:
             raise
@@ -89,4 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("spotdiff: interrupted\n")
         return 130
+    except Exception as exc:  # a bug: still one line and exit 2, never 1 ("differences found")
+        if debug:
+            raise
+        return _fail(
+            f"unexpected {type(exc).__name__}: {exc} (a bug in spotdiff; rerun with "
+            "SPOTDIFF_DEBUG=1 for the traceback and report it)"
+        )
     return code if isinstance(code, int) else 0

@@ -1,18 +1,28 @@
-"""Pieces shared by the CLI commands: option specs, output (table or JSON), progress."""
+"""Pieces shared by the CLI commands: option specs, output (table or JSON), warnings, progress,
+JSON-lines logs."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
 
 from .._errors import InvalidOptionError
 
-__all__ = ["emit_json", "parse_spec", "progress", "stderr_console"]
-
-T = TypeVar("T")
+__all__ = [
+    "JsonLinesLog",
+    "emit_json",
+    "json_line",
+    "parse_spec",
+    "progress",
+    "stderr_console",
+    "warnings_to_stderr",
+]
 
 
 def _parse_value(text: str) -> Any:
@@ -43,9 +53,96 @@ def parse_spec(spec: str, option: str) -> tuple[str, dict[str, Any]]:
     return name.strip(), options
 
 
+def json_line(payload: Any) -> str:
+    """One JSON line (no NaN / inf: they raise ValueError), ending in a newline."""
+    return json.dumps(payload, indent=None, allow_nan=False) + "\n"
+
+
 def emit_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, indent=None, allow_nan=False) + "\n")
+    """Write ``payload`` as one JSON line on stdout and flush."""
+    sys.stdout.write(json_line(payload))
     sys.stdout.flush()
+
+
+@contextmanager
+def warnings_to_stderr(prefix: str = "") -> Iterator[None]:
+    """Show every warning raised inside the block as one line ``spotdiff: warning: PREFIXmsg``.
+
+    Warnings of any category (spotdiff's own, Pillow's "Corrupt EXIF data" or
+    DecompressionBombWarning, ``warnings.warn`` anywhere) are written to stderr as they happen,
+    each text once per block (a message spanning lines is joined into one). spotdiff's warnings
+    are always shown; other categories follow the filters in force (``-W``, ``PYTHONWARNINGS``;
+    by default DeprecationWarning stays hidden). The block goes on: nothing is raised. Nested
+    blocks: the innermost one shows (with its own prefix). ``main()`` wraps every command in one,
+    so a command needs its own only for a prefix, e.g. ``warnings_to_stderr(prefix=f"{name}: ")``
+    around one pair of a directory run.
+    """
+    from .._errors import SpotdiffWarning
+
+    seen: set[str] = set()
+
+    def show(message: Any, category: Any, filename: Any, lineno: Any, *_: Any, **__: Any) -> None:
+        text = " ".join(str(message).split())
+        if text in seen:
+            return
+        seen.add(text)
+        sys.stderr.write(f"spotdiff: warning: {prefix}{text}\n")
+        sys.stderr.flush()
+
+    # catch_warnings saves and restores the filters and ``warnings.showwarning``; the warnings
+    # module then calls ``show`` directly (no list of records that could grow while read)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", SpotdiffWarning)
+        warnings.showwarning = show
+        yield
+
+
+class JsonLinesLog:
+    """A JSON-lines file written as a log (``summary.jsonl``): readable while the run goes on,
+    never a torn line, and an earlier file kept until the new run has a line to write.
+
+    The first line goes to a temporary file beside ``path``, which then replaces ``path``
+    (``os.replace``); later lines are appended to it. Every line is written with one ``os.write``
+    of the whole encoded line (no user-space buffer), so a crash or ``kill -9`` leaves whole lines
+    only. A run that writes no line leaves ``path`` as it was and removes its temporary file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        from .._atomic import _temp_beside
+
+        self.path = Path(path)
+        self._tmp = _temp_beside(self.path)
+        self._fd: int | None = os.open(self._tmp, os.O_WRONLY | os.O_APPEND)
+        self._placed = False
+        self.lines = 0
+
+    def write(self, record: Any) -> None:
+        """Append ``record`` as one JSON line (the file takes ``path``'s place at the first)."""
+        if self._fd is None:
+            raise ValueError(f"{self.path}: the log is closed")
+        data = memoryview(json_line(record).encode("utf-8"))
+        while data:
+            data = data[os.write(self._fd, data) :]
+        if not self._placed:
+            os.replace(self._tmp, self.path)
+            self._placed = True
+        self.lines += 1
+
+    def close(self) -> None:
+        """Close the file; without any line written, remove the temporary file."""
+        if self._fd is None:
+            return
+        os.close(self._fd)
+        self._fd = None
+        if not self._placed:
+            with suppress(OSError):
+                self._tmp.unlink()
+
+    def __enter__(self) -> JsonLinesLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def stderr_console() -> Any:
@@ -72,10 +169,3 @@ def progress(total: int, description: str, *, enabled: bool = True) -> Iterator[
     with bar:
         task = bar.add_task(description, total=total)
         yield lambda: bar.advance(task)
-
-
-def each_with_progress(items: Iterable[T], total: int, description: str) -> Iterator[T]:
-    with progress(total, description) as advance:
-        for item in items:
-            yield item
-            advance()

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from .._registry import Registry
-from .._validate import check_number
+from .._validate import check_finite, check_number
 
 __all__ = [
     "POSTPROCESSORS",
@@ -39,12 +40,12 @@ PREPROCESSORS: Registry[Processor] = Registry("pre-processor")
 POSTPROCESSORS: Registry[Processor] = Registry("post-processor")
 
 
-def get_preprocessor(name: str, /, **options: float) -> Processor:
+def get_preprocessor(name: str, /, **options: Any) -> Processor:
     """Build the pre-processor ``name`` (see :func:`list_preprocessors`) with ``options``."""
     return PREPROCESSORS.get(name, **options)
 
 
-def get_postprocessor(name: str, /, **options: float) -> Processor:
+def get_postprocessor(name: str, /, **options: Any) -> Processor:
     """Build the post-processor ``name`` (see :func:`list_postprocessors`) with ``options``."""
     return POSTPROCESSORS.get(name, **options)
 
@@ -74,8 +75,13 @@ def _minmax(x: torch.Tensor) -> torch.Tensor:
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable gaussian blur of (N, C, H, W), radius ``ceil(3 * sigma)``, reflected borders."""
-    radius = max(1, int(3.0 * sigma + 0.5))
+    """Separable gaussian blur of (N, C, H, W) float, same shape and dtype out.
+
+    The kernel has radius ``round(3 * sigma)`` (at least 1), capped at the image's longer side (a
+    wider kernel only sees padding: without the cap ``sigma=1e9`` would allocate gigabytes);
+    borders are reflected (replicated when the image is smaller than the radius).
+    """
+    radius = min(max(1, int(3.0 * sigma + 0.5)), max(x.shape[-2:]))
     coords = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
     kernel = torch.exp(-(coords**2) / (2.0 * sigma**2))
     kernel = kernel / kernel.sum()
@@ -119,7 +125,7 @@ class GaussianBlur:
     sigma: float = 1.0
 
     def __post_init__(self) -> None:
-        check_number("sigma", self.sigma, low=0.0, low_inclusive=False)
+        check_finite("sigma", self.sigma, low=0.0, low_inclusive=False)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return gaussian_blur(x, self.sigma)
@@ -234,5 +240,5 @@ def _otsu(values: torch.Tensor, bins: int) -> torch.Tensor:
 def _post_threshold(value: float | None = None) -> Processor:
     """Dynamic (Otsu) or fixed thresholding of the map's magnitude into {0, 1}."""
     if value is not None:
-        check_number("value", value, low=0.0)
+        check_finite("value", value, low=0.0)
     return Threshold(value=value)

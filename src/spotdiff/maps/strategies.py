@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from .._errors import InvalidOptionError
 from .._registry import Registry
-from .._validate import check_choice
+from .._validate import check_choice, check_finite
 
 __all__ = ["STRATEGIES", "get_strategy", "list_strategies"]
 
@@ -34,7 +35,7 @@ StrategyFn = Callable[..., tuple[torch.Tensor, torch.Tensor]]
 STRATEGIES: Registry[StrategyFn] = Registry("strategy")
 
 
-def get_strategy(name: str, /, **options: int) -> StrategyFn:
+def get_strategy(name: str, /, **options: Any) -> StrategyFn:
     """Build the strategy ``name`` (``difference``, ``gradient``, ``ssim_map``) with ``options``."""
     return STRATEGIES.get(name, **options)
 
@@ -91,6 +92,9 @@ class Gradient:
 @dataclass(frozen=True)
 class SSIMMap:
     sigma: float = 1.5
+
+    def __post_init__(self) -> None:
+        check_finite("sigma", self.sigma, low=0.0, low_inclusive=False)
 
     def __call__(
         self, img1: torch.Tensor, img2: torch.Tensor, *, metric: MetricFn

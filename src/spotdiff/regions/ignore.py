@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .._errors import InvalidOptionError
+from .._errors import InvalidOptionError, SpotdiffWarning
 
-__all__ = ["ignore_mask"]
+__all__ = ["ignore_mask", "rect_pixels"]
+
+
+def rect_pixels(rect: Any, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The pixels a rectangle covers in an image of ``size``, or None when it covers none.
+
+    Args:
+        rect: ``(x1, y1, x2, y2)`` finite floats with ``x2 >= x1``, ``y2 >= y1``, in pixels
+            (exclusive right/bottom edges; a fractional edge covers the pixel it touches).
+        size: ``(W, H)`` of the image.
+
+    Returns:
+        ``(xa, ya, xb, yb)`` ints with ``0 <= xa < xb <= W`` and ``0 <= ya < yb <= H`` (the
+        slice ``[ya:yb, xa:xb]``), or None for an empty rectangle (``x2 == x1`` or ``y2 == y1``)
+        or one entirely outside the image.
+    """
+    w, h = size
+    x1, y1, x2, y2 = (float(v) for v in rect)
+    if x2 <= x1 or y2 <= y1:
+        return None
+    xa, xb = int(np.clip(np.floor(x1), 0, w)), int(np.clip(np.ceil(x2), 0, w))
+    ya, yb = int(np.clip(np.floor(y1), 0, h)), int(np.clip(np.ceil(y2), 0, h))
+    if xa >= xb or ya >= yb:
+        return None
+    return xa, ya, xb, yb
 
 
 def ignore_mask(ignore: Any, size: tuple[int, int]) -> np.ndarray | None:
@@ -16,8 +41,9 @@ def ignore_mask(ignore: Any, size: tuple[int, int]) -> np.ndarray | None:
 
     Args:
         ignore: None; one rectangle ``(x1, y1, x2, y2)`` or a sequence / (K, 4) array of them, in
-            image-1 pixels (exclusive right/bottom edges, clipped to the image); or a mask of
-            image 1's size, (H, W) or (H, W, C) array of any dtype, or a PIL image / path read
+            image-1 pixels (exclusive right/bottom edges, clipped to the image; a rectangle that
+            covers no pixel, empty or outside the image, is skipped with a
+            :class:`~spotdiff.SpotdiffWarning`); or a mask of image 1's size, (H, W) or (H, W, C) array of any dtype, or a PIL image / path read
             with :func:`spotdiff.io.to_rgb8`, where any non-zero value means "ignore".
         size: ``(W, H)`` of image 1.
 
@@ -61,8 +87,16 @@ def ignore_mask(ignore: Any, size: tuple[int, int]) -> np.ndarray | None:
             f"{rects[bad].tolist()}"
         )
     mask = np.zeros((h, w), dtype=bool)
-    for x1, y1, x2, y2 in rects:
-        xa, xb = int(np.clip(np.floor(x1), 0, w)), int(np.clip(np.ceil(x2), 0, w))
-        ya, yb = int(np.clip(np.floor(y1), 0, h)), int(np.clip(np.ceil(y2), 0, h))
+    for rect in rects:
+        pixels = rect_pixels(rect, size)
+        if pixels is None:
+            corners = ", ".join(f"{v:g}" for v in rect)
+            warnings.warn(
+                f"ignore rectangle ({corners}) covers no pixel of the {w}x{h} image; ignored",
+                SpotdiffWarning,
+                stacklevel=2,
+            )
+            continue
+        xa, ya, xb, yb = pixels
         mask[ya:yb, xa:xb] = True
     return mask if mask.any() else None

@@ -1,21 +1,26 @@
-"""Pictures people can look at: colour-mapped difference maps, overlays, annotated pairs."""
+"""Pictures people can look at: colour-mapped difference maps, overlays, annotated pairs.
 
+Every picture is written atomically (:func:`save_image`, :func:`save_images`, :func:`save_map`).
+"""
+
+from ._save import IMAGE_FORMATS, save_image, save_images
 from .annotate import (
     KIND_COLOURS,
     annotate_pair,
     heatmap_overlay,
     mask_image,
-    save_image,
 )
 from .colormap import COLORMAPS, colorize, save_map
 
 __all__ = [
     "COLORMAPS",
+    "IMAGE_FORMATS",
     "KIND_COLOURS",
     "annotate_pair",
     "colorize",
     "heatmap_overlay",
     "mask_image",
     "save_image",
+    "save_images",
     "save_map",
 ]

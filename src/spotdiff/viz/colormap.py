@@ -9,6 +9,7 @@ import numpy as np
 
 from .._errors import InvalidOptionError, LayoutError
 from .._validate import check_choice
+from ._save import IMAGE_FORMATS
 
 __all__ = ["COLORMAPS", "colorize", "save_map"]
 
@@ -73,21 +74,34 @@ def save_map(
     vmin: float | None = None,
     vmax: float | None = None,
 ) -> Path:
-    """Write a colour-mapped (H, W) map as an image (format from the suffix; PNG recommended).
+    """Write a colour-mapped (H, W) map as a picture, atomically (see :func:`save_image`).
 
-    A ``.npy`` path stores the raw float32 values instead. Returns the path written.
+    Args:
+        diff_map: (H, W) float map, as :func:`colorize` takes.
+        path: a picture path (format from the suffix, see :data:`IMAGE_FORMATS`; PNG
+            recommended), or a ``.npy`` path to store the raw float32 values instead.
+        colormap, vmin, vmax: as :func:`colorize`.
+
+    Returns:
+        The path written. The file appears complete or not at all.
+
+    Raises:
+        InvalidOptionError: an unsupported suffix or colormap, ``vmax < vmin``.
+        LayoutError: the map is not 2-D.
+        OSError: the file cannot be written (``path`` is then as it was).
     """
-    from PIL import Image
+    from .._atomic import atomic_path
+    from ._save import save_image
 
     path = Path(path)
     if path.suffix.lower() == ".npy":
-        np.save(path, np.asarray(diff_map, dtype=np.float32))
+        values = np.asarray(diff_map, dtype=np.float32)
+        with atomic_path(path) as tmp:  # the temporary name ends in .npy: np.save keeps it
+            np.save(tmp, values)
         return path
-    rgb = colorize(diff_map, colormap=colormap, vmin=vmin, vmax=vmax)
-    try:
-        Image.fromarray(rgb).save(path)
-    except (KeyError, ValueError) as exc:
+    if path.suffix.lower() not in IMAGE_FORMATS:
         raise InvalidOptionError(
-            f"{path}: cannot write this format ({exc}); use a .png, .jpg, .webp, .tif or .npy path"
-        ) from exc
-    return path
+            f"{path}: cannot write a {path.suffix or 'suffix-less'} file; use one of "
+            f"{', '.join(sorted([*IMAGE_FORMATS, '.npy']))}"
+        )
+    return save_image(colorize(diff_map, colormap=colormap, vmin=vmin, vmax=vmax), path)

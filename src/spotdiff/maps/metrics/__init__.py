@@ -17,10 +17,8 @@ images are positional and every option is keyword-only.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from ..._errors import InvalidOptionError
 from ..._registry import Registry
 from ._base import Metric
 
@@ -36,25 +34,7 @@ def get_metric(name: str, /, **options: Any) -> Metric:
         InvalidOptionError: an option the metric does not take (the message lists its options),
             or a bad value.
     """
-    factory = METRICS.factory(name)
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        signature = None
-    if signature is not None:
-        try:
-            signature.bind(**options)
-        except TypeError as exc:
-            accepted = [
-                p.name
-                for p in signature.parameters.values()
-                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-            ]
-            raise InvalidOptionError(
-                f"metric {METRICS.resolve(name)!r}: {exc}; its options are: "
-                f"{', '.join(accepted) or '(none)'}"
-            ) from None
-    return factory(**options)
+    return METRICS.get(name, **options)
 
 
 def list_metrics() -> list[str]:

@@ -120,7 +120,7 @@ def check_pair(
 def check_data_range(data_range: float) -> float:
     """``data_range`` as a positive float (the span of the values: 1.0 for [0, 1], 255 for 8-bit)."""
     try:
-        value = float(data_range)
+        value = float("nan") if isinstance(data_range, bool) else float(data_range)
     except (TypeError, ValueError):
         value = float("nan")
     if not value > 0 or value == float("inf"):

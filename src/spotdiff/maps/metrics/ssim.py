@@ -31,6 +31,7 @@ import functools
 import torch
 
 from ..._errors import InvalidOptionError
+from ..._validate import check_finite
 from ..ssim_cv import gaussian_radius, gaussian_window, ssim_map_hwc
 from . import register_metric
 from ._base import Metric, channels_last, check_data_range, check_pair, check_reduction, reduce
@@ -50,11 +51,11 @@ _CV_DTYPES = (torch.float32, torch.float64)
 def resolve_win_size(win_size: int | None, sigma: float) -> int:
     """Validated window size: ``win_size``, or ``2 int(3.5 sigma + 0.5) + 1`` (11 for 1.5)."""
     try:
-        sigma_ok = float(sigma) > 0
+        sigma_ok = not isinstance(sigma, bool) and 0 < float(sigma) < float("inf")
     except (TypeError, ValueError):
         sigma_ok = False
     if not sigma_ok:
-        raise InvalidOptionError(f"sigma must be a positive number, got {sigma!r}")
+        raise InvalidOptionError(f"sigma must be a positive finite number, got {sigma!r}")
     if win_size is None:
         return 2 * gaussian_radius(float(sigma)) + 1
     if isinstance(win_size, bool) or not isinstance(win_size, int) or win_size < 1:
@@ -65,8 +66,8 @@ def resolve_win_size(win_size: int | None, sigma: float) -> int:
 
 
 def _check_k(k1: float, k2: float) -> None:
-    if not (k1 >= 0 and k2 >= 0):
-        raise InvalidOptionError(f"k1 and k2 must be >= 0, got k1={k1!r}, k2={k2!r}")
+    for name, k in (("k1", k1), ("k2", k2)):
+        check_finite(name, k, low=0.0)
 
 
 def _ssim_options(
