@@ -35,7 +35,7 @@ def resolve_device(device: Any = None, *, rank: int | None = None) -> Any:
             return torch.device(f"cuda:{(rank or 0) % torch.cuda.device_count()}")
         return torch.device("cpu")
     try:
-        dev = torch.device(device.strip() if isinstance(device, str) else device)
+        dev = torch.device(device.strip().lower() if isinstance(device, str) else device)
     except (RuntimeError, TypeError, ValueError) as exc:
         raise InvalidOptionError(
             f"device {device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or 'cuda:N'"
