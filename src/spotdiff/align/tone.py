@@ -161,13 +161,13 @@ def _fit_channel(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 
 
 def fit_tone(
-    ref: np.ndarray, img: np.ndarray, valid: np.ndarray | None = None, *, max_side: int = 400
+    img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = None, *, max_side: int = 400
 ) -> ToneMap:
-    """Fit the per-channel tone curves that map ``img`` onto ``ref`` (see the module docstring).
+    """Fit the per-channel tone curves that map ``img2`` onto ``img1`` (see the module docstring).
 
     Args:
-        ref: uint8 (H, W, C), image 1.
-        img: uint8 (H, W, C), image 2 aligned onto image 1.
+        img1: uint8 (H, W, C), image 1.
+        img2: uint8 (H, W, C), image 2 aligned onto image 1.
         valid: (H, W) bool, pixels to fit on (None: all).
         max_side: both images are first reduced (area interpolation, by the smallest integer
             factor that brings the longer side to at most this): the
@@ -177,20 +177,20 @@ def fit_tone(
     Returns:
         :class:`ToneMap`. Robust to edits covering a minority of the pixels (Tukey weights).
     """
-    h, w = ref.shape[:2]
+    h, w = img1.shape[:2]
     k = math.ceil(max(h, w) / max_side)  # an integer factor: OpenCV's fast area reduction
-    r, m, v = ref, img, valid
+    r, m, v = img1, img2, valid
     if k > 1 and min(h, w) >= k:
         hk, wk = h // k * k, w // k * k
         size = (wk // k, hk // k)
-        r = cv2.resize(ref[:hk, :wk], size, interpolation=cv2.INTER_AREA)
-        m = cv2.resize(img[:hk, :wk], size, interpolation=cv2.INTER_AREA)
+        r = cv2.resize(img1[:hk, :wk], size, interpolation=cv2.INTER_AREA)
+        m = cv2.resize(img2[:hk, :wk], size, interpolation=cv2.INTER_AREA)
         if valid is not None:  # keep only reduced pixels made of valid pixels alone
             v8 = valid[:hk, :wk].view(np.uint8) * np.uint8(255)
             v = cv2.resize(v8, size, interpolation=cv2.INTER_AREA) == 255
     xs = np.arange(256) / 255.0
     curves, params = [], []
-    for c in range(img.shape[2]):
+    for c in range(img2.shape[2]):
         x, y = m[..., c], r[..., c]
         if v is not None:
             x, y = x[v], y[v]

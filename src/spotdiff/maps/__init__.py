@@ -12,7 +12,8 @@ Two families, one package:
   :mod:`.evidence` (thresholds and the combined evidence map).
 
 Importing this package loads nothing: each name is imported on first access, so the NumPy map
-makers never pull in torch.
+makers never pull in torch. Every metric of :mod:`.metrics` is reachable here too
+(``spotdiff.maps.ssim_map``); :mod:`.metrics` is the one place that lists them.
 """
 
 from __future__ import annotations
@@ -20,37 +21,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-_METRIC_NAMES = (
-    "DEFAULT_WEIGHTS",
-    "LPIPS",
-    "METRICS",
-    "MSE",
-    "MSSSIM",
-    "PSNR",
-    "REDUCTIONS",
-    "SSIM",
-    "Metric",
-    "get_metric",
-    "list_metrics",
-    "lpips",
-    "lpips_map",
-    "ms_ssim",
-    "ms_ssim_map",
-    "mse",
-    "psnr",
-    "psnr_from_mse",
-    "register_metric",
-    "squared_error_map",
-    "ssim",
-    "ssim_from_map",
-    "ssim_map",
-)
-
 # public name -> module that defines it (imported on first access)
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(_METRIC_NAMES, ".metrics"),
+    "get_metric": ".metrics",
+    "list_metrics": ".metrics",
+    "register_metric": ".metrics",
+    "DirectoryMap": ".finder",
     "Finder": ".finder",
     "MapResult": ".finder",
+    "directory_rows": ".finder",
     "gaussian_blur": ".processors",
     "get_postprocessor": ".processors",
     "get_preprocessor": ".processors",
@@ -69,20 +48,13 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "DEFAULT_WEIGHTS",
-    "LPIPS",
-    "METRICS",
-    "MSE",
-    "MSSSIM",
-    "PSNR",
-    "REDUCTIONS",
-    "SSIM",
+    "DirectoryMap",
     "Finder",
     "MapResult",
-    "Metric",
     "Thresholds",
     "auto_thresholds",
     "colour_difference",
+    "directory_rows",
     "evidence",
     "gaussian_blur",
     "gaussian_window",
@@ -94,19 +66,8 @@ __all__ = [
     "list_postprocessors",
     "list_preprocessors",
     "list_strategies",
-    "lpips",
-    "lpips_map",
-    "ms_ssim",
-    "ms_ssim_map",
-    "mse",
     "noise_sigma",
-    "psnr",
-    "psnr_from_mse",
     "register_metric",
-    "squared_error_map",
-    "ssim",
-    "ssim_from_map",
-    "ssim_map",
     "ssim_map_cv",
     "structural_difference",
 ]
@@ -114,32 +75,8 @@ __all__ = [
 if TYPE_CHECKING:
     from .colour import colour_difference
     from .evidence import Thresholds, auto_thresholds, evidence
-    from .finder import Finder, MapResult
-    from .metrics import (
-        DEFAULT_WEIGHTS,
-        LPIPS,
-        METRICS,
-        MSE,
-        MSSSIM,
-        PSNR,
-        REDUCTIONS,
-        SSIM,
-        Metric,
-        get_metric,
-        list_metrics,
-        lpips,
-        lpips_map,
-        ms_ssim,
-        ms_ssim_map,
-        mse,
-        psnr,
-        psnr_from_mse,
-        register_metric,
-        squared_error_map,
-        ssim,
-        ssim_from_map,
-        ssim_map,
-    )
+    from .finder import DirectoryMap, Finder, MapResult, directory_rows
+    from .metrics import get_metric, list_metrics, register_metric
     from .noise import noise_sigma
     from .processors import (
         gaussian_blur,
@@ -156,7 +93,14 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'spotdiff.maps' has no attribute {name!r}")
+        # every metric (mse, ssim_map, LPIPS, ...) is also reachable here, as in
+        # spotdiff.maps.metrics: its module is the one place that lists them
+        if name.startswith("__"):
+            raise AttributeError(name)
+        metrics = importlib.import_module(".metrics", __name__)
+        if name not in metrics.__all__:
+            raise AttributeError(f"module 'spotdiff.maps' has no attribute {name!r}")
+        module = ".metrics"
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value

@@ -19,32 +19,32 @@ __all__ = ["colour_difference"]
 
 
 def colour_difference(
-    a: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray, *, radius: int = 1
+    img1: np.ndarray, lo2: np.ndarray, hi2: np.ndarray, *, radius: int = 1
 ) -> np.ndarray:
     """Per-pixel colour distance of image 1 to the neighbourhood of image 2 and back.
 
     Args:
-        a: uint8 (H, W, C), image 1.
-        b_lo, b_hi: uint8 (H, W, C), image 2 aligned onto image 1 and mapped to image-1 levels:
-            the lowest and highest image-1 level each pixel is consistent with (``b_lo <= b_hi``;
+        img1: uint8 (H, W, C), image 1.
+        lo2, hi2: uint8 (H, W, C), image 2 aligned onto image 1 and mapped to image-1 levels:
+            the lowest and highest image-1 level each pixel is consistent with (``lo2 <= hi2``;
             pass the same array twice for a plain image).
         radius: neighbourhood radius ``r`` in pixels (0: plain per-pixel difference).
 
     Returns:
         float32 (H, W) >= 0, in levels (0-255 per channel, Euclidean over channels, so at most
         ``255 * sqrt(C)``): ``sqrt(sum_c min(d1_c, d2_c) ** 2)`` with ``d1`` the distance of
-        ``a`` to ``[min, max]`` of ``b`` over the neighbourhood and ``d2`` that of ``b``'s
-        interval to ``[min, max]`` of ``a``.
+        ``img1`` to ``[min, max]`` of image 2 over the neighbourhood and ``d2`` that of image 2's
+        interval to ``[min, max]`` of ``img1``.
     """
     if radius > 0:
         k = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-        lo_n, hi_n = cv2.erode(b_lo, k), cv2.dilate(b_hi, k)
-        a_lo, a_hi = cv2.erode(a, k), cv2.dilate(a, k)
+        lo_n, hi_n = cv2.erode(lo2, k), cv2.dilate(hi2, k)
+        lo1, hi1 = cv2.erode(img1, k), cv2.dilate(img1, k)
     else:
-        lo_n, hi_n, a_lo, a_hi = b_lo, b_hi, a, a
+        lo_n, hi_n, lo1, hi1 = lo2, hi2, img1, img1
     # saturating uint8 subtraction: max(0, x - y); at most one term of each sum is non-zero
-    d1 = cv2.add(cv2.subtract(a, hi_n), cv2.subtract(lo_n, a))
-    d2 = cv2.add(cv2.subtract(b_lo, a_hi), cv2.subtract(a_lo, b_hi))
+    d1 = cv2.add(cv2.subtract(img1, hi_n), cv2.subtract(lo_n, img1))
+    d2 = cv2.add(cv2.subtract(lo2, hi1), cv2.subtract(lo1, hi2))
     d = cv2.min(d1, d2)
     if d.ndim == 2:
         return d.astype(np.float32)

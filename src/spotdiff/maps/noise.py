@@ -8,12 +8,12 @@ __all__ = ["noise_sigma"]
 
 
 def noise_sigma(
-    a: np.ndarray, b: np.ndarray, valid: np.ndarray | None = None, *, step: int = 2
+    gray1: np.ndarray, gray2: np.ndarray, valid: np.ndarray | None = None, *, step: int = 2
 ) -> float:
-    """Robust standard deviation of ``a - b`` (1.4826 x the median absolute deviation).
+    """Robust standard deviation of ``gray1 - gray2`` (1.4826 x the median absolute deviation).
 
     Args:
-        a, b: uint8 (H, W) grey images, image 2 aligned and tone-matched to image 1.
+        gray1, gray2: uint8 (H, W) grey images, image 2 aligned and tone-matched to image 1.
         valid: (H, W) bool, pixels to use (None: all).
         step: sampling stride in both directions.
 
@@ -21,7 +21,7 @@ def noise_sigma(
         float >= 0, in levels (0-255). About the sensor-noise sigma for noisy pairs, 1-3 for JPEG,
         0 for identical images. Edits cover a minority of pixels and do not move the median.
     """
-    d = a[::step, ::step].astype(np.int16) - b[::step, ::step].astype(np.int16)
+    d = gray1[::step, ::step].astype(np.int16) - gray2[::step, ::step].astype(np.int16)
     if valid is not None:
         d = d[valid[::step, ::step]]
     if d.size == 0:

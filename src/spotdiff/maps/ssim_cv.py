@@ -60,8 +60,8 @@ def _default_range(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def ssim_map_cv(
-    a: np.ndarray,
-    b: np.ndarray,
+    img1: np.ndarray,
+    img2: np.ndarray,
     *,
     data_range: float | None = None,
     sigma: float = 1.5,
@@ -71,9 +71,9 @@ def ssim_map_cv(
     """Per-pixel SSIM map of two images, with OpenCV.
 
     Args:
-        a: image 1, shape (H, W) or (H, W, C), dtype uint8 / any integer / float, values in
+        img1: image 1, shape (H, W) or (H, W, C), dtype uint8 / any integer / float, values in
             ``[0, data_range]``.
-        b: image 2, same shape as ``a`` (dtype may differ).
+        img2: image 2, same shape as ``img1`` (dtype may differ).
         data_range: ``L``, the range of the values (max - min possible). None means 255 when both
             images are uint8 and 1.0 when either is floating point; other integer dtypes need it.
         sigma: standard deviation of the gaussian window in pixels (> 0); the window has radius
@@ -82,7 +82,7 @@ def ssim_map_cv(
         k1, k2: the SSIM stabilizing constants (>= 0): ``C1 = (k1 L)^2``, ``C2 = (k2 L)^2``.
 
     Returns:
-        float32 array with the shape of ``a``, (H, W) or (H, W, C): the local SSIM of each pixel
+        float32 array with the shape of ``img1``, (H, W) or (H, W, C): the local SSIM of each pixel
         and channel, in ``[-1, 1]`` (1 where the neighbourhoods are identical). Equal to
         scikit-image's float64 ``full=True`` map (settings in the module docstring) within
         ~1e-4 at worst, ~1e-6 typically (float32 arithmetic); scikit-image's scalar is this map
@@ -93,18 +93,18 @@ def ssim_map_cv(
         InvalidOptionError: bad ``sigma`` / ``k1`` / ``k2`` / ``data_range``, or an image smaller
             than the window.
     """
-    _check_pair(a, b)
+    _check_pair(img1, img2)
     if not (isinstance(sigma, int | float | np.number) and sigma > 0):
         raise InvalidOptionError(f"sigma must be a positive number, got {sigma!r}")
     if k1 < 0 or k2 < 0:
         raise InvalidOptionError(f"k1 and k2 must be >= 0, got k1={k1!r}, k2={k2!r}")
     if data_range is None:
-        data_range = _default_range(a, b)
+        data_range = _default_range(img1, img2)
     if not data_range > 0:
         raise InvalidOptionError(f"data_range must be > 0, got {data_range!r}")
     radius = gaussian_radius(sigma)
     win = 2 * radius + 1
-    h, w = a.shape[:2]
+    h, w = img1.shape[:2]
     if min(h, w) < win:
         raise InvalidOptionError(
             f"images are {w}x{h} but the SSIM window is {win}x{win} (sigma={sigma}); "
@@ -112,7 +112,7 @@ def ssim_map_cv(
         )
 
     window = gaussian_window(sigma)
-    return ssim_map_hwc(a, b, data_range=float(data_range), window=window, k1=k1, k2=k2)
+    return ssim_map_hwc(img1, img2, data_range=float(data_range), window=window, k1=k1, k2=k2)
 
 
 def gaussian_window(sigma: float, win_size: int | None = None) -> np.ndarray:

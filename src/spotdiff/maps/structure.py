@@ -37,8 +37,8 @@ _K1_NO_LUMINANCE = 1000.0
 
 
 def structural_difference(
-    a: np.ndarray,
-    b: np.ndarray,
+    gray1: np.ndarray,
+    gray2: np.ndarray,
     *,
     noise: float = 0.0,
     sigma: float = 1.5,
@@ -47,7 +47,8 @@ def structural_difference(
     """``1 - cs`` (SSIM without its luminance term) per pixel of two grey images.
 
     Args:
-        a, b: uint8 (H, W) grey images of one size (image 1, image 2 aligned and tone-matched).
+        gray1, gray2: uint8 (H, W) grey images of one size (image 1, image 2 aligned and
+            tone-matched).
         noise: standard deviation of the noise, in levels (0-255), e.g. from
             :func:`spotdiff.maps.noise.noise_sigma`.
         sigma: gaussian window of the SSIM, in pixels.
@@ -60,7 +61,7 @@ def structural_difference(
         are unrelated.
     """
     k2 = math.sqrt(0.03**2 + (NOISE_FACTOR * noise / 255.0) ** 2)
-    s = ssim_map_cv(a, b, data_range=255.0, sigma=sigma, k1=_K1_NO_LUMINANCE, k2=k2)
+    s = ssim_map_cv(gray1, gray2, data_range=255.0, sigma=sigma, k1=_K1_NO_LUMINANCE, k2=k2)
     d = np.subtract(np.float32(1.0), s, out=s)
     if unreliable is not None and unreliable.any():
         r = 2 * gaussian_radius(sigma) + 1
