@@ -70,7 +70,7 @@ def main() -> None:
                 rows.append((size, name, "skipped: > --lpips-max-pixels", "n/a", "n/a"))
                 continue
             metric = get_metric(name, pretrained=False) if name == "lpips" else get_metric(name)
-            finder = Finder(strategy="gradient", metric=metric)
+            finder = Finder(strategy="gradient", metric=metric, device="cpu")  # CPU vs CPU
             # VGG16 forward + backward at 4K takes minutes on 2 cores: one timed run after warm-up
             repeats = 1 if name == "lpips" else args.repeats
             ours = median_ms(lambda f=finder, a=t1, b=t2: f.run(a, b), repeats=repeats)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spotdiff import UnknownNameError
+from spotdiff import InvalidOptionError, UnknownNameError
 from spotdiff.maps import (
     get_postprocessor,
     get_preprocessor,
@@ -105,3 +105,20 @@ def test_post_threshold_otsu_separates_two_levels():
     fixed = get_postprocessor("threshold", value=0.9)(m)
     assert fixed.sum() == 0
     assert torch.equal(get_postprocessor("abs")(-m), m)
+
+
+@pytest.mark.parametrize("kind", ["pre", "post"])
+def test_blur_sigma_and_threshold_must_be_finite(kind):
+    get = get_preprocessor if kind == "pre" else get_postprocessor
+    with pytest.raises(InvalidOptionError, match="sigma must be a finite number"):
+        get("gaussian_blur", sigma=float("inf"))  # regression: OverflowError on the first call
+    with pytest.raises(InvalidOptionError, match="value must be a finite number"):
+        get_postprocessor("threshold", value=float("inf"))
+
+
+def test_a_huge_blur_sigma_does_not_allocate_a_huge_kernel():
+    # regression: sigma=1e9 built a 6e9-tap kernel (24 GB); the radius is capped at the image side
+    out = get_preprocessor("gaussian_blur", sigma=1e9)(X)
+    assert out.shape == X.shape and torch.isfinite(out).all()
+    # past the cap every sigma gives the same (flat) kernel of 2 * 40 + 1 taps
+    torch.testing.assert_close(out, get_preprocessor("gaussian_blur", sigma=1e6)(X))

@@ -81,3 +81,18 @@ def test_callable_metric_and_bad_metric_output():
 def test_reference_idx_is_checked():
     with pytest.raises(InvalidOptionError, match="reference_idx"):
         get_strategy("gradient", reference_idx=2)
+
+
+@pytest.mark.parametrize("sigma", ["abc", 0, -1.0, float("inf"), float("nan"), None])
+def test_ssim_map_sigma_is_checked_when_built(sigma):
+    # regression: any sigma was accepted and failed (or gave NaN) only inside the first map
+    with pytest.raises(InvalidOptionError, match="sigma"):
+        get_strategy("ssim_map", sigma=sigma)
+
+
+def test_strategies_take_img1_img2():
+    import inspect
+
+    for name in list_strategies():
+        params = list(inspect.signature(get_strategy(name)).parameters)
+        assert params[:2] == ["img1", "img2"] and "metric" in params

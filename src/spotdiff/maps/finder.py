@@ -87,17 +87,22 @@ def directory_rows(
     """The rows of a directory run before any map is computed, sorted by name.
 
     Pairs come from :func:`spotdiff.io.pair_directories` (matched by file name); each file left
-    without a partner becomes a row whose ``error`` says so. Use it to know the number of rows
-    first (a progress bar) and compute them one at a time with :meth:`Finder.map_row`.
+    without a partner becomes a row whose ``error`` says so. Row names are unique (a file's stem,
+    or its whole name where the stem is taken), fit for output file names. Use it to know the
+    number of rows first (a progress bar) and compute them one at a time with
+    :meth:`Finder.map_row`.
     """
     paired = pair_directories(dir1, dir2)
     rows = [DirectoryMap(name, path1, path2) for name, path1, path2 in paired.pairs]
-    for path in paired.only_in_1:
-        error = PairingError(f"no file named {path.name} in {dir2} (it is only in {dir1})")
-        rows.append(DirectoryMap(path.stem, path, None, error=error))
-    for path in paired.only_in_2:
-        error = PairingError(f"no file named {path.name} in {dir1} (it is only in {dir2})")
-        rows.append(DirectoryMap(path.stem, None, path, error=error))
+    taken = {row.name for row in rows}
+    for side, files in ((1, paired.only_in_1), (2, paired.only_in_2)):
+        here, there = (dir1, dir2) if side == 1 else (dir2, dir1)
+        for path in files:
+            name = path.stem if path.stem not in taken else path.name  # names stay unique
+            taken.add(name)
+            error = PairingError(f"no file named {path.name} in {there} (it is only in {here})")
+            path1, path2 = (path, None) if side == 1 else (None, path)
+            rows.append(DirectoryMap(name, path1, path2, error=error))
     rows.sort(key=lambda row: (row.name, str(row.path1 or row.path2)))
     return rows
 

@@ -13,9 +13,11 @@ from spotdiff.maps.metrics.lpips import LPIPS, clear_lpips_cache, lpips, lpips_m
 
 @pytest.fixture(autouse=True)
 def isolated_caches(tmp_path, monkeypatch):
-    """Point every cache at empty tmp directories so the machine's files never leak in."""
+    """Point every cache at empty tmp directories so the machine's files never leak in, and
+    forbid downloads (tests that exercise them allow them explicitly)."""
     monkeypatch.setenv("SPOTDIFF_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("SPOTDIFF_OFFLINE", "1")
     monkeypatch.setattr(_lpips_weights, "lpips_package_weights_dir", lambda: None)
     clear_lpips_cache()
     yield
@@ -304,8 +306,12 @@ def test_missing_files_name_files_and_directories(tmp_path):
 def test_only_heads_present_names_the_backbone(alex, tmp_path):
     _save_as_reference_files(alex, tmp_path / "home" / "lpips", net="alex")
     (tmp_path / "home" / "lpips" / "alexnet-owt-7be5be79.pth").unlink()
-    with pytest.raises(WeightsNotFoundError, match=r"alexnet-owt-7be5be79\.pth not in"):
+    with pytest.raises(WeightsNotFoundError) as info:
         LPIPS(net="alex")
+    message = str(info.value)
+    assert "'alexnet-owt-7be5be79.pth' (torchvision AlexNet backbone) not found locally" in message
+    assert "'alex.pth'" not in message  # the heads were found: only the backbone is reported
+    assert "(SPOTDIFF_OFFLINE is set)" in message and "unset SPOTDIFF_OFFLINE" in message
 
 
 def test_corrupt_and_wrong_files_raise_clear_errors(alex, tmp_path):
@@ -327,3 +333,65 @@ def test_corrupt_and_wrong_files_raise_clear_errors(alex, tmp_path):
     torch.save([1, 2], backbone)
     with pytest.raises(InvalidOptionError, match="not a state dict"):
         LPIPS(net="alex")
+
+
+# --- downloads: the shared weights resolution (explicit -> caches -> download when allowed) ---
+
+
+def _allow_downloads(monkeypatch, reachable):
+    from spotdiff.backends import _network
+
+    monkeypatch.delenv("SPOTDIFF_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    probed = []
+    monkeypatch.setattr(_network, "reachable", lambda host: probed.append(host) or reachable)
+    return probed
+
+
+def _serve_from(monkeypatch, net, directory):
+    """Point the spec's download addresses at file:// URLs of ``directory``."""
+    import dataclasses
+
+    spec = _lpips_weights.SPECS[net]
+    parts = {
+        name: dataclasses.replace(part, url=(directory / part.default).as_uri())
+        for name, part in (("backbone", spec.backbone), ("heads", spec.heads))
+    }
+    monkeypatch.setitem(_lpips_weights.SPECS, net, dataclasses.replace(spec, **parts))
+
+
+def test_missing_files_are_downloaded_into_spotdiff_home_when_allowed(alex, tmp_path, monkeypatch):
+    served = tmp_path / "server"
+    _save_as_reference_files(alex, served, net="alex")
+    _serve_from(monkeypatch, "alex", served)
+    _allow_downloads(monkeypatch, reachable=True)
+    loaded = LPIPS(net="alex")
+    home = tmp_path / "home" / "lpips"
+    assert loaded.net.sources == {
+        "backbone": str(home / "alexnet-owt-7be5be79.pth"),
+        "heads": str(home / "alex.pth"),
+    }
+    x, y = _pair(n=1)
+    assert torch.equal(loaded(x, y), alex(x, y))
+    assert sorted(p.name for p in home.iterdir()) == ["alex.pth", "alexnet-owt-7be5be79.pth"]
+
+
+def test_no_download_when_the_host_is_unreachable_and_no_offline_variable(tmp_path, monkeypatch):
+    probed = _allow_downloads(monkeypatch, reachable=False)
+    with pytest.raises(WeightsNotFoundError) as info:
+        LPIPS(net="vgg")
+    message = str(info.value)
+    assert "download.pytorch.org is not reachable from this machine" in message
+    assert "github.com is not reachable" in message  # the heads' host
+    assert "OFFLINE" not in message  # no variable is set, so none is mentioned
+    assert set(probed) == {"download.pytorch.org", "github.com"}
+    assert not (tmp_path / "home" / "lpips").exists()
+
+
+def test_hf_hub_offline_is_respected_and_named(tmp_path, monkeypatch):
+    probed = _allow_downloads(monkeypatch, reachable=True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(WeightsNotFoundError, match=r"HF_HUB_OFFLINE is set.*unset HF_HUB_OFFLINE"):
+        LPIPS(net="alex")
+    assert probed == []  # an offline variable answers without a probe

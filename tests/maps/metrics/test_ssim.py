@@ -164,6 +164,12 @@ def test_module_and_reduction():
         ({"data_range": -1}, (20, 20), InvalidOptionError, "data_range"),
         ({"k1": -0.1}, (20, 20), InvalidOptionError, "k1"),
         ({"reduction": "max"}, (20, 20), InvalidOptionError, "reduction"),
+        # regressions: OverflowError / TypeError from inside, or a NaN map, before
+        ({"sigma": float("inf")}, (20, 20), InvalidOptionError, "sigma must be a positive finite"),
+        ({"sigma": True}, (20, 20), InvalidOptionError, "sigma"),
+        ({"k1": float("inf")}, (20, 20), InvalidOptionError, "k1 must be a finite number"),
+        ({"k2": "abc"}, (20, 20), InvalidOptionError, "k2 must be a number"),
+        ({"data_range": True}, (20, 20), InvalidOptionError, "data_range"),
     ],
 )
 def test_invalid_options(kwargs, size, error, match):

@@ -1,12 +1,12 @@
 """The common interface of spotdiff's image-quality metrics and their shared validation.
 
-Every metric is a pure function pair (``<name>(x, y, *, ...)`` -> per-sample scalar and
-``<name>_map(x, y, *, ...)`` -> per-pixel map, the scalar derived from the map) plus a
+Every metric is a pure function pair (``<name>(img1, img2, *, ...)`` -> per-sample scalar and
+``<name>_map(img1, img2, *, ...)`` -> per-pixel map, the scalar derived from the map) plus a
 :class:`Metric` module that holds the options and calls them.
 
 Conventions (scikit-image-like): the two images are positional, everything else is keyword-only;
 inputs are float tensors (N, C, H, W) on any device, of any float dtype, with values in
-``[0, data_range]``; outputs keep the device and dtype of ``x``.
+``[0, data_range]``; outputs keep the device and dtype of ``img1``.
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ class Metric(torch.nn.Module):
 
     Subclasses set the class attributes and implement both methods:
 
-    - ``forward(x, y) -> (N,)``: one scalar per sample, differentiable w.r.t. both inputs.
-    - ``map(x, y) -> (N, C', H, W)``: the per-pixel map the scalar is derived from (C' is C for
-      the pixel metrics, 1 for LPIPS).
+    - ``forward(img1, img2) -> (N,)``: one scalar per sample, differentiable w.r.t. both inputs.
+    - ``map(img1, img2) -> (N, C', H, W)``: the per-pixel map the scalar is derived from (C' is C
+      for the pixel metrics, 1 for LPIPS).
 
     Inputs: float tensors (N, C, H, W) of one shape, values in ``[0, data_range]``; the outputs
-    have ``x``'s device and dtype.
+    have ``img1``'s device and dtype.
     """
 
     #: registry name, e.g. ``"ssim"``
@@ -48,10 +48,10 @@ class Metric(torch.nn.Module):
     #: True for similarities (SSIM, PSNR), False for distances (MSE, LPIPS)
     higher_is_better: ClassVar[bool] = False
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+    def forward(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
-    def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+    def map(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -60,8 +60,8 @@ class Metric(torch.nn.Module):
 
 
 def check_pair(
-    x: torch.Tensor,
-    y: torch.Tensor,
+    img1: torch.Tensor,
+    img2: torch.Tensor,
     *,
     metric: str,
     min_size: int = 1,
@@ -70,8 +70,8 @@ def check_pair(
     """Validate a pair of image batches; raise a typed error saying what to do.
 
     Args:
-        x, y: the inputs; both must be floating-point torch tensors (N, C, H, W) of one shape on
-            one device.
+        img1, img2: the inputs; both must be floating-point torch tensors (N, C, H, W) of one
+            shape on one device.
         metric: name used in the messages.
         min_size: smallest allowed H and W.
         min_size_hint: what to do when the images are smaller (appended to the message).
@@ -80,7 +80,7 @@ def check_pair(
         LayoutError: not tensors, not 4-D, not floating point, different shapes or devices.
         InvalidOptionError: H or W below ``min_size``.
     """
-    for label, t in (("x", x), ("y", y)):
+    for label, t in (("img1", img1), ("img2", img2)):
         if not isinstance(t, torch.Tensor):
             raise LayoutError(
                 f"{metric} expects torch tensors (N, C, H, W), got {label} of type "
@@ -88,7 +88,7 @@ def check_pair(
                 "torch.from_numpy(...).permute(2, 0, 1)[None].float() / 255"
             )
         if t.ndim != 4:
-            hint = " (add a batch axis with x[None])" if t.ndim == 3 else ""
+            hint = f" (add a batch axis with {label}[None])" if t.ndim == 3 else ""
             raise LayoutError(
                 f"{metric} expects 4-D tensors (N, C, H, W), got {label} of shape "
                 f"{tuple(t.shape)}{hint}"
@@ -96,20 +96,21 @@ def check_pair(
         if not t.is_floating_point():
             raise LayoutError(
                 f"{metric} expects floating-point tensors, got {label} of dtype {t.dtype}; "
-                "convert with x.float() (and divide uint8 images by 255, or pass data_range=255)"
+                f"convert with {label}.float() (and divide uint8 images by 255, or pass "
+                "data_range=255)"
             )
-    if x.shape != y.shape:
+    if img1.shape != img2.shape:
         raise LayoutError(
-            f"{metric} compares batches of the same shape, got {tuple(x.shape)} and "
-            f"{tuple(y.shape)}; resize or crop one of them first"
+            f"{metric} compares batches of the same shape, got {tuple(img1.shape)} and "
+            f"{tuple(img2.shape)}; resize or crop one of them first"
         )
-    if x.device != y.device:
+    if img1.device != img2.device:
         raise LayoutError(
-            f"{metric}: x is on {x.device} and y on {y.device}; move both to one device"
+            f"{metric}: img1 is on {img1.device} and img2 on {img2.device}; move both to one device"
         )
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise LayoutError(f"{metric}: empty batch or no channels, got shape {tuple(x.shape)}")
-    h, w = x.shape[-2:]
+    if img1.shape[0] == 0 or img1.shape[1] == 0:
+        raise LayoutError(f"{metric}: empty batch or no channels, got shape {tuple(img1.shape)}")
+    h, w = img1.shape[-2:]
     if min(h, w) < min_size:
         raise InvalidOptionError(
             f"{metric} needs images of at least {min_size}x{min_size} pixels, got {w}x{h}"

@@ -110,8 +110,8 @@ def _weighted_product(values: Iterable[torch.Tensor], weights: Sequence[float]) 
 
 
 def ms_ssim(
-    x: torch.Tensor,
-    y: torch.Tensor,
+    img1: torch.Tensor,
+    img2: torch.Tensor,
     *,
     data_range: float = 1.0,
     weights: Sequence[float] | None = None,
@@ -124,7 +124,7 @@ def ms_ssim(
     """MS-SSIM per sample.
 
     Args:
-        x, y: float tensors (N, C, H, W) of one shape, any device and float dtype, values in
+        img1, img2: float tensors (N, C, H, W) of one shape, any device and float dtype, values in
             ``[0, data_range]``, shorter side > ``(win_size - 1) * 2 ** (len(weights) - 1)``
             (160 px for the defaults).
         data_range: the span of the values (1.0 for [0, 1], 255 for 8-bit values).
@@ -133,7 +133,7 @@ def ms_ssim(
         reduction: ``"none"`` -> (N,), ``"mean"`` / ``"sum"`` over the batch -> 0-d tensor.
 
     Returns:
-        (N,) (or 0-d) tensor in ``x``'s dtype, in [0, 1], 1 for identical images; equal to
+        (N,) (or 0-d) tensor in ``img1``'s dtype, in [0, 1], 1 for identical images; equal to
         pytorch-msssim's ``ms_ssim(x, y, data_range=L, size_average=False)`` (within ~1e-6 in
         float32). Differentiable; where a scale's mean ``cs`` is <= 0 its factor is 0 and so is
         its gradient (pytorch-msssim gives NaN there).
@@ -145,8 +145,8 @@ def ms_ssim(
     """
     check_reduction(reduction)
     levels, w = _levels(
-        x,
-        y,
+        img1,
+        img2,
         data_range=data_range,
         win_size=win_size,
         sigma=sigma,
@@ -156,12 +156,12 @@ def ms_ssim(
         valid=True,
     )
     value = _weighted_product((m.mean(dim=(2, 3)) for m in levels), w)  # (N, C)
-    return reduce(value.mean(dim=1).to(x.dtype), reduction)
+    return reduce(value.mean(dim=1).to(img1.dtype), reduction)
 
 
 def ms_ssim_map(
-    x: torch.Tensor,
-    y: torch.Tensor,
+    img1: torch.Tensor,
+    img2: torch.Tensor,
     *,
     data_range: float = 1.0,
     weights: Sequence[float] | None = None,
@@ -178,15 +178,15 @@ def ms_ssim_map(
     make it respond to large-area changes that the single-scale SSIM map misses.
 
     Args:
-        x, y, data_range, weights, win_size, sigma, k1, k2: as in :func:`ms_ssim`.
+        img1, img2, data_range, weights, win_size, sigma, k1, k2: as in :func:`ms_ssim`.
 
     Returns:
-        (N, C, H, W) tensor in ``x``'s dtype and device, values in [0, 1], 1 where the images
+        (N, C, H, W) tensor in ``img1``'s dtype and device, values in [0, 1], 1 where the images
         agree. Its mean is not :func:`ms_ssim` (which multiplies per-scale means).
     """
     levels, w = _levels(
-        x,
-        y,
+        img1,
+        img2,
         data_range=data_range,
         win_size=win_size,
         sigma=sigma,
@@ -194,12 +194,12 @@ def ms_ssim_map(
         k2=k2,
         weights=weights,
     )
-    size = tuple(x.shape[-2:])
+    size = tuple(img1.shape[-2:])
     upsampled = (
         m if i == 0 else F.interpolate(m, size=size, mode="bilinear", align_corners=False)
         for i, m in enumerate(levels)
     )
-    return _weighted_product(upsampled, w).to(x.dtype)
+    return _weighted_product(upsampled, w).to(img1.dtype)
 
 
 @register_metric("ms_ssim", aliases=("ms-ssim", "msssim"))
@@ -231,10 +231,10 @@ class MSSSIM(Metric):
         # this order is extra_repr's: data_range, weights, then the window options
         self._options = {"data_range": options.pop("data_range"), "weights": weights, **options}
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
         """(N,) MS-SSIM per sample."""
-        return ms_ssim(x, y, **self._options)
+        return ms_ssim(img1, img2, **self._options)
 
-    def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def map(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) per-pixel MS-SSIM."""
-        return ms_ssim_map(x, y, **self._options)
+        return ms_ssim_map(img1, img2, **self._options)

@@ -15,37 +15,37 @@ __all__ = ["MSE", "mse", "squared_error_map"]
 _FUSED_MAX_BATCH = 64
 
 
-def squared_error_map(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-pixel squared error ``(x - y) ** 2``.
+def squared_error_map(img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
+    """Per-pixel squared error ``(img1 - img2) ** 2``.
 
     Args:
-        x, y: float tensors (N, C, H, W) of one shape, any device / float dtype, any range.
+        img1, img2: float tensors (N, C, H, W) of one shape, any device / float dtype, any range.
 
     Returns:
-        (N, C, H, W) tensor in ``x``'s dtype and device, >= 0, 0 where the images agree.
+        (N, C, H, W) tensor in ``img1``'s dtype and device, >= 0, 0 where the images agree.
     """
-    check_pair(x, y, metric="mse")
-    return (x - y).square()
+    check_pair(img1, img2, metric="mse")
+    return (img1 - img2).square()
 
 
-def mse(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none") -> torch.Tensor:
+def mse(img1: torch.Tensor, img2: torch.Tensor, *, reduction: str = "none") -> torch.Tensor:
     """Mean squared error per sample: the mean of :func:`squared_error_map` over (C, H, W).
 
     Args:
-        x, y: float tensors (N, C, H, W) of one shape, any device / float dtype.
+        img1, img2: float tensors (N, C, H, W) of one shape, any device / float dtype.
         reduction: ``"none"`` -> (N,), ``"mean"`` / ``"sum"`` over the batch -> 0-d tensor.
 
     Returns:
-        (N,) (or 0-d) tensor in ``x``'s dtype, >= 0; 0 for identical images. In the units of the
+        (N,) (or 0-d) tensor in ``img1``'s dtype, >= 0; 0 for identical images. In the units of the
         inputs squared (multiply by 255**2 to compare [0, 1] inputs with 8-bit MSEs).
         Equals ``skimage.metrics.mean_squared_error`` of each sample.
     """
     check_reduction(reduction)
-    check_pair(x, y, metric="mse")
-    if x.shape[0] <= _FUSED_MAX_BATCH:  # fused loss: one pass forward, one pass backward
-        values = torch.stack([F.mse_loss(xi, yi) for xi, yi in zip(x, y, strict=True)])
+    check_pair(img1, img2, metric="mse")
+    if img1.shape[0] <= _FUSED_MAX_BATCH:  # fused loss: one pass forward, one pass backward
+        values = torch.stack([F.mse_loss(xi, yi) for xi, yi in zip(img1, img2, strict=True)])
     else:
-        values = squared_error_map(x, y).mean(dim=(1, 2, 3))
+        values = squared_error_map(img1, img2).mean(dim=(1, 2, 3))
     return reduce(values, reduction)
 
 
@@ -59,10 +59,10 @@ class MSE(Metric):
     def __init__(self) -> None:  # no options (stated, so get_metric can say so)
         super().__init__()
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
         """(N,) mean squared error per sample."""
-        return mse(x, y)
+        return mse(img1, img2)
 
-    def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def map(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) squared error."""
-        return squared_error_map(x, y)
+        return squared_error_map(img1, img2)

@@ -30,8 +30,8 @@ def psnr_from_mse(mse_values: torch.Tensor, *, data_range: float = 1.0) -> torch
 
 
 def psnr(
-    x: torch.Tensor,
-    y: torch.Tensor,
+    img1: torch.Tensor,
+    img2: torch.Tensor,
     *,
     data_range: float = 1.0,
     reduction: str = "none",
@@ -39,21 +39,21 @@ def psnr(
     """PSNR per sample, in dB.
 
     Args:
-        x, y: float tensors (N, C, H, W) of one shape, any device / float dtype, values in
+        img1, img2: float tensors (N, C, H, W) of one shape, any device / float dtype, values in
             ``[0, data_range]``.
         data_range: the span of the values (1.0 for [0, 1], 255 for 8-bit values).
         reduction: ``"none"`` -> (N,), ``"mean"`` / ``"sum"`` over the batch -> 0-d tensor (a
             mean that includes an identical pair is ``+inf``).
 
     Returns:
-        (N,) (or 0-d) tensor in ``x``'s dtype: ``10 log10(data_range**2 / MSE)``, higher is more
+        (N,) (or 0-d) tensor in ``img1``'s dtype: ``10 log10(data_range**2 / MSE)``, higher is more
         similar, ``+inf`` for identical images (gradient 0 there). Equals scikit-image's
         ``peak_signal_noise_ratio(x_i, y_i, data_range=data_range)``.
     """
     check_reduction(reduction)
     data_range = check_data_range(data_range)
-    check_pair(x, y, metric="psnr")
-    err = (x - y).square().mean(dim=(1, 2, 3))
+    check_pair(img1, img2, metric="psnr")
+    err = (img1 - img2).square().mean(dim=(1, 2, 3))
     return reduce(psnr_from_mse(err, data_range=data_range), reduction)
 
 
@@ -76,11 +76,11 @@ class PSNR(Metric):
         self.data_range = check_data_range(data_range)
         self._options = {"data_range": self.data_range}
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
         """(N,) PSNR per sample in dB."""
-        return psnr(x, y, data_range=self.data_range)
+        return psnr(img1, img2, data_range=self.data_range)
 
-    def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W) squared error, in ``x``'s dtype."""
-        check_pair(x, y, metric="psnr")
-        return (x - y).square()
+    def map(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) squared error, in ``img1``'s dtype."""
+        check_pair(img1, img2, metric="psnr")
+        return (img1 - img2).square()

@@ -248,8 +248,8 @@ def _ssim_map_opencv(
 
 
 def ssim_map(
-    x: torch.Tensor,
-    y: torch.Tensor,
+    img1: torch.Tensor,
+    img2: torch.Tensor,
     *,
     data_range: float = 1.0,
     win_size: int | None = None,
@@ -260,7 +260,7 @@ def ssim_map(
     """Local SSIM of every pixel and channel.
 
     Args:
-        x, y: float tensors (N, C, H, W) of one shape, any device and float dtype, values in
+        img1, img2: float tensors (N, C, H, W) of one shape, any device and float dtype, values in
             ``[0, data_range]``; H and W at least ``win_size``.
         data_range: ``L``, the span of the values (1.0 for [0, 1], 255 for 8-bit values).
         win_size: odd window size; None (default) derives it from ``sigma`` like scikit-image,
@@ -269,7 +269,7 @@ def ssim_map(
         k1, k2: stabilizing constants, ``C1 = (k1 L)^2``, ``C2 = (k2 L)^2``.
 
     Returns:
-        (N, C, H, W) tensor on ``x``'s device and in its dtype, values in [-1, 1] (1 where the
+        (N, C, H, W) tensor on ``img1``'s device and in its dtype, values in [-1, 1] (1 where the
         neighbourhoods agree). Equals scikit-image's ``structural_similarity(x_i, y_i,
         gaussian_weights=True, sigma=sigma, use_sample_covariance=False, data_range=L,
         channel_axis=0, full=True)[1]`` within ~1e-4 (float32) / 1e-10 (float64). Differentiable
@@ -280,12 +280,12 @@ def ssim_map(
         InvalidOptionError: bad options, or images smaller than the window.
     """
     options = _checked_options(
-        x, y, data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
+        img1, img2, data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
     )
-    if _use_opencv(x, y):
-        return _ssim_map_opencv(x, y, **options)
-    luminance, cs = ssim_components(x, y, **options)
-    return (luminance * cs).to(x.dtype)
+    if _use_opencv(img1, img2):
+        return _ssim_map_opencv(img1, img2, **options)
+    luminance, cs = ssim_components(img1, img2, **options)
+    return (luminance * cs).to(img1.dtype)
 
 
 def ssim_from_map(ssim_values: torch.Tensor, *, win_size: int = 11) -> torch.Tensor:
@@ -315,8 +315,8 @@ def _ssim_mean_valid(
 
 
 def ssim(
-    x: torch.Tensor,
-    y: torch.Tensor,
+    img1: torch.Tensor,
+    img2: torch.Tensor,
     *,
     data_range: float = 1.0,
     win_size: int | None = None,
@@ -328,11 +328,11 @@ def ssim(
     """Mean SSIM per sample.
 
     Args:
-        x, y, data_range, win_size, sigma, k1, k2: as in :func:`ssim_map`.
+        img1, img2, data_range, win_size, sigma, k1, k2: as in :func:`ssim_map`.
         reduction: ``"none"`` -> (N,), ``"mean"`` / ``"sum"`` over the batch -> 0-d tensor.
 
     Returns:
-        (N,) (or 0-d) tensor in ``x``'s dtype, in [-1, 1], 1 for identical images. The mean of
+        (N,) (or 0-d) tensor in ``img1``'s dtype, in [-1, 1], 1 for identical images. The mean of
         :func:`ssim_map` over channels and pixels after cropping ``(win_size - 1) // 2`` pixels
         on every side: scikit-image's ``structural_similarity(..., gaussian_weights=True,
         sigma=1.5, use_sample_covariance=False, data_range=L, channel_axis=0)`` and
@@ -340,12 +340,14 @@ def ssim(
     """
     check_reduction(reduction)
     options = _checked_options(
-        x, y, data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
+        img1, img2, data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
     )
-    if _use_opencv(x, y):
-        values = ssim_from_map(_ssim_map_opencv(x, y, **options), win_size=options["win_size"])
+    if _use_opencv(img1, img2):
+        values = ssim_from_map(
+            _ssim_map_opencv(img1, img2, **options), win_size=options["win_size"]
+        )
     else:  # differentiable: only the averaged (valid) region is computed
-        values = _ssim_mean_valid(x, y, **options).to(x.dtype)
+        values = _ssim_mean_valid(img1, img2, **options).to(img1.dtype)
     return reduce(values, reduction)
 
 
@@ -377,10 +379,10 @@ class SSIM(Metric):
         )
         self.data_range, self.win_size, self.sigma, self.k1, self.k2 = self._options.values()
 
-    def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def map(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) local SSIM."""
-        return ssim_map(x, y, **self._options)
+        return ssim_map(img1, img2, **self._options)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
         """(N,) mean SSIM per sample (the cropped mean of :meth:`map`)."""
-        return ssim(x, y, **self._options)
+        return ssim(img1, img2, **self._options)
