@@ -17,6 +17,7 @@ from ._errors import InvalidOptionError, LayoutError
 __all__ = [
     "check_boxes",
     "check_choice",
+    "check_data_range",
     "check_finite",
     "check_image",
     "check_number",
@@ -67,6 +68,20 @@ def check_finite(name: str, value: Any, **bounds: Any) -> Any:
     check_number(name, value, **bounds)
     if value in (float("inf"), float("-inf")):
         raise InvalidOptionError(f"{name} must be a finite number; got {value!r}")
+    return value
+
+
+def check_data_range(data_range: float) -> float:
+    """``data_range`` as a positive float (the span of the values: 1.0 for [0, 1], 255 for 8-bit)."""
+    try:
+        value = float("nan") if isinstance(data_range, bool) else float(data_range)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise InvalidOptionError(
+            f"data_range must be a positive finite number (1.0 for images in [0, 1], 255 for "
+            f"[0, 255]), got {data_range!r}"
+        )
     return value
 
 

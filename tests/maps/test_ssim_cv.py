@@ -140,3 +140,27 @@ def _ssim_map_hwc(a, b, *, workers):
     return impl(
         a, b, data_range=1.0, window=gaussian_window(1.5), k1=0.01, k2=0.03, workers=workers
     )
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"sigma": float("inf")}, "sigma must be a positive finite number"),
+        ({"sigma": 0}, "sigma must be a positive finite number"),
+        ({"k1": "x"}, "k1 must be a number"),
+        ({"k2": float("inf")}, "k2 must be a finite number"),
+        ({"data_range": 0}, "data_range must be a positive finite number"),
+        ({"data_range": True}, "data_range must be a positive finite number"),
+    ],
+)
+def test_numpy_and_torch_ssim_share_one_validation(options, match):
+    """The same bad option gives the same error from the NumPy map and the torch SSIM."""
+    torch = pytest.importorskip("torch")
+    from spotdiff.maps.metrics.ssim import ssim_map
+
+    a = np.zeros((16, 16), np.uint8)
+    with pytest.raises(InvalidOptionError, match=match):
+        ssim_map_cv(a, a, **options)
+    t = torch.zeros(1, 1, 16, 16)
+    with pytest.raises(InvalidOptionError, match=match):
+        ssim_map(t, t, **options)

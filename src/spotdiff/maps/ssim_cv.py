@@ -32,14 +32,68 @@ import cv2
 import numpy as np
 
 from .._errors import InvalidOptionError
-from .._validate import check_image, check_same_shape
+from .._validate import check_data_range, check_finite, check_image, check_same_shape
 
-__all__ = ["gaussian_radius", "gaussian_window", "ssim_map_cv", "ssim_map_hwc"]
+__all__ = [
+    "gaussian_radius",
+    "gaussian_window",
+    "resolve_win_size",
+    "ssim_map_cv",
+    "ssim_map_hwc",
+    "ssim_options",
+]
 
 
 def gaussian_radius(sigma: float) -> int:
     """Radius of the truncated gaussian window, as scipy/scikit-image: ``int(3.5 * sigma + 0.5)``."""
     return int(3.5 * sigma + 0.5)
+
+
+def resolve_win_size(win_size: int | None, sigma: float) -> int:
+    """Validated window size: ``win_size``, or ``2 int(3.5 sigma + 0.5) + 1`` (11 for 1.5)."""
+    try:
+        sigma_ok = not isinstance(sigma, bool) and 0 < float(sigma) < float("inf")
+    except (TypeError, ValueError):
+        sigma_ok = False
+    if not sigma_ok:
+        raise InvalidOptionError(f"sigma must be a positive finite number, got {sigma!r}")
+    if win_size is None:
+        return 2 * gaussian_radius(float(sigma)) + 1
+    if isinstance(win_size, bool) or not isinstance(win_size, int) or win_size < 1:
+        raise InvalidOptionError(f"win_size must be a positive odd integer, got {win_size!r}")
+    if win_size % 2 == 0:
+        raise InvalidOptionError(f"win_size must be odd, got {win_size}; use {win_size + 1}")
+    return win_size
+
+
+def _check_k(k1: float, k2: float) -> None:
+    for name, k in (("k1", k1), ("k2", k2)):
+        check_finite(name, k, low=0.0)
+
+
+def ssim_options(
+    *, data_range: float, win_size: int | None, sigma: float, k1: float, k2: float
+) -> dict[str, float]:
+    """Validated SSIM options, shared by the NumPy map (:func:`ssim_map_cv`) and the torch SSIM /
+    MS-SSIM (:mod:`spotdiff.maps.metrics.ssim`): one validation, one set of messages.
+
+    Returns:
+        ``{"data_range", "win_size", "sigma", "k1", "k2"}``: ``data_range`` checked,
+        ``win_size`` resolved (:func:`resolve_win_size`), ``sigma``, ``k1``, ``k2`` as floats.
+
+    Raises:
+        InvalidOptionError: a bad data_range, sigma, win_size, k1 or k2.
+    """
+    data_range = check_data_range(data_range)
+    size = resolve_win_size(win_size, sigma)
+    _check_k(k1, k2)
+    return {
+        "data_range": data_range,
+        "win_size": size,
+        "sigma": float(sigma),
+        "k1": float(k1),
+        "k2": float(k2),
+    }
 
 
 def _check_pair(img1: np.ndarray, img2: np.ndarray) -> None:
@@ -94,14 +148,10 @@ def ssim_map_cv(
             than the window.
     """
     _check_pair(img1, img2)
-    if not (isinstance(sigma, int | float | np.number) and sigma > 0):
-        raise InvalidOptionError(f"sigma must be a positive number, got {sigma!r}")
-    if k1 < 0 or k2 < 0:
-        raise InvalidOptionError(f"k1 and k2 must be >= 0, got k1={k1!r}, k2={k2!r}")
     if data_range is None:
         data_range = _default_range(img1, img2)
-    if not data_range > 0:
-        raise InvalidOptionError(f"data_range must be > 0, got {data_range!r}")
+    options = ssim_options(data_range=data_range, win_size=None, sigma=sigma, k1=k1, k2=k2)
+    sigma, k1, k2 = options["sigma"], options["k1"], options["k2"]
     radius = gaussian_radius(sigma)
     win = 2 * radius + 1
     h, w = img1.shape[:2]
@@ -112,7 +162,7 @@ def ssim_map_cv(
         )
 
     window = gaussian_window(sigma)
-    return ssim_map_hwc(img1, img2, data_range=float(data_range), window=window, k1=k1, k2=k2)
+    return ssim_map_hwc(img1, img2, data_range=options["data_range"], window=window, k1=k1, k2=k2)
 
 
 def gaussian_window(sigma: float, win_size: int | None = None) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import ClassVar
 import torch
 
 from ..._errors import InvalidOptionError, LayoutError
+from ..._validate import check_data_range
 
 __all__ = [
     "REDUCTIONS",
@@ -116,20 +117,6 @@ def check_pair(
             f"{metric} needs images of at least {min_size}x{min_size} pixels, got {w}x{h}"
             + (f"; {min_size_hint}" if min_size_hint else "")
         )
-
-
-def check_data_range(data_range: float) -> float:
-    """``data_range`` as a positive float (the span of the values: 1.0 for [0, 1], 255 for 8-bit)."""
-    try:
-        value = float("nan") if isinstance(data_range, bool) else float(data_range)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise InvalidOptionError(
-            f"data_range must be a positive finite number (1.0 for images in [0, 1], 255 for "
-            f"[0, 255]), got {data_range!r}"
-        )
-    return value
 
 
 def reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:

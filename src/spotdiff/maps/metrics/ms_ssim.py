@@ -21,9 +21,10 @@ import torch
 import torch.nn.functional as F
 
 from ..._errors import InvalidOptionError
+from ..ssim_cv import ssim_options
 from . import register_metric
 from ._base import Metric, check_pair, check_reduction, reduce
-from .ssim import _ssim_options, ssim_components
+from .ssim import ssim_components
 
 __all__ = ["DEFAULT_WEIGHTS", "MSSSIM", "ms_ssim", "ms_ssim_map"]
 
@@ -69,7 +70,7 @@ def _levels(
         ``(maps, weights)``: ``maps[j]`` is scale j's (N, C, H_j, W_j) contrast-structure
         map ``cs_j``, except the coarsest, which is its SSIM map ``luminance * cs``.
     """
-    options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+    options = ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
     size = options["win_size"]
     w = _check_weights(weights)
     need = min_ms_ssim_size(size, len(w))
@@ -226,7 +227,7 @@ class MSSSIM(Metric):
         k2: float = 0.03,
     ) -> None:
         super().__init__()
-        options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+        options = ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
         weights = _check_weights(weights)
         # this order is extra_repr's: data_range, weights, then the window options
         self._options = {"data_range": options.pop("data_range"), "weights": weights, **options}

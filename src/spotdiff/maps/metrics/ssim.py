@@ -30,11 +30,9 @@ import functools
 
 import torch
 
-from ..._errors import InvalidOptionError
-from ..._validate import check_finite
-from ..ssim_cv import gaussian_radius, gaussian_window, ssim_map_hwc
+from ..ssim_cv import gaussian_window, ssim_map_hwc, ssim_options
 from . import register_metric
-from ._base import Metric, channels_last, check_data_range, check_pair, check_reduction, reduce
+from ._base import Metric, channels_last, check_pair, check_reduction, reduce
 from ._ssim_mean import blur_valid, ssim_mean
 
 __all__ = [
@@ -46,52 +44,6 @@ __all__ = [
 ]
 
 _CV_DTYPES = (torch.float32, torch.float64)
-
-
-def resolve_win_size(win_size: int | None, sigma: float) -> int:
-    """Validated window size: ``win_size``, or ``2 int(3.5 sigma + 0.5) + 1`` (11 for 1.5)."""
-    try:
-        sigma_ok = not isinstance(sigma, bool) and 0 < float(sigma) < float("inf")
-    except (TypeError, ValueError):
-        sigma_ok = False
-    if not sigma_ok:
-        raise InvalidOptionError(f"sigma must be a positive finite number, got {sigma!r}")
-    if win_size is None:
-        return 2 * gaussian_radius(float(sigma)) + 1
-    if isinstance(win_size, bool) or not isinstance(win_size, int) or win_size < 1:
-        raise InvalidOptionError(f"win_size must be a positive odd integer, got {win_size!r}")
-    if win_size % 2 == 0:
-        raise InvalidOptionError(f"win_size must be odd, got {win_size}; use {win_size + 1}")
-    return win_size
-
-
-def _check_k(k1: float, k2: float) -> None:
-    for name, k in (("k1", k1), ("k2", k2)):
-        check_finite(name, k, low=0.0)
-
-
-def _ssim_options(
-    *, data_range: float, win_size: int | None, sigma: float, k1: float, k2: float
-) -> dict[str, float]:
-    """Validated SSIM options, in the order they are checked, as ``ssim_components`` takes them.
-
-    Returns:
-        ``{"data_range", "win_size", "sigma", "k1", "k2"}``: ``data_range`` checked,
-        ``win_size`` resolved (:func:`resolve_win_size`), ``sigma``, ``k1``, ``k2`` as floats.
-
-    Raises:
-        InvalidOptionError: a bad data_range, sigma, win_size, k1 or k2.
-    """
-    data_range = check_data_range(data_range)
-    size = resolve_win_size(win_size, sigma)
-    _check_k(k1, k2)
-    return {
-        "data_range": data_range,
-        "win_size": size,
-        "sigma": float(sigma),
-        "k1": float(k1),
-        "k2": float(k2),
-    }
 
 
 @functools.lru_cache(maxsize=32)
@@ -202,7 +154,7 @@ def _checked_options(
     k2: float,
 ) -> dict[str, float]:
     """Validated options (:func:`_ssim_options`) for a validated pair of inputs."""
-    options = _ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+    options = ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
     size = options["win_size"]
     check_pair(
         x,
@@ -374,7 +326,7 @@ class SSIM(Metric):
         k2: float = 0.03,
     ) -> None:
         super().__init__()
-        self._options = _ssim_options(
+        self._options = ssim_options(
             data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
         )
         self.data_range, self.win_size, self.sigma, self.k1, self.k2 = self._options.values()
