@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -119,3 +121,59 @@ def test_tensor_stays_on_device_and_keeps_float64():
 def test_requires_grad_input_is_detached():
     value = torch.rand(1, 3, 5, 5, requires_grad=True)
     assert not to_tensor(value).requires_grad
+
+
+NAN_CASES = {
+    "numpy all NaN": np.full((6, 5, 3), np.nan, np.float32),
+    "numpy one inf": np.where(np.arange(90).reshape(6, 5, 3) == 7, np.inf, 0.5),
+    "numpy -inf float16": np.full((4, 5), -np.inf, np.float16),
+    "torch one NaN": torch.zeros(3, 4, 5).index_put_(
+        (torch.tensor([1]),) * 3, torch.tensor(np.nan)
+    ),
+    "torch NCHW inf channels-last": torch.full((1, 3, 4, 5), np.inf).to(
+        memory_format=torch.channels_last
+    ),
+}
+NAN_COUNTS = {
+    "numpy all NaN": "90 non-finite values (NaN or inf) of 90",
+    "numpy one inf": "1 non-finite values (NaN or inf) of 90",
+    "numpy -inf float16": "20 non-finite values (NaN or inf) of 20",
+    "torch one NaN": "1 non-finite values (NaN or inf) of 60",
+    "torch NCHW inf channels-last": "60 non-finite values (NaN or inf) of 60",
+}
+
+
+@pytest.mark.parametrize("name", list(NAN_CASES))
+@pytest.mark.parametrize("convert", [to_rgb8, to_tensor])
+def test_non_finite_values_are_one_layout_error(name, convert):
+    # regression: all-NaN arrays came back as black images, with numpy "All-NaN slice" warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(LayoutError, match=re.escape(NAN_COUNTS[name])) as info:
+            convert(NAN_CASES[name])
+    assert "nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0)" in str(info.value)
+
+
+def test_non_finite_input_to_find_and_load_pair():
+    import spotdiff
+    from spotdiff.io import load_pair
+
+    nan = np.full((16, 16, 3), np.nan, np.float32)
+    ok = np.zeros((16, 16, 3), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(LayoutError, match="768 non-finite"):
+            load_pair(ok, nan)
+        with pytest.raises(LayoutError, match=r"16 non-finite values \(NaN or inf\) of 256"):
+            load_pair(np.where(np.eye(16)[..., None] > 0, np.inf, ok)[..., :1], ok)
+        with pytest.raises(LayoutError, match="768 non-finite"):
+            spotdiff.find(nan, ok)
+
+
+def test_floats_just_outside_the_unit_range_are_clipped_and_inputs_not_shared():
+    value = np.array([[-0.0005, 0.5, 1.0005]], dtype=np.float32)
+    out = to_tensor(value)
+    torch.testing.assert_close(out[0, 0, 0], torch.tensor([0.0, 0.5, 1.0]))
+    out += 1  # the result never shares the caller's memory
+    assert value[0, 1] == 0.5
+    np.testing.assert_array_equal(to_rgb8(value)[0, :, 0], [0, 128, 255])

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from spotdiff import LayoutError, SpotdiffWarning
-from spotdiff.io import resolve_layout
+from spotdiff.io import (
+    _layout,
+    decode_pair,
+    load_pair,
+    load_tensor_pair,
+    match_sizes,
+    read_image,
+    resolve_layout,
+    to_rgb8,
+    to_tensor,
+)
+from spotdiff.io._layout import known_layout, mark_layout
 
 
 @pytest.mark.parametrize(
@@ -66,3 +82,53 @@ def test_unreadable_shapes(shape, layout, match):
 def test_unknown_layout_name():
     with pytest.raises(ValueError, match="layout must be one of"):
         resolve_layout((4, 4), "WH", channels_last=True)
+
+
+def _one_pixel_files(tmp_path):
+    Image.new("RGB", (1, 1), (10, 20, 30)).save(tmp_path / "a.png")
+    Image.new("RGB", (1, 1), (10, 20, 31)).save(tmp_path / "b.png")
+    return tmp_path / "a.png", tmp_path / "b.png"
+
+
+def test_decoded_one_pixel_files_are_never_guessed(tmp_path):
+    # regression: `spotdiff find a.png b.png` on 1x1 files decoded them, then find() read the
+    # (1, 1, 3) arrays again and warned "shape (1, 1, 3) reads as CHW or HWC"
+    path1, path2 = _one_pixel_files(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        img1, img2 = decode_pair(path1, path2)
+        a, b = match_sizes(img1, img2, "resize")
+        out1, out2 = load_pair(a, b)  # what spotdiff.find does with them
+        assert out1.tolist() == [[[10, 20, 30]]] and out2.tolist() == [[[10, 20, 31]]]
+        assert to_tensor(read_image(path1)).shape == (1, 3, 1, 1)
+        assert to_tensor(to_tensor(path1)).shape == (1, 3, 1, 1)
+        assert to_rgb8(to_rgb8(Image.open(path1))).shape == (1, 1, 3)
+        t1, t2 = load_tensor_pair(path1, path2)
+        assert load_tensor_pair(t1, t2)[0].shape == (1, 3, 1, 1)
+
+
+def test_users_ambiguous_arrays_still_warn(tmp_path):
+    path1, _ = _one_pixel_files(tmp_path)
+    user = np.zeros((1, 1, 3), np.uint8)
+    with pytest.warns(SpotdiffWarning, match=r"\(1, 1, 3\) reads as CHW or HWC"):
+        to_rgb8(user)
+    decoded = read_image(path1)
+    view = decoded[:, :]  # a new object: its layout is not known
+    with pytest.warns(SpotdiffWarning, match="reads as CHW or HWC"):
+        to_rgb8(view)
+    assert to_rgb8(decoded, layout="CHW").shape == (1, 3, 3)  # an explicit layout still wins
+
+
+def test_known_layout_is_forgotten_with_its_object_or_a_changed_shape():
+    array = mark_layout(np.zeros((3, 4, 3), np.uint8), "HWC")
+    assert known_layout(array) == "HWC"
+    array.shape = (4, 3, 3)
+    assert known_layout(array) == "HWC"
+    array.shape = (4, 9)
+    assert known_layout(array) is None
+    key = id(array)
+    del array
+    gc.collect()
+    assert key not in _layout._KNOWN
+    assert known_layout(np.zeros((3, 4, 3))) is None
+    assert mark_layout(5, "HW") == 5  # not weakly referenceable: returned unrecorded

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from spotdiff import PairingError, SizeMismatchError, SpotdiffWarning
-from spotdiff.io import load_pair, load_tensor_pair, pair_directories
+from spotdiff import InvalidOptionError, PairingError, SizeMismatchError, SpotdiffWarning
+from spotdiff.io import (
+    decode_pair,
+    decode_pair_reduced,
+    load_pair,
+    load_tensor_pair,
+    pair_directories,
+)
 
 RNG = np.random.default_rng(2)
 A = RNG.integers(0, 256, size=(20, 30, 3), dtype=np.uint8)
@@ -77,28 +85,89 @@ def test_directories_pair_by_name(tmp_path):
     ]
 
 
-def test_equal_counts_with_different_names_pair_in_order_with_warning(tmp_path):
-    _write(tmp_path / "d1", ["img1.png", "x.png"])
-    _write(tmp_path / "d2", ["img2.png", "x.png"])
-    with pytest.warns(SpotdiffWarning, match="img1.png~img2.png"):
-        pairs = pair_directories(tmp_path / "d1", tmp_path / "d2")
-    assert len(pairs) == 2
-    with pytest.raises(PairingError, match="file names differ"):
+def _names(paths):
+    return [p.name for p in paths]
+
+
+def test_different_names_are_never_paired_even_with_equal_counts(tmp_path, recwarn):
+    # regression: cat.png was compared with zebra.png (sorted-order pairing, with a warning)
+    _write(tmp_path / "d1", ["cat.png", "x.png"])
+    _write(tmp_path / "d2", ["zebra.png", "x.png"])
+    found = pair_directories(tmp_path / "d1", tmp_path / "d2")
+    assert [(n, p1.name, p2.name) for n, p1, p2 in found.pairs] == [("x", "x.png", "x.png")]
+    assert _names(found.only_in_1) == ["cat.png"]
+    assert _names(found.only_in_2) == ["zebra.png"]
+    assert len(found) == 1
+    assert not recwarn.list
+
+
+def test_strict_raises_naming_the_unmatched_files(tmp_path):
+    _write(tmp_path / "d1", ["cat.png", "x.png"])
+    _write(tmp_path / "d2", ["zebra.png", "x.png", "y.png"])
+    with pytest.raises(
+        PairingError, match=r"only in the first: cat\.png; only in the second: y\.png, zebra\.png"
+    ):
+        pair_directories(tmp_path / "d1", tmp_path / "d2", strict=True)
+    _write(tmp_path / "d3", ["x.png"])
+    _write(tmp_path / "d4", ["x.jpg"])
+    assert len(pair_directories(tmp_path / "d3", tmp_path / "d4", strict=True)) == 1
+
+
+def test_different_counts_return_the_unmatched_files(tmp_path):
+    # regression: different counts raised PairingError instead of pairing what matches
+    _write(tmp_path / "d1", ["a.png", "b.png", "c.png"])
+    _write(tmp_path / "d2", ["a.png", "b.png"])
+    found = pair_directories(tmp_path / "d1", tmp_path / "d2")
+    assert [n for n, _, _ in found.pairs] == ["a", "b"]
+    assert _names(found.only_in_1) == ["c.png"] and found.only_in_2 == []
+
+
+def test_stems_pair_only_when_unique(tmp_path):
+    _write(tmp_path / "d1", ["a.png", "a.jpg", "b.png"])
+    _write(tmp_path / "d2", ["a.bmp", "b.jpg"])
+    found = pair_directories(tmp_path / "d1", tmp_path / "d2")
+    assert [(n, p1.name, p2.name) for n, p1, p2 in found.pairs] == [("b", "b.png", "b.jpg")]
+    assert _names(found.only_in_1) == ["a.jpg", "a.png"]
+    assert _names(found.only_in_2) == ["a.bmp"]
+
+
+def test_names_stay_unique_when_two_pairs_share_a_stem(tmp_path):
+    _write(tmp_path / "d1", ["a.png", "a.jpg", "b.png"])
+    _write(tmp_path / "d2", ["a.png", "a.jpg", "b.png"])
+    found = pair_directories(tmp_path / "d1", tmp_path / "d2")
+    assert [n for n, _, _ in found.pairs] == ["a.jpg", "a.png", "b"]
+
+
+def test_one_empty_directory_leaves_everything_unmatched(tmp_path):
+    _write(tmp_path / "d1", ["a.png"])
+    (tmp_path / "d2").mkdir()
+    found = pair_directories(tmp_path / "d1", tmp_path / "d2")
+    assert found.pairs == [] and _names(found.only_in_1) == ["a.png"]
+    with pytest.raises(PairingError, match=r"only in the first: a\.png"):
         pair_directories(tmp_path / "d1", tmp_path / "d2", strict=True)
 
 
-def test_different_counts_name_both_directories(tmp_path):
-    _write(tmp_path / "d1", ["a.png", "b.png", "c.png"])
-    _write(tmp_path / "d2", ["a.png", "b.png"])
-    with pytest.raises(PairingError, match=r"d1 holds 3 images and .*d2 holds 2.*c\.png"):
-        pair_directories(tmp_path / "d1", tmp_path / "d2")
-
-
-def test_empty_directory(tmp_path):
-    _write(tmp_path / "d1", ["a.png"])
-    (tmp_path / "d2").mkdir()
-    with pytest.raises(PairingError, match="no image files"):
-        pair_directories(tmp_path / "d1", tmp_path / "d2")
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        ("both_empty", "no image files in either"),
+        ("missing", "not a directory"),
+        ("file", "not a directory"),
+    ],
+)
+def test_pairing_errors(tmp_path, make, match):
+    (tmp_path / "d1").mkdir()
+    (tmp_path / "d1" / "notes.txt").write_text("not an image")
+    second = tmp_path / "d2"
+    if make == "both_empty":
+        second.mkdir()
+    elif make == "file":
+        second.write_bytes(b"")
+    else:
+        _write(tmp_path / "d1", ["a.png"])
+    with pytest.raises(PairingError, match=match) as info:
+        pair_directories(tmp_path / "d1", second)
+    assert "d2" in str(info.value)
 
 
 def test_two_files_decode_concurrently_with_serial_results_and_error_order(tmp_path):
@@ -120,3 +189,55 @@ def test_two_files_decode_concurrently_with_serial_results_and_error_order(tmp_p
         load_pair(tmp_path / "a.png", tmp_path / "bad2.png")
     with pytest.raises(ImageReadError, match="bad1"):
         load_pair(tmp_path / "bad1.png", tmp_path / "b.png")
+
+
+def test_decode_pair_reduced_returns_original_sizes(tmp_path):
+    Image.new("RGB", (4000, 3000), (200, 10, 10)).save(tmp_path / "a.jpg")
+    Image.new("RGB", (2000, 1500), (200, 10, 10)).save(tmp_path / "b.png")
+    both = decode_pair_reduced(tmp_path / "a.jpg", tmp_path / "b.png", max_side=500)
+    img1, img2, size1, size2 = both  # unpacks as a 4-tuple
+    assert img1.shape == (375, 500, 3)  # JPEG at 1/8
+    assert img2.shape == (375, 500, 3)  # PNG averaged by 4 after loading
+    assert (size1, size2) == ((4000, 3000), (2000, 1500))
+    assert both.scale1 == (8.0, 8.0)
+    assert both.scale2 == (4.0, 4.0)
+    arrays = decode_pair_reduced(A, (tmp_path / "b.png").read_bytes(), max_side=500)
+    assert arrays.img1 is not A and arrays.original_size1 == (30, 20)  # in memory: as it is
+    assert arrays.original_size2 == (2000, 1500) and arrays.img2.shape == (375, 500, 3)
+    full = decode_pair_reduced(tmp_path / "b.png", A)
+    assert full.img1.shape == (1500, 2000, 3) and full.scale1 == (1.0, 1.0)
+
+
+def test_load_pair_max_side_reduces_both_then_applies_the_size_policy(tmp_path):
+    Image.new("RGB", (4000, 3000), (0, 90, 0)).save(tmp_path / "a.jpg")
+    Image.new("RGB", (2000, 1500), (0, 90, 0)).save(tmp_path / "b.jpg")
+    x, y = load_pair(tmp_path / "a.jpg", tmp_path / "b.jpg", max_side=1000)
+    assert x.shape == y.shape == (750, 1000, 3)  # 1/4 and 1/2: one size, no resize needed
+    a, b = decode_pair(tmp_path / "a.jpg", tmp_path / "b.jpg", max_side=1000)
+    assert a.shape == b.shape == (750, 1000, 3)
+    with pytest.raises(InvalidOptionError, match="max_side must be >= 1"):
+        load_pair(A, A, max_side=0)
+
+
+def test_concurrent_decodes_name_their_own_file_in_warnings(tmp_path):
+    import struct
+
+    exif = (
+        b"Exif\0\0II*\0"
+        + struct.pack("<LH", 8, 2)
+        + struct.pack("<HHL4s", 0x0112, 3, 1, b"\x06\0\0\0")
+        + struct.pack("<HHLL", 0x010E, 2, 1000, 40)  # more data than the EXIF block holds
+        + struct.pack("<L", 0)
+    )
+    Image.fromarray(A).save(tmp_path / "one.jpg", exif=exif)
+    Image.fromarray(A).save(tmp_path / "two.jpg", exif=exif)
+    for _ in range(10):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            img1, img2 = decode_pair(tmp_path / "one.jpg", tmp_path / "two.jpg")
+        assert img1.shape == img2.shape == (30, 20, 3)  # orientation 6 applied to both
+        assert all(w.category is SpotdiffWarning for w in caught)
+        assert sorted(str(w.message).split(":")[0] for w in caught) == [
+            str(tmp_path / "one.jpg"),
+            str(tmp_path / "two.jpg"),
+        ]

@@ -4,14 +4,27 @@ Two canonical forms leave it: NumPy uint8 (H, W, 3) RGB for OpenCV work (:func:`
 :func:`load_pair`) and torch float32 (N, C, H, W) in [0, 1] for maps and models (:func:`to_tensor`,
 :func:`load_tensor_pair`). See :mod:`._decode` for the file-format decisions, :mod:`._layout` for
 layout detection and :mod:`._size` for the size policy.
+
+Large files can be decoded reduced (``max_side``): :func:`read_image_reduced` and
+:func:`decode_pair_reduced` return the reduced images with their original sizes, so that boxes can
+be scaled back to original pixels.
 """
 
 from ._convert import is_path, is_tensor, to_rgb8, to_rgb8_batch, to_tensor
-from ._decode import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, pil_to_array, read_image
+from ._decode import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_SUFFIXES,
+    ReducedImage,
+    pil_to_array,
+    read_image,
+    read_image_reduced,
+)
 from ._layout import LAYOUTS, Layout, resolve_layout
 from ._pairs import (
     DirectoryPairs,
+    ReducedPair,
     decode_pair,
+    decode_pair_reduced,
     is_directory_pair,
     list_images,
     load_pair,
@@ -27,8 +40,11 @@ __all__ = [
     "SIZE_POLICIES",
     "DirectoryPairs",
     "Layout",
+    "ReducedImage",
+    "ReducedPair",
     "SizeMismatch",
     "decode_pair",
+    "decode_pair_reduced",
     "is_directory_pair",
     "is_path",
     "is_tensor",
@@ -40,6 +56,7 @@ __all__ = [
     "pair_directories",
     "pil_to_array",
     "read_image",
+    "read_image_reduced",
     "resolve_layout",
     "to_rgb8",
     "to_rgb8_batch",

@@ -6,14 +6,20 @@
 Supported inputs: file paths (str / PathLike), encoded bytes, PIL images, NumPy arrays and torch
 tensors in any layout of :mod:`spotdiff.io._layout`, and lists / tuples of these (a batch).
 Pixel values: uint8 in [0, 255], uint16 in [0, 65535], bool, or floats in [0, 1] (values outside
-[0, 1] by more than 1e-3 are an error, not silently clipped: divide by 255, or map [-1, 1] with
-(x + 1) / 2). Two-channel (gray + alpha) and four-channel (RGBA) inputs are composited over white,
-like files; one-channel inputs are gray.
+[0, 1] by more than 1e-3 are a :class:`~spotdiff._errors.LayoutError`, not silently clipped: divide
+by 255, or map [-1, 1] with (x + 1) / 2; values outside by at most 1e-3 are clipped silently).
+NaN and infinite float values are a :class:`~spotdiff._errors.LayoutError` that counts them
+(replace them first, e.g. with ``np.nan_to_num`` / ``torch.nan_to_num``). Two-channel
+(gray + alpha) and four-channel (RGBA) inputs are composited over white, like files; one-channel
+inputs are gray.
+
+Every array / tensor returned here is recorded with its layout (:func:`._layout.mark_layout`), so
+passing it back in never guesses the layout again.
 """
 
 from __future__ import annotations
 
-import io
+import math
 import os
 import sys
 from pathlib import Path
@@ -22,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from .._errors import ImageReadError, LayoutError
-from ._decode import pil_to_array, read_image
-from ._layout import resolve_layout
+from .._errors import LayoutError
+from ._decode import decode_bytes, pil_to_array, read_image
+from ._layout import known_layout, mark_layout, resolve_layout
 
 if TYPE_CHECKING:
     import torch
@@ -48,12 +54,34 @@ def _describe(obj: Any) -> str:
     return type(obj).__module__ + "." + type(obj).__qualname__
 
 
+def _layout_of(obj: Any, layout: str, *, channels_last: bool) -> str:
+    """``layout`` resolved for ``obj``; an array spotdiff.io produced keeps its known layout."""
+    if layout == "auto":
+        known = known_layout(obj)
+        if known is not None:
+            return known
+    return resolve_layout(tuple(obj.shape), layout, channels_last=channels_last)
+
+
+def _non_finite_error(count: int, total: int, dtype: Any) -> LayoutError:
+    return LayoutError(
+        f"float images must hold finite values in [0, 1]; got {dtype} with {count:,} non-finite "
+        f"values (NaN or inf) of {total:,}: replace them first, e.g. "
+        "np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0) (torch.nan_to_num for tensors)"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # NumPy uint8 RGB
 
 
 def to_rgb8(image: Any, *, layout: str = "auto") -> np.ndarray:
-    """One image -> (H, W, 3) uint8 RGB. A batch of more than one image is an error."""
+    """One image -> (H, W, 3) uint8 RGB. A batch of more than one image is an error.
+
+    Raises:
+        LayoutError: unreadable shape / dtype / range, NaN or inf values, or a batch.
+        ImageReadError: a file or bytes cannot be decoded.
+    """
     batch = to_rgb8_batch(image, layout=layout)
     if len(batch) != 1:
         raise LayoutError(f"expected one image, got a batch of {len(batch)}; pass one at a time")
@@ -69,28 +97,28 @@ def to_rgb8_batch(images: Any, *, layout: str = "auto") -> list[np.ndarray]:
     if is_path(images):
         return [read_image(images, dtype="uint8")]
     if isinstance(images, (bytes, bytearray, memoryview)):
-        return [_decode_bytes(bytes(images), dtype="uint8")]
+        return [decode_bytes(bytes(images), dtype="uint8").image]
     if isinstance(images, Image.Image):
         return [pil_to_array(images, dtype="uint8")]
     if is_tensor(images):
+        found = _layout_of(images, layout, channels_last=False)
         tensor = images.detach().cpu()
         array = tensor.float().numpy() if tensor.dtype.is_floating_point else tensor.numpy()
-        return _numeric_to_rgb8(array, layout, channels_last=False)
+        return _numeric_to_rgb8(array, found)
     if isinstance(images, np.ndarray):
-        return _numeric_to_rgb8(images, layout, channels_last=True)
+        return _numeric_to_rgb8(images, _layout_of(images, layout, channels_last=True))
     raise LayoutError(
         f"cannot read an image from {_describe(images)}; pass a file path, bytes, a PIL image, "
         "a NumPy array or a torch tensor"
     )
 
 
-def _numeric_to_rgb8(array: np.ndarray, layout: str, *, channels_last: bool) -> list[np.ndarray]:
-    found = resolve_layout(array.shape, layout, channels_last=channels_last)
+def _numeric_to_rgb8(array: np.ndarray, found: str) -> list[np.ndarray]:
     nhwc = _to_nhwc(array, found)
     unit = _to_unit_range(nhwc)
     if unit.dtype != np.uint8:
         unit = np.clip(np.rint(unit * 255.0), 0, 255).astype(np.uint8)
-    return [_rgb_from_channels(frame) for frame in unit]
+    return [mark_layout(_rgb_from_channels(frame), "HWC") for frame in unit]
 
 
 def _to_nhwc(array: np.ndarray, layout: str) -> np.ndarray:
@@ -122,9 +150,14 @@ def _to_unit_range(array: np.ndarray) -> np.ndarray:
             f"with range [{low}, {high}]: convert with .astype(np.uint8) or .astype(np.uint16)"
         )
     if kind == "f":
-        array = array.astype(np.float32, copy=False)
-        _check_unit(float(np.nanmin(array)), float(np.nanmax(array)), array.dtype)
-        return np.clip(np.nan_to_num(array), 0.0, 1.0)
+        with np.errstate(invalid="ignore"):
+            low, high = float(array.min()), float(array.max())
+        if not (math.isfinite(low) and math.isfinite(high)):
+            bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+            raise _non_finite_error(bad, array.size, array.dtype)
+        _check_unit(low, high, array.dtype)
+        # a new array (never the caller's memory), clipped within the tolerance
+        return np.clip(array.astype(np.float32, copy=False), 0.0, 1.0)
     raise LayoutError(f"unsupported pixel dtype {array.dtype}; use uint8, uint16, bool or float")
 
 
@@ -153,17 +186,6 @@ def _rgb_from_channels(frame: np.ndarray) -> np.ndarray:
     raise LayoutError(f"images must have 1 to 4 channels for this operation; got {channels}")
 
 
-def _decode_bytes(data: bytes, *, dtype: str) -> np.ndarray:
-    if not data:
-        raise ImageReadError("got empty bytes instead of an encoded image")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return pil_to_array(image, dtype=dtype)  # type: ignore[arg-type]
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(f"bytes are not a readable image ({exc})") from exc
-
-
 # ---------------------------------------------------------------------------------------------
 # torch float NCHW
 
@@ -178,7 +200,8 @@ def to_tensor(
     ``dtype`` defaults to float32 (a floating input tensor keeps its own floating dtype).
 
     Raises:
-        LayoutError: unreadable shape / dtype / range, or batch items of different sizes.
+        LayoutError: unreadable shape / dtype / range, NaN or inf values, or batch items of
+            different sizes.
         ImageReadError: a file cannot be decoded.
     """
     from .._optional import require
@@ -189,7 +212,7 @@ def to_tensor(
         tensor = tensor.to(dtype)
     if device is not None:
         tensor = tensor.to(device)
-    return tensor
+    return mark_layout(tensor, "NCHW")
 
 
 def _to_tensor(images: Any, layout: str, torch: Any) -> torch.Tensor:
@@ -208,7 +231,7 @@ def _to_tensor(images: Any, layout: str, torch: Any) -> torch.Tensor:
     if is_tensor(images):
         return _tensor_to_unit(images, layout, torch)
     if isinstance(images, np.ndarray):
-        found = resolve_layout(images.shape, layout, channels_last=True)
+        found = _layout_of(images, layout, channels_last=True)
         nhwc = _to_nhwc(images, found)
         unit = _to_unit_range(nhwc)
         tensor = torch.from_numpy(np.ascontiguousarray(unit)).permute(0, 3, 1, 2)
@@ -217,7 +240,7 @@ def _to_tensor(images: Any, layout: str, torch: Any) -> torch.Tensor:
     if is_path(images):
         array = read_image(Path(images), dtype="float32")
     elif isinstance(images, (bytes, bytearray, memoryview)):
-        array = _decode_bytes(bytes(images), dtype="float32")
+        array = decode_bytes(bytes(images), dtype="float32").image
     elif isinstance(images, Image.Image):
         array = pil_to_array(images, dtype="float32")
     else:
@@ -240,7 +263,7 @@ def _dense_view(tensor: torch.Tensor, torch: Any) -> torch.Tensor:
 
 
 def _tensor_to_unit(tensor: torch.Tensor, layout: str, torch: Any) -> torch.Tensor:
-    found = resolve_layout(tuple(tensor.shape), layout, channels_last=False)
+    found = _layout_of(tensor, layout, channels_last=False)
     tensor = tensor.detach()
     permute = {
         "HW": lambda t: t[None, None],
@@ -257,6 +280,9 @@ def _tensor_to_unit(tensor: torch.Tensor, layout: str, torch: Any) -> torch.Tens
     elif permute.dtype.is_floating_point:
         out = permute if permute.dtype in (torch.float32, torch.float64) else permute.float()
         low, high = (float(v) for v in torch.aminmax(_dense_view(out, torch)))
+        if not (math.isfinite(low) and math.isfinite(high)):
+            bad = int((~torch.isfinite(out)).sum())
+            raise _non_finite_error(bad, out.numel(), tensor.dtype)
         _check_unit(low, high, tensor.dtype)
         if low < 0.0 or high > 1.0:  # within the tolerance: clip (a copy only when needed)
             out = out.clamp(0.0, 1.0)

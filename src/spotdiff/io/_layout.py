@@ -5,21 +5,66 @@ images) or ``"auto"``. With ``"auto"`` a channel axis is one of size 1 to 4 at t
 batch axis) or at the end. When both readings fit (e.g. shape (3, 5, 3)), the container's own
 convention wins (channels last for NumPy, channels first for torch) and a
 :class:`~spotdiff._errors.SpotdiffWarning` says which was assumed: never a silent guess.
+
+Arrays and tensors that :mod:`spotdiff.io` itself produced (decoded files, converted inputs,
+size-matched pairs) have a known layout: they are recorded with :func:`mark_layout`, and
+:func:`known_layout` gives that layout back, so feeding them into spotdiff again (as ``spotdiff
+find`` does with a decoded 1x1 file of shape (1, 1, 3)) never guesses and never warns.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+import weakref
+from typing import Any, Literal, TypeVar
 
 from .._errors import LayoutError, SpotdiffWarning
 from .._validate import check_choice
 
-__all__ = ["LAYOUTS", "Layout", "resolve_layout"]
+__all__ = ["LAYOUTS", "Layout", "known_layout", "mark_layout", "resolve_layout"]
 
 Layout = Literal["auto", "HW", "CHW", "HWC", "NCHW", "NHWC", "NHW"]
 LAYOUTS: tuple[str, ...] = ("auto", "HW", "CHW", "HWC", "NCHW", "NHWC", "NHW")
 _CHANNELS = (1, 2, 3, 4)
+
+T = TypeVar("T")
+# id(obj) -> (weak reference to obj, its layout); an entry goes when its object is freed
+_KNOWN: dict[int, tuple[weakref.ReferenceType[Any], str]] = {}
+
+
+def mark_layout(obj: T, layout: str) -> T:
+    """Record that ``obj`` (an array or tensor spotdiff.io produced) has ``layout``; returns it.
+
+    Objects that cannot be weakly referenced are returned unrecorded.
+    """
+    key = id(obj)
+
+    def forget(ref: weakref.ReferenceType[Any], key: int = key) -> None:
+        entry = _KNOWN.get(key)
+        if entry is not None and entry[0] is ref:
+            _KNOWN.pop(key, None)
+
+    try:
+        ref = weakref.ref(obj, forget)
+    except TypeError:
+        return obj
+    _KNOWN[key] = (ref, layout)
+    return obj
+
+
+def known_layout(obj: Any) -> str | None:
+    """The layout recorded for ``obj`` by :func:`mark_layout`, or None.
+
+    None as well when the object was reshaped in place so that the layout no longer fits.
+    """
+    entry = _KNOWN.get(id(obj))
+    if entry is None or entry[0]() is not obj:
+        return None
+    layout = entry[1]
+    shape = tuple(getattr(obj, "shape", ()))
+    if len(shape) != len(layout) or ("C" in layout and shape[layout.index("C")] not in _CHANNELS):
+        return None
+    return layout
 
 
 def resolve_layout(shape: tuple[int, ...], layout: str, *, channels_last: bool) -> str:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from .._errors import LayoutError, PairingError, SpotdiffWarning
+from .._errors import LayoutError, PairingError
+from .._validate import check_number
 from ._convert import is_path, to_rgb8, to_tensor
-from ._decode import IMAGE_SUFFIXES
+from ._decode import IMAGE_SUFFIXES, ReducedImage, decode_bytes, read_image_reduced
 from ._size import match_sizes, match_sizes_tensor
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DirectoryPairs",
+    "ReducedPair",
     "decode_pair",
+    "decode_pair_reduced",
     "is_directory_pair",
     "list_images",
     "load_pair",
@@ -31,30 +33,107 @@ __all__ = [
 
 
 def load_pair(
-    img1: Any, img2: Any, *, size_mismatch: str = "resize", layout: str = "auto"
+    img1: Any,
+    img2: Any,
+    *,
+    size_mismatch: str = "resize",
+    layout: str = "auto",
+    max_side: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two single images -> two (H, W, 3) uint8 RGB arrays of one size (see :mod:`._size`)."""
-    a, b = decode_pair(img1, img2, layout=layout)
-    return match_sizes(a, b, size_mismatch)
+    """Two single images -> two (H, W, 3) uint8 RGB arrays of one size (see :mod:`._size`).
+
+    ``max_side``: encoded inputs (paths, bytes) larger than this are decoded reduced, as in
+    :func:`decode_pair_reduced`; the size policy then applies to the reduced images.
+    """
+    decoded1, decoded2 = decode_pair(img1, img2, layout=layout, max_side=max_side)
+    return match_sizes(decoded1, decoded2, size_mismatch)
 
 
-def decode_pair(img1: Any, img2: Any, *, layout: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+def decode_pair(
+    img1: Any, img2: Any, *, layout: str = "auto", max_side: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Two single images -> two (H, W, 3) uint8 RGB arrays, sizes as they are.
 
     Two encoded images (paths or bytes) are decoded at once, image 1 in a worker thread (the
     decoders release the GIL: a 1080p PNG pair loads in ~60% of the time). Errors are raised as
-    in a serial load: image 1's first.
+    in a serial load: image 1's first. With ``max_side``, encoded inputs are decoded reduced (see
+    :func:`decode_pair_reduced`, which also returns the original sizes).
     """
+    result = decode_pair_reduced(img1, img2, layout=layout, max_side=max_side)
+    return result.img1, result.img2
+
+
+class ReducedPair(NamedTuple):
+    """Two decoded images with the full sizes of what they were decoded from.
+
+    Attributes:
+        img1, img2: (h, w, 3) uint8 RGB arrays, possibly reduced, sizes as they are.
+        original_size1, original_size2: (width, height) of each full-resolution image (as
+            displayed, after EXIF orientation); the array's own size for in-memory inputs.
+    """
+
+    img1: np.ndarray
+    img2: np.ndarray
+    original_size1: tuple[int, int]
+    original_size2: tuple[int, int]
+
+    @property
+    def scale1(self) -> tuple[float, float]:
+        """(sx, sy): multiply x / y in ``img1`` pixels by these to get original image-1 pixels."""
+        return _scale(self.img1, self.original_size1)
+
+    @property
+    def scale2(self) -> tuple[float, float]:
+        """(sx, sy) for image 2, as :attr:`scale1`."""
+        return _scale(self.img2, self.original_size2)
+
+
+def _scale(image: np.ndarray, original: tuple[int, int]) -> tuple[float, float]:
+    return original[0] / image.shape[1], original[1] / image.shape[0]
+
+
+def decode_pair_reduced(
+    img1: Any, img2: Any, *, layout: str = "auto", max_side: int | None = None
+) -> ReducedPair:
+    """Two single images -> :class:`ReducedPair` ``(img1, img2, original_size1, original_size2)``.
+
+    Encoded inputs (paths, bytes) whose longer side exceeds ``max_side`` are decoded reduced, to
+    the smallest size the decoder reaches cheaply whose longer side is still >= ``max_side`` (JPEG
+    at 1/2, 1/4 or 1/8 scale inside the decoder; other formats averaged by an integer factor after
+    loading; see :mod:`._decode`). In-memory inputs (arrays, tensors, PIL images) come back at
+    their own size: their memory is already spent. ``max_side=None``: nothing is reduced.
+
+    Both encoded images decode at once, as in :func:`decode_pair`; errors as there.
+
+    Raises:
+        ImageReadError: a file or bytes cannot be decoded.
+        LayoutError: an array or tensor cannot be read as one image.
+        InvalidOptionError: ``max_side`` is not a positive integer.
+    """
+    if max_side is not None:
+        check_number("max_side", max_side, low=1, integer=True)
     if not (_encoded(img1) and _encoded(img2)):
-        return to_rgb8(img1, layout=layout), to_rgb8(img2, layout=layout)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        first = pool.submit(to_rgb8, img1, layout=layout)
-        try:
-            b = to_rgb8(img2, layout=layout)
-        except BaseException:
-            first.result()  # image 1's error, if any, comes first
-            raise
-        return first.result(), b
+        first = _decode_one(img1, layout, max_side)
+        second = _decode_one(img2, layout, max_side)
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(_decode_one, img1, layout, max_side)
+            try:
+                second = _decode_one(img2, layout, max_side)
+            except BaseException:
+                pending.result()  # image 1's error, if any, comes first
+                raise
+            first = pending.result()
+    return ReducedPair(first.image, second.image, first.original_size, second.original_size)
+
+
+def _decode_one(image: Any, layout: str, max_side: int | None) -> ReducedImage:
+    if is_path(image):
+        return read_image_reduced(image, max_side=max_side)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return decode_bytes(bytes(image), max_side=max_side)
+    array = to_rgb8(image, layout=layout)
+    return ReducedImage(array, (array.shape[1], array.shape[0]))
 
 
 def _encoded(image: Any) -> bool:
@@ -117,11 +196,15 @@ def list_images(directory: str | os.PathLike[str]) -> list[Path]:
 
 @dataclass(frozen=True)
 class DirectoryPairs:
-    """Files of two directories paired one to one.
+    """Files of two directories paired one to one by name.
 
     Attributes:
-        pairs: (name, path in dir 1, path in dir 2), sorted by name.
-        only_in_1 / only_in_2: image files left unpaired.
+        pairs: (name, path in dir 1, path in dir 2), sorted by the file name in dir 1. ``name`` is
+            the file name without suffix, or the whole file name of image 1 where two pairs would
+            share a stem (``a.png`` and ``a.jpg`` in both directories); names are unique, fit for
+            output file names.
+        only_in_1 / only_in_2: image files with no counterpart by name in the other directory,
+            sorted; never paired with anything. Callers report them (e.g. as result rows).
     """
 
     pairs: list[tuple[str, Path, Path]]
@@ -135,46 +218,37 @@ class DirectoryPairs:
 def pair_directories(
     dir1: str | os.PathLike[str], dir2: str | os.PathLike[str], *, strict: bool = False
 ) -> DirectoryPairs:
-    """Pair the images of two directories by file name.
+    """Pair the images of two directories by file name; never pair different names.
 
     Files are matched by exact name first (``a.png`` with ``a.png``), then by name without suffix
-    (``a.png`` with ``a.jpg``) where that is unique. When the directories hold the same number of
-    images and some are still unmatched, those are paired in sorted order (as difference-finder
-    does) with a warning listing them. Files still unmatched are reported in ``only_in_1`` /
-    ``only_in_2`` with a warning.
+    (``a.png`` with ``a.jpg``) where that stem is unique among the files still unmatched on both
+    sides. Everything else is returned in :attr:`DirectoryPairs.only_in_1` /
+    :attr:`~DirectoryPairs.only_in_2` (``cat.png`` is never compared with ``zebra.png``), with no
+    warning: the caller decides how to report them.
+
+    Args:
+        dir1, dir2: the two directories (image files directly inside, by suffix).
+        strict: raise when any file is left unmatched instead of returning it.
 
     Raises:
-        PairingError: a directory holds no images; the directories hold different numbers of
-            images (the message names both and the unmatched files); or, with ``strict``, any file
-            is left unmatched by name.
+        PairingError: a path is missing or not a directory; neither directory holds an image
+            file; or, with ``strict``, some files have no counterpart (the message names them).
     """
     files1, files2 = list_images(dir1), list_images(dir2)
-    for directory, files in ((dir1, files1), (dir2, files2)):
-        if not files:
-            raise PairingError(
-                f"{directory}: no image files (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
-            )
-    pairs, rest1, rest2 = _match_by_name(files1, files2)
-    if len(files1) != len(files2):
+    if not files1 and not files2:
         raise PairingError(
-            f"{dir1} holds {len(files1)} images and {dir2} holds {len(files2)}: "
-            f"unmatched in the first: {_names(rest1)}; unmatched in the second: {_names(rest2)}. "
-            "Make the directories hold the same file names"
+            f"{dir1} and {dir2}: no image files in either (looked for "
+            f"{', '.join(sorted(IMAGE_SUFFIXES))}); check the paths"
         )
-    if rest1 and strict:
+    pairs, only1, only2 = _match_by_name(files1, files2)
+    if strict and (only1 or only2):
         raise PairingError(
-            f"file names differ between {dir1} and {dir2}: {_names(rest1)} vs {_names(rest2)}"
+            f"file names differ between {dir1} and {dir2}: only in the first: {_names(only1)}; "
+            f"only in the second: {_names(only2)}. Rename or remove them, or pass strict=False "
+            "to pair the rest"
         )
-    if rest1:
-        warnings.warn(
-            f"{len(rest1)} file names differ between {dir1} and {dir2}; paired in sorted order: "
-            + ", ".join(f"{a.name}~{b.name}" for a, b in zip(rest1, rest2, strict=True)),
-            SpotdiffWarning,
-            stacklevel=2,
-        )
-        pairs += [(a.stem, a, b) for a, b in zip(rest1, rest2, strict=True)]
     pairs.sort(key=lambda item: item[1].name)
-    return DirectoryPairs(pairs=pairs)
+    return DirectoryPairs(pairs=_unique_names(pairs), only_in_1=only1, only_in_2=only2)
 
 
 def _match_by_name(
@@ -193,6 +267,13 @@ def _match_by_name(
     used1 = {a for _, a, _ in pairs}
     used2 = {b for _, _, b in pairs}
     return pairs, [p for p in files1 if p not in used1], [p for p in files2 if p not in used2]
+
+
+def _unique_names(pairs: list[tuple[str, Path, Path]]) -> list[tuple[str, Path, Path]]:
+    counts: dict[str, int] = {}
+    for name, _, _ in pairs:
+        counts[name] = counts.get(name, 0) + 1
+    return [(name if counts[name] == 1 else p1.name, p1, p2) for name, p1, p2 in pairs]
 
 
 def _unique_stems(files: list[Path]) -> dict[str, Path]:

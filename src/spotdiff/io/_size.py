@@ -18,6 +18,7 @@ import numpy as np
 
 from .._errors import SizeMismatchError, SpotdiffWarning
 from .._validate import check_choice
+from ._layout import mark_layout
 
 if TYPE_CHECKING:
     import torch
@@ -50,23 +51,32 @@ def _plan(size1: tuple[int, int], size2: tuple[int, int], policy: str) -> str | 
 
 
 def match_sizes(
-    a: np.ndarray, b: np.ndarray, policy: str = "resize"
+    img1: np.ndarray, img2: np.ndarray, size_mismatch: str = "resize"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply the size policy to two (H, W, C) arrays (uint8 or float32)."""
+    """Apply the size policy to two (H, W, C) arrays (uint8 in [0, 255] or float32 in [0, 1]).
+
+    Returns:
+        two (H, W, C) arrays of one size and the input dtype: image 1 unchanged and image 2
+        resized to it (``"resize"``), or both padded with white (``"pad"``).
+
+    Raises:
+        SizeMismatchError: sizes differ and ``size_mismatch="error"``.
+        InvalidOptionError: an unknown ``size_mismatch``.
+    """
     import cv2
 
-    size_a, size_b = (a.shape[1], a.shape[0]), (b.shape[1], b.shape[0])
-    action = _plan(size_a, size_b, policy)
-    if action is None:
-        return a, b
+    size1, size2 = (img1.shape[1], img1.shape[0]), (img2.shape[1], img2.shape[0])
+    action = _plan(size1, size2, size_mismatch)
     if action == "resize":
-        shrink = size_b[0] * size_b[1] > size_a[0] * size_a[1]
+        shrink = size2[0] * size2[1] > size1[0] * size1[1]
         interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        resized = cv2.resize(b, size_a, interpolation=interp)
-        return a, resized.reshape(a.shape[0], a.shape[1], -1)
-    height, width = max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1])
-    white = 255 if a.dtype == np.uint8 else 1.0
-    return _pad_np(a, height, width, white), _pad_np(b, height, width, white)
+        resized = cv2.resize(img2, size1, interpolation=interp)
+        img2 = resized.reshape(img1.shape[0], img1.shape[1], -1)
+    elif action == "pad":
+        height, width = max(img1.shape[0], img2.shape[0]), max(img1.shape[1], img2.shape[1])
+        white = 255 if img1.dtype == np.uint8 else 1.0
+        img1, img2 = _pad_np(img1, height, width, white), _pad_np(img2, height, width, white)
+    return mark_layout(img1, "HWC"), mark_layout(img2, "HWC")
 
 
 def _pad_np(array: np.ndarray, height: int, width: int, value: float) -> np.ndarray:
@@ -75,28 +85,32 @@ def _pad_np(array: np.ndarray, height: int, width: int, value: float) -> np.ndar
 
 
 def match_sizes_tensor(
-    a: torch.Tensor, b: torch.Tensor, policy: str = "resize"
+    img1: torch.Tensor, img2: torch.Tensor, size_mismatch: str = "resize"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Apply the size policy to two (N, C, H, W) float tensors in [0, 1] (on their device)."""
+    """Apply the size policy to two (N, C, H, W) float tensors in [0, 1] (on their device).
+
+    Returns and raises as :func:`match_sizes`.
+    """
     import torch.nn.functional as F
 
-    size_a, size_b = (a.shape[-1], a.shape[-2]), (b.shape[-1], b.shape[-2])
-    action = _plan(size_a, size_b, policy)
-    if action is None:
-        return a, b
+    size1, size2 = (img1.shape[-1], img1.shape[-2]), (img2.shape[-1], img2.shape[-2])
+    action = _plan(size1, size2, size_mismatch)
     if action == "resize":
-        shrink = size_b[0] * size_b[1] > size_a[0] * size_a[1]
+        shrink = size2[0] * size2[1] > size1[0] * size1[1]
         resized = F.interpolate(
-            b,
-            size=(a.shape[-2], a.shape[-1]),
+            img2,
+            size=(img1.shape[-2], img1.shape[-1]),
             mode="bilinear",
             align_corners=False,
             antialias=shrink,
         )
-        return a, resized.clamp(0.0, 1.0)
-    height, width = max(a.shape[-2], b.shape[-2]), max(a.shape[-1], b.shape[-1])
+        img2 = resized.clamp(0.0, 1.0)
+    elif action == "pad":
+        height = max(img1.shape[-2], img2.shape[-2])
+        width = max(img1.shape[-1], img2.shape[-1])
 
-    def pad(t: torch.Tensor) -> torch.Tensor:
-        return F.pad(t, (0, width - t.shape[-1], 0, height - t.shape[-2]), value=1.0)
+        def pad(t: torch.Tensor) -> torch.Tensor:
+            return F.pad(t, (0, width - t.shape[-1], 0, height - t.shape[-2]), value=1.0)
 
-    return pad(a), pad(b)
+        img1, img2 = pad(img1), pad(img2)
+    return mark_layout(img1, "NCHW"), mark_layout(img2, "NCHW")
