@@ -28,3 +28,32 @@ def pair():
     from spotdiff.backends.tiny import planted_pair
 
     return planted_pair()
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """A machine without network and without an offline variable set: every connectivity probe
+    answers "unreachable" at once (no real probe is made). Returns the list of probed hosts."""
+    from spotdiff.backends import _network
+
+    for var in _network.OFFLINE_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    probed: list[str] = []
+    monkeypatch.setattr(_network, "reachable", lambda host: probed.append(host) or False)
+    return probed
+
+
+@pytest.fixture
+def empty_model_caches(tmp_path, monkeypatch):
+    """Hugging Face, Data-Juicer and spotdiff caches pointed at empty folders; cwd in tmp_path."""
+    from spotdiff.backends import clear_cache
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.setenv("DATA_JUICER_MODELS_CACHE", str(tmp_path / "djm"))
+    monkeypatch.delenv("DATA_JUICER_EXTERNAL_MODELS_HOME", raising=False)
+    monkeypatch.setenv("SPOTDIFF_HOME", str(tmp_path / "spotdiff"))
+    monkeypatch.chdir(tmp_path)
+    clear_cache()
+    yield tmp_path
+    clear_cache()

@@ -23,7 +23,6 @@ _PACKAGES: dict[str, tuple[str, str]] = {
     "lemminflect": ("lemminflect", "models"),
     "yaml": ("pyyaml", "all"),
     "ultralytics": ("ultralytics", "fastsam"),
-    "ray": ("ray", "ray"),
 }
 
 

@@ -88,3 +88,15 @@ def test_models_are_loaded_once_per_process(tiny_models):
         load_blip(tiny_models["blip"], device="cpu").model
         is load_blip(tiny_models["blip"], device="cpu").model
     )
+
+
+def test_device_follows_the_one_device_rule(tiny_models):
+    from spotdiff import InvalidOptionError
+
+    expected = f"cuda:{3 % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu"
+    assert load_clip(tiny_models["clip"], rank=3).device == expected
+    assert load_blip(tiny_models["blip"], device="auto").device == (
+        "cuda:0" if torch.cuda.is_available() else "cpu"
+    )
+    with pytest.raises(InvalidOptionError, match="not a torch device"):
+        load_clip(tiny_models["clip"], device="gpu-please")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
 import numpy as np
 import pytest
 
-from spotdiff import MissingDependencyError
+from spotdiff import MissingDependencyError, WeightsNotFoundError
 from spotdiff.backends import FastSamSegmenter
 from spotdiff.backends.tiny import planted_pair
 from spotdiff.imgdiff import DifferenceAreaGenerator
@@ -80,7 +81,61 @@ def test_models_backend_without_ultralytics_raises_and_auto_falls_back(tmp_path)
     op = DifferenceAreaGenerator(backend={"similarity": "classical", "matching": "classical"})
     backends = op.prepare()
     assert backends.names["segmentation"] == "find"
-    assert any(n.startswith("segmentation: using find") for n in backends.notes)
+    assert backends.reasons == {"segmentation": "ultralytics not installed"}
+    assert "segmentation: find (ultralytics not installed)" in backends.describe()
+    assert any("spotdiff[fastsam]" in n for n in backends.notes[1:])  # the full reason
+
+
+@pytest.fixture
+def ultralytics_without_network(tmp_path, monkeypatch, empty_model_caches):
+    """An installed ``ultralytics`` whose FastSAM download raises a bare ConnectionError, as the
+    real one does without network; downloads look allowed (the probe answers)."""
+    from spotdiff.backends import _network
+
+    package = tmp_path / "site" / "ultralytics"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "CALLS = []\n"
+        "class FastSAM:\n"
+        "    def __init__(self, weights):\n"
+        "        CALLS.append(weights)\n"
+        "        raise ConnectionError(f'Download failure for {weights}: no internet')\n"
+    )
+    monkeypatch.delitem(sys.modules, "ultralytics", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    for var in _network.OFFLINE_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(_network, "reachable", lambda host: True)
+    yield
+    sys.modules.pop("ultralytics", None)
+
+
+def test_ultralytics_connection_error_is_a_weights_error_naming_the_paths(
+    ultralytics_without_network, empty_model_caches
+):
+    from spotdiff.backends import load_fastsam
+
+    with pytest.raises(WeightsNotFoundError) as err:
+        load_fastsam("FastSAM-x.pt", device="cpu")
+    message = str(err.value)
+    assert "ConnectionError: Download failure for FastSAM-x.pt" in message
+    assert str(empty_model_caches / "FastSAM-x.pt") in message
+    assert str(empty_model_caches / "djm" / "FastSAM-x.pt") in message
+    assert sys.modules["ultralytics"].CALLS == ["FastSAM-x.pt"]
+
+
+def test_ultralytics_connection_error_falls_back_under_auto(ultralytics_without_network):
+    op = DifferenceAreaGenerator(backend={"similarity": "classical", "matching": "classical"})
+    backends = op.prepare()
+    assert backends.names["segmentation"] == "find"
+    assert backends.reasons == {
+        "segmentation": "fastsam weights not found locally, download failed"
+    }
+    models = DifferenceAreaGenerator(
+        backend={"similarity": "classical", "segmentation": "models", "matching": "classical"}
+    )
+    with pytest.raises(WeightsNotFoundError, match="ConnectionError"):
+        models.prepare()
 
 
 def test_real_fastsam_on_a_pair(tmp_path):

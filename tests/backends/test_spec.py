@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spotdiff import WeightsNotFoundError
-from spotdiff.backends import BLIP_ITM, CLIP, FASTSAM, SPECS
+from spotdiff.backends import BLIP_ITM, CLIP, FASTSAM, SPECS, WeightsSpec
 from spotdiff.backends._spec import (
     data_juicer_model_dirs,
     hf_cache_dir,
@@ -33,10 +33,13 @@ def test_environment_is_read_at_call_time(monkeypatch, tmp_path):
     )
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
     assert hf_cache_dir() == tmp_path / "cache"
+    monkeypatch.delenv("SPOTDIFF_OFFLINE", raising=False)
     for value, offline in [("1", True), ("true", True), ("0", False), ("", False)]:
         monkeypatch.setenv("HF_HUB_OFFLINE", value)
         monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
         assert hub_offline() is offline
+    monkeypatch.setenv("SPOTDIFF_OFFLINE", "1")
+    assert hub_offline() is True
     monkeypatch.setenv("DATA_JUICER_EXTERNAL_MODELS_HOME", str(tmp_path / "ext"))
     monkeypatch.setenv("DATA_JUICER_MODELS_CACHE", str(tmp_path / "djm"))
     assert data_juicer_model_dirs() == [tmp_path / "ext", tmp_path / "djm"]
@@ -99,9 +102,12 @@ def test_hub_id_found_in_data_juicer_external_home(monkeypatch, tmp_path, tiny_m
 
 
 def test_fastsam_weights_resolution(monkeypatch, tmp_path):
+    from spotdiff.backends import _network
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATA_JUICER_MODELS_CACHE", str(tmp_path / "djm"))
     monkeypatch.delenv("DATA_JUICER_EXTERNAL_MODELS_HOME", raising=False)
+    monkeypatch.delenv("SPOTDIFF_OFFLINE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(WeightsNotFoundError, match=str(tmp_path / "djm" / "FastSAM-x.pt")):
         resolve_fastsam_weights("FastSAM-x.pt")
@@ -109,4 +115,114 @@ def test_fastsam_weights_resolution(monkeypatch, tmp_path):
     (tmp_path / "djm" / "FastSAM-x.pt").write_bytes(b"weights")
     assert resolve_fastsam_weights("FastSAM-x.pt") == str(tmp_path / "djm" / "FastSAM-x.pt")
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    probed = []
+    monkeypatch.setattr(_network, "reachable", lambda host: probed.append(host) or True)
     assert resolve_fastsam_weights("FastSAM-s.pt") == "FastSAM-s.pt"  # ultralytics downloads it
+    assert probed == ["github.com"]
+    with pytest.raises(WeightsNotFoundError, match="no such file"):  # a path is never fetched
+        resolve_fastsam_weights(str(tmp_path / "models" / "FastSAM-s.pt"))
+
+
+def test_fastsam_offline_without_variable_names_the_paths_not_hf_hub_offline(
+    tmp_path, monkeypatch, no_network
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATA_JUICER_MODELS_CACHE", str(tmp_path / "djm"))
+    with pytest.raises(WeightsNotFoundError) as err:
+        resolve_fastsam_weights("FastSAM-x.pt")
+    message = str(err.value)
+    assert "github.com is not reachable from this machine" in message
+    assert str(tmp_path / "FastSAM-x.pt") in message
+    assert str(tmp_path / "djm" / "FastSAM-x.pt") in message
+    assert "OFFLINE" not in message
+    assert no_network == ["github.com"]
+    assert err.value.short == "weights not found locally"
+
+
+def test_hub_id_without_network_fails_fast_without_mentioning_hf_hub_offline(
+    empty_model_caches, no_network
+):
+    pytest.importorskip("transformers", reason="the model backends need transformers")
+    import time
+
+    from spotdiff.backends import load_clip
+
+    start = time.perf_counter()
+    with pytest.raises(WeightsNotFoundError) as err:
+        load_clip("openai/clip-vit-base-patch32", device="cpu")
+    assert time.perf_counter() - start < 5.0
+    message = str(err.value)
+    assert "huggingface.co is not reachable from this machine" in message
+    assert "HF_HUB_OFFLINE" not in message
+    cache = empty_model_caches / "hf" / "hub" / "models--openai--clip-vit-base-patch32"
+    assert str(cache) in message
+    assert no_network == ["huggingface.co"]
+
+
+def test_cached_hub_snapshot_loads_locally_and_a_failed_download_names_paths(
+    empty_model_caches, monkeypatch
+):
+    from spotdiff.backends import _network
+    from spotdiff.backends._hf import locate, resolve_and_load
+
+    pytest.importorskip("transformers", reason="the model backends need transformers")
+    monkeypatch.delenv("SPOTDIFF_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(_network, "reachable", lambda host: True)
+    snapshot = hub_cache_path("org/model") / "snapshots" / "0123abc"
+    snapshot.mkdir(parents=True)
+    for name in CLIP.required:
+        (snapshot / name).write_text("{}")
+    calls = []
+
+    def load(path, kwargs):
+        calls.append((path, kwargs))
+        return "model"
+
+    assert locate(CLIP, "org/model")[0] == "cache"
+    assert resolve_and_load(CLIP, "org/model", load) == "model"
+    assert calls == [("org/model", {"cache_dir": str(hf_cache_dir()), "local_files_only": True})]
+    assert locate(CLIP, "org/other")[0] == "hub"  # not cached, the hub answers
+
+    class HubDown(Exception):  # what huggingface_hub raises when the connection drops
+        pass
+
+    HubDown.__module__ = "huggingface_hub.errors"
+
+    def fail(path, kwargs):
+        raise HubDown("Connection reset by peer")
+
+    with pytest.raises(WeightsNotFoundError) as err:
+        resolve_and_load(CLIP, "org/other", fail)
+    message = str(err.value)
+    assert "the download failed: HubDown: Connection reset by peer" in message
+    assert str(hub_cache_path("org/other")) in message
+    assert err.value.short == "weights not found locally, download failed"
+
+
+def test_url_file_is_downloaded_atomically_and_a_failed_download_names_the_path(
+    tmp_path, monkeypatch
+):
+    import dataclasses
+
+    from spotdiff.backends import _network
+    from spotdiff.backends._spec import resolve_file
+
+    monkeypatch.delenv("SPOTDIFF_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(_network, "reachable", lambda host: True)
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / "w.pth").write_bytes(b"weights")
+    spec = WeightsSpec(name="w", default="w.pth", kind="url",
+                       url=(tmp_path / "server" / "w.pth").as_uri())  # fmt: skip
+    home = tmp_path / "home"
+    got = resolve_file(spec, dirs=[home], download_to=home / "w.pth")
+    assert got == home / "w.pth" and got.read_bytes() == b"weights"
+    assert resolve_file(spec, dirs=[home], download_to=home / "w.pth") == home / "w.pth"
+    gone = dataclasses.replace(spec, default="v.pth", url=(tmp_path / "nothing.pth").as_uri())
+    with pytest.raises(WeightsNotFoundError, match="the download failed: URLError") as err:
+        resolve_file(gone, dirs=[home], download_to=home / "v.pth")
+    assert str(home / "v.pth") in str(err.value)
+    assert sorted(p.name for p in home.iterdir()) == ["w.pth"]  # no partial file left

@@ -212,3 +212,40 @@ def test_a_segmenter_that_compares_images_gets_image2_at_image1_size(pair):
     seg.needs_same_size = True
     run(pair, ScriptedSimilarity(), seg, None, img2=big2)
     assert seg.calls == [(img1.shape, img1.shape)]
+
+
+def test_scripted_backends_follow_the_role_protocols():
+    from spotdiff.backends import Matcher, Segmenter, Similarity
+
+    assert isinstance(ScriptedSimilarity(), Similarity)
+    assert isinstance(ScriptedSegmenter([]), Segmenter)
+    assert isinstance(RedMatcher(), Matcher)
+    assert not isinstance(RedMatcher(), Similarity)
+
+
+def test_describe_says_what_ran_and_is_the_first_note(pair):
+    backends = Backends(
+        ScriptedSimilarity(),
+        ScriptedSegmenter([RED]),
+        None,
+        names={"similarity": "structural", "segmentation": "find", "matching": "skipped"},
+        reasons={
+            "similarity": "clip weights not found locally",
+            "matching": "blip weights not found locally",
+        },
+    )
+    line = backends.describe()
+    assert line == (
+        "similarity: structural (clip weights not found locally); segmentation: find; "
+        "matching: skipped (blip weights not found locally)"
+    )
+    out = difference_areas(*pair, CAP1, CAP2, backends=backends)
+    assert out.metadata["notes"] == [line]
+    # without names, the backends' own names; a missing matcher reads "skipped"
+    bare = Backends(ScriptedSimilarity(), ScriptedSegmenter([]), None)
+    assert bare.describe() == "similarity: scripted; segmentation: scripted; matching: skipped"
+    noted = Backends(
+        ScriptedSimilarity(), ScriptedSegmenter([]), None, notes=(bare.describe(), "x")
+    )
+    out = difference_areas(*pair, CAP1, CAP2, backends=noted)
+    assert out.metadata["notes"] == [bare.describe(), "x"]  # not repeated

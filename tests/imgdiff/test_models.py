@@ -96,23 +96,30 @@ def test_models_mode_raises_when_weights_are_missing(tmp_path, monkeypatch):
         op.process_single(_sample())
 
 
-def test_auto_falls_back_per_step_and_logs(tmp_path, monkeypatch, tiny_models, caplog):
+def test_auto_falls_back_per_step_and_logs_one_line(tmp_path, monkeypatch, tiny_models, caplog):
     clear_cache()
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path))
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.chdir(tmp_path)
     op = DifferenceAreaGenerator({"hf_clip": tiny_models["clip"]}, device="cpu")  # auto
-    with caplog.at_level(logging.WARNING, logger="spotdiff.imgdiff"):
+    with caplog.at_level(logging.INFO, logger="spotdiff.imgdiff"):
         out = op.process_single(_sample())
     names = out[META_KEY]["spotdiff_imgdiff"]["backends"]
     assert names["similarity"] == "clip"  # local tiny CLIP
     assert names["segmentation"] == "find"  # no ultralytics / FastSAM weights
     assert names["matching"] == "skipped"  # Salesforce/blip-itm-base-coco is not cached
-    assert "matching: using skipped" in caplog.text
-    assert len([r for r in caplog.records if "matching" in r.getMessage()]) == 1
-    op.process_single(_sample(1))  # resolved once: no second warning
-    assert len([r for r in caplog.records if "matching" in r.getMessage()]) == 1
+    line = op.prepare().describe()
+    assert line.startswith("similarity: clip; segmentation: find (")
+    assert line.endswith("; matching: skipped (blip weights not found locally)")
+    assert "using" not in caplog.text
+    summary = [r.getMessage() for r in caplog.records if "backends:" in r.getMessage()]
+    assert summary == [f"spotdiff imgdiff backends: {line}"]
+    result = op.compute(*planted_pair(), CAP1, CAP2)
+    assert result.metadata["notes"][0] == line
+    assert any("HF_HUB_OFFLINE is set" in n for n in result.metadata["notes"][1:])
+    op.process_single(_sample(1))  # resolved once: nothing logged again
+    assert len([r for r in caplog.records if "backends:" in r.getMessage()]) == 1
 
 
 def test_two_threads_share_the_models_without_interference(tiny_models):

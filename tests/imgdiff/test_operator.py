@@ -159,3 +159,25 @@ def test_two_threads_and_two_processes_do_not_interfere(tmp_path):
         got = list(pool.map(op.process_single, samples))
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_array_equal(e, g[META_KEY][BBOX_KEY])
+
+
+def test_prepare_describes_the_backends_in_one_line(tmp_path):
+    op = DifferenceAreaGenerator(backend="classical")
+    line = op.prepare().describe()
+    assert line == "similarity: structural; segmentation: find; matching: skipped"
+    out = op.compute(*planted_pair(), CAP1, CAP2)
+    assert out.metadata["notes"] == [line]
+
+
+def test_auto_with_a_rank_and_no_network_falls_back(empty_model_caches, no_network):
+    op = DifferenceAreaGenerator()  # auto, device None: GPU rank % count when there is one
+    backends = op.prepare(rank=3)
+    assert backends.names["similarity"] == "structural"
+    assert "using" not in backends.describe() and "HF_HUB_OFFLINE" not in "".join(backends.notes)
+
+
+def test_a_bad_device_is_an_option_error_at_prepare(empty_model_caches, no_network):
+    pytest.importorskip("torch", reason="devices are torch devices")
+    op = DifferenceAreaGenerator(device="cuda:99")
+    with pytest.raises(InvalidOptionError, match="cuda:99"):
+        op.prepare()

@@ -1,4 +1,12 @@
-"""Loading transformers models from a local directory or a hub id (resolution in :mod:`._spec`).
+"""Loading transformers models from a local directory, the hub cache or the hub (:mod:`._spec`).
+
+Loading has two phases, so that a missing model costs no heavy import and no network wait:
+
+1. :func:`locate` (file checks only, then at most one cached connectivity probe): an explicit
+   directory or one under Data-Juicer's homes, else the hub cache, else a download when
+   allowed, else :class:`~spotdiff._errors.WeightsNotFoundError` naming the paths expected;
+2. the load itself (transformers and torch are imported here). A network error during a
+   download becomes a :class:`~spotdiff._errors.WeightsNotFoundError` too.
 
 Image processors are always the PIL / NumPy ("slow") ones: the "fast" ones need torchvision,
 which spotdiff never imports.
@@ -7,6 +15,7 @@ which spotdiff never imports.
 from __future__ import annotations
 
 import copy
+import importlib.util
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,11 +26,11 @@ from PIL import Image
 from .._errors import WeightsNotFoundError
 from .._optional import require
 from ._cache import cached
+from ._network import download_blocker, hub_host, is_network_error
 from ._spec import (
     WeightsSpec,
     hf_cache_dir,
     hub_cache_path,
-    hub_offline,
     is_hub_id,
     local_candidates,
     missing_weights,
@@ -31,8 +40,9 @@ __all__ = [
     "batches",
     "load_cached_model",
     "load_image_processor",
-    "pick_device",
+    "locate",
     "pixel_values",
+    "require_installed",
     "resolve_and_load",
 ]
 
@@ -44,17 +54,39 @@ def transformers_major() -> int:
     return int(transformers.__version__.split(".")[0])
 
 
-def resolve_and_load(spec: WeightsSpec, source: str, load: Callable[[str, dict], T]) -> T:
-    """Find ``source`` (local dir, Data-Juicer homes, hub cache, hub) and ``load(path, kwargs)``.
+def require_installed(library: str, *, extra: str, purpose: str) -> None:
+    """Raise :class:`~spotdiff._errors.MissingDependencyError` unless ``library`` is installed.
 
-    ``load`` receives the directory or hub id and the ``from_pretrained`` keyword arguments to
-    pass (``local_files_only``, ``cache_dir``).
+    Checks without importing it (importing transformers or ultralytics takes seconds).
+    """
+    try:
+        found = importlib.util.find_spec(library)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        require(library, extra=extra, purpose=purpose)  # raises the message naming the extra
+
+
+def _cached_snapshot(spec: WeightsSpec, source: str) -> bool:
+    """Whether the hub cache holds a snapshot of ``source`` with ``spec.required`` files."""
+    snapshots = hub_cache_path(source) / "snapshots"
+    if not snapshots.is_dir():
+        return False
+    return any(all((snap / f).is_file() for f in spec.required) for snap in snapshots.iterdir())
+
+
+def locate(spec: WeightsSpec, source: str) -> tuple[str, str, list[Path]]:
+    """Where ``source`` will be loaded from, without loading anything.
+
+    Returns:
+        ``(kind, where, searched)``: kind ``"dir"`` (``where`` is the directory), ``"cache"``
+        (the hub cache holds it) or ``"hub"`` (a download is allowed); ``searched`` lists the
+        local paths looked at, for messages.
 
     Raises:
-        WeightsNotFoundError: nothing found and no download possible; names the paths searched.
-        MissingDependencyError: transformers is not installed.
+        WeightsNotFoundError: no local copy and no download possible, or an incomplete
+            directory (the message names the missing files).
     """
-    require(spec.library, extra=spec.extra, purpose=f"the {spec.name} backend")
     if not isinstance(source, str) or not source:
         raise WeightsNotFoundError(
             f"{spec.name} weights must be a hub id or a directory, got {source!r}"
@@ -69,22 +101,58 @@ def resolve_and_load(spec: WeightsSpec, source: str, load: Callable[[str, dict],
                     f"{', '.join(missing)} (save the model and its processor with "
                     "save_pretrained into that directory)"
                 )
-            return load(str(candidate), {"local_files_only": True})
+            return "dir", str(candidate), searched
         searched.append(candidate)
     if not is_hub_id(source):
         raise missing_weights(spec, source, searched, "no such directory")
-    cache = hf_cache_dir()
     searched.append(hub_cache_path(source))
+    if _cached_snapshot(spec, source):
+        return "cache", source, searched
+    blocker = download_blocker(hub_host())
+    if blocker is not None:
+        raise missing_weights(spec, source, searched, blocker)
+    return "hub", source, searched
+
+
+def _load_located(
+    spec: WeightsSpec,
+    source: str,
+    located: tuple[str, str, list[Path]],
+    load: Callable[[str, dict], T],
+) -> T:
+    kind, where, searched = located
+    if kind == "dir":
+        return load(where, {"local_files_only": True})
+    cache = str(hf_cache_dir())
+    if kind == "cache":
+        try:
+            return load(source, {"cache_dir": cache, "local_files_only": True})
+        except OSError as exc:  # an incomplete snapshot: fetch the rest when allowed
+            blocker = download_blocker(hub_host())
+            if blocker is not None:
+                why = f"the cached copy is incomplete ({exc}) and {blocker}"
+                raise missing_weights(spec, source, searched, why) from exc
     try:
-        return load(source, {"cache_dir": str(cache), "local_files_only": True})
-    except OSError:
-        pass
-    if hub_offline():
-        raise missing_weights(spec, source, searched, "not in the cache and HF_HUB_OFFLINE is set")
-    try:
-        return load(source, {"cache_dir": str(cache)})
-    except OSError as exc:
-        raise missing_weights(spec, source, searched, f"download failed: {exc}") from exc
+        return load(source, {"cache_dir": cache})
+    except Exception as exc:
+        if not is_network_error(exc):
+            raise
+        raise missing_weights(spec, source, searched, "not cached", download_error=exc) from exc
+
+
+def resolve_and_load(spec: WeightsSpec, source: str, load: Callable[[str, dict], T]) -> T:
+    """Find ``source`` (:func:`locate`) and ``load(path_or_id, from_pretrained_kwargs)``.
+
+    ``load`` receives the directory or hub id and the ``from_pretrained`` keyword arguments to
+    pass (``local_files_only``, ``cache_dir``).
+
+    Raises:
+        WeightsNotFoundError: nothing found and no download possible, or the download failed;
+            names the paths searched.
+        MissingDependencyError: the library is not installed.
+    """
+    require_installed(spec.library, extra=spec.extra, purpose=f"the {spec.name} backend")
+    return _load_located(spec, source, locate(spec, source), load)
 
 
 def load_cached_model(
@@ -93,27 +161,36 @@ def load_cached_model(
     build: Callable[[Any, str, dict, str], T],
     *,
     device: Any,
+    rank: int | None,
     batch_size: int,
     trust_remote_code: bool,
     purpose: str,
 ) -> T:
     """A transformers backend loaded once per process, with its own ``batch_size``.
 
-    The loaded object is cached under ``(spec.name, source, device, trust_remote_code)``;
+    The weights are located first (no import, no download wait when they are missing); the
+    loaded object is cached under ``(spec.name, source, device, trust_remote_code)``;
     ``build(transformers, path, kwargs, device)`` makes it from the resolved directory or hub id
     (see :func:`resolve_and_load`). When the cached object's ``batch_size`` differs, a shallow
     copy with ``batch_size`` is returned (the model and processors are shared).
 
     Args:
+        device: None / ``"auto"`` (CUDA when available, GPU ``rank % count``) or a device name;
+            see :func:`spotdiff._device.resolve_device`.
+        rank: worker index for the automatic device.
         purpose: what needs transformers, for the missing-dependency message
             (``"the CLIP backend"``).
     """
-    dev = pick_device(device)
+    from .._device import resolve_device
+
+    require_installed(spec.library, extra=spec.extra, purpose=purpose)
+    located = locate(spec, source)
+    dev = str(resolve_device(device, rank=rank))
 
     def load() -> T:
         transformers = require("transformers", purpose=purpose)
-        return resolve_and_load(
-            spec, source, lambda path, kwargs: build(transformers, path, kwargs, dev)
+        return _load_located(
+            spec, source, located, lambda path, kwargs: build(transformers, path, kwargs, dev)
         )
 
     loaded: Any = cached((spec.name, source, dev, bool(trust_remote_code)), load)
@@ -137,17 +214,6 @@ def load_image_processor(path: str, kwargs: dict) -> Any:
     if transformers_major() >= 5:
         return transformers.AutoImageProcessor.from_pretrained(path, backend="pil", **kwargs)
     return transformers.AutoImageProcessor.from_pretrained(path, use_fast=False, **kwargs)
-
-
-def pick_device(device: Any = None, rank: int | None = None) -> str:
-    """``device`` as a string; None: ``cuda:<rank % count>`` when CUDA is available, else cpu."""
-    if device is not None:
-        return str(device)
-    torch = require("torch", purpose="model backends")
-    if torch.cuda.is_available():
-        count = torch.cuda.device_count()
-        return f"cuda:{(rank or 0) % count}"
-    return "cpu"
 
 
 def batches(items: Sequence[T], size: int) -> Iterator[tuple[int, Sequence[T]]]:

@@ -21,6 +21,7 @@ import numpy as np
 from .._errors import InvalidOptionError
 from .._optional import require
 from ._hf import batches, load_cached_model, load_image_processor, pixel_values
+from ._registry import register_backend
 from ._spec import BLIP_ITM
 
 __all__ = ["BlipMatcher", "load_blip"]
@@ -34,7 +35,7 @@ class BlipMatcher:
 
     Attributes:
         source: the hub id or directory it was loaded from.
-        device: torch device string.
+        device: torch device string (``"cpu"``, ``"cuda:0"``).
         batch_size: most crops per vision forward pass (the text pass then holds
             ``batch_size * len(texts)`` pairs).
     """
@@ -119,10 +120,12 @@ class BlipMatcher:
         return f"BlipMatcher(source={self.source!r}, device={self.device!r})"
 
 
+@register_backend("matching", "blip", model=True, spec=BLIP_ITM)
 def load_blip(
     source: str = BLIP_ITM.default,
     *,
     device: Any = None,
+    rank: int | None = None,
     batch_size: int = 32,
     trust_remote_code: bool = False,
 ) -> BlipMatcher:
@@ -131,13 +134,18 @@ def load_blip(
     Args:
         source: hub id (default ``Salesforce/blip-itm-base-coco``) or a directory holding the
             model (``config.json`` + weights), its tokenizer and ``preprocessor_config.json``.
-        device: torch device; None picks CUDA when available.
+        device: torch device (:func:`spotdiff._device.resolve_device`); None or ``"auto"``
+            picks CUDA when available.
+        rank: worker index; with the automatic device, worker ``rank`` gets GPU
+            ``rank % count``.
         batch_size: most crops per vision forward pass.
         trust_remote_code: passed to ``from_pretrained``.
 
     Raises:
         MissingDependencyError: transformers is missing (``pip install 'spotdiff[models]'``).
-        WeightsNotFoundError: the weights are not available (the message lists the paths).
+        WeightsNotFoundError: the weights are neither local nor downloadable, or the download
+            failed (the message lists the paths expected).
+        InvalidOptionError: ``device`` is not a device of this machine.
     """
 
     def build(transformers: Any, path: str, kwargs: dict, dev: str) -> BlipMatcher:
@@ -153,6 +161,7 @@ def load_blip(
         source,
         build,
         device=device,
+        rank=rank,
         batch_size=batch_size,
         trust_remote_code=trust_remote_code,
         purpose="the BLIP backend",

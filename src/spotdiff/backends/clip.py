@@ -17,6 +17,7 @@ import numpy as np
 
 from .._optional import require
 from ._hf import batches, load_cached_model, load_image_processor, pixel_values
+from ._registry import register_backend
 from ._spec import CLIP
 from .similarity import check_pair_lists
 
@@ -28,7 +29,7 @@ class ClipEmbedder:
 
     Attributes:
         source: the hub id or directory it was loaded from.
-        device: torch device string.
+        device: torch device string (``"cpu"``, ``"cuda:0"``).
         batch_size: most images per forward pass.
     """
 
@@ -69,28 +70,30 @@ class ClipEmbedder:
 
     def similarity(
         self,
-        images_a: Sequence[np.ndarray],
-        images_b: Sequence[np.ndarray],
+        images1: Sequence[np.ndarray],
+        images2: Sequence[np.ndarray],
         *,
         tally: Counter | None = None,
     ) -> np.ndarray:
-        """(N,) float32 cosine similarity of ``images_a[i]`` and ``images_b[i]``, in [-1, 1].
+        """(N,) float32 cosine similarity of ``images1[i]`` and ``images2[i]``, in [-1, 1].
 
         Both lists go through the model together: ``ceil(2N / batch_size)`` forward passes.
         """
-        check_pair_lists(images_a, images_b)
-        emb = self.embed([*images_a, *images_b], tally=tally)
-        n = len(images_a)
+        check_pair_lists(images1, images2)
+        emb = self.embed([*images1, *images2], tally=tally)
+        n = len(images1)
         return np.clip((emb[:n] * emb[n:]).sum(axis=1), -1.0, 1.0).astype(np.float32)
 
     def __repr__(self) -> str:
         return f"ClipEmbedder(source={self.source!r}, device={self.device!r})"
 
 
+@register_backend("similarity", "clip", model=True, spec=CLIP)
 def load_clip(
     source: str = CLIP.default,
     *,
     device: Any = None,
+    rank: int | None = None,
     batch_size: int = 32,
     trust_remote_code: bool = False,
 ) -> ClipEmbedder:
@@ -99,13 +102,18 @@ def load_clip(
     Args:
         source: hub id (default ``openai/clip-vit-base-patch32``) or a directory holding
             ``config.json``, the weights and ``preprocessor_config.json``.
-        device: torch device; None picks CUDA when available.
+        device: torch device (:func:`spotdiff._device.resolve_device`); None or ``"auto"``
+            picks CUDA when available.
+        rank: worker index; with the automatic device, worker ``rank`` gets GPU
+            ``rank % count``.
         batch_size: most images per forward pass.
         trust_remote_code: passed to ``from_pretrained``.
 
     Raises:
         MissingDependencyError: transformers is missing (``pip install 'spotdiff[models]'``).
-        WeightsNotFoundError: the weights are not available (the message lists the paths).
+        WeightsNotFoundError: the weights are neither local nor downloadable, or the download
+            failed (the message lists the paths expected).
+        InvalidOptionError: ``device`` is not a device of this machine.
     """
 
     def build(transformers: Any, path: str, kwargs: dict, dev: str) -> ClipEmbedder:
@@ -120,6 +128,7 @@ def load_clip(
         source,
         build,
         device=device,
+        rank=rank,
         batch_size=batch_size,
         trust_remote_code=trust_remote_code,
         purpose="the CLIP backend",

@@ -3,17 +3,21 @@
 Data-Juicer's ``image_segment_mapper`` runs ``ultralytics.FastSAM(model_path)`` on each image
 with ``retina_masks=True, imgsz, conf, iou`` and keeps every mask's box. :class:`FastSamSegmenter`
 runs both images of a pair in one batched call. ultralytics needs torchvision; on machines
-where torchvision cannot run (CPU-only builds of torch without it) this backend is unavailable
-and ``backend="auto"`` falls back to :mod:`.proposals`.
+where torchvision cannot run this backend is unavailable and ``backend="auto"`` falls back to
+:mod:`.proposals`.
 
-Weights: an existing file path, else ``<dir>/<model_path>`` in Data-Juicer's model folders
-(:func:`._spec.data_juicer_model_dirs`), else ultralytics downloads its named asset
-(``FastSAM-x.pt`` / ``FastSAM-s.pt``) unless ``HF_HUB_OFFLINE`` is set.
+Weights (:func:`resolve_fastsam_weights`): an existing file path, else ``<dir>/<model_path>`` in
+Data-Juicer's model folders (:func:`._spec.data_juicer_model_dirs`), else ultralytics downloads
+its named asset (``FastSAM-x.pt`` / ``FastSAM-s.pt``) when downloads are allowed and GitHub is
+reachable (:mod:`._network`). A network error during that download (ultralytics raises a bare
+``ConnectionError``) becomes a :class:`~spotdiff._errors.WeightsNotFoundError` naming the paths
+where the file was expected.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,25 +25,26 @@ import numpy as np
 from .._errors import MissingDependencyError
 from .._optional import require
 from ._cache import cached
-from ._hf import pick_device
-from ._spec import FASTSAM, hub_offline, local_candidates, missing_weights
+from ._hf import require_installed
+from ._network import is_network_error
+from ._registry import register_backend
+from ._spec import FASTSAM, data_juicer_model_dirs, missing_weights, resolve_file
 
 __all__ = ["FastSamSegmenter", "load_fastsam", "resolve_fastsam_weights"]
+
+
+def _search_dirs(model_path: str) -> list[Path]:
+    return [] if Path(model_path).expanduser().is_absolute() else data_juicer_model_dirs()
 
 
 def resolve_fastsam_weights(model_path: str) -> str:
     """The local file for ``model_path``, or the bare asset name for ultralytics to download.
 
     Raises:
-        WeightsNotFoundError: no local file and downloads are disabled (``HF_HUB_OFFLINE``).
+        WeightsNotFoundError: no local file, and downloads are disabled (an offline variable is
+            set), GitHub is not reachable, or ``model_path`` is a path (not an asset name).
     """
-    candidates = local_candidates(model_path)
-    for path in candidates:
-        if path.is_file():
-            return str(path)
-    if hub_offline():
-        raise missing_weights(FASTSAM, model_path, candidates, "no such file, downloads disabled")
-    return model_path
+    return str(resolve_file(FASTSAM, model_path, dirs=_search_dirs(model_path)))
 
 
 class FastSamSegmenter:
@@ -95,6 +100,7 @@ class FastSamSegmenter:
         return f"FastSamSegmenter(source={self.source!r}, imgsz={self.imgsz})"
 
 
+@register_backend("segmentation", "fastsam", model=True, spec=FASTSAM)
 def load_fastsam(
     model_path: str = FASTSAM.default,
     *,
@@ -102,16 +108,30 @@ def load_fastsam(
     conf: float = 0.05,
     iou: float = 0.5,
     device: Any = None,
+    rank: int | None = None,
 ) -> FastSamSegmenter:
     """Load FastSAM once per process (cached).
+
+    Args:
+        model_path: a weights file, or an ultralytics asset name (``"FastSAM-x.pt"``).
+        imgsz, conf, iou: FastSAM's inference settings (Data-Juicer's defaults).
+        device: torch device (:func:`spotdiff._device.resolve_device`); None: CUDA when
+            available.
+        rank: worker index for the automatic device.
 
     Raises:
         MissingDependencyError: ultralytics (or its torchvision) cannot be imported
             (``pip install 'spotdiff[fastsam]'``).
-        WeightsNotFoundError: no weights file and downloads disabled.
+        WeightsNotFoundError: no weights file and no download possible, or the download failed.
+        InvalidOptionError: ``device`` is not a device of this machine.
     """
+    from .._device import resolve_device
+
+    purpose = "FastSAM segmentation"
+    require_installed("ultralytics", extra=FASTSAM.extra, purpose=purpose)
+    weights = resolve_fastsam_weights(model_path)
     try:
-        ultralytics = require("ultralytics", purpose="FastSAM segmentation")
+        ultralytics = require("ultralytics", purpose=purpose)
     except MissingDependencyError:
         raise
     except Exception as exc:  # torchvision installed but unusable with this torch build
@@ -119,7 +139,18 @@ def load_fastsam(
             f"ultralytics could not be imported ({type(exc).__name__}: {exc}); FastSAM needs "
             "ultralytics with a torchvision that matches torch: pip install 'spotdiff[fastsam]'"
         ) from exc
-    dev = pick_device(device)
-    weights = resolve_fastsam_weights(model_path)
-    model = cached(("fastsam", weights, dev), lambda: ultralytics.FastSAM(weights))
+    dev = str(resolve_device(device, rank=rank))
+
+    def build() -> Any:
+        try:
+            return ultralytics.FastSAM(weights)
+        except Exception as exc:
+            if Path(weights).is_file() or not is_network_error(exc):
+                raise
+            searched = [Path(model_path)] + [d / model_path for d in _search_dirs(model_path)]
+            raise missing_weights(
+                FASTSAM, model_path, searched, "not cached", download_error=exc
+            ) from exc
+
+    model = cached(("fastsam", weights, dev), build)
     return FastSamSegmenter(model, source=weights, device=dev, imgsz=imgsz, conf=conf, iou=iou)

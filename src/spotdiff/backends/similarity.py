@@ -31,6 +31,7 @@ import numpy as np
 
 from .._errors import InvalidOptionError, LayoutError
 from ..maps.ssim_cv import ssim_map_cv
+from ._registry import register_backend
 
 __all__ = ["StructuralSimilarity", "structural_similarity"]
 
@@ -57,11 +58,12 @@ def _contrast_structure(a: np.ndarray, b: np.ndarray) -> float:
     return (2.0 * cov + _C2) / (float((da * da).mean()) + float((db * db).mean()) + _C2)
 
 
-def structural_similarity(a: np.ndarray, b: np.ndarray) -> float:
+def structural_similarity(img1: np.ndarray, img2: np.ndarray) -> float:
     """Model-free similarity of two images in ``[0, 1]`` (1 = identical); module docstring.
 
     Args:
-        a, b: (H, W, 3) uint8 RGB images of any sizes (each is resized to 64x64 and 16x16 grey).
+        img1, img2: (H, W, 3) uint8 RGB images of any sizes (each is resized to 64x64 and 16x16
+            grey).
 
     Returns:
         ``0.5 * max(0, SSIM_64) + 0.5 * max(0, CS_16)``, a float in ``[0, 1]``.
@@ -69,38 +71,40 @@ def structural_similarity(a: np.ndarray, b: np.ndarray) -> float:
     Raises:
         LayoutError: an input is not a non-empty (H, W, 3) array.
     """
-    fine = float(ssim_map_cv(_grey(a, _FINE), _grey(b, _FINE), data_range=1.0).mean())
-    coarse = _contrast_structure(_grey(a, _COARSE), _grey(b, _COARSE))
+    fine = float(ssim_map_cv(_grey(img1, _FINE), _grey(img2, _FINE), data_range=1.0).mean())
+    coarse = _contrast_structure(_grey(img1, _COARSE), _grey(img2, _COARSE))
     return float(np.clip(0.5 * max(0.0, fine) + 0.5 * max(0.0, coarse), 0.0, 1.0))
 
 
-def check_pair_lists(images_a: Sequence[np.ndarray], images_b: Sequence[np.ndarray]) -> None:
+def check_pair_lists(images1: Sequence[np.ndarray], images2: Sequence[np.ndarray]) -> None:
     """Raise :class:`~spotdiff._errors.InvalidOptionError` unless the two lists pair up 1:1.
 
-    Shared by every similarity-gate backend's ``similarity(images_a, images_b)``.
+    Shared by every similarity-gate backend's ``similarity(images1, images2)``.
     """
-    if len(images_a) != len(images_b):
+    if len(images1) != len(images2):
         raise InvalidOptionError(
-            f"need two lists of one length, got {len(images_a)} and {len(images_b)} images"
+            f"need two lists of one length (images1[i] is compared with images2[i]), got "
+            f"{len(images1)} and {len(images2)} images"
         )
 
 
+@register_backend("similarity", "structural", model=False)
 class StructuralSimilarity:
-    """The similarity-gate backend without a model (same interface as the CLIP backend)."""
+    """Model-free similarity gate: SSIM and contrast-structure of small grey copies, in [0, 1]."""
 
     name = "structural"
 
     def similarity(
         self,
-        images_a: Sequence[np.ndarray],
-        images_b: Sequence[np.ndarray],
+        images1: Sequence[np.ndarray],
+        images2: Sequence[np.ndarray],
         *,
         tally: Counter | None = None,
     ) -> np.ndarray:
-        """(N,) float32 :func:`structural_similarity` of ``images_a[i]`` and ``images_b[i]``."""
-        check_pair_lists(images_a, images_b)
+        """(N,) float32 :func:`structural_similarity` of ``images1[i]`` and ``images2[i]``."""
+        check_pair_lists(images1, images2)
         return np.array(
-            [structural_similarity(a, b) for a, b in zip(images_a, images_b, strict=True)],
+            [structural_similarity(a, b) for a, b in zip(images1, images2, strict=True)],
             dtype=np.float32,
         )
 

@@ -1,40 +1,56 @@
-"""Choosing the backend of each ImgDiff step: ``"auto"``, ``"models"`` or ``"classical"``.
+"""Choosing the backend of each ImgDiff step: ``"auto"``, ``"models"``, ``"classical"`` or a name.
 
-- ``"models"``: CLIP, FastSAM and BLIP must load (a missing library or missing weights raise
-  :class:`~spotdiff._errors.MissingDependencyError` / :class:`~spotdiff._errors.WeightsNotFoundError`);
+The choice is data (:data:`spotdiff.backends.PREFERENCES`, walked by
+:func:`spotdiff.backends.choose_backend`); this module only maps the operator's settings to each
+backend's options and records what ran:
+
+- ``"models"``: the model backends (CLIP, FastSAM, BLIP) must load (a missing library or missing
+  weights raise :class:`~spotdiff._errors.MissingDependencyError` /
+  :class:`~spotdiff._errors.WeightsNotFoundError`, the latter naming the paths expected);
 - ``"classical"``: no model is loaded: the structural similarity, :func:`spotdiff.find`
   proposals, and no image-text matching;
 - ``"auto"``: each step uses its model when the library is installed and the weights are local
-  or downloadable, else its fallback; each fallback is logged once (logger
-  ``spotdiff.imgdiff``) and recorded in the result's ``metadata["notes"]``.
+  or downloadable (decided fast: :mod:`spotdiff.backends._network`), else its fallback;
+- a registered backend name (``{"similarity": "structural"}``): that backend, which must load.
 
 A dict sets the mode per step (:data:`MODEL_STEPS`), e.g. ``{"segmentation": "classical"}``;
-steps it does not name are ``"auto"``.
+steps it does not name are ``"auto"``. What ran is one line, :meth:`~.area.Backends.describe`,
+logged once at INFO (logger ``spotdiff.imgdiff``) and kept in each result's
+``metadata["notes"]``.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._errors import InvalidOptionError, MissingDependencyError, WeightsNotFoundError
+from .._errors import InvalidOptionError
 from .._validate import check_choice
-from ..backends.proposals import FindProposals
-from ..backends.similarity import StructuralSimilarity
-from .area import Backends
+from ..backends._registry import MODES, BackendEntry, choose_backend, list_backends
+from .area import ROLE_STEPS, Backends
 from .config import AreaConfig
 
 __all__ = ["BACKEND_MODES", "MODEL_STEPS", "check_backend", "resolve_backends"]
 
-BACKEND_MODES = ("auto", "models", "classical")
-#: The steps that have a model backend.
-MODEL_STEPS = ("similarity", "segmentation", "matching")
+BACKEND_MODES = MODES
+#: The steps that have a backend role.
+MODEL_STEPS = ROLE_STEPS
+
+logger = logging.getLogger("spotdiff.imgdiff")
+
+
+def _check_step(step: str, value: Any) -> str:
+    return check_choice(f"backend[{step!r}]", value, (*MODES, *list_backends(step)))
 
 
 def check_backend(backend: str | Mapping[str, str]) -> dict[str, str]:
-    """``backend`` as ``{step: mode}`` for every step of :data:`MODEL_STEPS` (validated)."""
+    """``backend`` as ``{step: mode or backend name}`` for every step of :data:`MODEL_STEPS`.
+
+    Raises:
+        InvalidOptionError: not a mode, not a dict, an unknown step, or a value that is neither a
+            mode nor a backend registered for that step (the message lists the valid ones).
+    """
     if isinstance(backend, str):
         mode = check_choice("backend", backend, BACKEND_MODES)
         return dict.fromkeys(MODEL_STEPS, mode)
@@ -43,40 +59,39 @@ def check_backend(backend: str | Mapping[str, str]) -> dict[str, str]:
             f"backend must be one of {', '.join(BACKEND_MODES)} or a dict step -> mode, got "
             f"{type(backend).__name__}"
         )
-    unknown = sorted(set(backend) - set(MODEL_STEPS))
+    unknown = sorted(map(str, set(backend) - set(MODEL_STEPS)))
     if unknown:
         raise InvalidOptionError(
             f"backend dict has unknown step(s) {', '.join(unknown)}; steps: {', '.join(MODEL_STEPS)}"
         )
-    return {
-        step: check_choice(f"backend[{step!r}]", backend.get(step, "auto"), BACKEND_MODES)
-        for step in MODEL_STEPS
+    return {step: _check_step(step, backend.get(step, "auto")) for step in MODEL_STEPS}
+
+
+def _options_for(
+    config: AreaConfig, device: Any, rank: int | None, batch_size: int
+) -> Callable[[BackendEntry], dict[str, Any]]:
+    """The keyword options each backend is built with, from the operator's settings."""
+    sim, seg, itm = config.similarity, config.segment, config.matching
+    specific: dict[tuple[str, str], dict[str, Any]] = {
+        ("similarity", "clip"): {"source": sim.hf_clip, "trust_remote_code": sim.trust_remote_code},
+        ("segmentation", "fastsam"): {
+            "model_path": seg.model_path,
+            "imgsz": seg.imgsz,
+            "conf": seg.conf,
+            "iou": seg.iou,
+        },
+        ("segmentation", "find"): dict(config.find_options),
+        ("matching", "blip"): {"source": itm.hf_blip, "trust_remote_code": itm.trust_remote_code},
     }
+    common = {"device": device, "rank": rank, "batch_size": batch_size}
 
+    def options_for(entry: BackendEntry) -> dict[str, Any]:
+        options = dict(specific.get((entry.role, entry.name), {}))
+        if entry.options is not None:
+            options.update({k: v for k, v in common.items() if k in entry.options})
+        return options
 
-logger = logging.getLogger("spotdiff.imgdiff")
-
-
-def _pick(
-    step: str,
-    mode: str,
-    load: Callable[[], Any],
-    fallback: Any,
-    fallback_name: str,
-    notes: list[str],
-) -> tuple[Any, str]:
-    if mode == "classical":
-        return fallback, fallback_name
-    try:
-        backend = load()
-    except (MissingDependencyError, WeightsNotFoundError) as exc:
-        if mode == "models":
-            raise
-        note = f"{step}: using {fallback_name} ({exc})"
-        logger.warning("spotdiff imgdiff %s", note)
-        notes.append(note)
-        return fallback, fallback_name
-    return backend, backend.name
+    return options_for
 
 
 def resolve_backends(
@@ -84,80 +99,58 @@ def resolve_backends(
     *,
     mode: str | Mapping[str, str] = "auto",
     device: Any = None,
+    rank: int | None = None,
     batch_size: int = 32,
 ) -> Backends:
     """Load (or fall back for) the similarity, segmentation and matching backends once.
 
     Args:
         config: the settings (model ids, FastSAM options, ``find_options``).
-        mode: ``"auto"``, ``"models"`` or ``"classical"``, or a dict step -> mode (module
-            docstring).
-        device: torch device for the models (None: CUDA when available).
+        mode: ``"auto"``, ``"models"`` or ``"classical"``, or a dict step -> mode or backend
+            name (module docstring).
+        device: torch device of the models (None or ``"auto"``: CUDA when available); checked
+            before anything loads when given and some step may load a model.
+        rank: worker index; with the automatic device, worker ``rank`` gets GPU
+            ``rank % count``.
         batch_size: most crops per forward pass.
 
     Returns:
         :class:`~.area.Backends` with ``names`` = ``{"similarity": ..., "segmentation": ...,
-        "matching": ..., "crop_similarity": ...}`` (``"skipped"`` for no matching).
+        "matching": ..., "crop_similarity": ...}`` (``"skipped"`` for no matching), ``reasons``
+        and ``notes`` (its :meth:`~.area.Backends.describe` line first).
+
+    Raises:
+        InvalidOptionError: a bad mode or device.
+        MissingDependencyError, WeightsNotFoundError: a step that must load a model cannot.
     """
     modes = check_backend(mode)
-    notes: list[str] = []
-    sim, seg, itm = config.similarity, config.segment, config.matching
+    if device is not None and any(m != "classical" for m in modes.values()):
+        from .._device import resolve_device
 
-    def hub_model(name: str, source: str, trust_remote_code: bool) -> Callable[[], Any]:
-        # spotdiff.backends.<name>.load_<name>, imported only when the step asks for it.
-        def load() -> Any:
-            module = importlib.import_module(f"..backends.{name}", __package__)
-            return getattr(module, f"load_{name}")(
-                source, device=device, batch_size=batch_size, trust_remote_code=trust_remote_code
-            )
-
-        return load
-
-    def fastsam() -> Any:
-        from ..backends.fastsam import load_fastsam
-
-        return load_fastsam(
-            seg.model_path, imgsz=seg.imgsz, conf=seg.conf, iou=seg.iou, device=device
-        )
-
-    similarity, sim_name = _pick(
-        "similarity",
-        modes["similarity"],
-        hub_model("clip", sim.hf_clip, sim.trust_remote_code),
-        StructuralSimilarity(),
-        "structural",
-        notes,
-    )
-    segmenter, seg_name = _pick(
-        "segmentation",
-        modes["segmentation"],
-        fastsam,
-        FindProposals(**config.find_options),
-        "find",
-        notes,
-    )
-    matcher, itm_name = _pick(
-        "matching",
-        modes["matching"],
-        hub_model("blip", itm.hf_blip, itm.trust_remote_code),
-        None,
-        "skipped",
-        notes,
-    )
-    if matcher is None and modes["matching"] == "classical":
-        note = "matching: image-text matching skipped (backend 'classical'); boxes are not "
-        note += "checked against the caption nouns"
-        logger.info("spotdiff imgdiff %s", note)
-        notes.append(note)
+        resolve_device(device, rank=rank)  # a bad device fails here, not after a fallback
+    options_for = _options_for(config, device, rank, batch_size)
+    built: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    details: list[str] = []
+    for step in MODEL_STEPS:
+        choice = choose_backend(step, modes[step], options_for)
+        built[step] = choice.backend
+        names[step] = choice.entry.label
+        if choice.passed_over:
+            reasons[step] = choice.reason
+            details += [f"{step}: {name} not used: {full}" for name, _, full in choice.passed_over]
+    names["crop_similarity"] = names["similarity"]
+    partial = Backends(None, None, None, names=names, reasons=reasons)
+    line = partial.describe()
+    logger.info("spotdiff imgdiff backends: %s", line)
+    for detail in details:
+        logger.info("spotdiff imgdiff %s", detail)
     return Backends(
-        similarity=similarity,
-        segmenter=segmenter,
-        matcher=matcher,
-        names={
-            "similarity": sim_name,
-            "segmentation": seg_name,
-            "matching": itm_name,
-            "crop_similarity": sim_name,
-        },
-        notes=tuple(notes),
+        similarity=built["similarity"],
+        segmenter=built["segmentation"],
+        matcher=built["matching"],
+        names=names,
+        notes=(line, *details),
+        reasons=reasons,
     )

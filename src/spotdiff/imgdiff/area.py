@@ -37,22 +37,32 @@ from .boxes import crop_windows, nms_indices, xyxy_to_cxcywh
 from .config import AreaConfig
 from .text import compare_text_index
 
-__all__ = ["STEPS", "Backends", "difference_areas", "to_dj_boxes"]
+__all__ = ["ROLE_STEPS", "STEPS", "Backends", "difference_areas", "to_dj_boxes"]
 
 #: Step names used in ``metadata["backends"]`` and ``metadata["filtered_at"]``.
 STEPS = ("similarity", "captions", "segmentation", "matching", "crop_similarity", "nms")
 
 
+#: The steps that have a backend role (:data:`spotdiff.backends.ROLES`), in run order.
+ROLE_STEPS = ("similarity", "segmentation", "matching")
+
+
 @dataclass(frozen=True)
 class Backends:
-    """The backends of one run (see :mod:`spotdiff.backends` for their interfaces).
+    """The backends of one run (protocols in :mod:`spotdiff.backends`).
 
     Attributes:
-        similarity: object with ``.similarity(images_a, images_b, tally=)``.
-        segmenter: object with ``.propose(img1, img2, tally=)``.
-        matcher: object with ``.match(images, texts, tally=)``, or None to skip step 5.
-        names: step -> name of the backend that runs it (``"clip"``, ``"structural"``, ...).
-        notes: why a fallback was taken, one line each.
+        similarity: a :class:`~spotdiff.backends.Similarity` (``.similarity(images1, images2,
+            tally=)``).
+        segmenter: a :class:`~spotdiff.backends.Segmenter` (``.propose(img1, img2, tally=)``).
+        matcher: a :class:`~spotdiff.backends.Matcher` (``.match(images, texts, tally=)``), or
+            None to skip step 5.
+        names: step -> name of the backend that runs it (``"clip"``, ``"structural"``,
+            ``"skipped"``, ...), including ``"crop_similarity"``.
+        notes: :meth:`describe`'s line, then one line per backend passed over with its full
+            reason (the paths where weights were expected).
+        reasons: step -> why its preferred backend did not run, in a few words
+            (``"clip weights not found locally"``); absent when the preferred one runs.
     """
 
     similarity: Any
@@ -60,6 +70,30 @@ class Backends:
     matcher: Any | None
     names: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def _name(self, step: str) -> str:
+        if step in self.names:
+            return self.names[step]
+        backend = {"similarity": self.similarity, "segmentation": self.segmenter}.get(
+            step, self.matcher
+        )
+        return "skipped" if backend is None else str(getattr(backend, "name", "?"))
+
+    def describe(self) -> str:
+        """One line that says what runs, e.g. ``"similarity: structural (clip weights not found
+        locally); segmentation: find (ultralytics not installed); matching: blip"``."""
+        parts = []
+        for step in ROLE_STEPS:
+            reason = self.reasons.get(step)
+            parts.append(f"{step}: {self._name(step)}" + (f" ({reason})" if reason else ""))
+        return "; ".join(parts)
+
+
+def _notes(backends: Backends) -> list[str]:
+    notes = list(backends.notes)
+    line = backends.describe()
+    return notes if line in notes else [line, *notes]
 
 
 def _in(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -124,7 +158,8 @@ def difference_areas(
         ``data["noun2"]`` (the best-matching nouns), ``data["from_image"]`` (1 or 2: which image
         proposed the box); ``metadata``: ``backends`` (step -> backend), ``filtered_at`` (the
         step that left nothing, or None), ``pair_similarity``, ``nouns``, ``counts``,
-        ``forward_passes``, ``notes`` and ``timings_ms``.
+        ``forward_passes``, ``notes`` (first :meth:`Backends.describe`'s line) and
+        ``timings_ms``.
     """
     config = config or AreaConfig()
     sim_args, itm_args = config.similarity, config.matching
@@ -139,7 +174,7 @@ def difference_areas(
         "nouns": [[], []],
         "counts": {"candidates": 0, "matched": 0, "dissimilar": 0, "kept": 0},
         "forward_passes": {},
-        "notes": list(backends.notes),
+        "notes": _notes(backends),
         "timings_ms": timings,
     }
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Self
 
 from .._errors import InvalidOptionError
 from .._validate import check_number
+from ..backends._spec import BLIP_ITM, CLIP, FASTSAM
 
 __all__ = [
     "MATCHING_DEFAULTS",
@@ -32,19 +33,19 @@ SIMILARITY_DEFAULTS: dict[str, Any] = {
     "max_score_1": 1.0,
     "min_score_2": 0.1,
     "max_score_2": 1.0,
-    "hf_clip": "openai/clip-vit-base-patch32",
+    "hf_clip": CLIP.default,
     "num_proc": 1,
 }
 SEGMENT_DEFAULTS: dict[str, Any] = {
     "imgsz": 1024,
     "conf": 0.05,
     "iou": 0.5,
-    "model_path": "FastSAM-x.pt",
+    "model_path": FASTSAM.default,
 }
 MATCHING_DEFAULTS: dict[str, Any] = {
     "min_score": 0.1,
     "max_score": 1.0,
-    "hf_blip": "Salesforce/blip-itm-base-coco",
+    "hf_blip": BLIP_ITM.default,
     "num_proc": 1,
 }
 

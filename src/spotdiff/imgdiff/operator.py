@@ -62,10 +62,11 @@ class DifferenceAreaGenerator:
             ``hf_blip`` (``"Salesforce/blip-itm-base-coco"``), ``num_proc`` (1, ignored),
             ``horizontal_flip`` / ``vertical_flip`` (False).
         backend: ``"auto"`` (models where available, else fallbacks), ``"models"`` (models
-            required) or ``"classical"`` (never loads a model), or a dict step -> mode for the
-            steps ``similarity``, ``segmentation``, ``matching``; see :mod:`._resolve`.
-        device: torch device of the models; None: ``cuda:<rank>`` when CUDA is available, else
-            cpu.
+            required) or ``"classical"`` (never loads a model), or a dict step -> mode (or a
+            registered backend name, :func:`spotdiff.backends.list_backends`) for the steps
+            ``similarity``, ``segmentation``, ``matching``; see :mod:`._resolve`.
+        device: torch device of the models (:func:`spotdiff._device.resolve_device`); None:
+            ``cuda:<rank>`` when CUDA is available, else cpu.
         batch_size: most crops per forward pass.
         meta_key: key of the per-pair summary written next to ``__dj__bbox__`` (backends per
             step, where the pair was filtered, nouns, forward passes); None writes none.
@@ -135,21 +136,28 @@ class DifferenceAreaGenerator:
     def prepare(self, rank: int | None = None) -> Backends:
         """Resolve the backends now (once; later calls return the same ones).
 
+        ``prepare().describe()`` is the one line that says what runs (``"similarity:
+        structural (clip weights not found locally); segmentation: find (ultralytics not
+        installed); matching: skipped (blip weights not found locally)"``).
+
+        Args:
+            rank: worker index; with ``device=None``, worker ``rank`` gets GPU
+                ``rank % count``.
+
         Raises:
-            MissingDependencyError, WeightsNotFoundError: ``backend="models"`` and a model
-                cannot be loaded.
+            MissingDependencyError, WeightsNotFoundError: ``backend="models"`` (or a named
+                backend) and a model cannot be loaded.
+            InvalidOptionError: ``device`` is not a device of this machine.
         """
         if self._backends is None:
             with self._lock:
                 if self._backends is None:
-                    device = self.device
-                    models = set(self._modes.values()) != {"classical"}
-                    if device is None and rank is not None and models:
-                        from ..backends._hf import pick_device
-
-                        device = pick_device(None, rank)
                     self._backends = resolve_backends(
-                        self.config, mode=self.backend, device=device, batch_size=self.batch_size
+                        self.config,
+                        mode=self._modes,
+                        device=self.device,
+                        rank=rank,
+                        batch_size=self.batch_size,
                     )
         return self._backends
 

@@ -1,8 +1,12 @@
-"""LPIPS weights as data: one frozen spec per backbone, local resolution, reading and checking.
+"""LPIPS weights as data: one frozen spec per backbone, resolution, reading and checking.
 
-Resolution order, per part (backbone, heads): the files or directories passed as ``weights=``,
-then the local caches, then :class:`~spotdiff._errors.WeightsNotFoundError` naming the exact
-files and directories. Nothing is ever downloaded. The caches searched, in order:
+Each part (backbone, heads) is a :class:`~spotdiff.backends._spec.WeightsSpec`, resolved like
+every other model's weights: the files or directories passed as ``weights=``, then the local
+caches, then a download into ``$SPOTDIFF_HOME/lpips/`` only when no offline variable is set
+(``SPOTDIFF_OFFLINE``, ``HF_HUB_OFFLINE``, ``TRANSFORMERS_OFFLINE``) and a fast probe says the
+host answers (:mod:`spotdiff.backends._network`), else
+:class:`~spotdiff._errors.WeightsNotFoundError` naming the exact files expected. The caches
+searched, in order:
 
 * backbone: ``$SPOTDIFF_HOME/lpips/`` (default ``~/.cache/spotdiff/lpips/``), then torch hub's
   ``<torch.hub.get_dir()>/checkpoints/`` (where torchvision caches its downloads);
@@ -34,6 +38,8 @@ from typing import Any
 import torch
 
 from ..._errors import InvalidOptionError, WeightsNotFoundError
+from ...backends._network import download_blocker, offline_reason
+from ...backends._spec import WeightsSpec, download_host, resolve_file, weights_problem
 from ._lpips_net import ARCHS
 
 __all__ = [
@@ -67,41 +73,69 @@ def _head_keys(net: str) -> tuple[str, ...]:
     return tuple(f"lin{k}.model.1.weight" for k in range(len(ARCHS[net].channels)))
 
 
+_ALTERNATIVE = "pass weights=<file(s) or directory>, or use pretrained=False for random weights"
+
+
 @dataclass(frozen=True)
 class LPIPSWeightsSpec:
     """Where one LPIPS variant's weights come from.
 
     Attributes:
         net: ``"vgg"`` or ``"alex"``.
-        backbone_file: torchvision's checkpoint file name (its hub cache name).
-        backbone_desc: what that file is, for messages.
-        backbone_url: where a user can fetch it by hand (spotdiff never downloads).
-        heads_file: the ``lpips`` package's v0.1 head file name.
-        heads_url: where a user can fetch it by hand.
+        backbone: torchvision's checkpoint (``default`` is its hub cache file name, ``url``
+            where it is downloaded from).
+        heads: the ``lpips`` package's v0.1 head file.
         backbone_keys: parameter keys the backbone file must hold (torchvision names).
         head_keys: parameter keys the heads file must hold (``lpips`` names).
     """
 
     net: str
-    backbone_file: str
-    backbone_desc: str
-    backbone_url: str
-    heads_file: str
-    heads_url: str
+    backbone: WeightsSpec
+    heads: WeightsSpec
     backbone_keys: tuple[str, ...]
     head_keys: tuple[str, ...]
-    heads_desc: str = "LPIPS v0.1 linear heads"
+
+    @property
+    def backbone_file(self) -> str:
+        return self.backbone.default
+
+    @property
+    def backbone_desc(self) -> str:
+        return self.backbone.description
+
+    @property
+    def heads_file(self) -> str:
+        return self.heads.default
+
+    @property
+    def heads_desc(self) -> str:
+        return self.heads.description
+
+
+def _part(net: str, part: str, file: str, url: str, description: str) -> WeightsSpec:
+    return WeightsSpec(
+        name=f"lpips_{net}_{part}",
+        default=file,
+        library="torch",
+        extra="torch",
+        preprocessing="RGB in [-1, 1] (normalize=True maps [0, 1] inputs)",
+        kind="url",
+        url=url,
+        description=description,
+        alternative=_ALTERNATIVE,
+    )
 
 
 def _spec(net: str, backbone_file: str, backbone_desc: str) -> LPIPSWeightsSpec:
     """``net``'s weights: torchvision's ``backbone_file`` and the lpips package's ``<net>.pth``."""
     return LPIPSWeightsSpec(
         net=net,
-        backbone_file=backbone_file,
-        backbone_desc=backbone_desc,
-        backbone_url=_TORCHVISION_URL + backbone_file,
-        heads_file=f"{net}.pth",
-        heads_url=_LPIPS_URL + f"{net}.pth",
+        backbone=_part(
+            net, "backbone", backbone_file, _TORCHVISION_URL + backbone_file, backbone_desc
+        ),
+        heads=_part(
+            net, "heads", f"{net}.pth", _LPIPS_URL + f"{net}.pth", "LPIPS v0.1 linear heads"
+        ),
         backbone_keys=_conv_keys(net),
         head_keys=_head_keys(net),
     )
@@ -205,26 +239,58 @@ def weight_paths(weights: WeightsArg) -> list[Path]:
     )
 
 
-def _missing_message(spec: LPIPSWeightsSpec, missing: dict[str, list[Path]]) -> str:
+def _missing_message(
+    spec: LPIPSWeightsSpec, missing: dict[str, tuple[WeightsSpec, list[Path], str]]
+) -> str:
     home = spotdiff_home() / "lpips"
-    parts = "; ".join(
-        f"{name} not in {', '.join(str(d) for d in dirs) or 'any directory'}"
-        for name, dirs in missing.items()
+    problems = "; ".join(
+        weights_problem(part, part.default, [d / part.default for d in dirs], why)
+        for part, dirs, why in missing.values()
     )
+    urls = " and ".join(part.url or part.default for part, _, _ in missing.values())
+    also = " (`pip install lpips` also ships the heads)" if "heads" in missing else ""
+    offline = offline_reason()
+    allow = f", or unset {offline.split()[0]} to allow a download" if offline else ""
     return (
         f"LPIPS(net={spec.net!r}) needs {spec.backbone_file} ({spec.backbone_desc}) and "
-        f"{spec.heads_file} ({spec.heads_desc}); {parts}. Place them in {home}{os.sep} "
-        f"(or set SPOTDIFF_HOME; the backbone may also sit in torch hub's checkpoints "
-        f"directory), or pass weights=<file(s) or directory>. spotdiff never downloads: get "
-        f"them from {spec.backbone_url} and {spec.heads_url} (`pip install lpips` also ships "
-        f"the heads), or use pretrained=False for random weights."
+        f"{spec.heads_file} ({spec.heads_desc}): {problems}. To fix: download {urls}{also} "
+        f"into {home}{os.sep} (or set SPOTDIFF_HOME; the backbone may also sit in torch hub's "
+        f"checkpoints directory){allow}, or {_ALTERNATIVE}."
     )
+
+
+def _locate_parts(
+    spec: LPIPSWeightsSpec, searches: dict[str, tuple[WeightsSpec, list[Path]]]
+) -> dict[str, Path]:
+    """The file of each part: found in its folders, else downloaded when every missing part
+    may be (one message names all that are missing otherwise)."""
+    found: dict[str, Path] = {}
+    missing: dict[str, tuple[WeightsSpec, list[Path], str]] = {}
+    for part, (wspec, dirs) in searches.items():
+        path = next((d / wspec.default for d in dirs if (d / wspec.default).is_file()), None)
+        if path is not None:
+            found[part] = path
+            continue
+        blocker = download_blocker(download_host(wspec))
+        missing[part] = (wspec, dirs, blocker or "")
+    if any(why for _, _, why in missing.values()):
+        raise WeightsNotFoundError(
+            _missing_message(
+                spec, {p: (w, d, why or "not cached") for p, (w, d, why) in missing.items()}
+            )
+        )
+    home = spotdiff_home() / "lpips"
+    for part, (wspec, dirs, _) in missing.items():
+        found[part] = Path(
+            resolve_file(wspec, wspec.default, dirs=dirs, download_to=home / wspec.default)
+        )
+    return found
 
 
 def load_lpips_state(
     spec: LPIPSWeightsSpec, weights: WeightsArg = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, Path]]:
-    """Find, read and merge the backbone and heads of ``spec`` (explicit -> caches -> error).
+    """Find, read and merge the backbone and heads of ``spec`` (explicit -> caches -> download).
 
     Args:
         spec: the variant's spec.
@@ -237,7 +303,8 @@ def load_lpips_state(
         ``heads.*``), ``sources`` mapping ``"backbone"`` and ``"heads"`` to the file used.
 
     Raises:
-        WeightsNotFoundError: an explicit path does not exist, or a part is nowhere to be found.
+        WeightsNotFoundError: an explicit path does not exist, or a part is nowhere to be found
+            and cannot be downloaded (the message names every file expected, and why).
         InvalidOptionError: a file is unreadable, or a file found by name lacks its part.
     """
     parts: dict[str, dict[str, torch.Tensor]] = {}
@@ -270,20 +337,10 @@ def load_lpips_state(
                 parts[part], sources[part] = found, path
 
     searches = {
-        "backbone": (spec.backbone_file, [*explicit_dirs, *backbone_dirs()]),
-        "heads": (spec.heads_file, [*explicit_dirs, *heads_dirs()]),
+        "backbone": (spec.backbone, [*explicit_dirs, *backbone_dirs()]),
+        "heads": (spec.heads, [*explicit_dirs, *heads_dirs()]),
     }
-    found_paths: dict[str, Path] = {}
-    missing: dict[str, list[Path]] = {}
-    for part, (name, dirs) in searches.items():
-        if part not in parts:
-            path = next((d / name for d in dirs if (d / name).is_file()), None)
-            if path is None:
-                missing[name] = dirs
-            else:
-                found_paths[part] = path
-    if missing:
-        raise WeightsNotFoundError(_missing_message(spec, missing))
+    found_paths = _locate_parts(spec, {k: v for k, v in searches.items() if k not in parts})
     for part, path in found_paths.items():
         state = read_checkpoint(path)
         found = split_checkpoint(state)[0 if part == "backbone" else 1]

@@ -3,10 +3,12 @@
 Reproduces ``lpips.LPIPS(net=..., version="0.1")(x, y, normalize=True)`` of the ``lpips`` 0.1.4
 package (and its ``spatial=True`` map) without torchvision or ``lpips``: the backbone is torchvision's
 VGG16 / AlexNet ``features`` rebuilt layer for layer (see :mod:`._lpips_net`) and the weights are
-read from local files only (see :mod:`._lpips_weights`): torchvision's backbone checkpoint
+resolved like every model's (see :mod:`._lpips_weights`): torchvision's backbone checkpoint
 (``vgg16-397923af.pth`` / ``alexnet-owt-7be5be79.pth``) and the ``lpips`` v0.1 heads
-(``vgg.pth`` / ``alex.pth``), in ``$SPOTDIFF_HOME/lpips/`` (default ``~/.cache/spotdiff/lpips/``),
-torch hub's ``checkpoints/`` directory, an installed ``lpips`` package, or ``weights=``.
+(``vgg.pth`` / ``alex.pth``), from ``weights=``, ``$SPOTDIFF_HOME/lpips/`` (default
+``~/.cache/spotdiff/lpips/``), torch hub's ``checkpoints/`` directory or an installed ``lpips``
+package, else downloaded into ``$SPOTDIFF_HOME/lpips/`` when no offline variable is set
+(``SPOTDIFF_OFFLINE``, ``HF_HUB_OFFLINE``) and the host answers a fast probe.
 
 Lower is more similar; 0 for identical images.
 
@@ -56,15 +58,15 @@ def build_lpips_net(
 
     Args:
         net: ``"vgg"`` (VGG16 backbone) or ``"alex"`` (AlexNet backbone).
-        pretrained: load the backbone and heads from local files; False keeps torch's default
-            random initialisation, heads made non-negative (for tests and shapes; its distances
-            are a pseudo-metric but not perceptual).
+        pretrained: load the backbone and heads (local files, else a download when allowed);
+            False keeps torch's default random initialisation, heads made non-negative (for
+            tests and shapes; its distances are a pseudo-metric but not perceptual).
         weights: None (search the caches), a file, a directory, or a list of them; see
             :func:`._lpips_weights.load_lpips_state`.
 
     Raises:
-        WeightsNotFoundError: ``pretrained=True`` and a file is missing; the message names the
-            files and the directories to place them in.
+        WeightsNotFoundError: ``pretrained=True`` and a file is neither local nor downloadable;
+            the message names the exact files expected and why nothing was downloaded.
         InvalidOptionError: unknown ``net``, ``weights`` with ``pretrained=False``, or a file that
             is unreadable or holds another network's weights.
     """
@@ -123,8 +125,8 @@ class LPIPS(Metric):
     Args:
         net: ``"vgg"`` (default, as difference-finder uses) or ``"alex"`` (the ``lpips``
             package's default).
-        pretrained: load the weights from local files (never downloaded); False gives random
-            weights.
+        pretrained: load the weights (local files, else a download when allowed, see
+            :mod:`._lpips_weights`); False gives random weights.
         weights: explicit file(s) or directory searched before the caches.
         normalize: True: inputs are in [0, 1] and are mapped to [-1, 1]; False: inputs are
             already in [-1, 1], as the ``lpips`` package expects by default.
