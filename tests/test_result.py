@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spotdiff._errors import InvalidOptionError
-from spotdiff.result import KINDS, DiffResult, RegionMasks
+from spotdiff.result import KINDS, RECORD_SCHEMA_VERSION, DiffResult, RegionMasks
 
 W, H = 60, 50
 
@@ -117,34 +117,6 @@ def test_filtering_by_property():
     assert [len(x) for x in r] == [1, 1, 1]
 
 
-def test_region_masks_are_cropped_and_read_as_dense():
-    dense = _masks()
-    r = _result()
-    m = r.masks
-    assert m.nbytes == 65 + 6 + 1  # crops to each mask's bounding box
-    np.testing.assert_array_equal(np.asarray(m), dense)
-    np.testing.assert_array_equal(m[0], dense[0])
-    crop, origin = m.crop(0)
-    assert crop.shape == (5, 13) and origin == (7, 5)
-    np.testing.assert_array_equal(m.area(), [65, 6, 1])
-    np.testing.assert_array_equal(np.stack(list(m)), dense)
-    np.testing.assert_array_equal(m.union(), dense.any(axis=0))
-    assert m.dtype == np.dtype(bool) and m.ndim == 3 and len(m) == 3
-    # an area computed from masks when data has none
-    assert DiffResult(boxes=r.boxes, masks=dense).area.tolist() == [65, 6, 1]
-
-
-def test_region_masks_validation():
-    with pytest.raises(InvalidOptionError, match="does not fit"):
-        RegionMasks([np.ones((3, 3), bool)], np.array([[W - 2, 0]]), (W, H))
-    with pytest.raises(InvalidOptionError, match="2-D bool"):
-        RegionMasks([np.ones((3, 3), np.uint8)], np.array([[0, 0]]), (W, H))
-    with pytest.raises(InvalidOptionError, match="one origin per crop"):
-        RegionMasks([np.ones((3, 3), bool)], np.zeros((2, 2)), (W, H))
-    empty = RegionMasks.from_dense(np.zeros((1, H, W), bool))
-    assert empty.crop(0)[0].shape == (0, 0) and not np.asarray(empty).any()
-
-
 def _only_python_types(value) -> bool:
     if isinstance(value, dict):
         return all(isinstance(k, str) and _only_python_types(v) for k, v in value.items())
@@ -198,3 +170,75 @@ def test_repr_and_equality():
     assert "n=3" in repr(r) and "added" in repr(r) and "60x50" in repr(r)
     assert r == _result() and r != _result(scores=[0.9, 0.5, 0.2])
     assert r != "not a result"
+
+
+# ---------------------------------------------------------------------------- to_record
+def test_to_record_is_the_cli_record():
+    r = _result(
+        scores=[0.91234567, 0.5, 0.1],
+        boxes=[[7.123, 5, 20.456, 10], [0, 0, 2, 3], [59, 49, 60, 50]],
+    )
+    rec = r.to_record()
+    assert list(rec) == ["schema_version", "size", "aligned", "transform", "regions"]
+    assert rec["schema_version"] == RECORD_SCHEMA_VERSION == 1
+    assert rec["size"] == [W, H] and rec["aligned"] is True
+    assert rec["transform"] == [[1.0, 0.0, 2.5], [0.0, 1.0, -1.0], [0.0, 0.0, 1.0]]
+    assert rec["regions"][0] == {
+        "box": [7.12, 5.0, 20.46, 10.0],
+        "score": 0.912346,
+        "area": 65,
+        "kind": "added",
+    }
+    assert [x["kind"] for x in rec["regions"]] == ["added", "removed", "changed"]
+    assert [x["area"] for x in rec["regions"]] == [65, 6, 1]
+    assert _only_python_types(rec)
+    assert json.loads(json.dumps(rec, allow_nan=False)) == rec
+
+
+def test_to_record_precision():
+    r = _result(
+        scores=[0.91234567, 0.5, 0.1],
+        boxes=[[7.123, 5, 20.456, 10], [0, 0, 2, 3], [59, 49, 60, 50]],
+    )
+    coarse = r.to_record(precision=1)
+    assert coarse["regions"][0]["box"] == [7.1, 5.0, 20.5, 10.0]
+    assert coarse["regions"][0]["score"] == 0.9
+    full = r.to_record(precision=None)
+    assert full["regions"][0]["score"] == float(np.float32(0.91234567))
+    assert full["regions"][0]["box"][0] == float(np.float32(7.123))
+    for bad in (-1, 2.5, "2", True):
+        with pytest.raises(InvalidOptionError, match="precision"):
+            r.to_record(precision=bad)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        DiffResult(boxes=[[0, 0, 4.5, 2]]),  # no masks, no kinds, no size: box area, "changed"
+        DiffResult(boxes=[[0, 0, 4, 2]], masks=np.ones((1, 3, 5), bool)),  # masks, no kinds
+        DiffResult(boxes=[[1, 1, 2, 2]], scores=[float("nan")], data={"kind": ["removed"]}),
+        DiffResult.empty((W, H), with_masks=True),
+    ],
+    ids=["bare", "masks", "nan-score", "empty"],
+)
+def test_to_record_is_json_ready_for_every_result(result):
+    rec = result.to_record()
+    text = json.dumps(rec, allow_nan=False)
+    assert json.loads(text) == rec and len(rec["regions"]) == len(result)
+    for region in rec["regions"]:
+        assert isinstance(region["area"], int) and region["kind"] in KINDS
+    # the lossless form still round-trips
+    assert (
+        DiffResult.from_dict(json.loads(json.dumps(result.to_dict(include_masks=True)))) == result
+    )
+
+
+def test_to_record_values_of_the_bare_cases():
+    assert DiffResult(boxes=[[0, 0, 4.5, 2]]).to_record()["regions"] == [
+        {"box": [0.0, 0.0, 4.5, 2.0], "score": 1.0, "area": 9, "kind": "changed"}
+    ]
+    assert DiffResult(boxes=[[0, 0, 1, 1]]).to_record()["size"] is None
+    nan = DiffResult(boxes=[[1, 1, 2, 2]], scores=[float("nan")], data={"kind": ["removed"]})
+    assert nan.to_record()["regions"][0]["score"] is None
+    masked = DiffResult(boxes=[[0, 0, 4, 2]], masks=np.ones((1, 3, 5), bool))
+    assert masked.to_record()["regions"][0]["area"] == 15 and masked.to_record()["size"] == [5, 3]

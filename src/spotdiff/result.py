@@ -292,7 +292,9 @@ class DiffResult:
         def same(a: Any, b: Any) -> bool:
             if a is None or b is None:
                 return a is None and b is None
-            return np.array_equal(np.asarray(a), np.asarray(b))
+            a, b = np.asarray(a), np.asarray(b)
+            floats = a.dtype.kind in "fc" and b.dtype.kind in "fc"  # NaN equals NaN there
+            return np.array_equal(a, b, equal_nan=floats)
 
         return (
             same(self.boxes, other.boxes)

@@ -6,10 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from spotdiff.cli import main
 
@@ -196,6 +197,9 @@ def test_sizes_resize_pad_and_error(files, tmp_path, capsys):
         (["{a}", "{b}", "--ignore-mask", "{small}"], "ignore mask is 150x100"),
         (["{a}", "{b}", "--heatmap", "{tmp}/h.png", "--colormap", "rainbowz"], "colormap must be"),
         (["{a}", "{b}", "-o", "{tmp}/out.xyz"], "cannot write a .xyz file"),
+        (["{a}", "{b}", "-o", "{tmp}"], "is a directory; give the path of a picture file"),
+        (["{a}", "{b}", "-o", "{tmp}/x.png", "--mask", "{tmp}/x.png"], "name the same file"),
+        (["{a}", "{b}", "--ignore", "0,0,nan,5"], "expected x1,y1,x2,y2"),
         (["{a}", "{b}", "--min-area", "lots"], "Invalid value for '--min-area'"),
         (["{a}", "{b}", "--frobnicate"], "No such option"),
     ],
@@ -300,3 +304,422 @@ def test_subprocess_exit_code_json_and_no_torch(files):
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("spotdiff: error:") and proc.stderr.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------- warnings
+def _broken_exif_jpeg(path, img: np.ndarray) -> None:
+    """A JPEG whose EXIF segment declares too short a length: Pillow warns "Tag data larger than
+    file" and "Corrupt EXIF data" when it reads the orientation."""
+    import io
+    import struct
+
+    exif = Image.Exif()
+    exif[0x0112] = 1  # orientation
+    exif[0x010E] = "a description longer than four bytes"  # stored at an offset
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "JPEG", quality=95, exif=exif.tobytes())
+    data = bytearray(buf.getvalue())
+    at = data.index(b"Exif\x00\x00")
+    struct.pack_into(">H", data, at - 2, 30)  # the APP1 length: cut the tag data off
+    path.write_bytes(bytes(data))
+
+
+def _python(code: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
+    """Run ``code`` then ``sys.exit(main(argv))`` in a fresh interpreter (a hang cannot hang the
+    suite: the timeout fails the test)."""
+    script = code + "\nimport sys\nfrom spotdiff.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_broken_exif_warns_one_line_each_and_goes_on(files, tmp_path):
+    jpg = tmp_path / "exif.jpg"
+    _broken_exif_jpeg(jpg, _scene(0))
+    with warnings.catch_warnings(record=True) as caught:  # the file really makes Pillow warn
+        warnings.simplefilter("always")
+        ImageOps.exif_transpose(Image.open(jpg))
+    texts = " ".join(str(w.message) for w in caught)
+    assert "Corrupt EXIF data" in texts and "Tag data larger than file" in texts
+    proc = _python("", "find", str(jpg), files["b"], "--json")
+    assert proc.returncode == 1, proc.stderr
+    assert len(json.loads(proc.stdout)["regions"]) == 1
+    err = proc.stderr.splitlines()
+    # one line per warning (spotdiff's decoder may sum Pillow's up in one of its own), no repeats
+    assert all(line.startswith("spotdiff: warning: ") for line in err), proc.stderr
+    assert len(err) == len(set(err)) >= 1
+    assert any("Tag data larger than file" in line or "Corrupt EXIF" in line for line in err)
+    # a directory run: the same lines with the pair's name, and the run goes on to the end
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d1.mkdir()
+    d2.mkdir()
+    _broken_exif_jpeg(d1 / "exif.jpg", _scene(0))
+    Image.fromarray(_changed()).save(d2 / "exif.png")
+    Image.fromarray(_scene(0)).save(d1 / "zzz.png")
+    Image.fromarray(_scene(1)).save(d2 / "zzz.png")
+    proc = _python("", "find", str(d1), str(d2), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.splitlines() == ["exif: 1 difference", "zzz: no differences"]
+    err = proc.stderr.splitlines()
+    assert any(line.startswith("spotdiff: warning: exif: ") and "EXIF" in line for line in err)
+    assert err[-1].startswith("2 pairs: 1 with differences, 1 without, 0 failed")
+    assert len((tmp_path / "out" / "summary.jsonl").read_text().splitlines()) == 2
+
+
+NOISY_FIND = """
+import warnings
+import spotdiff.detect as detect
+_real = detect.find
+def _noisy(*args, **kwargs):
+    for _ in range(3):
+        warnings.warn("something odd\\n  on two lines", UserWarning)
+    return _real(*args, **kwargs)
+detect.find = _noisy
+"""
+
+
+def test_any_warning_is_one_line_and_the_run_goes_on(files, tmp_path):
+    proc = _python(NOISY_FIND, "find", files["a"], files["b"], "--json")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == "spotdiff: warning: something odd on two lines\n"
+    d1, d2 = _directories(tmp_path)
+    Image.fromarray(_scene(2)).save(d2 / "three.png")
+    out = tmp_path / "out"
+    proc = _python(NOISY_FIND, "find", str(d1), str(d2), "-o", str(out))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines() == [
+        *(
+            f"spotdiff: warning: {name}: something odd on two lines"
+            for name in ("one", "three", "two")
+        ),
+        f"3 pairs: 1 with differences, 2 without, 0 failed; pictures and summary.jsonl in {out}",
+    ]
+    assert len((out / "summary.jsonl").read_text().splitlines()) == 3
+
+
+def test_decompression_bomb_warning_range_does_not_loop(files):
+    # 160x120 = 19,200 pixels: between Pillow's limit and twice it, where Pillow warns
+    # (DecompressionBombWarning); spotdiff's decoder may keep that warning to itself, so only
+    # "no loop, no traceback, any line a warning line" is asserted
+    code = "from PIL import Image\nImage.MAX_IMAGE_PIXELS = 10_000"
+    proc = _python(code, "find", files["a"], files["b"], "--json")
+    assert proc.returncode == 1, proc.stderr
+    assert all(line.startswith("spotdiff: warning: ") for line in proc.stderr.splitlines())
+
+
+# ---------------------------------------------------------------------------- --ignore
+@pytest.mark.parametrize("rect", ["5,5,5,5", "200,0,300,10", "-50,-50,-10,-10", "0,130,160,140"])
+def test_ignore_covering_no_pixel_warns_and_goes_on(files, capsys, rect):
+    args = ["find", files["a"], files["b"], "--json", "--ignore", rect, "--ignore", "0,0,5,5"]
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 1 and len(json.loads(captured.out)["regions"]) == 1
+    assert captured.err == (
+        f"spotdiff: warning: --ignore {rect} covers no pixel of the 160x120 image; ignored\n"
+    )
+
+
+def test_ignore_covering_no_pixel_in_a_directory_run(tmp_path, capsys):
+    d1, d2 = _directories(tmp_path)
+    (d1 / "three.png").unlink()
+    assert main(["find", str(d1), str(d2), "--ignore", "500,500,600,600"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == [
+        f"spotdiff: warning: {name}: --ignore 500,500,600,600 covers no pixel of the 160x120 "
+        "image; ignored"
+        for name in ("one", "two")
+    ]
+
+
+# ---------------------------------------------------------------------------- atomic outputs
+def _leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if ".tmp" in p.name)
+
+
+@pytest.mark.parametrize("where", ["inside a file", "a directory"])
+def test_an_unwritable_output_leaves_earlier_pictures_untouched(files, tmp_path, capsys, where):
+    ann, heat = tmp_path / "ann.png", tmp_path / "heat.png"
+    ann.write_bytes(b"an earlier, good annotated picture")
+    heat.write_bytes(b"an earlier, good heatmap")
+    if where == "a directory":  # a rename cannot replace it: refused before anything is written
+        mask = tmp_path / "mask.png"
+        mask.mkdir()
+    else:  # mkdir of the parent fails
+        blocker = tmp_path / "not_a_dir"
+        blocker.write_text("a file where a folder should be")
+        mask = blocker / "mask.png"
+    args = ["find", files["a"], files["b"], "-o", str(ann), "--heatmap", str(heat)]
+    assert main([*args, "--mask", str(mask)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spotdiff: error: ") and err.count("\n") == 1
+    assert ann.read_bytes() == b"an earlier, good annotated picture"
+    assert heat.read_bytes() == b"an earlier, good heatmap"
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_failing_last_write_puts_no_picture_in_place(files, tmp_path, capsys, monkeypatch):
+    from spotdiff.viz import _save
+
+    real_write = _save._write
+
+    def full_disk(arr, path, fmt):
+        real_write(arr, path, fmt)  # the earlier pictures were encoded fine ...
+        if "mask" in path.name:  # ... the last one fails
+            raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(_save, "_write", full_disk)
+    ann, mask = tmp_path / "ann.png", tmp_path / "mask.png"
+    ann.write_bytes(b"earlier annotated")
+    assert main(["find", files["a"], files["b"], "-o", str(ann), "--mask", str(mask)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spotdiff: error: [Errno 28] No space left on device")
+    assert ann.read_bytes() == b"earlier annotated" and not mask.exists()
+    assert _leftovers(tmp_path) == []
+
+
+HALF_WRITE = """
+import io, time
+from PIL import Image
+_real = Image.Image.save
+def _half(self, fp, format=None, **kw):
+    buf = io.BytesIO()
+    _real(self, buf, format=format or "PNG", **kw)
+    with open(fp, "wb") as fh:
+        fh.write(buf.getvalue()[: len(buf.getvalue()) // 2])
+    print("half written", flush=True)
+    time.sleep(120)
+Image.Image.save = _half
+"""
+
+
+def _run_until(code: str, args: list[str], marker: str) -> None:
+    """Start ``code`` + the CLI, wait until it prints ``marker``, then kill -9 it."""
+    script = code + "\nimport sys\nfrom spotdiff.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        for line in proc.stdout:
+            if line.strip() == marker:
+                break
+        else:
+            pytest.fail(f"the process ended (code {proc.wait()}) before printing {marker!r}")
+        proc.kill()  # SIGKILL: no cleanup runs
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+
+
+def test_kill_9_while_writing_keeps_the_earlier_picture(files, tmp_path):
+    ann = tmp_path / "ann.png"
+    Image.fromarray(_scene(5)).save(ann)
+    before = ann.read_bytes()
+    _run_until(HALF_WRITE, ["find", files["a"], files["b"], "-o", str(ann)], "half written")
+    assert ann.read_bytes() == before  # not a truncated PNG: the half file was a temporary one
+
+
+SLOW_PAIR = """
+import os, time
+import spotdiff.detect as detect
+_real = detect.find
+_calls = []
+def _slow(*args, **kwargs):
+    _calls.append(1)
+    if len(_calls) == int(os.environ["SLOW_PAIR"]):
+        print("slow pair", flush=True)
+        time.sleep(120)
+    return _real(*args, **kwargs)
+detect.find = _slow
+"""
+
+
+@pytest.mark.parametrize("killed_in", [1, 2])
+def test_summary_after_kill_9_holds_whole_lines_only(tmp_path, monkeypatch, killed_in):
+    d1, d2 = _directories(tmp_path)
+    Image.fromarray(_scene(2)).save(d2 / "three.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = '{"name": "from an earlier run"}\n'
+    (out / "summary.jsonl").write_text(earlier)
+    monkeypatch.setenv("SLOW_PAIR", str(killed_in))
+    _run_until(SLOW_PAIR, ["find", str(d1), str(d2), "-o", str(out)], "slow pair")
+    text = (out / "summary.jsonl").read_text()
+    if killed_in == 1:  # nothing to write yet: the earlier summary is still there
+        assert text == earlier
+    else:  # the first pair's line, whole, in place of the earlier file
+        assert text.endswith("\n") and text.count("\n") == 1
+        assert json.loads(text)["name"] == "one"
+
+
+def test_a_run_stopped_before_its_first_line_keeps_the_earlier_summary(tmp_path, monkeypatch):
+    d1, d2 = _directories(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.jsonl").write_text('{"name": "from an earlier run"}\n')
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("spotdiff.detect.find", interrupted)
+    assert main(["find", str(d1), str(d2), "-o", str(out)]) == 130
+    assert (out / "summary.jsonl").read_text() == '{"name": "from an earlier run"}\n'
+    assert _leftovers(out) == []
+
+
+# ---------------------------------------------------------------------------- record format
+def _record_before_to_record(path1, path2, result) -> dict:
+    """The CLI's --json object as cli/find.py built it before DiffResult.to_record (schema 1)."""
+    kinds = result.kind
+    return {
+        "schema_version": 1,
+        "image1": str(path1),
+        "image2": str(path2),
+        "size": [int(v) for v in result.image_size],
+        "aligned": bool(result.aligned),
+        "transform": [[round(float(v), 6) for v in row] for row in result.transform],
+        "regions": [
+            {
+                "box": [round(float(v), 2) for v in box],
+                "score": round(float(result.scores[i]), 6),
+                "area": int(result.area[i]),
+                "kind": "changed" if kinds is None else str(kinds[i]),
+            }
+            for i, box in enumerate(result.boxes)
+        ],
+    }
+
+
+def test_json_is_to_record_and_byte_compatible(files, tmp_path, capsys, monkeypatch):
+    import spotdiff.detect as detect
+
+    results = []
+    real = detect.find
+    monkeypatch.setattr(
+        detect, "find", lambda *a, **k: results.append(real(*a, **k)) or results[-1]
+    )
+    assert main(["find", files["a"], files["b"], "--json", "--pad"]) == 1
+    out = capsys.readouterr().out
+    (result,) = results
+    old = _record_before_to_record(files["a"], files["b"], result)
+    assert out == json.dumps(old, allow_nan=False) + "\n"  # byte for byte
+    record = result.to_record()
+    assert json.loads(out) == {
+        "schema_version": record["schema_version"],
+        "image1": files["a"],
+        "image2": files["b"],
+        **{k: v for k, v in record.items() if k != "schema_version"},
+    }
+    d1, d2 = _directories(tmp_path)
+    (d1 / "three.png").unlink()
+    results.clear()
+    assert main(["find", str(d1), str(d2), "--json"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    for line, result, name in zip(lines, results, ("one", "two"), strict=True):
+        expected = {"schema_version": 1, "name": name}
+        expected |= _record_before_to_record(d1 / f"{name}.png", d2 / f"{name}.png", result)
+        assert line == json.dumps(expected | {"annotated": None}, allow_nan=False)
+
+
+# ---------------------------------------------------------------------------- directories
+def _unmatched_directories(tmp_path):
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d1.mkdir()
+    d2.mkdir()
+    Image.fromarray(_scene(0)).save(d1 / "one.png")
+    Image.fromarray(_changed()).save(d2 / "one.png")
+    Image.fromarray(_scene(0)).save(d1 / "cat.png")
+    Image.fromarray(_scene(1)).save(d2 / "zebra.png")
+    return d1, d2
+
+
+def _check_unmatched_run(d1, d2, out, code, captured) -> None:
+    assert code == 2  # a row failed
+    records = [json.loads(line) for line in captured.out.splitlines()]
+    assert records == [
+        json.loads(line) for line in (out / "summary.jsonl").read_text().splitlines()
+    ]
+    assert [r["name"] for r in records] == ["cat", "one", "zebra"]
+    assert records[0] == {
+        "schema_version": 1,
+        "name": "cat",
+        "image1": str(d1 / "cat.png"),
+        "error": f"no file named cat.* in {d2}",
+    }
+    assert records[2] == {
+        "schema_version": 1,
+        "name": "zebra",
+        "image2": str(d2 / "zebra.png"),
+        "error": f"no file named zebra.* in {d1}",
+    }
+    assert len(records[1]["regions"]) == 1 and "error" not in records[1]
+    assert captured.err.splitlines() == [
+        f"spotdiff: error: cat: no file named cat.* in {d2}",
+        f"spotdiff: error: zebra: no file named zebra.* in {d1}",
+        "1 pair: 1 with differences, 0 without, 0 failed; 2 files without a match; pictures and "
+        f"summary.jsonl in {out}",
+    ]
+    assert {p.name for p in out.iterdir()} == {"one.png", "summary.jsonl"}
+
+
+def test_unmatched_files_are_rows_of_their_own(tmp_path, capsys, monkeypatch):
+    # the CLI's side, with pair_directories as specified: never pairs different names
+    from spotdiff.io import DirectoryPairs
+
+    d1, d2 = _unmatched_directories(tmp_path)
+    paired = DirectoryPairs(
+        pairs=[("one", d1 / "one.png", d2 / "one.png")],
+        only_in_1=[d1 / "cat.png"],
+        only_in_2=[d2 / "zebra.png"],
+    )
+    monkeypatch.setattr("spotdiff.io.pair_directories", lambda a, b: paired)
+    out = tmp_path / "out"
+    code = main(["find", str(d1), str(d2), "-o", str(out), "--json"])
+    _check_unmatched_run(d1, d2, out, code, capsys.readouterr())
+
+
+def test_cat_is_never_compared_with_zebra(tmp_path, capsys):
+    d1, d2 = _unmatched_directories(tmp_path)
+    out = tmp_path / "out"
+    code = main(["find", str(d1), str(d2), "-o", str(out), "--json"])
+    _check_unmatched_run(d1, d2, out, code, capsys.readouterr())
+
+
+def test_same_stem_pairs_get_pictures_of_their_own(tmp_path, capsys):
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d1.mkdir()
+    d2.mkdir()
+    for folder, img in ((d1, _scene(0)), (d2, _changed())):
+        Image.fromarray(img).save(folder / "a.png")
+        Image.fromarray(img).save(folder / "a.bmp")
+    out = tmp_path / "out"
+    assert main(["find", str(d1), str(d2), "-o", str(out)]) == 1
+    capsys.readouterr()
+    assert {p.name for p in out.iterdir()} == {"a.png.png", "a.bmp.png", "summary.jsonl"}
+
+
+# ---------------------------------------------------------------------------- crashes
+def test_an_unexpected_error_is_one_line_and_exit_2(files, tmp_path, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr("spotdiff.detect.find", broken)
+    assert main(["find", files["a"], files["b"]]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spotdiff: error: unexpected RuntimeError: a bug over two lines")
+    assert err.count("\n") == 1 and "SPOTDIFF_DEBUG=1" in err
+    d1, d2 = _directories(tmp_path)
+    Image.fromarray(_scene(2)).save(d2 / "three.png")
+    assert main(["find", str(d1), str(d2), "--json"]) == 2  # every pair tried, each one line
+    captured = capsys.readouterr()
+    assert [json.loads(line)["name"] for line in captured.out.splitlines()] == [
+        "one",
+        "three",
+        "two",
+    ]
+    assert captured.err.splitlines()[-1] == "3 pairs: 0 with differences, 0 without, 3 failed"
+    monkeypatch.setenv("SPOTDIFF_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        main(["find", files["a"], files["b"]])

@@ -6,15 +6,53 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from spotdiff._errors import InvalidOptionError
-from spotdiff.regions.ignore import ignore_mask
+from spotdiff._errors import InvalidOptionError, SpotdiffWarning
+from spotdiff.regions.ignore import ignore_mask, rect_pixels
 
 SIZE = (40, 30)  # (W, H)
 
 
 def test_none_and_empty():
     assert ignore_mask(None, SIZE) is None
-    assert ignore_mask([[50, 50, 60, 60]], SIZE) is None  # entirely outside: nothing ignored
+    with pytest.warns(SpotdiffWarning, match="covers no pixel"):
+        assert ignore_mask([[50, 50, 60, 60]], SIZE) is None  # entirely outside: nothing ignored
+
+
+@pytest.mark.parametrize(
+    ("rect", "text"),
+    [
+        ((5, 5, 5, 5), "5, 5, 5, 5"),  # empty
+        ((5.5, 2, 5.5, 9), "5.5, 2, 5.5, 9"),  # zero width on a pixel
+        ((50, 0, 60, 10), "50, 0, 60, 10"),  # right of the image
+        ((-20, -20, -1, -1), "-20, -20, -1, -1"),  # above and left
+        ((0, 30, 40, 31), "0, 30, 40, 31"),  # just below
+    ],
+)
+def test_rectangles_covering_no_pixel_warn_and_are_skipped(rect, text):
+    with pytest.warns(SpotdiffWarning) as caught:
+        m = ignore_mask([rect, (1, 1, 3, 2)], SIZE)
+    assert [str(w.message) for w in caught] == [
+        f"ignore rectangle ({text}) covers no pixel of the 40x30 image; ignored"
+    ]
+    assert m is not None and m.sum() == 2 and m[1, 1:3].all()  # the other one still counts
+    assert rect_pixels(rect, SIZE) is None
+
+
+def test_rect_pixels_clips_to_the_image():
+    assert rect_pixels((-5, 28.5, 3.2, 100), SIZE) == (0, 28, 4, 30)
+    assert rect_pixels((0, 0, 40, 30), SIZE) == (0, 0, 40, 30)
+    assert rect_pixels((39.5, 0, 45, 1), SIZE) == (39, 0, 40, 1)
+
+
+def test_find_warns_and_goes_on_for_a_rectangle_covering_no_pixel():
+    import spotdiff
+
+    a = np.full((30, 40, 3), 90, np.uint8)
+    b = a.copy()
+    b[10:20, 10:20] = 250
+    with pytest.warns(SpotdiffWarning, match=r"ignore rectangle \(5, 5, 5, 5\) covers no pixel"):
+        result = spotdiff.find(a, b, ignore=[(5, 5, 5, 5)])
+    assert len(result) == 1
 
 
 @pytest.mark.parametrize(

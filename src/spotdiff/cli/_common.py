@@ -9,14 +9,20 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._errors import InvalidOptionError
 
 __all__ = [
+    "DirectoryRow",
     "JsonLinesLog",
+    "check_outputs",
+    "debugging",
+    "directory_rows",
     "emit_json",
+    "error_message",
     "json_line",
     "parse_spec",
     "progress",
@@ -169,3 +175,94 @@ def progress(total: int, description: str, *, enabled: bool = True) -> Iterator[
     with bar:
         task = bar.add_task(description, total=total)
         yield lambda: bar.advance(task)
+
+
+def debugging() -> bool:
+    """True when ``SPOTDIFF_DEBUG`` asks for tracebacks instead of one-line errors."""
+    return os.environ.get("SPOTDIFF_DEBUG", "") not in ("", "0")
+
+
+def error_message(exc: BaseException) -> str:
+    """One line for an error: spotdiff's own and OS errors as they are; anything else named as
+    an unexpected error (a bug) with its type."""
+    from .._errors import SpotdiffError
+
+    message = str(exc)
+    if not isinstance(exc, SpotdiffError | OSError):
+        message = (
+            f"unexpected {type(exc).__name__}: {exc} (a bug in spotdiff; rerun with "
+            "SPOTDIFF_DEBUG=1 for the traceback and report it)"
+        )
+    return " ".join(message.split())
+
+
+def check_outputs(paths: list[tuple[str, Path]], *, directories: bool) -> None:
+    """Refuse, before any work, outputs that could not be written or would overwrite each other.
+
+    Args:
+        paths: ``(option, path)`` of each output asked for, e.g. ``("--mask", Path("m.png"))``.
+        directories: the paths name output directories (a directory run), else picture files.
+
+    Raises:
+        InvalidOptionError: two options name the same path; for pictures, an unsupported suffix
+            or an existing directory; for directories, an existing file.
+    """
+    seen: dict[str, str] = {}
+    for option, path in paths:
+        key = os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            what = "directory" if directories else "file"
+            raise InvalidOptionError(
+                f"{option} and {seen[key]} name the same {what} {path}; give each output its own"
+            )
+        seen[key] = option
+        if not directories:
+            from ..viz import check_image_path  # loads the picture modules only when needed
+
+            check_image_path(path)
+        elif path.exists() and not path.is_dir():
+            raise InvalidOptionError(
+                f"{option} {path} is a file; for two directories it names an output directory"
+            )
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    """One row of a directory run: a pair (both paths), or a file without a match in the other
+    directory (one path None, ``error`` says why)."""
+
+    name: str
+    path1: Path | None
+    path2: Path | None
+    error: str | None = None
+
+    @property
+    def file(self) -> Path:
+        """The row's file in the first directory, else in the second."""
+        return self.path1 if self.path1 is not None else self.path2  # type: ignore[return-value]
+
+
+def directory_rows(dir1: Path, dir2: Path) -> list[DirectoryRow]:
+    """Every pair and every unmatched file of two directories, sorted by file name.
+
+    Pairs come from :func:`spotdiff.io.pair_directories` (matched by name, never across
+    names); each file left without a partner becomes a row of its own with an ``error`` like
+    ``"no file named cat.* in DIR2"``. Loads no torch.
+    """
+    from ..io import pair_directories
+
+    paired = pair_directories(dir1, dir2)
+    rows = [DirectoryRow(name, path1, path2) for name, path1, path2 in paired.pairs]
+    sides = ((paired.only_in_1, paired.only_in_2, dir2), (paired.only_in_2, paired.only_in_1, dir1))
+    for side, (files, others, other_dir) in enumerate(sides):
+        for path in files:
+            twins = sorted(q.name for q in others if q.stem == path.stem)
+            error = f"no file named {path.stem}.* in {other_dir}"
+            if twins:
+                error = (
+                    f"{len(twins)} files named {path.stem}.* in {other_dir} "
+                    f"({', '.join(twins)}); cannot tell which to compare with {path.name}"
+                )
+            pair = (path, None) if side == 0 else (None, path)
+            rows.append(DirectoryRow(path.stem, *pair, error=error))
+    return sorted(rows, key=lambda r: (r.file.name, r.path1 is None))

@@ -1,33 +1,43 @@
 """``spotdiff find``: the regions that differ between two images (or every pair of two directories).
 
 Thin over :func:`spotdiff.find` (same option names). Only typer and the standard library load
-with the CLI; NumPy, OpenCV and Pillow load when the command runs, torch never.
+with the CLI; NumPy, OpenCV and Pillow load when the command runs, the picture modules only when
+a picture is asked for, torch never. JSON records come from :meth:`DiffResult.to_record`; every
+output file is written atomically (:mod:`spotdiff._atomic`).
 """
 
 from __future__ import annotations
 
 import sys
 import warnings
-from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from .._errors import InvalidOptionError, SpotdiffError
+from .._errors import InvalidOptionError
 from . import app
-from ._common import emit_json, progress
+from ._common import (
+    DirectoryRow,
+    JsonLinesLog,
+    check_outputs,
+    debugging,
+    directory_rows,
+    emit_json,
+    error_message,
+    json_line,
+    progress,
+    warnings_to_stderr,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ..result import DiffResult
 
-__all__ = ["find_command", "region_records", "result_record"]
-
-#: Version of the ``--json`` / ``summary.jsonl`` record layout.
-SCHEMA_VERSION = 1
+__all__ = ["find_command", "pair_record"]
 
 #: The heatmap's colour scale: find()'s evidence map is 1 at the per-pixel threshold, so 0..2 puts
 #: the threshold mid-scale and a pair without differences stays dark (its noise is not stretched).
@@ -50,15 +60,21 @@ Examples:
   spotdiff find a.png b.jpg --no-align --size-mismatch error
   spotdiff find shots/ new_shots/ -o report/    # pairs matched by file name
 
-Directories: OUTDIR gets one annotated picture per pair (NAME.png) and summary.jsonl (one JSON
-line per pair as it is done, with "name" and, for a pair that failed, "error"); --heatmap and
---mask then name directories too. A pair that fails is reported and the run goes on.
+Pictures are written whole or not at all: the ones asked for appear together once all are
+rendered, and an earlier file is replaced only then.
+
+Directories: files are paired by name (a.png with a.png or a.jpg). OUTDIR gets one annotated
+picture per pair (NAME.png) and summary.jsonl, one JSON line per pair as it is done, with "name"
+and, for a pair that failed or a file without a match in the other directory, "error" (and only
+"image1" or "image2"). summary.jsonl replaces an earlier one when the run has its first line; it
+can be followed while the run goes on and never holds a torn line. --heatmap and --mask then
+name directories too. A pair that fails is reported and the run goes on.
 
 \b
 Exit codes (like diff and visual-regression tools):
   0  no differences
   1  differences found (in any pair)
-  2  error: bad input or options, or any pair of a directory run failed
+  2  error: bad input or options, or any pair or file of a directory run failed
 """
 
 
@@ -69,6 +85,10 @@ class _Outputs:
     mask: Path | None
     colormap: str
 
+    def paths(self) -> list[tuple[str, Path]]:
+        named = (("--output", self.annotated), ("--heatmap", self.heatmap), ("--mask", self.mask))
+        return [(option, path) for option, path in named if path is not None]
+
 
 @dataclass(frozen=True)
 class _Ignore:
@@ -77,16 +97,28 @@ class _Ignore:
 
     def mask(self, size1: tuple[int, int], size: tuple[int, int]) -> np.ndarray | None:
         """(H, W) bool over the compared images (``size``), from areas given in image 1's pixels
-        (``size1``; smaller than ``size`` after ``size_mismatch="pad"``)."""
+        (``size1``; smaller than ``size`` after ``size_mismatch="pad"``). A rectangle that covers
+        no pixel is skipped with a warning."""
         import numpy as np
 
+        from .._errors import SpotdiffWarning
         from ..io import read_image
-        from ..regions.ignore import ignore_mask
+        from ..regions.ignore import ignore_mask, rect_pixels
 
         w, h = size
         out = np.zeros((h, w), dtype=bool)
-        if self.rects:
-            out |= ignore_mask(np.asarray(self.rects, dtype=np.float64), size)
+        for rect in self.rects:
+            pixels = rect_pixels(rect, size)
+            if pixels is None:
+                text = ",".join(f"{v:g}" for v in rect)
+                warnings.warn(
+                    f"--ignore {text} covers no pixel of the {w}x{h} image; ignored",
+                    SpotdiffWarning,
+                    stacklevel=2,
+                )
+                continue
+            xa, ya, xb, yb = pixels
+            out[ya:yb, xa:xb] = True
         if self.mask_path is not None:
             # transparent pixels count as 0, so a painted transparent layer works as a mask
             picture = read_image(self.mask_path, background=(0, 0, 0))
@@ -97,12 +129,14 @@ class _Ignore:
 
 
 def _parse_rect(text: str) -> tuple[float, float, float, float]:
+    import math
+
     parts = [p.strip() for p in text.split(",")]
     try:
         values = tuple(float(p) for p in parts)
     except ValueError:
         values = ()
-    if len(values) != 4:
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
         raise InvalidOptionError(
             f"--ignore {text!r}: expected x1,y1,x2,y2 (four numbers, image-1 pixels), e.g. "
             "--ignore 0,0,200,40"
@@ -132,72 +166,38 @@ def _size_policy(size_mismatch: str | None, resize: bool, pad: bool) -> str:
     return check_choice("size_mismatch", chosen.pop() if chosen else "resize", SIZE_POLICIES)
 
 
-@contextmanager
-def _warnings_to_stderr(prefix: str = "") -> Any:
-    """Show spotdiff's warnings as ``spotdiff: warning: ...`` lines (others as Python does)."""
-    from .._errors import SpotdiffWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SpotdiffWarning)  # other categories: filters as set
-        try:
-            yield
-        finally:
-            seen = set()
-            for w in caught:
-                if issubclass(w.category, SpotdiffWarning):
-                    text = f"spotdiff: warning: {prefix}{w.message}\n"
-                    if text not in seen:
-                        seen.add(text)
-                        sys.stderr.write(text)
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+def pair_record(path1: Path, path2: Path, result: DiffResult) -> dict[str, Any]:
+    """The ``--json`` object of one pair: :meth:`DiffResult.to_record` with the two paths after
+    ``schema_version`` (key order as documented in the help)."""
+    record = result.to_record()
+    head = {"schema_version": record.pop("schema_version"), "image1": str(path1)}
+    return {**head, "image2": str(path2), **record}
 
 
-def region_records(result: DiffResult) -> list[dict[str, Any]]:
-    """``[{"box": [x1, y1, x2, y2], "score", "area", "kind"}, ...]`` in the result's order."""
-    kinds = result.kind
-    areas = result.area
-    return [
-        {
-            "box": [round(float(v), 2) for v in box],
-            "score": round(float(result.scores[i]), 6),
-            "area": int(areas[i]),
-            "kind": "changed" if kinds is None else str(kinds[i]),
-        }
-        for i, box in enumerate(result.boxes)
-    ]
-
-
-def result_record(path1: Path, path2: Path, result: DiffResult) -> dict[str, Any]:
-    """The ``--json`` object of one pair (schema version :data:`SCHEMA_VERSION`)."""
-    size = result.image_size
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "image1": str(path1),
-        "image2": str(path2),
-        "size": [int(size[0]), int(size[1])] if size else None,
-        "aligned": bool(result.aligned),
-        "transform": [[round(float(v), 6) for v in row] for row in result.transform],
-        "regions": region_records(result),
-    }
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _count(n: int) -> str:
     return "no differences" if n == 0 else f"{n} difference" + ("s" if n > 1 else "")
 
 
+def _score(score: float | None) -> str:
+    return "nan" if score is None else f"{score:.3f}"
+
+
 def _table(path1: Path, path2: Path, result: DiffResult, out: TextIO) -> None:
     w, h = result.image_size or (0, 0)
     aligned = ", image 2 aligned" if result.aligned else ""
-    n = len(result)
-    out.write(f"{path1} vs {path2}: {_count(n)} ({w}x{h}{aligned})\n")
-    if n == 0:
+    regions = result.to_record()["regions"]
+    out.write(f"{path1} vs {path2}: {_count(len(regions))} ({w}x{h}{aligned})\n")
+    if not regions:
         out.flush()
         return
     header = ("#", "kind", "score", "area", "x1", "y1", "x2", "y2")
     rows = [
-        (str(i + 1), r["kind"], f"{r['score']:.3f}", str(r["area"]), *(f"{v:g}" for v in r["box"]))
-        for i, r in enumerate(region_records(result))
+        (str(i + 1), r["kind"], _score(r["score"]), str(r["area"]), *(f"{v:g}" for v in r["box"]))
+        for i, r in enumerate(regions)
     ]
     widths = [max(len(row[c]) for row in (header, *rows)) for c in range(len(header))]
     for row in (header, *rows):
@@ -217,7 +217,7 @@ def _run_pair(
     ignore: _Ignore,
     outputs: _Outputs,
 ) -> DiffResult:
-    """Decode once, find, and write the pictures asked for; returns the result."""
+    """Decode once, find, render the pictures asked for and write them as one group."""
     from ..detect import find
     from ..io import decode_pair, match_sizes
 
@@ -227,36 +227,40 @@ def _run_pair(
     size = (a.shape[1], a.shape[0])
     skip = ignore.mask(size1, size)
     result = find(a, b, config=config, ignore=skip, size_mismatch=size_mismatch)
-    if outputs.annotated or outputs.heatmap or outputs.mask:
-        _write_pictures(a, b, result, size1, skip, outputs)
+    if outputs.paths():
+        from ..viz import save_images
+
+        pictures = _render_pictures(a, b, result, size1, skip, outputs)  # all in memory first
+        for path, _ in pictures:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        save_images(pictures)  # then all in place together, or none
     return result
 
 
-def _write_pictures(
+def _render_pictures(
     a: np.ndarray,
     b: np.ndarray,
     result: DiffResult,
     size1: tuple[int, int],
     skip: np.ndarray | None,
     outputs: _Outputs,
-) -> None:
-    from ..viz.annotate import annotate_pair, heatmap_overlay, mask_image, save_image
+) -> list[tuple[Path, np.ndarray]]:
+    from ..viz import annotate_pair, heatmap_overlay, mask_image
 
-    for path in (outputs.annotated, outputs.heatmap, outputs.mask):
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+    pictures = []
     if outputs.annotated is not None:
-        save_image(annotate_pair(a, b, result), outputs.annotated)
+        pictures.append((outputs.annotated, annotate_pair(a, b, result)))
     if outputs.heatmap is not None:
         if result.diff_map is None:  # pragma: no cover - find() always returns it here
             raise InvalidOptionError("this result has no difference map to draw")
         heat = heatmap_overlay(
             a, result.diff_map, colormap=outputs.colormap, vmin=0.0, vmax=HEATMAP_VMAX
         )
-        save_image(heat, outputs.heatmap)
+        pictures.append((outputs.heatmap, heat))
     if outputs.mask is not None:
         crop = None if skip is None else skip[: size1[1], : size1[0]]
-        save_image(mask_image(result, size1, ignore=crop), outputs.mask)
+        pictures.append((outputs.mask, mask_image(result, size1, ignore=crop)))
+    return pictures
 
 
 @app.command("find", help=HELP)
@@ -365,13 +369,14 @@ def find_command(
     rects = [_parse_rect(text) for text in ignore or []]
     skip = _Ignore(rects, ignore_mask)
     settings = {"config": config, "size_mismatch": policy, "ignore": skip}
+    directories = is_directory_pair(image1, image2)
+    check_outputs(_Outputs(output, heatmap, mask, colormap).paths(), directories=directories)
 
-    if not is_directory_pair(image1, image2):
+    if not directories:
         outputs = _Outputs(output, heatmap, mask, colormap)
-        with _warnings_to_stderr():
-            result = _run_pair(image1, image2, outputs=outputs, **settings)
+        result = _run_pair(image1, image2, outputs=outputs, **settings)
         if json_output:
-            emit_json(result_record(image1, image2, result))
+            emit_json(pair_record(image1, image2, result))
         else:
             _table(image1, image2, result, sys.stdout)
         return 1 if len(result) else 0
@@ -388,56 +393,81 @@ def _run_directories(
     json_output: bool,
     settings: dict[str, Any],
 ) -> int:
-    import json
-
-    from ..io import pair_directories
-
-    with _warnings_to_stderr():
-        pairs = pair_directories(dir1, dir2).pairs
+    rows = directory_rows(dir1, dir2)
     for directory in (outdir, heatmap, mask):
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
-    summary = (outdir / "summary.jsonl").open("w", encoding="utf-8") if outdir else None
-    counts = {"different": 0, "same": 0, "failed": 0}
+    counts = {"different": 0, "same": 0, "failed": 0, "unmatched": 0}
+    # a.png/a.png and a.jpg/a.jpg (one name, two pairs): pictures a.png.png and a.jpg.png
+    names = Counter(row.name for row in rows)
+    summary = JsonLinesLog(outdir / "summary.jsonl") if outdir else None
     try:
-        with progress(len(pairs), "find") as advance:
-            for name, path1, path2 in pairs:
-                outputs = _Outputs(
-                    outdir / f"{name}.png" if outdir else None,
-                    heatmap / f"{name}.png" if heatmap else None,
-                    mask / f"{name}.png" if mask else None,
-                    colormap,
-                )
-                record: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "name": name}
-                try:
-                    with _warnings_to_stderr(prefix=f"{name}: "):
-                        result = _run_pair(path1, path2, outputs=outputs, **settings)
-                except (SpotdiffError, OSError) as exc:
-                    counts["failed"] += 1
-                    sys.stderr.write(f"spotdiff: error: {name}: {exc}\n")
-                    record |= {"image1": str(path1), "image2": str(path2), "error": str(exc)}
-                else:
-                    counts["different" if len(result) else "same"] += 1
-                    record |= result_record(path1, path2, result)
-                    record["annotated"] = str(outputs.annotated) if outputs.annotated else None
-                    if not json_output:
-                        sys.stdout.write(f"{name}: {_count(len(result))}\n")
-                line = json.dumps(record, allow_nan=False)
+        with progress(len(rows), "find") as advance:
+            for row in rows:
+                stem = row.name if names[row.name] == 1 else row.file.name
+                dirs = _Outputs(outdir, heatmap, mask, colormap)
+                record = _run_row(row, stem, dirs, json_output, settings)
+                counts[record.pop("_outcome")] += 1
                 if summary is not None:
-                    summary.write(line + "\n")
-                    summary.flush()
+                    summary.write(record)
                 if json_output:
-                    sys.stdout.write(line + "\n")
+                    sys.stdout.write(json_line(record))
                     sys.stdout.flush()
                 advance()
     finally:
         if summary is not None:
             summary.close()
+    pairs = counts["different"] + counts["same"] + counts["failed"]
+    unmatched = counts["unmatched"]
+    extra = f"; {_plural(unmatched, 'file')} without a match" if unmatched else ""
     where = f"; pictures and summary.jsonl in {outdir}" if outdir else ""
     sys.stderr.write(
-        f"{len(pairs)} pairs: {counts['different']} with differences, {counts['same']} without, "
-        f"{counts['failed']} failed{where}\n"
+        f"{_plural(pairs, 'pair')}: {counts['different']} with differences, {counts['same']} "
+        f"without, {counts['failed']} failed{extra}{where}\n"
     )
-    if counts["failed"]:
+    if counts["failed"] or unmatched:
         return 2
     return 1 if counts["different"] else 0
+
+
+def _run_row(
+    row: DirectoryRow, stem: str, dirs: _Outputs, json_output: bool, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Run one row (pictures ``STEM.png`` in the directories of ``dirs``); return its record
+    with ``"_outcome"`` (a key of the run's counts)."""
+    from ..result import RECORD_SCHEMA_VERSION
+
+    record: dict[str, Any] = {"schema_version": RECORD_SCHEMA_VERSION, "name": row.name}
+    if row.path1 is None or row.path2 is None:
+        sys.stderr.write(f"spotdiff: error: {row.name}: {row.error}\n")
+        side = "image1" if row.path1 is not None else "image2"
+        return record | {
+            side: str(row.path1 or row.path2),
+            "error": row.error,
+            "_outcome": "unmatched",
+        }
+    name = row.name
+    outputs = _Outputs(
+        *(
+            None if d is None else d / f"{stem}.png"
+            for d in (dirs.annotated, dirs.heatmap, dirs.mask)
+        ),
+        dirs.colormap,
+    )
+    try:
+        with warnings_to_stderr(prefix=f"{name}: "):
+            result = _run_pair(row.path1, row.path2, outputs=outputs, **settings)
+    except Exception as exc:  # one pair failing never stops the run
+        if debugging():
+            raise
+        message = error_message(exc)
+        sys.stderr.write(f"spotdiff: error: {name}: {message}\n")
+        sys.stderr.flush()
+        paths = {"image1": str(row.path1), "image2": str(row.path2)}
+        return record | paths | {"error": message, "_outcome": "failed"}
+    if not json_output:
+        sys.stdout.write(f"{name}: {_count(len(result))}\n")
+        sys.stdout.flush()
+    record |= pair_record(row.path1, row.path2, result)
+    record["annotated"] = str(outputs.annotated) if outputs.annotated else None
+    return record | {"_outcome": "different" if len(result) else "same"}

@@ -3,7 +3,7 @@
 Every picture is written atomically (:func:`save_image`, :func:`save_images`, :func:`save_map`).
 """
 
-from ._save import IMAGE_FORMATS, save_image, save_images
+from ._save import IMAGE_FORMATS, check_image_path, save_image, save_images
 from .annotate import (
     KIND_COLOURS,
     annotate_pair,
@@ -17,6 +17,7 @@ __all__ = [
     "IMAGE_FORMATS",
     "KIND_COLOURS",
     "annotate_pair",
+    "check_image_path",
     "colorize",
     "heatmap_overlay",
     "mask_image",
