@@ -78,16 +78,3 @@ def test_bad_inputs_raise_layout_errors():
         absdiff_otsu(img1, img2[:100])
     with pytest.raises(LayoutError, match="uint8"):
         absdiff_otsu(img1.astype(np.float32), img2)
-
-
-def test_as_detection_forms():
-    boxes = np.array([[0, 0, 2, 2]])
-    assert len(as_detection((boxes, [0.5]))) == 1
-    det = as_detection((boxes, [0.5], np.ones((4, 4))))
-    assert det.mask.dtype == bool and det.scores.dtype == np.float32
-    with pytest.raises(LayoutError, match="one per box"):
-        as_detection((boxes, [0.5, 0.2]))
-    with pytest.raises(LayoutError, match="boxes, scores"):
-        as_detection((boxes,))
-    with pytest.raises(LayoutError):
-        as_detection("nothing")

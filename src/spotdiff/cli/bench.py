@@ -12,7 +12,7 @@ from . import app
 from ._common import emit_json, parse_spec, progress
 
 if TYPE_CHECKING:
-    from ..evaluation.bench import BenchmarkReport
+    from ..evaluation.report import BenchmarkReport
 
 HELP = """Score spotdiff and the two naive baselines on synthetic pairs (precision, recall, F1@IoU, AP).
 
@@ -20,8 +20,8 @@ HELP = """Score spotdiff and the two naive baselines on synthetic pairs (precisi
 Pairs: photographs bundled with scikit-image, 1-3 planted edits (added, removed, recoloured,
 moved, resized) with exact ground-truth boxes, image 2 under one nuisance (none, jpeg, noise,
 brightness, contrast, gamma, translate, rotate, scale). Every scene is shown under every
-nuisance; the same seed gives the same pairs. Baselines: absdiff (grayscale |a - b| + Otsu +
-contours) and ssim (scikit-image SSIM + Otsu + contours), run on the same pairs.
+nuisance; the same seed gives the same pairs. Baselines: absdiff (grayscale |img1 - img2| +
+Otsu + contours) and ssim (scikit-image SSIM + Otsu + contours), run on the same pairs.
 
 \b
 Examples:
@@ -75,11 +75,14 @@ def bench_command(
     ] = None,
 ) -> int:
     from ..evaluation import get_detector, run_benchmark
+    from ..evaluation.detectors import DETECTORS
     from ..evaluation.synthetic import parse_size
 
     width, height = parse_size(size)
     name, options = parse_spec(detector, "--detector")
-    detectors = {name: get_detector(name, **options)}
+    under_test = get_detector(name, **options)
+    name = DETECTORS.resolve(name)  # "ABSDIFF", "absdiff_otsu" -> "absdiff"
+    detectors = {name: under_test}
     if not no_baselines:
         detectors.update({b: get_detector(b) for b in ("absdiff", "ssim") if b != name})
     if real is not None:

@@ -4,7 +4,9 @@
 - :mod:`~spotdiff.evaluation.synthetic`: real photographs (bundled with scikit-image) with
   planted edits and exact ground truth, under nuisances, deterministic by seed.
 - :mod:`~spotdiff.evaluation.baselines`: the absolute-difference and SSIM + Otsu recipes.
+- :mod:`~spotdiff.evaluation.detectors`: the detector interface and registry.
 - :mod:`~spotdiff.evaluation.bench`: every detector on the same pairs, side by side.
+- :mod:`~spotdiff.evaluation.report`: the scores of a run, per group, as Markdown or JSON.
 - :mod:`~spotdiff.evaluation.real`: real labelled pairs from a JSON manifest.
 
 Importing this package loads NumPy and OpenCV; scikit-image is imported when pairs are generated
@@ -14,15 +16,7 @@ or the SSIM baseline runs (``pip install 'spotdiff[eval]'``).
 from __future__ import annotations
 
 from .baselines import absdiff_otsu, ssim_otsu
-from .bench import (
-    DEFAULT_DETECTORS,
-    BenchmarkReport,
-    GroupScore,
-    LabelledPair,
-    PairRecord,
-    evaluate,
-    run_benchmark,
-)
+from .bench import DEFAULT_DETECTORS, LabelledPair, evaluate, run_benchmark
 from .detectors import (
     DETECTORS,
     Detection,
@@ -44,6 +38,7 @@ from .metrics import (
     precision_recall_curve,
 )
 from .real import RealPair, load_real_pairs, real_pair
+from .report import BenchmarkReport, GroupScore, PairRecord
 from .synthetic import (
     EDIT_KINDS,
     NUISANCE_NAMES,

@@ -131,6 +131,12 @@ class SyntheticPair:
         return (self.img1.shape[1], self.img1.shape[0])
 
 
+#: A size at which every edit kind plants (on smaller ones a scene may fail to plant).
+_GOOD_SIZE = "160x90"
+#: Photos (crops) drawn for a scene before giving up: some crops have no object for an edit.
+_PHOTO_TRIES = 5
+
+
 def parse_size(size: Any) -> tuple[int, int]:
     """``(W, H)`` from a ``(W, H)`` pair or a ``"WxH"`` string; both at least 64 x 48."""
     if isinstance(size, str):
@@ -159,6 +165,31 @@ def _names(what: str, names: Sequence[str] | None, registry: Any, default: tuple
     return out
 
 
+def _photo_names(photos: Sequence[str] | None) -> tuple[str, ...]:
+    if photos is None:
+        return PHOTOS
+    photos = (photos,) if isinstance(photos, str) else tuple(photos)
+    unknown = sorted(set(photos) - set(PHOTOS))
+    if unknown or not photos:
+        raise InvalidOptionError(
+            f"photos must be a non-empty subset of {', '.join(PHOTOS)}; got unknown {unknown}"
+        )
+    return photos
+
+
+def _check_sides(size: tuple[int, int], min_side: int) -> int:
+    """The default ``max_side`` of ``size`` (0.45 x the shorter side), checked > ``min_side``."""
+    w, h = size
+    max_side = round(0.45 * min(w, h))
+    if max_side <= min_side:
+        raise InvalidOptionError(
+            f"size {w}x{h} leaves objects at most {max_side} px (0.45 x the shorter side), "
+            f"not more than min_side={min_side}: use a larger size (at least {_GOOD_SIZE}) "
+            "or pass a smaller min_side and max_side"
+        )
+    return max_side
+
+
 def make_scene(
     scene: int,
     *,
@@ -180,37 +211,55 @@ def make_scene(
         photos: source photo names (a subset of :data:`PHOTOS`).
         min_side, max_side: range of an object's longer side in pixels (log-uniform);
             ``max_side`` None means 0.45 x the shorter image side.
+
+    Raises:
+        InvalidOptionError: a bad option, or no visible edit of ``kind`` could be planted
+            (images too small for the objects; a scene whose photo crop has no suitable object
+            is drawn again from another photo, up to 5 times).
     """
     w, h = parse_size(size)
     kind = EDITS.resolve(kind)
     edit = EDITS.factory(kind)
-    max_side = max_side or round(0.45 * min(w, h))
+    max_edits = check_number("max_edits", max_edits, low=1, integer=True)
+    photos = _photo_names(photos)
+    if max_side is None:
+        max_side = _check_sides((w, h), min_side)
     if not 4 <= min_side < max_side:
         raise InvalidOptionError(
             f"min_side must be >= 4 and < max_side, got min_side={min_side}, max_side={max_side}"
         )
     rng = np.random.default_rng([int(seed), int(scene)])
     m = margin_for((w, h))
-    photo = photos[int(rng.integers(0, len(photos)))]
-    canvas1 = cover(load_photo(photo), (w + 2 * m, h + 2 * m), rng)
-    canvas1.flags.writeable = False
-    canvas = EditCanvas(
-        canvas1,
-        area=(2 * m, 2 * m, w, h),
-        rng=rng,
-        min_side=min_side,
-        max_side=max_side,
-        gap=max(8, round(0.05 * min(w, h))),
-        donors=tuple(photos) if len(photos) > 1 else PHOTOS,
-    )
-    n_edits = int(rng.integers(1, max_edits + 1))
-    for e in range(n_edits):
-        for _ in range(200 if e == 0 else 40):
-            parts = edit(canvas)
-            if parts is not None and canvas.commit(parts, kind):
-                break
-    if not canvas.truth:
-        raise RuntimeError(f"could not plant a visible {kind!r} edit in scene {scene} ({photo})")
+    tried = []
+    for _ in range(_PHOTO_TRIES):
+        photo = photos[int(rng.integers(0, len(photos)))]
+        tried.append(photo)
+        canvas1 = cover(load_photo(photo), (w + 2 * m, h + 2 * m), rng)
+        canvas1.flags.writeable = False
+        canvas = EditCanvas(
+            canvas1,
+            area=(2 * m, 2 * m, w, h),
+            rng=rng,
+            min_side=min_side,
+            max_side=max_side,
+            gap=max(8, round(0.05 * min(w, h))),
+            donors=tuple(photos) if len(photos) > 1 else PHOTOS,
+        )
+        n_edits = int(rng.integers(1, max_edits + 1))
+        for e in range(n_edits):
+            for _ in range(200 if e == 0 else 40):
+                parts = edit(canvas)
+                if parts is not None and canvas.commit(parts, kind):
+                    break
+        if canvas.truth:
+            break
+    else:  # e.g. a flat crop of "moon" has no object whose resizing is visible
+        raise InvalidOptionError(
+            f"could not plant a visible {kind!r} edit in scene {scene} at {w}x{h} with objects "
+            f"of {min_side}-{max_side} px (tried crops of {', '.join(sorted(set(tried)))}): "
+            f"use a larger size (at least {_GOOD_SIZE}), smaller objects (min_side, max_side), "
+            "other photos or another seed"
+        )
     boxes = np.array([b for b, _, _ in canvas.truth], dtype=np.float32).reshape(-1, 4) - m
     return Scene(
         index=scene,
@@ -257,13 +306,23 @@ def generate_pairs(
     size = parse_size(size)
     edits = _names("edits", edits, EDITS, EDIT_KINDS)
     nuisances = _names("nuisances", nuisances, NUISANCES, NUISANCE_NAMES)
-    if photos is None:
-        photos = PHOTOS
-    unknown = sorted(set(photos) - set(PHOTOS))
-    if unknown or not photos:
-        raise InvalidOptionError(
-            f"photos must be a non-empty subset of {', '.join(PHOTOS)}; got unknown {unknown}"
-        )
+    photos = _photo_names(photos)
+    if max_side is None:  # the size check of make_scene, before anything is generated
+        _check_sides(size, min_side)
+    return _pairs(n, size, seed, edits, nuisances, max_edits, photos, min_side, max_side)
+
+
+def _pairs(
+    n: int,
+    size: tuple[int, int],
+    seed: int,
+    edits: tuple[str, ...],
+    nuisances: tuple[str, ...],
+    max_edits: int,
+    photos: tuple[str, ...],
+    min_side: int,
+    max_side: int | None,
+) -> Iterator[SyntheticPair]:
     scene: Scene | None = None
     for i in range(n):
         s, k = divmod(i, len(nuisances))
@@ -274,7 +333,7 @@ def generate_pairs(
                 seed=seed,
                 kind=edits[s % len(edits)],
                 max_edits=max_edits,
-                photos=tuple(photos),
+                photos=photos,
                 min_side=min_side,
                 max_side=max_side,
             )
