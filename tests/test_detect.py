@@ -336,47 +336,6 @@ def test_config_object(astronaut):
     assert cfg.for_size(640, 480).max_side == 1024
 
 
-@pytest.mark.parametrize(
-    ("config", "size", "expected"),
-    [
-        (
-            FindConfig(),
-            (1920, 1080),
-            {"min_area": 41.472, "merge_gap": 32.4, "working_size": (1024, 576)},
-        ),
-        (
-            FindConfig(),
-            (640, 480),
-            {"min_area": 16.0, "merge_gap": 14.4, "working_size": (640, 480)},
-        ),
-        (FindConfig(max_side=0), (4000, 3000), {"working_size": (4000, 3000), "min_area": 240.0}),
-        (
-            FindConfig(min_area=5, merge_gap=2, max_side=512),
-            (2048, 1024),
-            {"min_area": 5.0, "merge_gap": 2.0, "working_size": (512, 256)},
-        ),
-        (FindConfig(align=False), (64, 64), {"align": "none"}),
-        (FindConfig(align=True), (64, 64), {"align": "auto"}),
-        (FindConfig(align="Affine"), (64, 64), {"align": "affine"}),
-    ],
-)
-def test_config_for_size_resolves_every_default_in_one_place(config, size, expected):
-    settings = config.for_size(*size)
-    for name, value in expected.items():
-        got = getattr(settings, name)
-        assert got == pytest.approx(value) if isinstance(value, float) else got == value, name
-    assert settings.image_size == size
-    assert settings.threshold is None and settings.masks is True and settings.max_regions == 50
-    record = settings.to_dict()
-    assert record["working_size"] == list(settings.working_size)
-
-
-@pytest.mark.parametrize("size", [(0, 10), (10, -1), (1.5, 10)])
-def test_config_for_size_rejects_bad_sizes(size):
-    with pytest.raises(InvalidOptionError):
-        FindConfig().for_size(*size)
-
-
 def test_find_metadata_holds_the_resolved_settings(astronaut):
     res = find(astronaut, astronaut)
     h, w = astronaut.shape[:2]
@@ -415,3 +374,45 @@ def test_import_stays_light():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _large_jpeg_pair(tmp_path, size=(6000, 4000), rect=(3000, 1600, 3400, 1900)):
+    """A smooth 6000x4000 scene (cheap to encode) and a copy with one red rectangle."""
+    from PIL import Image
+
+    w, h = size
+    x = np.linspace(0, 255, w, dtype=np.float32)[None, :]
+    y = np.linspace(0, 255, h, dtype=np.float32)[:, None]
+    img = np.stack([np.broadcast_to(x, (h, w)), np.broadcast_to(y, (h, w)), (x + y) / 2], -1)
+    img = img.astype(np.uint8)
+    img[::400] = 0  # some structure to register on
+    img[:, ::400] = 0
+    edited = img.copy()
+    x1, y1, x2, y2 = rect
+    edited[y1:y2, x1:x2] = (230, 20, 20)
+    p1, p2 = tmp_path / "big1.jpg", tmp_path / "big2.jpg"
+    Image.fromarray(img).save(p1, quality=92)
+    Image.fromarray(edited).save(p2, quality=92)
+    return p1, p2
+
+
+def test_large_files_are_decoded_reduced_and_answered_in_original_pixels(tmp_path):
+    from PIL import Image
+
+    p1, p2 = _large_jpeg_pair(tmp_path)
+    # max_side 512: files beyond 4 x 512 px are decoded reduced (JPEG at 1/2 in the decoder)
+    res = find(p1, p2, diff_map=False, max_side=512)
+    assert res.image_size == (6000, 4000)
+    assert res.metadata["decoded_size"] == [3000, 2000]
+    assert len(res) == 1
+    # at a 512 px working size one working pixel is 12 original pixels: the box is that coarse
+    np.testing.assert_allclose(res.boxes[0], [3000, 1600, 3400, 1900], atol=60)
+    assert res.masks.shape == (1, 4000, 6000)
+    assert res.metadata["options"]["image_size"] == [6000, 4000]
+    assert res.metadata["options"]["min_area"] == pytest.approx(2e-5 * 6000 * 4000)
+    # the same pair decoded in full (arrays are never reduced) gives the same answer
+    a1, a2 = (np.asarray(Image.open(p)) for p in (p1, p2))
+    full = find(a1, a2, diff_map=False, max_side=512)
+    assert full.metadata["decoded_size"] == [6000, 4000]
+    np.testing.assert_allclose(res.boxes[0], full.boxes[0], atol=12)
+    assert abs(int(res.area[0]) - int(full.area[0])) <= 0.05 * int(full.area[0])

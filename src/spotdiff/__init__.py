@@ -32,6 +32,7 @@ _LAZY = {
     "get_preprocessor": "spotdiff.maps.processors",
     "get_postprocessor": "spotdiff.maps.processors",
     "find": "spotdiff.detect",
+    "FindConfig": "spotdiff.find_config",
     "DiffResult": "spotdiff.result",
     "read_image": "spotdiff.io",
     "load_pair": "spotdiff.io",
@@ -39,6 +40,7 @@ _LAZY = {
 
 __all__ = [
     "DiffResult",
+    "FindConfig",
     "Finder",
     "ImageReadError",
     "InvalidOptionError",
@@ -62,6 +64,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .detect import find
+    from .find_config import FindConfig
     from .io import load_pair, read_image
     from .maps.finder import Finder
     from .maps.metrics import get_metric

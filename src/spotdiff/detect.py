@@ -38,21 +38,32 @@ What the options mean, in plain words:
 - ``min_area`` (image-1 pixels, default ``max(16, 2e-5 x W x H)``, 41 px at 1920x1080) is the
   smallest *region* reported: a size, not a colour tolerance.
 - ``max_regions`` (default 50) keeps the highest-scoring regions.
+
+Large images: files whose longer side exceeds ``4 x max_side`` (4096 px by default) are decoded
+reduced, to a longer side between ``4 x max_side`` and twice that (JPEG at 1/2, 1/4 or 1/8 inside
+the decoder; other formats averaged by an integer factor after loading;
+:func:`spotdiff.io.decode_pair_reduced`), and the result is scaled back to original pixels
+(:func:`spotdiff.regions.rescale.to_original_pixels`): boxes are then as precise as one pixel of
+the reduced copy (2-8 original pixels), which the working resolution limits anyway. A 10000 x
+10000 pair (100 Mpx, above Pillow's 89 Mpx warning) stays under 1 GB of peak memory
+(``benchmarks/bench_large.py``). Inputs above Pillow's decompression-bomb error limit
+(``2 x PIL.Image.MAX_IMAGE_PIXELS``, about 179 Mpx) are refused with one error that says how to
+raise the limit. Arrays and tensors are used at their own size. ``max_side=0`` decodes in full.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 import cv2
 import numpy as np
 
 from ._errors import InvalidOptionError
-from ._validate import check_choice, check_number
-from .align import ALIGN_MODES, match_pair, register, scale_transform, warp_image
-from .io import load_pair
+from .align import match_pair, register, scale_transform, warp_image
+from .find_config import DEFAULT_MAX_SIDE, FindConfig, FindSettings, working_size
+from .io import decode_pair_reduced, match_sizes
 from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence
 from .maps.noise import noise_sigma
@@ -60,147 +71,15 @@ from .maps.structure import structural_difference
 from .regions.extract import extract_regions
 from .regions.ignore import ignore_mask
 from .regions.refine import refine_boxes
+from .regions.rescale import to_original_pixels
 from .result import DiffResult
 
 __all__ = ["FindConfig", "FindSettings", "find"]
 
-_DEFAULT_MAX_SIDE = 1024
+#: Files whose longer side exceeds this many times ``max_side`` are decoded reduced (module
+#: docstring, "Large images").
+DECODE_FACTOR = 4
 _MIN_STRUCTURE_SIDE = 11  # the SSIM window (sigma 1.5) is 11 px wide
-_FLAGS = ("photometric", "sharpness", "structure", "masks", "diff_map")
-
-
-@dataclass(frozen=True)
-class FindSettings:
-    """Every option of :func:`find` resolved for one image size (:meth:`FindConfig.for_size`).
-
-    ``threshold`` stays None for "automatic" (it depends on the pair's noise); every other field
-    is concrete: ``min_area`` and ``merge_gap`` in image-1 pixels, ``working_size`` ``(w, h)``.
-    """
-
-    sensitivity: float
-    threshold: float | None
-    min_area: float
-    max_regions: int
-    align: str
-    photometric: bool
-    sharpness: bool
-    structure: bool
-    max_side: int
-    merge_gap: float
-    masks: bool
-    diff_map: bool
-    image_size: tuple[int, int]
-    working_size: tuple[int, int]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (sizes as lists)."""
-        out = asdict(self)
-        out["image_size"] = list(self.image_size)
-        out["working_size"] = list(self.working_size)
-        out["merge_gap"] = round(self.merge_gap, 3)
-        return out
-
-
-@dataclass(frozen=True)
-class FindConfig:
-    """Options of :func:`find`; None means "use the default" (see the module docstring).
-
-    Attributes:
-        sensitivity: in [0, 1]; per-pixel threshold multiplier ``2 ** (1 - 2 s)``. Default 0.5.
-        threshold: fixed per-pixel colour threshold in levels (> 0), or None (automatic).
-        min_area: smallest region in changed image-1 pixels (>= 0), or None
-            (``max(16, 2e-5 * W * H)``).
-        max_regions: most regions returned (>= 1), or None (50).
-        align: registration, one of ``"auto"``, ``"translation"``, ``"similarity"``,
-            ``"affine"``, ``"none"`` (True = ``"auto"``, False = ``"none"``). Default ``"auto"``.
-        photometric: fit tone curves so global brightness / contrast / gamma do not count.
-            Default True.
-        sharpness: blur the sharper image to the other's sharpness first, so detail lost to
-            resampling or re-encoding does not count (:mod:`spotdiff.align.sharpness`).
-            Default True.
-        structure: add the structural (SSIM) map to the colour map. Default True.
-        max_side: longer side of the working resolution in pixels (>= 64), or 0 for full
-            resolution. Default 1024.
-        merge_gap: fragments closer than this (image-1 pixels) may merge into one region
-            (:mod:`spotdiff.regions.merge`); None: 3% of the shorter side.
-        masks: return per-region masks. Default True.
-        diff_map: return the evidence map at image-1 size. Default True.
-    """
-
-    sensitivity: float | None = None
-    threshold: float | None = None
-    min_area: float | None = None
-    max_regions: int | None = None
-    align: str | bool | None = None
-    photometric: bool | None = None
-    sharpness: bool | None = None
-    structure: bool | None = None
-    max_side: int | None = None
-    merge_gap: float | None = None
-    masks: bool | None = None
-    diff_map: bool | None = None
-
-    def __post_init__(self) -> None:
-        if self.sensitivity is not None:
-            check_number("sensitivity", self.sensitivity, low=0.0, high=1.0)
-        if self.threshold is not None:
-            check_number("threshold", self.threshold, low=0.0, low_inclusive=False)
-        if self.min_area is not None:
-            check_number("min_area", self.min_area, low=0.0)
-        if self.max_regions is not None:
-            check_number("max_regions", self.max_regions, low=1, integer=True)
-        if self.align is not None and not isinstance(self.align, bool):
-            object.__setattr__(self, "align", check_choice("align", self.align, ALIGN_MODES))
-        for name in _FLAGS:
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, bool | np.bool_):
-                raise InvalidOptionError(f"{name} must be True or False; got {value!r}")
-        if self.max_side is not None:
-            check_number("max_side", self.max_side, low=0, integer=True)
-            if 0 < self.max_side < 64:
-                raise InvalidOptionError(
-                    f"max_side must be 0 (full resolution) or >= 64; got {self.max_side}"
-                )
-        if self.merge_gap is not None:
-            check_number("merge_gap", self.merge_gap, low=0.0)
-
-    def for_size(self, width: int, height: int) -> FindSettings:
-        """Every option with its default filled in for an image 1 of ``width`` x ``height`` px.
-
-        The one place where defaults are decided: ``min_area`` ``max(16, 2e-5 * W * H)``,
-        ``merge_gap`` 3% of the shorter side, the working size (longer side at most
-        ``max_side``, area interpolation), ``align`` True/False/None folded to a mode name.
-        """
-        check_number("width", width, low=1, integer=True)
-        check_number("height", height, low=1, integer=True)
-        align = self.align
-        if isinstance(align, bool) or align is None:
-            align = "auto" if align in (None, True) else "none"
-        max_side = _DEFAULT_MAX_SIDE if self.max_side is None else int(self.max_side)
-        flags = {n: True if getattr(self, n) is None else bool(getattr(self, n)) for n in _FLAGS}
-        return FindSettings(
-            sensitivity=0.5 if self.sensitivity is None else float(self.sensitivity),
-            threshold=None if self.threshold is None else float(self.threshold),
-            min_area=(
-                max(16.0, 2e-5 * width * height) if self.min_area is None else float(self.min_area)
-            ),
-            max_regions=50 if self.max_regions is None else int(self.max_regions),
-            align=align,
-            max_side=max_side,
-            merge_gap=0.03 * min(width, height)
-            if self.merge_gap is None
-            else float(self.merge_gap),
-            image_size=(width, height),
-            working_size=_working_size(width, height, max_side),
-            **flags,
-        )
-
-
-def _working_size(w: int, h: int, max_side: int) -> tuple[int, int]:
-    if max_side <= 0 or max(w, h) <= max_side:
-        return w, h
-    s = max_side / max(w, h)
-    return max(16, round(w * s)), max(16, round(h * s))
 
 
 def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -277,10 +156,22 @@ def find(
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    a_full, b_full = load_pair(img1, img2, size_mismatch=size_mismatch, layout=layout)
+    a_full, b_full, original = _load(img1, img2, cfg, size_mismatch=size_mismatch, layout=layout)
     h, w = a_full.shape[:2]
-    opt = cfg.for_size(w, h)
-    skip = ignore_mask(ignore, (w, h))
+    settings = cfg.for_size(*original)  # options are given in original image-1 pixels
+    opt = settings
+    skip = ignore_mask(ignore, original)
+    if (w, h) != original:  # decoded reduced: the same options in decoded pixels
+        sx, sy = original[0] / w, original[1] / h
+        opt = replace(
+            settings,
+            min_area=settings.min_area / (sx * sy),
+            merge_gap=settings.merge_gap / sx,
+            image_size=(w, h),
+            working_size=working_size(w, h, settings.max_side),
+        )
+        if skip is not None:
+            skip = cv2.resize(skip.view(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0
     ww, wh = opt.working_size
     a, b = _resize(a_full, (ww, wh)), _resize(b_full, (ww, wh))
     t1 = time.perf_counter()
@@ -362,10 +253,11 @@ def find(
             "message": reg.message,
         },
         "tone": pair.tone.params.round(4).tolist(),
-        "options": opt.to_dict(),
+        "decoded_size": [w, h],
+        "options": settings.to_dict(),
         "timings_ms": {k: round(v, 2) for k, v in timings.items()},
     }
-    return replace(
+    result = replace(
         regions,
         diff_map=diff_map,
         transform=transform,
@@ -373,3 +265,26 @@ def find(
         image_size=(w, h),
         metadata=metadata,
     )
+    return to_original_pixels(result, original)
+
+
+def _load(
+    img1: Any, img2: Any, cfg: FindConfig, *, size_mismatch: str, layout: str
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """The pair as two uint8 RGB arrays of one size, and image 1's original ``(W, H)``.
+
+    Encoded inputs whose longer side exceeds :data:`DECODE_FACTOR` x ``max_side`` are decoded
+    reduced (:func:`spotdiff.io.decode_pair_reduced`): the comparison runs at ``max_side``
+    anyway, and a 10000 x 10000 pair then costs a few hundred MB instead of several GB. When the
+    two originals differ in size the size policy applies to their true sizes (full decode).
+    """
+    max_side = DEFAULT_MAX_SIDE if cfg.max_side is None else int(cfg.max_side)
+    cap = DECODE_FACTOR * max_side if max_side > 0 else None
+    pair = decode_pair_reduced(img1, img2, layout=layout, max_side=cap)
+    reduced = pair.scale1 != (1.0, 1.0) or pair.scale2 != (1.0, 1.0)
+    if reduced and pair.original_size1 != pair.original_size2:
+        pair = decode_pair_reduced(img1, img2, layout=layout, max_side=None)
+        reduced = False
+    a, b = match_sizes(pair.img1, pair.img2, size_mismatch)
+    # without reduction the compared size is the reference (a padded pair is larger than image 1)
+    return a, b, tuple(pair.original_size1) if reduced else (a.shape[1], a.shape[0])

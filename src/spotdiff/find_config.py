@@ -1,0 +1,157 @@
+"""Options of :func:`spotdiff.find`: :class:`FindConfig` (what the user asked for, None =
+default) and :class:`FindSettings` (every option resolved for one image size, by
+:meth:`FindConfig.for_size`, the one place where defaults are decided).
+
+What the options mean is documented in :mod:`spotdiff.detect`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from ._errors import InvalidOptionError
+from ._validate import check_choice, check_number
+from .align import ALIGN_MODES
+
+__all__ = ["DEFAULT_MAX_SIDE", "FindConfig", "FindSettings", "working_size"]
+
+DEFAULT_MAX_SIDE = 1024
+_FLAGS = ("photometric", "sharpness", "structure", "masks", "diff_map")
+
+
+@dataclass(frozen=True)
+class FindSettings:
+    """Every option of :func:`find` resolved for one image size (:meth:`FindConfig.for_size`).
+
+    ``threshold`` stays None for "automatic" (it depends on the pair's noise); every other field
+    is concrete: ``min_area`` and ``merge_gap`` in image-1 pixels, ``working_size`` ``(w, h)``.
+    """
+
+    sensitivity: float
+    threshold: float | None
+    min_area: float
+    max_regions: int
+    align: str
+    photometric: bool
+    sharpness: bool
+    structure: bool
+    max_side: int
+    merge_gap: float
+    masks: bool
+    diff_map: bool
+    image_size: tuple[int, int]
+    working_size: tuple[int, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (sizes as lists)."""
+        out = asdict(self)
+        out["image_size"] = list(self.image_size)
+        out["working_size"] = list(self.working_size)
+        out["merge_gap"] = round(self.merge_gap, 3)
+        return out
+
+
+@dataclass(frozen=True)
+class FindConfig:
+    """Options of :func:`find`; None means "use the default" (see the module docstring).
+
+    Attributes:
+        sensitivity: in [0, 1]; per-pixel threshold multiplier ``2 ** (1 - 2 s)``. Default 0.5.
+        threshold: fixed per-pixel colour threshold in levels (> 0), or None (automatic).
+        min_area: smallest region in changed image-1 pixels (>= 0), or None
+            (``max(16, 2e-5 * W * H)``).
+        max_regions: most regions returned (>= 1), or None (50).
+        align: registration, one of ``"auto"``, ``"translation"``, ``"similarity"``,
+            ``"affine"``, ``"none"`` (True = ``"auto"``, False = ``"none"``). Default ``"auto"``.
+        photometric: fit tone curves so global brightness / contrast / gamma do not count.
+            Default True.
+        sharpness: blur the sharper image to the other's sharpness first, so detail lost to
+            resampling or re-encoding does not count (:mod:`spotdiff.align.sharpness`).
+            Default True.
+        structure: add the structural (SSIM) map to the colour map. Default True.
+        max_side: longer side of the working resolution in pixels (>= 64), or 0 for full
+            resolution. Default 1024.
+        merge_gap: fragments closer than this (image-1 pixels) may merge into one region
+            (:mod:`spotdiff.regions.merge`); None: 3% of the shorter side.
+        masks: return per-region masks. Default True.
+        diff_map: return the evidence map at image-1 size. Default True.
+    """
+
+    sensitivity: float | None = None
+    threshold: float | None = None
+    min_area: float | None = None
+    max_regions: int | None = None
+    align: str | bool | None = None
+    photometric: bool | None = None
+    sharpness: bool | None = None
+    structure: bool | None = None
+    max_side: int | None = None
+    merge_gap: float | None = None
+    masks: bool | None = None
+    diff_map: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.sensitivity is not None:
+            check_number("sensitivity", self.sensitivity, low=0.0, high=1.0)
+        if self.threshold is not None:
+            check_number("threshold", self.threshold, low=0.0, low_inclusive=False)
+        if self.min_area is not None:
+            check_number("min_area", self.min_area, low=0.0)
+        if self.max_regions is not None:
+            check_number("max_regions", self.max_regions, low=1, integer=True)
+        if self.align is not None and not isinstance(self.align, bool):
+            object.__setattr__(self, "align", check_choice("align", self.align, ALIGN_MODES))
+        for name in _FLAGS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, bool | np.bool_):
+                raise InvalidOptionError(f"{name} must be True or False; got {value!r}")
+        if self.max_side is not None:
+            check_number("max_side", self.max_side, low=0, integer=True)
+            if 0 < self.max_side < 64:
+                raise InvalidOptionError(
+                    f"max_side must be 0 (full resolution) or >= 64; got {self.max_side}"
+                )
+        if self.merge_gap is not None:
+            check_number("merge_gap", self.merge_gap, low=0.0)
+
+    def for_size(self, width: int, height: int) -> FindSettings:
+        """Every option with its default filled in for an image 1 of ``width`` x ``height`` px.
+
+        The one place where defaults are decided: ``min_area`` ``max(16, 2e-5 * W * H)``,
+        ``merge_gap`` 3% of the shorter side, the working size (longer side at most
+        ``max_side``, area interpolation), ``align`` True/False/None folded to a mode name.
+        """
+        check_number("width", width, low=1, integer=True)
+        check_number("height", height, low=1, integer=True)
+        align = self.align
+        if isinstance(align, bool) or align is None:
+            align = "auto" if align in (None, True) else "none"
+        max_side = DEFAULT_MAX_SIDE if self.max_side is None else int(self.max_side)
+        flags = {n: True if getattr(self, n) is None else bool(getattr(self, n)) for n in _FLAGS}
+        return FindSettings(
+            sensitivity=0.5 if self.sensitivity is None else float(self.sensitivity),
+            threshold=None if self.threshold is None else float(self.threshold),
+            min_area=(
+                max(16.0, 2e-5 * width * height) if self.min_area is None else float(self.min_area)
+            ),
+            max_regions=50 if self.max_regions is None else int(self.max_regions),
+            align=align,
+            max_side=max_side,
+            merge_gap=0.03 * min(width, height)
+            if self.merge_gap is None
+            else float(self.merge_gap),
+            image_size=(width, height),
+            working_size=working_size(width, height, max_side),
+            **flags,
+        )
+
+
+def working_size(w: int, h: int, max_side: int) -> tuple[int, int]:
+    """``(w, h)`` reduced so the longer side is at most ``max_side`` (0: unchanged), >= 16 px."""
+    if max_side <= 0 or max(w, h) <= max_side:
+        return w, h
+    s = max_side / max(w, h)
+    return max(16, round(w * s)), max(16, round(h * s))
