@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
+import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
+from .._atomic import atomic_path
 from .._errors import InvalidOptionError
+from .._validate import check_number
 from . import app
 from ._common import progress
+from ._imgdiff_config import load_config
+from ._jsonl import (
+    LINE_KEY,
+    META,
+    InputLine,
+    RowWriter,
+    count_rows,
+    read_rows,
+    repair_output,
+    row_key,
+    scan_output,
+)
 
 HELP = """Find the object-level differences of image pairs with captions (Data-Juicer's ImgDiff
 difference-area generator) for every row of a JSONL file.
@@ -43,127 +57,94 @@ The config file (YAML or JSON) holds the operator's arguments:
 or a Data-Juicer recipe whose `process` list has imgdiff_difference_area_generator_mapper or
 spotdiff_difference_area_generator_mapper.
 
-Resuming: when OUTPUT exists, rows already in it (by --id-field, else by line number) are
-skipped and new rows are appended; --overwrite starts again.
+Resuming: when OUTPUT exists, rows already in it are skipped and new rows are appended; rows are
+keyed by --id-field when given, else by line number. A torn last line (a run killed mid-write)
+is cut off with a warning and redone; error rows already there count as failed (--retry-errors
+redoes them); a file that is not an output of this command is refused. --overwrite writes a new
+OUTPUT beside the old one, which stays until the run is done. OUTPUT must not be INPUT.
 
-Exit codes: 0 every row done, 2 bad options or any row failed (the others are written).
+\b
+--id-field NAME: the first row must have the field (else one error line, nothing written); a
+later row without it (or with null) becomes an error row "row has no field NAME (--id-field)".
+
+\b
+Bad lines (not UTF-8, not JSON, not an object, missing fields, unreadable images) become error
+rows and the run goes on. stderr shows one "spotdiff: ..." line naming the backends that run,
+"spotdiff: warning: ..." lines, and a summary: written, already done, failed, of all rows.
+
+Exit codes: 0 every row in OUTPUT done, 2 bad options, or any row in OUTPUT failed (the others
+are written).
 """
 
-_OP_NAMES = (
-    "spotdiff_difference_area_generator_mapper",
-    "imgdiff_difference_area_generator_mapper",
-)
-_CONFIG_KEYS = {
-    "image_pair_similarity_filter_args",
-    "image_segment_mapper_args",
-    "image_text_matching_filter_args",
-    "backend",
-    "device",
-    "batch_size",
-    "crop_batch_size",
-    "meta_key",
-    "find_options",
-    "accelerator",
-    "num_proc",
-}
-LINE_KEY = "spotdiff_line"
-META = "__dj__meta__"
+
+def describe_backends(backends: Any) -> str:
+    """:meth:`Backends.describe <spotdiff.imgdiff.Backends.describe>` as one line."""
+    return " ".join(str(backends.describe()).split())
 
 
-def load_config(path: Path) -> dict[str, Any]:
-    """The operator's keyword arguments from a YAML / JSON file (plain or a Data-Juicer recipe)."""
-    text = Path(path).read_text(encoding="utf-8")
-    if path.suffix.lower() == ".json":
-        data = json.loads(text)
-    else:
-        from .._optional import require
-
-        data = require("yaml", purpose="reading --config YAML files").safe_load(text)
-    data = data or {}
-    if not isinstance(data, dict):
+def _check_paths(input_path: Path, output: Path) -> None:
+    if not input_path.is_file():
+        what = "is a directory" if input_path.is_dir() else "no such file"
+        raise InvalidOptionError(f"{input_path}: {what}; pass a JSONL file of image pairs")
+    if output.is_dir():
+        raise InvalidOptionError(f"-o {output} is a directory; pass the JSONL file to write")
+    if output.exists() and os.path.samefile(input_path, output):
         raise InvalidOptionError(
-            f"{path}: expected a mapping of options, got {type(data).__name__}"
+            f"-o {output} is the input file {input_path}; write the output to another file "
+            "(the input is never written to)"
         )
-    if "process" in data:
-        ops = [op for op in data["process"] or [] if isinstance(op, dict)]
-        found = [op[name] or {} for op in ops for name in _OP_NAMES if name in op]
-        if not found:
+
+
+def _check_first_row(input_path: Path, id_field: str) -> None:
+    """--id-field naming no field of the first row is a typo: one error line, nothing written."""
+    first = next((line for line in read_rows(input_path) if line.row is not None), None)
+    if first is not None and first.row.get(id_field) is None:
+        fields = ", ".join(map(str, first.row)) or "none"
+        raise InvalidOptionError(
+            f"--id-field {id_field!r}: the first row (line {first.number}) has no such field "
+            f"(its fields: {fields}); name a field every row has, or leave --id-field out to "
+            "key rows by line number"
+        )
+
+
+def _options(
+    config: Path | None, backend: str | None, device: str | None, batch_size: int | None
+) -> dict[str, Any]:
+    options = load_config(config) if config is not None else {}
+    if batch_size is not None:
+        options["batch_size"] = check_number("--batch-size", batch_size, low=1, integer=True)
+    for name, value in (("backend", backend), ("device", device)):
+        if value is not None:
+            options[name] = value
+    device = options.get("device")
+    if isinstance(device, str) and device.strip().lower() == "auto":
+        options["device"] = None
+    elif device is not None:
+        from .._device import resolve_device
+
+        options["device"] = str(resolve_device(device))
+    return options
+
+
+def _process(op: Any, line: InputLine, id_field: str | None) -> tuple[dict[str, Any], bool]:
+    """``(output row, True)``, or ``(error row, False)`` when the line or its pair fails."""
+    record = dict(line.row) if line.row is not None else {}
+    try:
+        if line.problem is not None:
+            raise InvalidOptionError(line.problem)
+        if id_field is not None and record.get(id_field) is None:
             raise InvalidOptionError(
-                f"{path}: the recipe's process list has no {' or '.join(_OP_NAMES)}"
+                f"row has no field {id_field!r} (--id-field); add it, or leave --id-field out "
+                "to key rows by line number"
             )
-        data = dict(found[0])
-    unknown = sorted(set(data) - _CONFIG_KEYS)
-    if unknown:
-        raise InvalidOptionError(
-            f"{path}: unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(_CONFIG_KEYS))}"
-        )
-    data = dict(data)
-    if "crop_batch_size" in data:
-        data["batch_size"] = data.pop("crop_batch_size")
-    data.pop("num_proc", None)
-    return data
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
-
-
-def _key(row: dict[str, Any], line: int, id_field: str | None) -> str:
-    if id_field is not None and isinstance(row, dict) and id_field in row:
-        return f"id:{row[id_field]}"
-    return f"line:{line}"
-
-
-def _scan_output(path: Path, id_field: str | None, retry_errors: bool) -> set[str]:
-    """Keys of rows already in ``path``; drops a torn last line and (optionally) error rows."""
-    raw = path.read_bytes()
-    lines = raw.split(b"\n")
-    complete = lines[:-1]  # the part after the last newline is torn (or empty)
-    done: set[str] = set()
-    kept: list[bytes] = []
-    for chunk in complete:
-        try:
-            row = json.loads(chunk)
-        except ValueError:
-            continue
-        if not isinstance(row, dict):
-            continue
-        if retry_errors and "error" in row:
-            continue
-        line = (row.get(META) or {}).get(LINE_KEY)
-        done.add(_key(row, line, id_field))
-        kept.append(chunk)
-    if len(kept) != len(complete) or lines[-1]:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(b"".join(c + b"\n" for c in kept))
-        os.replace(tmp, path)
-    return done
-
-
-def _rows(path: Path, image_root: Path | None) -> Iterator[tuple[int, Any, str | None]]:
-    """``(line number, row or None, parse error)`` for every non-blank line (streaming)."""
-    with open(path, encoding="utf-8") as fh:
-        for number, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except ValueError as exc:
-                yield number, None, f"line {number} is not JSON: {exc}"
-                continue
-            if not isinstance(row, dict):
-                yield number, None, f"line {number} is not a JSON object"
-                continue
-            if image_root is not None:
-                for field in ("image_path1", "image_path2"):
-                    value = row.get(field)
-                    if isinstance(value, str) and not os.path.isabs(value):
-                        row[field] = str(image_root / value)
-            yield number, row, None
+        record = op.process_single(line.row)
+        record[META] = {**record[META], LINE_KEY: line.number}
+        return record, True
+    except Exception as exc:  # a failing row is recorded and the run goes on
+        meta = record.get(META) if isinstance(record.get(META), Mapping) else {}
+        record = {**record, META: {**meta, LINE_KEY: line.number}}
+        record["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return record, False
 
 
 @app.command("imgdiff", help=HELP, no_args_is_help=True)
@@ -176,14 +157,17 @@ def imgdiff_command(
         Path | None, typer.Option("--config", help="YAML / JSON options (see above).")
     ] = None,
     backend: Annotated[
-        str | None, typer.Option(help="auto (default), models or classical.")
+        str | None, typer.Option("--backend", help="auto (default), models or classical.")
     ] = None,
-    device: Annotated[str | None, typer.Option(help="torch device: cpu, cuda, cuda:1.")] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="torch device: auto (default), cpu, cuda:1.")
+    ] = None,
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", help="Crops per forward pass (32).")
     ] = None,
     id_field: Annotated[
-        str | None, typer.Option("--id-field", help="Row field that keys resuming (default: line).")
+        str | None,
+        typer.Option("--id-field", help="Row field that keys resuming (default: line number)."),
     ] = None,
     image_root: Annotated[
         Path | None, typer.Option("--image-root", help="Folder that relative image paths are in.")
@@ -191,53 +175,56 @@ def imgdiff_command(
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="On resume, redo the rows that failed.")
     ] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Ignore an existing OUTPUT.")] = (
-        False
-    ),
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Start again instead of resuming OUTPUT.")
+    ] = False,
 ) -> int:
+    _check_paths(input_path, output)  # before anything is read
+    options = _options(config, backend, device, batch_size)
+    if id_field is not None:
+        _check_first_row(input_path, id_field)
+    resume = output.exists() and not overwrite
+    scan = scan_output(output, id_field=id_field, retry_errors=retry_errors) if resume else None
+
     from ..imgdiff import DifferenceAreaGenerator
 
-    if not input_path.is_file():
-        raise InvalidOptionError(f"{input_path}: no such file; pass a JSONL file of image pairs")
-    options = load_config(config) if config is not None else {}
-    for name, value in (("backend", backend), ("device", device), ("batch_size", batch_size)):
-        if value is not None:
-            options[name] = value
     op = DifferenceAreaGenerator(**options)
-    op.prepare()  # a missing model with backend=models fails here, before any row
-
-    done: set[str] = set()
-    if output.exists() and not overwrite:
-        done = _scan_output(output, id_field, retry_errors)
-    else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(b"")
-    with open(input_path, encoding="utf-8") as fh:
-        total = sum(1 for line in fh if line.strip())
+    backends = op.prepare()  # a missing model with backend=models fails here
+    sys.stderr.write(f"spotdiff: {describe_backends(backends)}\n")
+    if scan is not None:
+        repair_output(output, scan)
+        if scan.torn:
+            sys.stderr.write(
+                f"spotdiff: warning: {output}: dropped its torn last line ({scan.torn} bytes, "
+                "a run stopped mid-write); that row is done again\n"
+            )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    done = scan.done if scan is not None else set()
+    total = count_rows(input_path)
     counts = {"written": 0, "skipped": 0, "errors": 0}
-    with open(output, "a", encoding="utf-8") as out, progress(total, "pairs") as advance:
-        for number, row, problem in _rows(input_path, image_root):
-            if _key(row or {}, number, id_field) in done:
+    # main() shows every Python warning raised in here as one "spotdiff: warning:" line
+    with contextlib.ExitStack() as stack:
+        # a fresh run streams into OUTPUT (resumable); --overwrite replaces OUTPUT at the end
+        replace = overwrite and output.exists()
+        real = Path(os.path.realpath(output))  # a symlink stays a symlink
+        target = stack.enter_context(atomic_path(real)) if replace else output
+        if replace:
+            shutil.copymode(real, target)  # the new OUTPUT keeps the old one's permissions
+        out = stack.enter_context(RowWriter(target))
+        advance = stack.enter_context(progress(total, "pairs"))
+        for line in read_rows(input_path, image_root):
+            if row_key(line.row, line.number, id_field) in done:
                 counts["skipped"] += 1
-                advance()
-                continue
-            record = dict(row) if row is not None else {}
-            try:
-                if problem is not None:
-                    raise InvalidOptionError(problem)
-                record = op.process_single(row)
-                record[META] = {**record[META], LINE_KEY: number}
-                counts["written"] += 1
-            except Exception as exc:  # a failing row is recorded and the run goes on
-                meta = record.get(META) if isinstance(record.get(META), dict) else {}
-                record = {**record, META: {**meta, LINE_KEY: number}}
-                record["error"] = f"{type(exc).__name__}: {exc}"
-                counts["errors"] += 1
-            out.write(json.dumps(record, default=_json_default) + "\n")
-            out.flush()
+            else:
+                record, ok = _process(op, line, id_field)
+                counts["written" if ok else "errors"] += 1
+                out.write(record)
             advance()
+    earlier = scan.failed if scan is not None else 0
+    failed = counts["errors"] + earlier
+    note = f" ({earlier} from an earlier run; --retry-errors redoes them)" if earlier else ""
     sys.stderr.write(
-        f"{counts['written']} written, {counts['skipped']} already done, "
-        f"{counts['errors']} failed, of {total} rows -> {output}\n"
+        f"{counts['written']} written, {counts['skipped']} already done, {failed} failed{note}, "
+        f"of {total} rows -> {output}\n"
     )
-    return 2 if counts["errors"] else 0
+    return 2 if failed else 0
