@@ -181,3 +181,16 @@ def test_a_bad_device_is_an_option_error_at_prepare(empty_model_caches, no_netwo
     op = DifferenceAreaGenerator(device="cuda:99")
     with pytest.raises(InvalidOptionError, match="cuda:99"):
         op.prepare()
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"find_options": 5}, "find_options must be a dict"),
+        ({"backend": ["a"]}, "backend must be one of"),
+        ({"backend": 3}, "backend must be one of"),
+    ],
+)
+def test_bad_option_types_are_invalid_option_errors(options, match):
+    with pytest.raises(InvalidOptionError, match=match):
+        DifferenceAreaGenerator(**options)

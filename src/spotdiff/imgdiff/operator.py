@@ -100,6 +100,12 @@ class DifferenceAreaGenerator:
                 "the three *_args dicts, backend, device, batch_size, meta_key, find_options, "
                 "accelerator"
             )
+        if find_options is not None and not isinstance(find_options, Mapping):
+            raise InvalidOptionError(
+                f"find_options must be a dict of spotdiff.find options, got "
+                f"{type(find_options).__name__}"
+            )
+        self._modes = check_backend(backend)  # before any use of backend: one typed error
         self.config = AreaConfig(
             similarity=SimilarityArgs.from_dict(image_pair_similarity_filter_args),
             segment=SegmentArgs.from_dict(image_segment_mapper_args),
@@ -107,7 +113,6 @@ class DifferenceAreaGenerator:
             find_options=dict(find_options or {}),
         )
         self.backend = backend if isinstance(backend, str) else dict(backend)
-        self._modes = check_backend(backend)
         if accelerator is not None:
             accelerator = check_choice("accelerator", accelerator, ("cuda", "cpu"))
             if accelerator == "cpu" and device is None:
