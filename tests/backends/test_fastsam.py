@@ -141,8 +141,8 @@ def test_ultralytics_connection_error_falls_back_under_auto(ultralytics_without_
 def test_real_fastsam_on_a_pair(tmp_path):
     pytest.importorskip(
         "ultralytics",
-        reason="FastSAM needs ultralytics + torchvision (extra 'fastsam'); torchvision cannot run "
-        "with the CPU torch build of these machines",
+        reason="ultralytics is not installed: the 'fastsam' extra is not part of .ci/run's install "
+        "yet (issue 11 adds it with a tiny YOLOv8-seg model built by the tests)",
     )
     from spotdiff.backends import load_fastsam
 

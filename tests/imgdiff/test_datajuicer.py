@@ -111,8 +111,8 @@ def test_custom_operator_file_registers_and_runs(fake_dj, tmp_path):
 def test_real_data_juicer_recipe(tmp_path):
     pytest.importorskip(
         "data_juicer",
-        reason="py-data-juicer is not installed (it needs torchvision, which cannot run with the "
-        "CPU torch build of these machines)",
+        reason="py-data-juicer is not installed: the 'datajuicer' extra is not part of .ci/run's "
+        "install yet (issue 11 adds it, with a real dj-process run)",
     )
     from data_juicer.config.config import load_custom_operators
     from data_juicer.ops.base_op import OPERATORS
