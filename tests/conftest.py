@@ -1,4 +1,5 @@
-"""Fixtures shared by the test suite: tiny saved models, a synthetic pair with a planted object."""
+"""Fixtures shared by the test suite: tiny saved models, a synthetic pair with a planted object,
+a sample DiffResult."""
 
 from __future__ import annotations
 
@@ -28,6 +29,38 @@ def pair():
     from spotdiff.backends.tiny import planted_pair
 
     return planted_pair()
+
+
+@pytest.fixture
+def make_result():
+    """``make_result(**fields)``: a DiffResult of a 60x50 pair with three regions (65, 6 and 1
+    changed pixels; added, removed, changed) with masks, a map, a transform and metadata;
+    ``fields`` replace those defaults (tests/test_result.py, tests/test_result_io.py)."""
+    import numpy as np
+
+    from spotdiff.result import DiffResult
+
+    w, h = 60, 50
+    masks = np.zeros((3, h, w), bool)
+    masks[0, 5:10, 7:20] = True  # 5 x 13 = 65 px
+    masks[1, 0:3, 0:2] = True  # 6 px, touches the corner
+    masks[2, 49, 59] = True  # 1 px, opposite corner
+
+    def make(**kw):
+        fields = dict(
+            boxes=[[7, 5, 20, 10], [0, 0, 2, 3], [59, 49, 60, 50]],
+            scores=[0.9, 0.5, 0.1],
+            masks=masks.copy(),
+            data={"kind": ["added", "removed", "changed"], "area": [65, 6, 1]},
+            diff_map=np.linspace(0, 2, w * h, dtype=np.float32).reshape(h, w),
+            transform=[[1, 0, 2.5], [0, 1, -1], [0, 0, 1]],
+            aligned=True,
+            metadata={"noise": np.float32(1.5), "sizes": (1, 2)},
+        )
+        fields.update(kw)
+        return DiffResult(**fields)
+
+    return make
 
 
 @pytest.fixture

@@ -1,43 +1,18 @@
-"""DiffResult: validation, indexing, masks, properties and (de)serialization."""
+"""DiffResult: validation, indexing, masks and properties ((de)serialization: test_result_io.py)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
 
 from spotdiff._errors import InvalidOptionError
-from spotdiff.result import KINDS, RECORD_SCHEMA_VERSION, DiffResult, RegionMasks
+from spotdiff.result import KINDS, DiffResult, RegionMasks
 
 W, H = 60, 50
 
 
-def _masks() -> np.ndarray:
-    m = np.zeros((3, H, W), bool)
-    m[0, 5:10, 7:20] = True  # 5 x 13 = 65 px
-    m[1, 0:3, 0:2] = True  # 6 px, touches the corner
-    m[2, 49, 59] = True  # 1 px, opposite corner
-    return m
-
-
-def _result(**kw) -> DiffResult:
-    fields = dict(
-        boxes=[[7, 5, 20, 10], [0, 0, 2, 3], [59, 49, 60, 50]],
-        scores=[0.9, 0.5, 0.1],
-        masks=_masks(),
-        data={"kind": ["added", "removed", "changed"], "area": [65, 6, 1]},
-        diff_map=np.linspace(0, 2, W * H, dtype=np.float32).reshape(H, W),
-        transform=[[1, 0, 2.5], [0, 1, -1], [0, 0, 1]],
-        aligned=True,
-        metadata={"noise": np.float32(1.5), "sizes": (1, 2)},
-    )
-    fields.update(kw)
-    return DiffResult(**fields)
-
-
-def test_fields_are_normalized():
-    r = _result()
+def test_fields_are_normalized(make_result):
+    r = make_result()
     assert r.boxes.dtype == np.float32 and r.boxes.shape == (3, 4)
     assert r.scores.dtype == np.float32
     assert r.transform.dtype == np.float64 and r.transform[0, 2] == 2.5
@@ -75,9 +50,9 @@ def test_defaults():
         ({"masks": [1, 2, 3]}, "RegionMasks"),
     ],
 )
-def test_invalid_fields_raise_typed_errors(kw, match):
+def test_invalid_fields_raise_typed_errors(kw, match, make_result):
     with pytest.raises(InvalidOptionError, match=match):
-        _result(**kw)
+        make_result(**kw)
 
 
 @pytest.mark.parametrize(
@@ -91,8 +66,8 @@ def test_invalid_fields_raise_typed_errors(kw, match):
         (np.array([], dtype=np.int64), []),
     ],
 )
-def test_indexing_selects_regions_and_keeps_pair_fields(index, expected):
-    r = _result()
+def test_indexing_selects_regions_and_keeps_pair_fields(index, expected, make_result):
+    r = make_result()
     sub = r[index]
     assert isinstance(sub, DiffResult) and len(sub) == len(expected)
     np.testing.assert_array_equal(sub.boxes, r.boxes[expected])
@@ -105,54 +80,16 @@ def test_indexing_selects_regions_and_keeps_pair_fields(index, expected):
 
 
 @pytest.mark.parametrize("index", [3, -4, np.array([True, False]), [0, 5], "kind", 1.5])
-def test_bad_indices(index):
+def test_bad_indices(index, make_result):
     with pytest.raises((IndexError, TypeError)):
-        _result()[index]
+        make_result()[index]
 
 
-def test_filtering_by_property():
-    r = _result()
+def test_filtering_by_property(make_result):
+    r = make_result()
     assert r[r.scores > 0.4].kind.tolist() == ["added", "removed"]
     assert r[r.kind == "changed"].area.tolist() == [1]
     assert [len(x) for x in r] == [1, 1, 1]
-
-
-def _only_python_types(value) -> bool:
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _only_python_types(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_only_python_types(v) for v in value)
-    return value is None or type(value) in (bool, int, float, str)
-
-
-@pytest.mark.parametrize("full", [False, True])
-def test_to_dict_is_json_safe_and_round_trips(full):
-    r = _result()
-    d = r.to_dict(include_masks=full, include_map=full)
-    assert _only_python_types(d)
-    assert d["boxes"][0] == [7.0, 5.0, 20.0, 10.0] and d["image_size"] == [W, H]
-    assert d["metadata"] == {"noise": 1.5, "sizes": [1, 2]}
-    assert ("masks" in d) == full and ("diff_map" in d) == full
-    back = DiffResult.from_dict(json.loads(json.dumps(d)))
-    if full:
-        assert back == r
-    else:
-        assert back.masks is None and back.diff_map is None
-        np.testing.assert_array_equal(back.boxes, r.boxes)
-        assert back.kind.tolist() == r.kind.tolist()
-
-
-def test_json_round_trip_and_sizes():
-    r = _result()
-    text = r.to_json(include_masks=True, include_map=True)
-    assert DiffResult.from_json(text) == r
-    # masks as run lengths: far smaller than the dense stack
-    assert len(json.dumps(r.to_dict(include_masks=True)["masks"])) < 300
-
-
-def test_from_dict_rejects_foreign_input():
-    with pytest.raises(InvalidOptionError, match="to_dict"):
-        DiffResult.from_dict({"regions": []})
 
 
 def test_empty():
@@ -165,80 +102,8 @@ def test_empty():
         DiffResult.empty(with_masks=True)
 
 
-def test_repr_and_equality():
-    r = _result()
+def test_repr_and_equality(make_result):
+    r = make_result()
     assert "n=3" in repr(r) and "added" in repr(r) and "60x50" in repr(r)
-    assert r == _result() and r != _result(scores=[0.9, 0.5, 0.2])
+    assert r == make_result() and r != make_result(scores=[0.9, 0.5, 0.2])
     assert r != "not a result"
-
-
-# ---------------------------------------------------------------------------- to_record
-def test_to_record_is_the_cli_record():
-    r = _result(
-        scores=[0.91234567, 0.5, 0.1],
-        boxes=[[7.123, 5, 20.456, 10], [0, 0, 2, 3], [59, 49, 60, 50]],
-    )
-    rec = r.to_record()
-    assert list(rec) == ["schema_version", "size", "aligned", "transform", "regions"]
-    assert rec["schema_version"] == RECORD_SCHEMA_VERSION == 1
-    assert rec["size"] == [W, H] and rec["aligned"] is True
-    assert rec["transform"] == [[1.0, 0.0, 2.5], [0.0, 1.0, -1.0], [0.0, 0.0, 1.0]]
-    assert rec["regions"][0] == {
-        "box": [7.12, 5.0, 20.46, 10.0],
-        "score": 0.912346,
-        "area": 65,
-        "kind": "added",
-    }
-    assert [x["kind"] for x in rec["regions"]] == ["added", "removed", "changed"]
-    assert [x["area"] for x in rec["regions"]] == [65, 6, 1]
-    assert _only_python_types(rec)
-    assert json.loads(json.dumps(rec, allow_nan=False)) == rec
-
-
-def test_to_record_precision():
-    r = _result(
-        scores=[0.91234567, 0.5, 0.1],
-        boxes=[[7.123, 5, 20.456, 10], [0, 0, 2, 3], [59, 49, 60, 50]],
-    )
-    coarse = r.to_record(precision=1)
-    assert coarse["regions"][0]["box"] == [7.1, 5.0, 20.5, 10.0]
-    assert coarse["regions"][0]["score"] == 0.9
-    full = r.to_record(precision=None)
-    assert full["regions"][0]["score"] == float(np.float32(0.91234567))
-    assert full["regions"][0]["box"][0] == float(np.float32(7.123))
-    for bad in (-1, 2.5, "2", True):
-        with pytest.raises(InvalidOptionError, match="precision"):
-            r.to_record(precision=bad)
-
-
-@pytest.mark.parametrize(
-    "result",
-    [
-        DiffResult(boxes=[[0, 0, 4.5, 2]]),  # no masks, no kinds, no size: box area, "changed"
-        DiffResult(boxes=[[0, 0, 4, 2]], masks=np.ones((1, 3, 5), bool)),  # masks, no kinds
-        DiffResult(boxes=[[1, 1, 2, 2]], scores=[float("nan")], data={"kind": ["removed"]}),
-        DiffResult.empty((W, H), with_masks=True),
-    ],
-    ids=["bare", "masks", "nan-score", "empty"],
-)
-def test_to_record_is_json_ready_for_every_result(result):
-    rec = result.to_record()
-    text = json.dumps(rec, allow_nan=False)
-    assert json.loads(text) == rec and len(rec["regions"]) == len(result)
-    for region in rec["regions"]:
-        assert isinstance(region["area"], int) and region["kind"] in KINDS
-    # the lossless form still round-trips
-    assert (
-        DiffResult.from_dict(json.loads(json.dumps(result.to_dict(include_masks=True)))) == result
-    )
-
-
-def test_to_record_values_of_the_bare_cases():
-    assert DiffResult(boxes=[[0, 0, 4.5, 2]]).to_record()["regions"] == [
-        {"box": [0.0, 0.0, 4.5, 2.0], "score": 1.0, "area": 9, "kind": "changed"}
-    ]
-    assert DiffResult(boxes=[[0, 0, 1, 1]]).to_record()["size"] is None
-    nan = DiffResult(boxes=[[1, 1, 2, 2]], scores=[float("nan")], data={"kind": ["removed"]})
-    assert nan.to_record()["regions"][0]["score"] is None
-    masked = DiffResult(boxes=[[0, 0, 4, 2]], masks=np.ones((1, 3, 5), bool))
-    assert masked.to_record()["regions"][0]["area"] == 15 and masked.to_record()["size"] == [5, 3]

@@ -15,11 +15,11 @@ masks of a 3840x2160 pair would cost N x 8 MB, the crops cost the regions' areas
 Two JSON forms: :meth:`DiffResult.to_dict` is lossless (parallel arrays, optional masks and map,
 read back by :meth:`DiffResult.from_dict`); :meth:`DiffResult.to_record` is the compact record
 people and tools read (one object per region, rounded), written by every JSON output of the CLI.
+Both are built in :mod:`spotdiff._result_io`.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +29,13 @@ import numpy as np
 
 from ._errors import InvalidOptionError
 from ._masks import RegionMasks, _Index, _selector
+from ._result_io import (
+    RECORD_SCHEMA_VERSION,
+    jsonable,
+    result_fields,
+    result_record,
+    result_to_dict,
+)
 
 __all__ = ["KINDS", "RECORD_SCHEMA_VERSION", "DiffResult", "RegionMasks"]
 
@@ -36,36 +43,6 @@ __all__ = ["KINDS", "RECORD_SCHEMA_VERSION", "DiffResult", "RegionMasks"]
 #: ``"added"``: something is in image 2 that is not in image 1; ``"removed"``: the reverse;
 #: ``"changed"``: present in both but different (colour, shape, texture), or undecided.
 KINDS = ("added", "removed", "changed")
-
-#: Version of the :meth:`DiffResult.to_record` layout (``spotdiff find --json``, summary.jsonl).
-RECORD_SCHEMA_VERSION = 1
-
-
-def _jsonable(value: Any) -> Any:
-    """Recursively turn numpy scalars/arrays, tuples and paths into JSON-safe Python values."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def _encode_map(m: np.ndarray) -> dict[str, Any]:
-    data = np.ascontiguousarray(m, dtype="<f4").tobytes()
-    return {"shape": list(m.shape), "dtype": "float32", "base64": base64.b64encode(data).decode()}
-
-
-def _decode_map(d: Mapping[str, Any]) -> np.ndarray:
-    raw = base64.b64decode(d["base64"])
-    return np.frombuffer(raw, dtype="<f4").reshape(d["shape"]).astype(np.float32)
 
 
 @dataclass(eq=False)
@@ -306,7 +283,7 @@ class DiffResult:
             and same(self.transform, other.transform)
             and self.aligned == other.aligned
             and self.image_size == other.image_size
-            and _jsonable(self.metadata) == _jsonable(other.metadata)
+            and jsonable(self.metadata) == jsonable(other.metadata)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -334,47 +311,17 @@ class DiffResult:
             "transform": 3x3 list, "aligned": bool, "image_size": [W, H] | None,
             "metadata": {...}}`` plus the optional keys.
         """
-        out: dict[str, Any] = {
-            "boxes": self.boxes.tolist(),
-            "scores": self.scores.tolist(),
-            "data": {k: _jsonable(v) for k, v in self.data.items()},
-            "transform": self.transform.tolist(),
-            "aligned": self.aligned,
-            "image_size": list(self.image_size) if self.image_size else None,
-            "metadata": _jsonable(self.metadata),
-        }
-        if include_masks and self.masks is not None:
-            out["masks"] = self.masks.to_list()
-        if include_map and self.diff_map is not None:
-            out["diff_map"] = _encode_map(self.diff_map)
-        return out
+        return result_to_dict(self, include_masks=include_masks, include_map=include_map)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DiffResult:
-        """Inverse of :meth:`to_dict` (masks and map restored when present)."""
-        if not isinstance(d, Mapping) or "boxes" not in d:
-            raise InvalidOptionError(
-                "DiffResult.from_dict needs a dict made by DiffResult.to_dict (with 'boxes'), "
-                f"got {type(d).__name__}"
-            )
-        size = tuple(d["image_size"]) if d.get("image_size") else None
-        masks = None
-        if d.get("masks") is not None:
-            if size is None:
-                raise InvalidOptionError("masks in the dict need 'image_size'")
-            masks = RegionMasks.from_list(d["masks"], size)
-        diff_map = _decode_map(d["diff_map"]) if d.get("diff_map") else None
-        return cls(
-            boxes=np.asarray(d["boxes"], dtype=np.float32),
-            scores=np.asarray(d.get("scores", np.ones(len(d["boxes"]))), dtype=np.float32),
-            masks=masks,
-            data={k: np.asarray(v) for k, v in d.get("data", {}).items()},
-            diff_map=diff_map,
-            transform=np.asarray(d.get("transform", np.eye(3)), dtype=np.float64),
-            aligned=bool(d.get("aligned", False)),
-            image_size=size,
-            metadata=dict(d.get("metadata", {})),
-        )
+        """Inverse of :meth:`to_dict` (masks and map restored when present).
+
+        Raises:
+            InvalidOptionError: ``d`` is not a dict made by :meth:`to_dict`, or has masks without
+                ``image_size``.
+        """
+        return cls(**result_fields(d))
 
     def to_record(self, *, precision: int | None = 6) -> dict[str, Any]:
         """The compact JSON record of the result, as ``spotdiff find --json`` writes it.
@@ -395,37 +342,7 @@ class DiffResult:
         Raises:
             InvalidOptionError: ``precision`` is not None or an int >= 0.
         """
-        if precision is not None:
-            from ._validate import check_number
-
-            check_number("precision", precision, low=0, integer=True)
-
-        def rounded(value: Any, digits: int | None) -> float | None:
-            value = float(value)
-            if not np.isfinite(value):
-                return None
-            return value if digits is None else round(value, digits)
-
-        box_digits = None if precision is None else min(precision, 2)
-        kinds = self.kind
-        areas = self.area
-        size = self.image_size
-        regions = [
-            {
-                "box": [rounded(v, box_digits) for v in box],
-                "score": rounded(self.scores[i], precision),
-                "area": round(float(areas[i])),
-                "kind": "changed" if kinds is None else str(kinds[i]),
-            }
-            for i, box in enumerate(self.boxes)
-        ]
-        return {
-            "schema_version": RECORD_SCHEMA_VERSION,
-            "size": [int(size[0]), int(size[1])] if size else None,
-            "aligned": bool(self.aligned),
-            "transform": [[rounded(v, precision) for v in row] for row in self.transform],
-            "regions": regions,
-        }
+        return result_record(self, precision=precision)
 
     def to_json(self, *, include_masks: bool = False, include_map: bool = False, **kw: Any) -> str:
         """``json.dumps(self.to_dict(...), **kw)``."""

@@ -1,4 +1,5 @@
-"""`spotdiff find`: table, JSON schema, pictures, ignore areas, exit codes, errors, directories."""
+"""`spotdiff find`: table, JSON schema, options (ignore areas, sizes), exit codes, errors,
+warnings (running pairs and directories: test_find_run.py)."""
 
 from __future__ import annotations
 
@@ -14,49 +15,14 @@ from PIL import Image, ImageOps
 
 from spotdiff.cli import main
 
-CHANGE = (70, 40, 95, 60)  # x1, y1, x2, y2 of the planted change in image 2
-
-
-def _scene(seed: int, h: int = 120, w: int = 160) -> np.ndarray:
-    """A 160x120 synthetic landscape: colour gradients, noise (sigma 3), a house and a cloud."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:h, 0:w]
-    img = np.stack([40 + x * 1.2, 60 + y * 1.4, 220 - x * 0.6 - y * 0.5], -1)
-    img = img + rng.normal(0, 3, img.shape)
-    img[70:100, 20:60] = (200, 180, 60)
-    img[15:35, 110:140] = (250, 250, 240)
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def _changed(seed: int = 1) -> np.ndarray:
-    img = _scene(seed)
-    x1, y1, x2, y2 = CHANGE
-    img[y1:y2, x1:x2] = (220, 30, 30)
-    return img
-
-
-@pytest.fixture
-def files(tmp_path):
-    paths = {
-        "a": tmp_path / "a.png",
-        "same": tmp_path / "same.png",
-        "b": tmp_path / "b.png",
-        "small": tmp_path / "small.png",
-        "corrupt": tmp_path / "corrupt.png",
-    }
-    Image.fromarray(_scene(0)).save(paths["a"])
-    Image.fromarray(_scene(1)).save(paths["same"])  # same scene, other noise
-    Image.fromarray(_changed()).save(paths["b"])
-    Image.fromarray(_changed()[:100, :150]).save(paths["small"])
-    paths["corrupt"].write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
-    return {k: str(v) for k, v in paths.items()}
+# `files` and `scenes`: tests/cli/conftest.py
 
 
 def _overlaps(box, ref) -> bool:
     return box[0] < ref[2] and ref[0] < box[2] and box[1] < ref[3] and ref[1] < box[3]
 
 
-def test_json_schema_is_exactly_as_documented(files, capsys):
+def test_json_schema_is_exactly_as_documented(files, capsys, scenes):
     code = main(["find", files["a"], files["b"], "--json"])
     out = capsys.readouterr().out
     assert code == 1
@@ -82,9 +48,10 @@ def test_json_schema_is_exactly_as_documented(files, capsys):
     assert len(record["regions"]) == 1
     region = record["regions"][0]
     assert list(region) == ["box", "score", "area", "kind"]
-    assert len(region["box"]) == 4 and _overlaps(region["box"], CHANGE)
+    change = scenes.change
+    assert len(region["box"]) == 4 and _overlaps(region["box"], change)
     x1, y1, x2, y2 = region["box"]
-    assert x1 <= CHANGE[0] and y1 <= CHANGE[1] and x2 >= CHANGE[2] and y2 >= CHANGE[3]
+    assert x1 <= change[0] and y1 <= change[1] and x2 >= change[2] and y2 >= change[3]
     assert (x2 - x1) * (y2 - y1) < 2 * 25 * 20  # tight around the 25x20 change
     assert 0 < region["score"] <= 1 and isinstance(region["area"], int)
     assert 25 * 20 * 0.8 <= region["area"] <= (x2 - x1) * (y2 - y1)
@@ -114,27 +81,6 @@ def test_help_documents_exit_codes_and_examples(capsys):
     assert "spotdiff find before.png after.png --json" in text
     for option in ("--ignore", "--ignore-mask", "--no-align", "--pad", "--size-mismatch"):
         assert option in text
-
-
-def test_pictures_are_written_with_the_right_sizes(files, tmp_path, capsys):
-    ann, heat, mask = tmp_path / "out" / "ann.png", tmp_path / "heat.png", tmp_path / "mask.png"
-    args = ["find", files["a"], files["b"], "-o", str(ann), "--heatmap", str(heat)]
-    assert main([*args, "--mask", str(mask)]) == 1
-    capsys.readouterr()
-    annotated = np.asarray(Image.open(ann))
-    assert annotated.shape == (120, 160 + 8 + 160, 3)  # side by side, 8 px gap
-    # the region's frame: red-ish/green/orange pixels appear around the change on both sides
-    assert (annotated[:, :160] != np.asarray(Image.open(files["a"]))).any()
-    assert (annotated[:, 168:] != np.asarray(Image.open(files["b"]))).any()
-    overlay = np.asarray(Image.open(heat))
-    assert overlay.shape == (120, 160, 3)
-    x1, y1, x2, y2 = CHANGE
-    assert overlay[y1:y2, x1:x2].mean() > overlay[:30, :60].mean() + 60
-    binary = np.asarray(Image.open(mask))
-    assert binary.shape == (120, 160) and binary.dtype == np.uint8
-    assert set(np.unique(binary).tolist()) == {0, 255}
-    inside = (binary[y1:y2, x1:x2] == 255).mean()
-    assert inside > 0.9 and (binary == 255).sum() < 2 * 25 * 20
 
 
 def test_ignore_hides_the_change(files, tmp_path, capsys):
@@ -215,60 +161,6 @@ def test_errors_are_one_line_on_stderr_and_exit_2(files, tmp_path, capsys, args,
     assert captured.out == ""
 
 
-def _directories(tmp_path):
-    d1, d2 = tmp_path / "d1", tmp_path / "d2"
-    d1.mkdir()
-    d2.mkdir()
-    for name in ("one", "three", "two"):
-        Image.fromarray(_scene(0)).save(d1 / f"{name}.png")
-    Image.fromarray(_changed()).save(d2 / "one.png")
-    Image.fromarray(_scene(1)).save(d2 / "two.png")
-    return d1, d2
-
-
-def test_directories_record_a_bad_pair_and_go_on(tmp_path, capsys):
-    d1, d2 = _directories(tmp_path)
-    (d2 / "three.png").write_bytes(b"not an image at all")
-    out = tmp_path / "report"
-    code = main(["find", str(d1), str(d2), "-o", str(out), "--mask", str(tmp_path / "masks")])
-    captured = capsys.readouterr()
-    assert code == 2  # a pair failed
-    assert captured.out.splitlines() == ["one: 1 difference", "two: no differences"]
-    err = captured.err.splitlines()
-    assert err[0].startswith("spotdiff: error: three: ") and "three.png" in err[0]
-    assert err[-1] == (
-        f"3 pairs: 1 with differences, 1 without, 1 failed; pictures and summary.jsonl in {out}"
-    )
-    records = [json.loads(line) for line in (out / "summary.jsonl").read_text().splitlines()]
-    assert [r["name"] for r in records] == ["one", "three", "two"]
-    assert [len(r["regions"]) for r in records if "regions" in r] == [1, 0]
-    assert "error" in records[1] and "three.png" in records[1]["error"]
-    assert records[1]["image2"] == str(d2 / "three.png")
-    assert records[0]["annotated"] == str(out / "one.png")
-    assert {p.name for p in out.iterdir()} == {"one.png", "two.png", "summary.jsonl"}
-    assert np.asarray(Image.open(out / "one.png")).shape == (120, 328, 3)
-    assert np.asarray(Image.open(tmp_path / "masks" / "one.png")).shape == (120, 160)
-
-
-def test_directories_exit_1_with_differences_and_json_lines(tmp_path, capsys):
-    d1, d2 = _directories(tmp_path)
-    Image.fromarray(_scene(2)).save(d2 / "three.png")
-    assert main(["find", str(d1), str(d2), "--json"]) == 1
-    captured = capsys.readouterr()
-    records = [json.loads(line) for line in captured.out.splitlines()]
-    assert [(r["name"], len(r["regions"])) for r in records] == [
-        ("one", 1),
-        ("three", 0),
-        ("two", 0),
-    ]
-    assert records[0]["schema_version"] == 1 and records[0]["annotated"] is None
-    assert captured.err.splitlines()[-1] == "3 pairs: 1 with differences, 2 without, 0 failed"
-    (d2 / "one.png").unlink()
-    Image.fromarray(_scene(3)).save(d2 / "one.png")
-    assert main(["find", str(d1), str(d2)]) == 0
-    capsys.readouterr()
-
-
 def test_directory_against_file_is_an_error(files, tmp_path, capsys):
     assert main(["find", str(tmp_path), files["a"]]) == 2
     assert "is a directory but the other input is not" in capsys.readouterr().err
@@ -333,9 +225,9 @@ def _python(code: str, *args: str, timeout: float = 90) -> subprocess.CompletedP
     )
 
 
-def test_broken_exif_warns_one_line_each_and_goes_on(files, tmp_path):
+def test_broken_exif_warns_one_line_each_and_goes_on(files, tmp_path, scenes):
     jpg = tmp_path / "exif.jpg"
-    _broken_exif_jpeg(jpg, _scene(0))
+    _broken_exif_jpeg(jpg, scenes.scene(0))
     with warnings.catch_warnings(record=True) as caught:  # the file really makes Pillow warn
         warnings.simplefilter("always")
         ImageOps.exif_transpose(Image.open(jpg))
@@ -353,10 +245,10 @@ def test_broken_exif_warns_one_line_each_and_goes_on(files, tmp_path):
     d1, d2 = tmp_path / "d1", tmp_path / "d2"
     d1.mkdir()
     d2.mkdir()
-    _broken_exif_jpeg(d1 / "exif.jpg", _scene(0))
-    Image.fromarray(_changed()).save(d2 / "exif.png")
-    Image.fromarray(_scene(0)).save(d1 / "zzz.png")
-    Image.fromarray(_scene(1)).save(d2 / "zzz.png")
+    _broken_exif_jpeg(d1 / "exif.jpg", scenes.scene(0))
+    Image.fromarray(scenes.changed()).save(d2 / "exif.png")
+    Image.fromarray(scenes.scene(0)).save(d1 / "zzz.png")
+    Image.fromarray(scenes.scene(1)).save(d2 / "zzz.png")
     proc = _python("", "find", str(d1), str(d2), "-o", str(tmp_path / "out"))
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.splitlines() == ["exif: 1 difference", "zzz: no differences"]
@@ -378,12 +270,12 @@ detect.find = _noisy
 """
 
 
-def test_any_warning_is_one_line_and_the_run_goes_on(files, tmp_path):
+def test_any_warning_is_one_line_and_the_run_goes_on(files, tmp_path, scenes):
     proc = _python(NOISY_FIND, "find", files["a"], files["b"], "--json")
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr == "spotdiff: warning: something odd on two lines\n"
-    d1, d2 = _directories(tmp_path)
-    Image.fromarray(_scene(2)).save(d2 / "three.png")
+    d1, d2 = scenes.directories(tmp_path)
+    Image.fromarray(scenes.scene(2)).save(d2 / "three.png")
     out = tmp_path / "out"
     proc = _python(NOISY_FIND, "find", str(d1), str(d2), "-o", str(out))
     assert proc.returncode == 1, proc.stderr
@@ -419,8 +311,8 @@ def test_ignore_covering_no_pixel_warns_and_goes_on(files, capsys, rect):
     )
 
 
-def test_ignore_covering_no_pixel_in_a_directory_run(tmp_path, capsys):
-    d1, d2 = _directories(tmp_path)
+def test_ignore_covering_no_pixel_in_a_directory_run(tmp_path, capsys, scenes):
+    d1, d2 = scenes.directories(tmp_path)
     (d1 / "three.png").unlink()
     assert main(["find", str(d1), str(d2), "--ignore", "500,500,600,600"]) == 1
     err = capsys.readouterr().err.splitlines()
@@ -431,277 +323,8 @@ def test_ignore_covering_no_pixel_in_a_directory_run(tmp_path, capsys):
     ]
 
 
-# ---------------------------------------------------------------------------- atomic outputs
-def _leftovers(folder) -> list[str]:
-    return sorted(p.name for p in folder.rglob("*") if ".tmp" in p.name)
-
-
-@pytest.mark.parametrize("where", ["inside a file", "a directory"])
-def test_an_unwritable_output_leaves_earlier_pictures_untouched(files, tmp_path, capsys, where):
-    ann, heat = tmp_path / "ann.png", tmp_path / "heat.png"
-    ann.write_bytes(b"an earlier, good annotated picture")
-    heat.write_bytes(b"an earlier, good heatmap")
-    if where == "a directory":  # a rename cannot replace it: refused before anything is written
-        mask = tmp_path / "mask.png"
-        mask.mkdir()
-    else:  # mkdir of the parent fails
-        blocker = tmp_path / "not_a_dir"
-        blocker.write_text("a file where a folder should be")
-        mask = blocker / "mask.png"
-    args = ["find", files["a"], files["b"], "-o", str(ann), "--heatmap", str(heat)]
-    assert main([*args, "--mask", str(mask)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("spotdiff: error: ") and err.count("\n") == 1
-    assert ann.read_bytes() == b"an earlier, good annotated picture"
-    assert heat.read_bytes() == b"an earlier, good heatmap"
-    assert _leftovers(tmp_path) == []
-
-
-def test_a_failing_last_write_puts_no_picture_in_place(files, tmp_path, capsys, monkeypatch):
-    from spotdiff.viz import _save
-
-    real_write = _save._write
-
-    def full_disk(arr, path, fmt):
-        real_write(arr, path, fmt)  # the earlier pictures were encoded fine ...
-        if "mask" in path.name:  # ... the last one fails
-            raise OSError(28, "No space left on device", str(path))
-
-    monkeypatch.setattr(_save, "_write", full_disk)
-    ann, mask = tmp_path / "ann.png", tmp_path / "mask.png"
-    ann.write_bytes(b"earlier annotated")
-    assert main(["find", files["a"], files["b"], "-o", str(ann), "--mask", str(mask)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("spotdiff: error: [Errno 28] No space left on device")
-    assert ann.read_bytes() == b"earlier annotated" and not mask.exists()
-    assert _leftovers(tmp_path) == []
-
-
-HALF_WRITE = """
-import io, time
-from PIL import Image
-_real = Image.Image.save
-def _half(self, fp, format=None, **kw):
-    buf = io.BytesIO()
-    _real(self, buf, format=format or "PNG", **kw)
-    with open(fp, "wb") as fh:
-        fh.write(buf.getvalue()[: len(buf.getvalue()) // 2])
-    print("half written", flush=True)
-    time.sleep(120)
-Image.Image.save = _half
-"""
-
-
-def _run_until(code: str, args: list[str], marker: str) -> None:
-    """Start ``code`` + the CLI, wait until it prints ``marker``, then kill -9 it."""
-    script = code + "\nimport sys\nfrom spotdiff.cli import main\nsys.exit(main(sys.argv[1:]))\n"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        for line in proc.stdout:
-            if line.strip() == marker:
-                break
-        else:
-            pytest.fail(f"the process ended (code {proc.wait()}) before printing {marker!r}")
-        proc.kill()  # SIGKILL: no cleanup runs
-    finally:
-        proc.kill()
-        proc.wait(timeout=60)
-
-
-def test_kill_9_while_writing_keeps_the_earlier_picture(files, tmp_path):
-    ann = tmp_path / "ann.png"
-    Image.fromarray(_scene(5)).save(ann)
-    before = ann.read_bytes()
-    _run_until(HALF_WRITE, ["find", files["a"], files["b"], "-o", str(ann)], "half written")
-    assert ann.read_bytes() == before  # not a truncated PNG: the half file was a temporary one
-
-
-SLOW_PAIR = """
-import os, time
-import spotdiff.detect as detect
-_real = detect.find
-_calls = []
-def _slow(*args, **kwargs):
-    _calls.append(1)
-    if len(_calls) == int(os.environ["SLOW_PAIR"]):
-        print("slow pair", flush=True)
-        time.sleep(120)
-    return _real(*args, **kwargs)
-detect.find = _slow
-"""
-
-
-@pytest.mark.parametrize("killed_in", [1, 2])
-def test_summary_after_kill_9_holds_whole_lines_only(tmp_path, monkeypatch, killed_in):
-    d1, d2 = _directories(tmp_path)
-    Image.fromarray(_scene(2)).save(d2 / "three.png")
-    out = tmp_path / "out"
-    out.mkdir()
-    earlier = '{"name": "from an earlier run"}\n'
-    (out / "summary.jsonl").write_text(earlier)
-    monkeypatch.setenv("SLOW_PAIR", str(killed_in))
-    _run_until(SLOW_PAIR, ["find", str(d1), str(d2), "-o", str(out)], "slow pair")
-    text = (out / "summary.jsonl").read_text()
-    if killed_in == 1:  # nothing to write yet: the earlier summary is still there
-        assert text == earlier
-    else:  # the first pair's line, whole, in place of the earlier file
-        assert text.endswith("\n") and text.count("\n") == 1
-        assert json.loads(text)["name"] == "one"
-
-
-def test_a_run_stopped_before_its_first_line_keeps_the_earlier_summary(tmp_path, monkeypatch):
-    d1, d2 = _directories(tmp_path)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "summary.jsonl").write_text('{"name": "from an earlier run"}\n')
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("spotdiff.detect.find", interrupted)
-    assert main(["find", str(d1), str(d2), "-o", str(out)]) == 130
-    assert (out / "summary.jsonl").read_text() == '{"name": "from an earlier run"}\n'
-    assert _leftovers(out) == []
-
-
-# ---------------------------------------------------------------------------- record format
-def _record_before_to_record(path1, path2, result) -> dict:
-    """The CLI's --json object as cli/find.py built it before DiffResult.to_record (schema 1)."""
-    kinds = result.kind
-    return {
-        "schema_version": 1,
-        "image1": str(path1),
-        "image2": str(path2),
-        "size": [int(v) for v in result.image_size],
-        "aligned": bool(result.aligned),
-        "transform": [[round(float(v), 6) for v in row] for row in result.transform],
-        "regions": [
-            {
-                "box": [round(float(v), 2) for v in box],
-                "score": round(float(result.scores[i]), 6),
-                "area": int(result.area[i]),
-                "kind": "changed" if kinds is None else str(kinds[i]),
-            }
-            for i, box in enumerate(result.boxes)
-        ],
-    }
-
-
-def test_json_is_to_record_and_byte_compatible(files, tmp_path, capsys, monkeypatch):
-    import spotdiff.detect as detect
-
-    results = []
-    real = detect.find
-    monkeypatch.setattr(
-        detect, "find", lambda *a, **k: results.append(real(*a, **k)) or results[-1]
-    )
-    assert main(["find", files["a"], files["b"], "--json", "--pad"]) == 1
-    out = capsys.readouterr().out
-    (result,) = results
-    old = _record_before_to_record(files["a"], files["b"], result)
-    assert out == json.dumps(old, allow_nan=False) + "\n"  # byte for byte
-    record = result.to_record()
-    assert json.loads(out) == {
-        "schema_version": record["schema_version"],
-        "image1": files["a"],
-        "image2": files["b"],
-        **{k: v for k, v in record.items() if k != "schema_version"},
-    }
-    d1, d2 = _directories(tmp_path)
-    (d1 / "three.png").unlink()
-    results.clear()
-    assert main(["find", str(d1), str(d2), "--json"]) == 1
-    lines = capsys.readouterr().out.splitlines()
-    for line, result, name in zip(lines, results, ("one", "two"), strict=True):
-        expected = {"schema_version": 1, "name": name}
-        expected |= _record_before_to_record(d1 / f"{name}.png", d2 / f"{name}.png", result)
-        assert line == json.dumps(expected | {"annotated": None}, allow_nan=False)
-
-
-# ---------------------------------------------------------------------------- directories
-def _unmatched_directories(tmp_path):
-    d1, d2 = tmp_path / "d1", tmp_path / "d2"
-    d1.mkdir()
-    d2.mkdir()
-    Image.fromarray(_scene(0)).save(d1 / "one.png")
-    Image.fromarray(_changed()).save(d2 / "one.png")
-    Image.fromarray(_scene(0)).save(d1 / "cat.png")
-    Image.fromarray(_scene(1)).save(d2 / "zebra.png")
-    return d1, d2
-
-
-def _check_unmatched_run(d1, d2, out, code, captured) -> None:
-    assert code == 2  # a row failed
-    records = [json.loads(line) for line in captured.out.splitlines()]
-    assert records == [
-        json.loads(line) for line in (out / "summary.jsonl").read_text().splitlines()
-    ]
-    assert [r["name"] for r in records] == ["cat", "one", "zebra"]
-    assert records[0] == {
-        "schema_version": 1,
-        "name": "cat",
-        "image1": str(d1 / "cat.png"),
-        "error": f"no file named cat.* in {d2}",
-    }
-    assert records[2] == {
-        "schema_version": 1,
-        "name": "zebra",
-        "image2": str(d2 / "zebra.png"),
-        "error": f"no file named zebra.* in {d1}",
-    }
-    assert len(records[1]["regions"]) == 1 and "error" not in records[1]
-    assert captured.err.splitlines() == [
-        f"spotdiff: error: cat: no file named cat.* in {d2}",
-        f"spotdiff: error: zebra: no file named zebra.* in {d1}",
-        "1 pair: 1 with differences, 0 without, 0 failed; 2 files without a match; pictures and "
-        f"summary.jsonl in {out}",
-    ]
-    assert {p.name for p in out.iterdir()} == {"one.png", "summary.jsonl"}
-
-
-def test_unmatched_files_are_rows_of_their_own(tmp_path, capsys, monkeypatch):
-    # the CLI's side, with pair_directories as specified: never pairs different names
-    from spotdiff.io import DirectoryPairs
-
-    d1, d2 = _unmatched_directories(tmp_path)
-    paired = DirectoryPairs(
-        pairs=[("one", d1 / "one.png", d2 / "one.png")],
-        only_in_1=[d1 / "cat.png"],
-        only_in_2=[d2 / "zebra.png"],
-    )
-    monkeypatch.setattr("spotdiff.io.pair_directories", lambda a, b: paired)
-    out = tmp_path / "out"
-    code = main(["find", str(d1), str(d2), "-o", str(out), "--json"])
-    _check_unmatched_run(d1, d2, out, code, capsys.readouterr())
-
-
-def test_cat_is_never_compared_with_zebra(tmp_path, capsys):
-    d1, d2 = _unmatched_directories(tmp_path)
-    out = tmp_path / "out"
-    code = main(["find", str(d1), str(d2), "-o", str(out), "--json"])
-    _check_unmatched_run(d1, d2, out, code, capsys.readouterr())
-
-
-def test_same_stem_pairs_get_pictures_of_their_own(tmp_path, capsys):
-    d1, d2 = tmp_path / "d1", tmp_path / "d2"
-    d1.mkdir()
-    d2.mkdir()
-    for folder, img in ((d1, _scene(0)), (d2, _changed())):
-        Image.fromarray(img).save(folder / "a.png")
-        Image.fromarray(img).save(folder / "a.bmp")
-    out = tmp_path / "out"
-    assert main(["find", str(d1), str(d2), "-o", str(out)]) == 1
-    capsys.readouterr()
-    assert {p.name for p in out.iterdir()} == {"a.png.png", "a.bmp.png", "summary.jsonl"}
-
-
 # ---------------------------------------------------------------------------- crashes
-def test_an_unexpected_error_is_one_line_and_exit_2(files, tmp_path, capsys, monkeypatch):
+def test_an_unexpected_error_is_one_line_and_exit_2(files, tmp_path, capsys, monkeypatch, scenes):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug\nover two lines")
 
@@ -710,8 +333,8 @@ def test_an_unexpected_error_is_one_line_and_exit_2(files, tmp_path, capsys, mon
     err = capsys.readouterr().err
     assert err.startswith("spotdiff: error: unexpected RuntimeError: a bug over two lines")
     assert err.count("\n") == 1 and "SPOTDIFF_DEBUG=1" in err
-    d1, d2 = _directories(tmp_path)
-    Image.fromarray(_scene(2)).save(d2 / "three.png")
+    d1, d2 = scenes.directories(tmp_path)
+    Image.fromarray(scenes.scene(2)).save(d2 / "three.png")
     assert main(["find", str(d1), str(d2), "--json"]) == 2  # every pair tried, each one line
     captured = capsys.readouterr()
     assert [json.loads(line)["name"] for line in captured.out.splitlines()] == [

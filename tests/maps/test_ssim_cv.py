@@ -10,7 +10,13 @@ import pytest
 from skimage.metrics import structural_similarity
 
 from spotdiff._errors import InvalidOptionError, LayoutError
-from spotdiff.maps.ssim_cv import gaussian_radius, gaussian_window, ssim_map_cv
+from spotdiff.maps.ssim_cv import (
+    check_window_fits,
+    gaussian_radius,
+    gaussian_window,
+    ssim_map_cv,
+    ssim_options,
+)
 
 
 def _pair(shape=(70, 90, 3), seed=0, noise=0.08):
@@ -164,3 +170,30 @@ def test_numpy_and_torch_ssim_share_one_validation(options, match):
     t = torch.zeros(1, 1, 16, 16)
     with pytest.raises(InvalidOptionError, match=match):
         ssim_map(t, t, **options)
+
+
+def test_numpy_and_torch_ssim_share_one_window_check():
+    """An image smaller than the window: one check, one message (the torch SSIM also takes
+    win_size, so it suggests it)."""
+    torch = pytest.importorskip("torch")
+    from spotdiff.maps.metrics.ssim import ssim, ssim_map
+
+    a = np.zeros((8, 20), np.float32)
+    with pytest.raises(InvalidOptionError) as numpy_error:
+        ssim_map_cv(a, a)
+    t = torch.zeros(1, 1, 8, 20)
+    for fn in (ssim_map, ssim):
+        with pytest.raises(InvalidOptionError) as torch_error:
+            fn(t, t)
+        assert str(torch_error.value) == str(numpy_error.value) + " or win_size"
+    assert str(numpy_error.value) == (
+        "images are 20x8 but the SSIM window is 11x11 (sigma=1.5): SSIM needs images of at "
+        "least 11x11 pixels; upsample them or pass a smaller sigma"
+    )
+
+
+def test_window_check_boundary():
+    options = ssim_options(data_range=1.0, win_size=7, sigma=1.5, k1=0.01, k2=0.03)
+    check_window_fits(7, 300, options)  # exactly the window: fine
+    with pytest.raises(InvalidOptionError, match="images are 300x6 but the SSIM window is 7x7"):
+        check_window_fits(6, 300, options)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from spotdiff._errors import InvalidOptionError, SpotdiffWarning
-from spotdiff.regions.ignore import ignore_mask, rect_pixels
+from spotdiff.regions.ignore import ignore_mask, paint_rects, rect_pixels
 
 SIZE = (40, 30)  # (W, H)
 
@@ -99,3 +99,20 @@ def test_pil_image_mask():
 def test_errors(ignore, match):
     with pytest.raises(InvalidOptionError, match=match):
         ignore_mask(ignore, SIZE)
+
+
+def test_paint_rects_names_rectangles_as_told_and_blames_the_callers_caller():
+    mask = np.zeros((30, 40), bool)
+
+    def cli_like():  # calls paint_rects, as ignore_mask and the CLI do
+        paint_rects(mask, [(1, 1, 3, 2), (5, 5, 5, 5)], label=lambda r: f"--ignore {r[0]:g}")
+
+    with pytest.warns(SpotdiffWarning) as caught:
+        cli_like()
+    assert [str(w.message) for w in caught] == [
+        "--ignore 5 covers no pixel of the 40x30 image; ignored"
+    ]
+    assert caught[0].filename == __file__ and mask.sum() == 2 and mask[1, 1:3].all()
+    with pytest.warns(SpotdiffWarning) as caught:
+        ignore_mask([(5, 5, 5, 5)], SIZE)
+    assert caught[0].filename == __file__  # the warning points at ignore_mask's caller

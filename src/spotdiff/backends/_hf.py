@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from ._spec import (
 )
 
 __all__ = [
+    "HFBackend",
     "batches",
     "load_cached_model",
     "load_image_processor",
@@ -174,12 +176,24 @@ def load_cached_model(
     (see :func:`resolve_and_load`). When the cached object's ``batch_size`` differs, a shallow
     copy with ``batch_size`` is returned (the model and processors are shared).
 
+    This is the contract of every transformers loader (:func:`~spotdiff.backends.load_clip`,
+    :func:`~spotdiff.backends.load_blip`), whose options it receives.
+
     Args:
-        device: None / ``"auto"`` (CUDA when available, GPU ``rank % count``) or a device name;
-            see :func:`spotdiff._device.resolve_device`.
-        rank: worker index for the automatic device.
+        source: hub id or a directory holding the model's ``save_pretrained`` files.
+        device: torch device (:func:`spotdiff._device.resolve_device`); None or ``"auto"`` picks
+            CUDA when available.
+        rank: worker index; with the automatic device, worker ``rank`` gets GPU ``rank % count``.
+        batch_size: most images per forward pass.
+        trust_remote_code: passed to ``from_pretrained``.
         purpose: what needs transformers, for the missing-dependency message
             (``"the CLIP backend"``).
+
+    Raises:
+        MissingDependencyError: transformers is missing (``pip install 'spotdiff[models]'``).
+        WeightsNotFoundError: the weights are neither local nor downloadable, or the download
+            failed (the message lists the paths expected).
+        InvalidOptionError: ``device`` is not a device of this machine.
     """
     from .._device import resolve_device
 
@@ -199,6 +213,58 @@ def load_cached_model(
     resized = copy.copy(loaded)
     resized.batch_size = int(batch_size)
     return resized
+
+
+class HFBackend:
+    """What the transformers backends share: the loaded model and image processor, where they
+    came from, and the batched vision forward passes.
+
+    Attributes:
+        source: the hub id or directory it was loaded from.
+        device: torch device string (``"cpu"``, ``"cuda:0"``).
+        batch_size: most images per vision forward pass.
+    """
+
+    name = ""
+
+    def __init__(
+        self, model: Any, processor: Any, *, source: str, device: str, batch_size: int = 32
+    ) -> None:
+        self.model = model
+        self.processor = processor
+        self.source = source
+        self.device = device
+        self.batch_size = int(batch_size)
+
+    def vision_batches(
+        self,
+        images: Sequence[np.ndarray],
+        forward: Callable[[Any], T],
+        *,
+        tally: Counter | None = None,
+        passes: tuple[str, ...] = (),
+    ) -> Iterator[tuple[int, T]]:
+        """``(start, forward(pixels))`` for consecutive chunks of at most ``batch_size`` images.
+
+        Args:
+            images: N (H, W, 3) uint8 RGB arrays (any sizes).
+            forward: called under ``torch.inference_mode()`` with the processor's (n, 3, h, w)
+                float32 ``pixel_values`` of one chunk, on :attr:`device`.
+            tally: a Counter; ``tally[key]`` is increased by 1 per chunk for each key of
+                ``passes`` (the forward passes ``forward`` runs).
+        """
+        torch = require("torch", purpose=f"the {self.name.upper()} backend")
+        for start, chunk in batches(images, self.batch_size):
+            pixels = pixel_values(self.processor, chunk, self.device)
+            with torch.inference_mode():
+                result = forward(pixels)
+            if tally is not None:
+                for key in passes:
+                    tally[key] += 1
+            yield start, result
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(source={self.source!r}, device={self.device!r})"
 
 
 def pixel_values(processor: Any, images: Sequence[Any], device: str) -> Any:

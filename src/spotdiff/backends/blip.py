@@ -20,7 +20,7 @@ import numpy as np
 
 from .._errors import InvalidOptionError
 from .._optional import require
-from ._hf import batches, load_cached_model, load_image_processor, pixel_values
+from ._hf import HFBackend, load_cached_model, load_image_processor
 from ._registry import register_backend
 from ._spec import BLIP_ITM
 
@@ -30,15 +30,10 @@ __all__ = ["BlipMatcher", "load_blip"]
 _TOKEN_LOCK = threading.Lock()
 
 
-class BlipMatcher:
-    """A loaded BLIP ITM model, tokenizer and image processor; see :func:`load_blip`.
-
-    Attributes:
-        source: the hub id or directory it was loaded from.
-        device: torch device string (``"cpu"``, ``"cuda:0"``).
-        batch_size: most crops per vision forward pass (the text pass then holds
-            ``batch_size * len(texts)`` pairs).
-    """
+class BlipMatcher(HFBackend):
+    """A loaded BLIP ITM model, tokenizer and image processor (:class:`._hf.HFBackend`); see
+    :func:`load_blip`. ``batch_size`` is the most crops per vision forward pass (the text pass
+    then holds ``batch_size * len(texts)`` pairs)."""
 
     name = "blip"
 
@@ -52,12 +47,8 @@ class BlipMatcher:
         device: str,
         batch_size: int = 32,
     ) -> None:
-        self.model = model
-        self.processor = processor
+        super().__init__(model, processor, source=source, device=device, batch_size=batch_size)
         self.tokenizer = tokenizer
-        self.source = source
-        self.device = device
-        self.batch_size = int(batch_size)
 
     def _tokens(self, texts: Sequence[str]) -> tuple[Any, Any]:
         max_len = int(self.model.config.text_config.max_position_embeddings)
@@ -74,17 +65,12 @@ class BlipMatcher:
         *,
         tally: Counter | None = None,
     ) -> np.ndarray:
-        """Matching probability of every image with every text.
-
-        Args:
-            images: N (H, W, 3) uint8 RGB arrays (crops, any sizes).
-            texts: K strings (nouns).
-            tally: a Counter; ``tally["blip_vision"]`` and ``tally["blip_text"]`` are increased by
-                the forward passes run.
+        """:meth:`._protocols.Matcher.match` with BLIP's image-text matching head.
 
         Returns:
-            (N, K) float32 in [0, 1]: ``softmax(itm_head(...))[:, 1]`` of image i and text k,
-            equal to ``BlipForImageTextRetrieval(**processor(text=texts[k], images=images[i]))``.
+            (N, K) float32 ``softmax(itm_head(...))[:, 1]`` of image i and text k, equal to
+            ``BlipForImageTextRetrieval(**processor(text=texts[k], images=images[i]))``;
+            ``tally["blip_vision"]`` and ``tally["blip_text"]`` count the forward passes run.
         """
         torch = require("torch", purpose="the BLIP backend")
         texts = list(texts)
@@ -95,29 +81,25 @@ class BlipMatcher:
             return out
         ids, mask = self._tokens(texts)
         k = len(texts)
-        for start, chunk in batches(images, self.batch_size):
-            pixels = pixel_values(self.processor, chunk, self.device)
-            n = len(chunk)
-            with torch.inference_mode():
-                embeds = self.model.vision_model(pixel_values=pixels).last_hidden_state
-                pair_embeds = embeds.repeat_interleave(k, dim=0)
-                atts = torch.ones(pair_embeds.shape[:-1], dtype=torch.long, device=self.device)
-                hidden = self.model.text_encoder(
-                    input_ids=ids.repeat(n, 1),
-                    attention_mask=mask.repeat(n, 1),
-                    encoder_hidden_states=pair_embeds,
-                    encoder_attention_mask=atts,
-                ).last_hidden_state
-                logits = self.model.itm_head(hidden[:, 0, :]).float()
-            if tally is not None:
-                tally["blip_vision"] += 1
-                tally["blip_text"] += 1
-            probs = torch.softmax(logits, dim=-1)[:, 1].cpu().numpy()
-            out[start : start + n] = probs.reshape(n, k)
-        return out
 
-    def __repr__(self) -> str:
-        return f"BlipMatcher(source={self.source!r}, device={self.device!r})"
+        def forward(pixels: Any) -> np.ndarray:  # (n, K) probabilities
+            n = pixels.shape[0]
+            embeds = self.model.vision_model(pixel_values=pixels).last_hidden_state
+            pair_embeds = embeds.repeat_interleave(k, dim=0)
+            atts = torch.ones(pair_embeds.shape[:-1], dtype=torch.long, device=self.device)
+            hidden = self.model.text_encoder(
+                input_ids=ids.repeat(n, 1),
+                attention_mask=mask.repeat(n, 1),
+                encoder_hidden_states=pair_embeds,
+                encoder_attention_mask=atts,
+            ).last_hidden_state
+            logits = self.model.itm_head(hidden[:, 0, :]).float()
+            return torch.softmax(logits, dim=-1)[:, 1].cpu().numpy().reshape(n, k)
+
+        passes = ("blip_vision", "blip_text")
+        for start, probs in self.vision_batches(images, forward, tally=tally, passes=passes):
+            out[start : start + len(probs)] = probs
+        return out
 
 
 @register_backend("matching", "blip", model=True, spec=BLIP_ITM)
@@ -129,23 +111,11 @@ def load_blip(
     batch_size: int = 32,
     trust_remote_code: bool = False,
 ) -> BlipMatcher:
-    """Load BLIP ITM once per process (cached) from a directory or hub id; see :mod:`._spec`.
+    """Load BLIP ITM once per process (cached) from a directory or hub id (default
+    ``Salesforce/blip-itm-base-coco``; a directory holds the model (``config.json`` + weights),
+    its tokenizer and ``preprocessor_config.json``); ``batch_size`` counts crops.
 
-    Args:
-        source: hub id (default ``Salesforce/blip-itm-base-coco``) or a directory holding the
-            model (``config.json`` + weights), its tokenizer and ``preprocessor_config.json``.
-        device: torch device (:func:`spotdiff._device.resolve_device`); None or ``"auto"``
-            picks CUDA when available.
-        rank: worker index; with the automatic device, worker ``rank`` gets GPU
-            ``rank % count``.
-        batch_size: most crops per vision forward pass.
-        trust_remote_code: passed to ``from_pretrained``.
-
-    Raises:
-        MissingDependencyError: transformers is missing (``pip install 'spotdiff[models]'``).
-        WeightsNotFoundError: the weights are neither local nor downloadable, or the download
-            failed (the message lists the paths expected).
-        InvalidOptionError: ``device`` is not a device of this machine.
+    Options and errors: :func:`._hf.load_cached_model`; weights: :mod:`._spec`.
     """
 
     def build(transformers: Any, path: str, kwargs: dict, dev: str) -> BlipMatcher:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._optional import require
-from ._hf import batches, load_cached_model, load_image_processor, pixel_values
+from ._hf import HFBackend, load_cached_model, load_image_processor
 from ._registry import register_backend
 from ._spec import CLIP
 from .similarity import check_pair_lists
@@ -24,25 +24,11 @@ from .similarity import check_pair_lists
 __all__ = ["ClipEmbedder", "load_clip"]
 
 
-class ClipEmbedder:
-    """A loaded CLIP model and its image processor; see :func:`load_clip`.
-
-    Attributes:
-        source: the hub id or directory it was loaded from.
-        device: torch device string (``"cpu"``, ``"cuda:0"``).
-        batch_size: most images per forward pass.
-    """
+class ClipEmbedder(HFBackend):
+    """A loaded CLIP model and its image processor (:class:`._hf.HFBackend`); see
+    :func:`load_clip`."""
 
     name = "clip"
-
-    def __init__(
-        self, model: Any, processor: Any, *, source: str, device: str, batch_size: int = 32
-    ) -> None:
-        self.model = model
-        self.processor = processor
-        self.source = source
-        self.device = device
-        self.batch_size = int(batch_size)
 
     def embed(self, images: Sequence[np.ndarray], *, tally: Counter | None = None) -> np.ndarray:
         """L2-normalized image embeddings.
@@ -55,15 +41,13 @@ class ClipEmbedder:
             (N, D) float32, unit rows (D = the model's projection size).
         """
         torch = require("torch", purpose="the CLIP backend")
-        out = []
-        for _, chunk in batches(images, self.batch_size):
-            pixels = pixel_values(self.processor, chunk, self.device)
-            with torch.inference_mode():
-                pooled = self.model.vision_model(pixel_values=pixels).pooler_output
-                feats = self.model.visual_projection(pooled).float()
-            if tally is not None:
-                tally["clip"] += 1
-            out.append(torch.nn.functional.normalize(feats, dim=-1).cpu().numpy())
+
+        def forward(pixels: Any) -> np.ndarray:
+            pooled = self.model.vision_model(pixel_values=pixels).pooler_output
+            feats = self.model.visual_projection(pooled).float()
+            return torch.nn.functional.normalize(feats, dim=-1).cpu().numpy()
+
+        out = [e for _, e in self.vision_batches(images, forward, tally=tally, passes=("clip",))]
         if not out:
             return np.zeros((0, int(self.model.config.projection_dim)), dtype=np.float32)
         return np.concatenate(out).astype(np.float32)
@@ -75,7 +59,7 @@ class ClipEmbedder:
         *,
         tally: Counter | None = None,
     ) -> np.ndarray:
-        """(N,) float32 cosine similarity of ``images1[i]`` and ``images2[i]``, in [-1, 1].
+        """:meth:`._protocols.Similarity.similarity`: the cosine of the CLIP embeddings, [-1, 1].
 
         Both lists go through the model together: ``ceil(2N / batch_size)`` forward passes.
         """
@@ -83,9 +67,6 @@ class ClipEmbedder:
         emb = self.embed([*images1, *images2], tally=tally)
         n = len(images1)
         return np.clip((emb[:n] * emb[n:]).sum(axis=1), -1.0, 1.0).astype(np.float32)
-
-    def __repr__(self) -> str:
-        return f"ClipEmbedder(source={self.source!r}, device={self.device!r})"
 
 
 @register_backend("similarity", "clip", model=True, spec=CLIP)
@@ -97,23 +78,11 @@ def load_clip(
     batch_size: int = 32,
     trust_remote_code: bool = False,
 ) -> ClipEmbedder:
-    """Load CLIP once per process (cached) from a directory or hub id; see :mod:`._spec`.
+    """Load CLIP once per process (cached) from a directory or hub id (default
+    ``openai/clip-vit-base-patch32``; a directory holds ``config.json``, the weights and
+    ``preprocessor_config.json``).
 
-    Args:
-        source: hub id (default ``openai/clip-vit-base-patch32``) or a directory holding
-            ``config.json``, the weights and ``preprocessor_config.json``.
-        device: torch device (:func:`spotdiff._device.resolve_device`); None or ``"auto"``
-            picks CUDA when available.
-        rank: worker index; with the automatic device, worker ``rank`` gets GPU
-            ``rank % count``.
-        batch_size: most images per forward pass.
-        trust_remote_code: passed to ``from_pretrained``.
-
-    Raises:
-        MissingDependencyError: transformers is missing (``pip install 'spotdiff[models]'``).
-        WeightsNotFoundError: the weights are neither local nor downloadable, or the download
-            failed (the message lists the paths expected).
-        InvalidOptionError: ``device`` is not a device of this machine.
+    Options and errors: :func:`._hf.load_cached_model`; weights: :mod:`._spec`.
     """
 
     def build(transformers: Any, path: str, kwargs: dict, dev: str) -> ClipEmbedder:

@@ -9,39 +9,28 @@ output file is written atomically (:mod:`spotdiff._atomic`).
 from __future__ import annotations
 
 import sys
-import warnings
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
 from .._errors import InvalidOptionError
 from . import app
-from ._common import (
-    DirectoryRow,
-    JsonLinesLog,
-    check_outputs,
-    debugging,
-    directory_rows,
-    emit_json,
-    error_message,
-    json_line,
-    progress,
-    warnings_to_stderr,
+from ._common import check_outputs, emit_json
+from ._find_run import (  # HEATMAP_VMAX stays importable from here
+    HEATMAP_VMAX,  # noqa: F401
+    Ignore,
+    Outputs,
+    count_text,
+    pair_record,
+    run_directories,
+    run_pair,
 )
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ..result import DiffResult
 
 __all__ = ["find_command", "pair_record"]
-
-#: The heatmap's colour scale: find()'s evidence map is 1 at the per-pixel threshold, so 0..2 puts
-#: the threshold mid-scale and a pair without differences stays dark (its noise is not stretched).
-HEATMAP_VMAX = 2.0
 
 HELP = """Find the regions that differ between two images (or every pair of two directories).
 
@@ -76,56 +65,6 @@ Exit codes (like diff and visual-regression tools):
   1  differences found (in any pair)
   2  error: bad input or options, or any pair or file of a directory run failed
 """
-
-
-@dataclass(frozen=True)
-class _Outputs:
-    annotated: Path | None
-    heatmap: Path | None
-    mask: Path | None
-    colormap: str
-
-    def paths(self) -> list[tuple[str, Path]]:
-        named = (("--output", self.annotated), ("--heatmap", self.heatmap), ("--mask", self.mask))
-        return [(option, path) for option, path in named if path is not None]
-
-
-@dataclass(frozen=True)
-class _Ignore:
-    rects: list[tuple[float, float, float, float]]
-    mask_path: Path | None
-
-    def mask(self, size1: tuple[int, int], size: tuple[int, int]) -> np.ndarray | None:
-        """(H, W) bool over the compared images (``size``), from areas given in image 1's pixels
-        (``size1``; smaller than ``size`` after ``size_mismatch="pad"``). A rectangle that covers
-        no pixel is skipped with a warning."""
-        import numpy as np
-
-        from .._errors import SpotdiffWarning
-        from ..io import read_image
-        from ..regions.ignore import ignore_mask, rect_pixels
-
-        w, h = size
-        out = np.zeros((h, w), dtype=bool)
-        for rect in self.rects:
-            pixels = rect_pixels(rect, size)
-            if pixels is None:
-                text = ",".join(f"{v:g}" for v in rect)
-                warnings.warn(
-                    f"--ignore {text} covers no pixel of the {w}x{h} image; ignored",
-                    SpotdiffWarning,
-                    stacklevel=2,
-                )
-                continue
-            xa, ya, xb, yb = pixels
-            out[ya:yb, xa:xb] = True
-        if self.mask_path is not None:
-            # transparent pixels count as 0, so a painted transparent layer works as a mask
-            picture = read_image(self.mask_path, background=(0, 0, 0))
-            part = ignore_mask(picture, size1)
-            if part is not None:
-                out[: size1[1], : size1[0]] |= part
-        return out if out.any() else None
 
 
 def _parse_rect(text: str) -> tuple[float, float, float, float]:
@@ -166,22 +105,6 @@ def _size_policy(size_mismatch: str | None, resize: bool, pad: bool) -> str:
     return check_choice("size_mismatch", chosen.pop() if chosen else "resize", SIZE_POLICIES)
 
 
-def pair_record(path1: Path, path2: Path, result: DiffResult) -> dict[str, Any]:
-    """The ``--json`` object of one pair: :meth:`DiffResult.to_record` with the two paths after
-    ``schema_version`` (key order as documented in the help)."""
-    record = result.to_record()
-    head = {"schema_version": record.pop("schema_version"), "image1": str(path1)}
-    return {**head, "image2": str(path2), **record}
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _count(n: int) -> str:
-    return "no differences" if n == 0 else f"{n} difference" + ("s" if n > 1 else "")
-
-
 def _score(score: float | None) -> str:
     return "nan" if score is None else f"{score:.3f}"
 
@@ -190,7 +113,7 @@ def _table(path1: Path, path2: Path, result: DiffResult, out: TextIO) -> None:
     w, h = result.image_size or (0, 0)
     aligned = ", image 2 aligned" if result.aligned else ""
     regions = result.to_record()["regions"]
-    out.write(f"{path1} vs {path2}: {_count(len(regions))} ({w}x{h}{aligned})\n")
+    out.write(f"{path1} vs {path2}: {count_text(len(regions))} ({w}x{h}{aligned})\n")
     if not regions:
         out.flush()
         return
@@ -206,61 +129,6 @@ def _table(path1: Path, path2: Path, result: DiffResult, out: TextIO) -> None:
         ]
         out.write("  " + "  ".join(cells).rstrip() + "\n")
     out.flush()
-
-
-def _run_pair(
-    path1: Path,
-    path2: Path,
-    *,
-    config: Any,
-    size_mismatch: str,
-    ignore: _Ignore,
-    outputs: _Outputs,
-) -> DiffResult:
-    """Decode once, find, render the pictures asked for and write them as one group."""
-    from ..detect import find
-    from ..io import decode_pair, match_sizes
-
-    img1, img2 = decode_pair(path1, path2)
-    size1 = (img1.shape[1], img1.shape[0])
-    a, b = match_sizes(img1, img2, size_mismatch)
-    size = (a.shape[1], a.shape[0])
-    skip = ignore.mask(size1, size)
-    result = find(a, b, config=config, ignore=skip, size_mismatch=size_mismatch)
-    if outputs.paths():
-        from ..viz import save_images
-
-        pictures = _render_pictures(a, b, result, size1, skip, outputs)  # all in memory first
-        for path, _ in pictures:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        save_images(pictures)  # then all in place together, or none
-    return result
-
-
-def _render_pictures(
-    a: np.ndarray,
-    b: np.ndarray,
-    result: DiffResult,
-    size1: tuple[int, int],
-    skip: np.ndarray | None,
-    outputs: _Outputs,
-) -> list[tuple[Path, np.ndarray]]:
-    from ..viz import annotate_pair, heatmap_overlay, mask_image
-
-    pictures = []
-    if outputs.annotated is not None:
-        pictures.append((outputs.annotated, annotate_pair(a, b, result)))
-    if outputs.heatmap is not None:
-        if result.diff_map is None:  # pragma: no cover - find() always returns it here
-            raise InvalidOptionError("this result has no difference map to draw")
-        heat = heatmap_overlay(
-            a, result.diff_map, colormap=outputs.colormap, vmin=0.0, vmax=HEATMAP_VMAX
-        )
-        pictures.append((outputs.heatmap, heat))
-    if outputs.mask is not None:
-        crop = None if skip is None else skip[: size1[1], : size1[0]]
-        pictures.append((outputs.mask, mask_image(result, size1, ignore=crop)))
-    return pictures
 
 
 @app.command("find", help=HELP)
@@ -279,8 +147,8 @@ def find_command(
     heatmap: Annotated[
         Path | None,
         typer.Option(
-            help="Difference heatmap over image 1, dark (no difference) to bright (twice the threshold) "
-            "(a directory for directories)."
+            help="Difference heatmap over image 1, dark (no difference) to bright (twice the "
+            "threshold) (a directory for directories)."
         ),
     ] = None,
     mask: Annotated[
@@ -367,107 +235,17 @@ def find_command(
 
         colormap = check_choice("colormap", colormap, COLORMAPS)
     rects = [_parse_rect(text) for text in ignore or []]
-    skip = _Ignore(rects, ignore_mask)
+    skip = Ignore(rects, ignore_mask)
     settings = {"config": config, "size_mismatch": policy, "ignore": skip}
     directories = is_directory_pair(image1, image2)
-    check_outputs(_Outputs(output, heatmap, mask, colormap).paths(), directories=directories)
+    outputs = Outputs(output, heatmap, mask, colormap)  # files, or directories of pictures
+    check_outputs(outputs.paths(), directories=directories)
 
     if not directories:
-        outputs = _Outputs(output, heatmap, mask, colormap)
-        result = _run_pair(image1, image2, outputs=outputs, **settings)
+        result = run_pair(image1, image2, outputs=outputs, **settings)
         if json_output:
             emit_json(pair_record(image1, image2, result))
         else:
             _table(image1, image2, result, sys.stdout)
         return 1 if len(result) else 0
-    return _run_directories(image1, image2, output, heatmap, mask, colormap, json_output, settings)
-
-
-def _run_directories(
-    dir1: Path,
-    dir2: Path,
-    outdir: Path | None,
-    heatmap: Path | None,
-    mask: Path | None,
-    colormap: str,
-    json_output: bool,
-    settings: dict[str, Any],
-) -> int:
-    rows = directory_rows(dir1, dir2)
-    for directory in (outdir, heatmap, mask):
-        if directory is not None:
-            directory.mkdir(parents=True, exist_ok=True)
-    counts = {"different": 0, "same": 0, "failed": 0, "unmatched": 0}
-    # a.png/a.png and a.jpg/a.jpg (one name, two pairs): pictures a.png.png and a.jpg.png
-    names = Counter(row.name for row in rows)
-    summary = JsonLinesLog(outdir / "summary.jsonl") if outdir else None
-    try:
-        with progress(len(rows), "find") as advance:
-            for row in rows:
-                stem = row.name if names[row.name] == 1 else row.file.name
-                dirs = _Outputs(outdir, heatmap, mask, colormap)
-                record = _run_row(row, stem, dirs, json_output, settings)
-                counts[record.pop("_outcome")] += 1
-                if summary is not None:
-                    summary.write(record)
-                if json_output:
-                    sys.stdout.write(json_line(record))
-                    sys.stdout.flush()
-                advance()
-    finally:
-        if summary is not None:
-            summary.close()
-    pairs = counts["different"] + counts["same"] + counts["failed"]
-    unmatched = counts["unmatched"]
-    extra = f"; {_plural(unmatched, 'file')} without a match" if unmatched else ""
-    where = f"; pictures and summary.jsonl in {outdir}" if outdir else ""
-    sys.stderr.write(
-        f"{_plural(pairs, 'pair')}: {counts['different']} with differences, {counts['same']} "
-        f"without, {counts['failed']} failed{extra}{where}\n"
-    )
-    if counts["failed"] or unmatched:
-        return 2
-    return 1 if counts["different"] else 0
-
-
-def _run_row(
-    row: DirectoryRow, stem: str, dirs: _Outputs, json_output: bool, settings: dict[str, Any]
-) -> dict[str, Any]:
-    """Run one row (pictures ``STEM.png`` in the directories of ``dirs``); return its record
-    with ``"_outcome"`` (a key of the run's counts)."""
-    from ..result import RECORD_SCHEMA_VERSION
-
-    record: dict[str, Any] = {"schema_version": RECORD_SCHEMA_VERSION, "name": row.name}
-    if row.path1 is None or row.path2 is None:
-        sys.stderr.write(f"spotdiff: error: {row.name}: {row.error}\n")
-        side = "image1" if row.path1 is not None else "image2"
-        return record | {
-            side: str(row.path1 or row.path2),
-            "error": row.error,
-            "_outcome": "unmatched",
-        }
-    name = row.name
-    outputs = _Outputs(
-        *(
-            None if d is None else d / f"{stem}.png"
-            for d in (dirs.annotated, dirs.heatmap, dirs.mask)
-        ),
-        dirs.colormap,
-    )
-    try:
-        with warnings_to_stderr(prefix=f"{name}: "):
-            result = _run_pair(row.path1, row.path2, outputs=outputs, **settings)
-    except Exception as exc:  # one pair failing never stops the run
-        if debugging():
-            raise
-        message = error_message(exc)
-        sys.stderr.write(f"spotdiff: error: {name}: {message}\n")
-        sys.stderr.flush()
-        paths = {"image1": str(row.path1), "image2": str(row.path2)}
-        return record | paths | {"error": message, "_outcome": "failed"}
-    if not json_output:
-        sys.stdout.write(f"{name}: {_count(len(result))}\n")
-        sys.stdout.flush()
-    record |= pair_record(row.path1, row.path2, result)
-    record["annotated"] = str(outputs.annotated) if outputs.annotated else None
-    return record | {"_outcome": "different" if len(result) else "same"}
+    return run_directories(image1, image2, outputs, json_output, settings)

@@ -82,6 +82,34 @@ def _union_frame(
     return u, shape, (win1[0] - u[0], win1[1] - u[1]), (win2[0] - u[0], win2[1] - u[1])
 
 
+def _cut_and_paste(
+    canvas: EditCanvas,
+    win1: Box,
+    win2: Box,
+    *,
+    hole: np.ndarray,
+    core1: np.ndarray,
+    front: np.ndarray,
+    alpha: np.ndarray,
+    core2: np.ndarray,
+) -> tuple[Box, np.ndarray, np.ndarray, np.ndarray]:
+    """Erase ``hole`` from window ``win1`` and paste ``front`` over window ``win2`` with
+    ``alpha``, for two windows that overlap: both happen in their union window.
+
+    ``hole`` and ``core1`` are bool masks of ``win1``'s size, ``front`` (uint8 (h, w, 3)),
+    ``alpha`` (float in [0, 1]) and ``core2`` (bool) of ``win2``'s. Returns ``(u, pixels, core,
+    pasted)``: the union window, its new uint8 pixels, the object's bool mask at either place
+    and the bool mask of the pasted pixels, all of ``u``'s size.
+    """
+    u, shape, o1, o2 = _union_frame(win1, win2)
+    hole_u = _embed(hole, shape, *o1)
+    alpha_u = _embed(alpha, shape, *o2)
+    front_u = _embed(front, (*shape, 3), *o2)
+    pixels = blend(_inpaint(canvas, canvas.window(u), hole_u, u), front_u, alpha_u)
+    core_u = _embed(core1, shape, *o1) | _embed(core2, shape, *o2)
+    return u, pixels, core_u, alpha_u > 0
+
+
 def _object_window(canvas: EditCanvas) -> tuple[Box, np.ndarray, np.ndarray] | None:
     """An object of image 1 in its window: ``(win, pixels, core_p)``, or None (no object).
 
@@ -176,14 +204,9 @@ def _moved(canvas: EditCanvas) -> list[Part] | None:
         erased = _inpaint(canvas, canvas.window(win1), hole, win1)
         pasted = blend(canvas.window(win2), front, alpha)
         return [Part(win1, erased, core_p), Part(win2, pasted, core_p)]
-    u, shape, o1, o2 = _union_frame(win1, win2)
-    hole_u = _embed(hole, shape, *o1)
-    alpha_u = _embed(alpha, shape, *o2)
-    front_u = _embed(front, (*shape, 3), *o2)
-    pixels = _inpaint(canvas, canvas.window(u), hole_u, u)
-    pixels = blend(pixels, front_u, alpha_u)
-    pasted = alpha_u > 0
-    core_u = _embed(core_p, shape, *o1) | _embed(core_p, shape, *o2)
+    u, pixels, core_u, pasted = _cut_and_paste(
+        canvas, win1, win2, hole=hole, core1=core_p, front=front, alpha=alpha, core2=core_p
+    )
     return [Part(u, pixels, core_u, groups=[~pasted, pasted])]
 
 
@@ -200,16 +223,20 @@ def _resized(canvas: EditCanvas) -> list[Part] | None:
     cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
     box2 = (cx - nw // 2, cy - nh // 2, cx - nw // 2 + nw, cy - nh // 2 + nh)
     win1, win2 = expand(box, _PAD), expand(box2, _PAD)
-    u, shape, o1, o2 = _union_frame(win1, win2)
-    if s > 1 and not canvas.is_free(u):
+    if s > 1 and not canvas.is_free(union(win1, win2)):
         return None
     content = cv2.resize(canvas.window(box), (nw, nh), interpolation=cv2.INTER_LINEAR)
     core2 = cv2.resize(core.astype(np.float32), (nw, nh)) >= 0.5
-    hole_u = _embed(_dilate(np.pad(core, _PAD), 2), shape, *o1)
-    core2_p = np.pad(core2, _PAD)
-    alpha_u = _embed(feather(core2_p, rng.uniform(0.7, 1.5)), shape, *o2)
-    front = _edge_padded(content, _PAD)
-    front_u = _embed(front, (*shape, 3), *o2)
-    pixels = blend(_inpaint(canvas, canvas.window(u), hole_u, u), front_u, alpha_u)
-    core_u = _embed(np.pad(core, _PAD), shape, *o1) | _embed(core2_p, shape, *o2)
+    core_p, core2_p = np.pad(core, _PAD), np.pad(core2, _PAD)
+    alpha = feather(core2_p, rng.uniform(0.7, 1.5))
+    u, pixels, core_u, _ = _cut_and_paste(
+        canvas,
+        win1,
+        win2,
+        hole=_dilate(core_p, 2),
+        core1=core_p,
+        front=_edge_padded(content, _PAD),
+        alpha=alpha,
+        core2=core2_p,
+    )
     return [Part(u, pixels, core_u)]

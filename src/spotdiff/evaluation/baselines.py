@@ -75,6 +75,14 @@ def contour_boxes(thresh: np.ndarray, *, min_area: float = 40.0) -> Detection:
     return Detection(boxes_arr, np.asarray(scores, dtype=np.float32)[order], thresh > 0)
 
 
+def _otsu_boxes(values: np.ndarray, *, changed_low: bool, min_area: float) -> Detection:
+    """Otsu's threshold of a uint8 (H, W) map (``changed_low``: its low values are the changes,
+    as in a similarity map), then :func:`contour_boxes`."""
+    kind = cv2.THRESH_BINARY_INV if changed_low else cv2.THRESH_BINARY
+    thresh = cv2.threshold(values, 0, 255, kind | cv2.THRESH_OTSU)[1]
+    return contour_boxes(thresh, min_area=min_area)
+
+
 def absdiff_otsu(img1: np.ndarray, img2: np.ndarray, /, *, min_area: float = 40.0) -> Detection:
     """Absolute grayscale difference + Otsu threshold + external contours + bounding boxes.
 
@@ -86,27 +94,17 @@ def absdiff_otsu(img1: np.ndarray, img2: np.ndarray, /, *, min_area: float = 40.
         :class:`Detection` in image-1 pixels (boxes (N, 4) float32, scores = contour area).
     """
     g1, g2 = _gray_pair(img1, img2)
-    diff = cv2.absdiff(g1, g2)
-    thresh = cv2.threshold(diff, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
-    return contour_boxes(thresh, min_area=min_area)
+    return _otsu_boxes(cv2.absdiff(g1, g2), changed_low=False, min_area=min_area)
 
 
 def ssim_otsu(img1: np.ndarray, img2: np.ndarray, /, *, min_area: float = 40.0) -> Detection:
-    """scikit-image SSIM map + inverted Otsu threshold + external contours + bounding boxes.
-
-    Args:
-        img1, img2: uint8 (H, W, 3) RGB, same size.
-        min_area: contours of area ``<= min_area`` pixels are dropped.
-
-    Returns:
-        :class:`Detection` in image-1 pixels (boxes (N, 4) float32, scores = contour area).
-    """
+    """scikit-image SSIM map + inverted Otsu threshold + external contours + bounding boxes;
+    arguments and result as :func:`absdiff_otsu`."""
     metrics = require("skimage.metrics", purpose="the SSIM baseline")
     g1, g2 = _gray_pair(img1, img2)
     _, s = metrics.structural_similarity(g1, g2, full=True)
-    diff = (np.clip(s, 0.0, 1.0) * 255).astype(np.uint8)
-    thresh = cv2.threshold(diff, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
-    return contour_boxes(thresh, min_area=min_area)
+    similarity = (np.clip(s, 0.0, 1.0) * 255).astype(np.uint8)
+    return _otsu_boxes(similarity, changed_low=True, min_area=min_area)
 
 
 class _Baseline:

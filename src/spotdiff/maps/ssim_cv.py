@@ -35,6 +35,7 @@ from .._errors import InvalidOptionError
 from .._validate import check_data_range, check_finite, check_image, check_same_shape
 
 __all__ = [
+    "check_window_fits",
     "gaussian_radius",
     "gaussian_window",
     "resolve_win_size",
@@ -45,7 +46,7 @@ __all__ = [
 
 
 def gaussian_radius(sigma: float) -> int:
-    """Radius of the truncated gaussian window, as scipy/scikit-image: ``int(3.5 * sigma + 0.5)``."""
+    """Radius of the truncated gaussian window (scipy, scikit-image): ``int(3.5 sigma + 0.5)``."""
     return int(3.5 * sigma + 0.5)
 
 
@@ -94,6 +95,27 @@ def ssim_options(
         "k1": float(k1),
         "k2": float(k2),
     }
+
+
+def check_window_fits(
+    height: int, width: int, options: dict[str, float], *, win_size_option: bool = True
+) -> None:
+    """Raise :class:`~spotdiff._errors.InvalidOptionError` when an image of ``height`` x
+    ``width`` pixels is smaller than the SSIM window of ``options`` (:func:`ssim_options`).
+
+    Shared by the NumPy map (:func:`ssim_map_cv`) and the torch SSIM
+    (:mod:`spotdiff.maps.metrics.ssim`): one check, one message. ``win_size_option`` says
+    whether the caller takes a ``win_size`` (the message then suggests it).
+    """
+    win = int(options["win_size"])
+    if min(height, width) >= win:
+        return
+    smaller = "sigma or win_size" if win_size_option else "sigma"
+    raise InvalidOptionError(
+        f"images are {width}x{height} but the SSIM window is {win}x{win} "
+        f"(sigma={options['sigma']:g}): SSIM needs images of at least {win}x{win} pixels; "
+        f"upsample them or pass a smaller {smaller}"
+    )
 
 
 def _check_pair(img1: np.ndarray, img2: np.ndarray) -> None:
@@ -151,18 +173,16 @@ def ssim_map_cv(
     if data_range is None:
         data_range = _default_range(img1, img2)
     options = ssim_options(data_range=data_range, win_size=None, sigma=sigma, k1=k1, k2=k2)
-    sigma, k1, k2 = options["sigma"], options["k1"], options["k2"]
-    radius = gaussian_radius(sigma)
-    win = 2 * radius + 1
-    h, w = img1.shape[:2]
-    if min(h, w) < win:
-        raise InvalidOptionError(
-            f"images are {w}x{h} but the SSIM window is {win}x{win} (sigma={sigma}); "
-            f"use images at least {win} px on each side or a smaller sigma"
-        )
-
-    window = gaussian_window(sigma)
-    return ssim_map_hwc(img1, img2, data_range=options["data_range"], window=window, k1=k1, k2=k2)
+    check_window_fits(*img1.shape[:2], options, win_size_option=False)
+    window = gaussian_window(options["sigma"])
+    return ssim_map_hwc(
+        img1,
+        img2,
+        data_range=options["data_range"],
+        window=window,
+        k1=options["k1"],
+        k2=options["k2"],
+    )
 
 
 def gaussian_window(sigma: float, win_size: int | None = None) -> np.ndarray:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from .._errors import InvalidOptionError, SpotdiffWarning
 
-__all__ = ["ignore_mask", "rect_pixels"]
+__all__ = ["ignore_mask", "paint_rects", "rect_pixels"]
 
 
 def rect_pixels(rect: Any, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
@@ -36,6 +37,38 @@ def rect_pixels(rect: Any, size: tuple[int, int]) -> tuple[int, int, int, int] |
     return xa, ya, xb, yb
 
 
+def _rect_label(rect: Any) -> str:
+    return "ignore rectangle (" + ", ".join(f"{v:g}" for v in rect) + ")"
+
+
+def paint_rects(
+    mask: np.ndarray, rects: Iterable[Any], *, label: Callable[[Any], str] = _rect_label
+) -> None:
+    """Set the pixels of each rectangle (:func:`rect_pixels`, clipped to the image) in ``mask``.
+
+    Args:
+        mask: (H, W) bool, changed in place.
+        rects: validated ``(x1, y1, x2, y2)`` rectangles in ``mask``'s pixels.
+        label: how a warning names a rectangle (``"ignore rectangle (0, 0, 5, 5)"``).
+
+    A rectangle that covers no pixel (empty or outside the image) is skipped with a
+    :class:`~spotdiff.SpotdiffWarning` ``"<label> covers no pixel of the WxH image; ignored"``,
+    attributed to the caller of the function that called this one.
+    """
+    h, w = mask.shape
+    for rect in rects:
+        pixels = rect_pixels(rect, (w, h))
+        if pixels is None:
+            warnings.warn(
+                f"{label(rect)} covers no pixel of the {w}x{h} image; ignored",
+                SpotdiffWarning,
+                stacklevel=3,
+            )
+            continue
+        xa, ya, xb, yb = pixels
+        mask[ya:yb, xa:xb] = True
+
+
 def ignore_mask(ignore: Any, size: tuple[int, int]) -> np.ndarray | None:
     """Normalize ``ignore`` into an (H, W) bool mask of image 1 (True = ignore).
 
@@ -43,8 +76,9 @@ def ignore_mask(ignore: Any, size: tuple[int, int]) -> np.ndarray | None:
         ignore: None; one rectangle ``(x1, y1, x2, y2)`` or a sequence / (K, 4) array of them, in
             image-1 pixels (exclusive right/bottom edges, clipped to the image; a rectangle that
             covers no pixel, empty or outside the image, is skipped with a
-            :class:`~spotdiff.SpotdiffWarning`); or a mask of image 1's size, (H, W) or (H, W, C) array of any dtype, or a PIL image / path read
-            with :func:`spotdiff.io.to_rgb8`, where any non-zero value means "ignore".
+            :class:`~spotdiff.SpotdiffWarning`); or a mask of image 1's size, (H, W) or
+            (H, W, C) array of any dtype, or a PIL image / path read with
+            :func:`spotdiff.io.to_rgb8`, where any non-zero value means "ignore".
         size: ``(W, H)`` of image 1.
 
     Returns:
@@ -87,16 +121,5 @@ def ignore_mask(ignore: Any, size: tuple[int, int]) -> np.ndarray | None:
             f"{rects[bad].tolist()}"
         )
     mask = np.zeros((h, w), dtype=bool)
-    for rect in rects:
-        pixels = rect_pixels(rect, size)
-        if pixels is None:
-            corners = ", ".join(f"{v:g}" for v in rect)
-            warnings.warn(
-                f"ignore rectangle ({corners}) covers no pixel of the {w}x{h} image; ignored",
-                SpotdiffWarning,
-                stacklevel=2,
-            )
-            continue
-        xa, ya, xb, yb = pixels
-        mask[ya:yb, xa:xb] = True
+    paint_rects(mask, rects)
     return mask if mask.any() else None

@@ -55,23 +55,19 @@ def min_ms_ssim_size(win_size: int = 11, scales: int = 5) -> int:
 def _levels(
     x: torch.Tensor,
     y: torch.Tensor,
-    *,
-    data_range: float,
-    win_size: int | None,
-    sigma: float,
-    k1: float,
-    k2: float,
+    options: dict[str, float],
     weights: Sequence[float] | None,
+    *,
     valid: bool = False,
 ) -> tuple[list[torch.Tensor], tuple[float, ...]]:
-    """Validate, then every scale's map at that scale's size, finest first.
+    """Validate the weights and the pair, then every scale's map at that scale's size, finest
+    first. ``options``: validated SSIM options (:func:`~spotdiff.maps.ssim_cv.ssim_options`).
 
     Returns:
         ``(maps, weights)``: ``maps[j]`` is scale j's (N, C, H_j, W_j) contrast-structure
         map ``cs_j``, except the coarsest, which is its SSIM map ``luminance * cs``.
     """
-    options = ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
-    size = options["win_size"]
+    size = int(options["win_size"])
     w = _check_weights(weights)
     need = min_ms_ssim_size(size, len(w))
     check_pair(
@@ -145,17 +141,8 @@ def ms_ssim(
         LayoutError: inputs not float (N, C, H, W) tensors of one shape and device.
     """
     check_reduction(reduction)
-    levels, w = _levels(
-        img1,
-        img2,
-        data_range=data_range,
-        win_size=win_size,
-        sigma=sigma,
-        k1=k1,
-        k2=k2,
-        weights=weights,
-        valid=True,
-    )
+    options = ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+    levels, w = _levels(img1, img2, options, weights, valid=True)
     value = _weighted_product((m.mean(dim=(2, 3)) for m in levels), w)  # (N, C)
     return reduce(value.mean(dim=1).to(img1.dtype), reduction)
 
@@ -185,16 +172,8 @@ def ms_ssim_map(
         (N, C, H, W) tensor in ``img1``'s dtype and device, values in [0, 1], 1 where the images
         agree. Its mean is not :func:`ms_ssim` (which multiplies per-scale means).
     """
-    levels, w = _levels(
-        img1,
-        img2,
-        data_range=data_range,
-        win_size=win_size,
-        sigma=sigma,
-        k1=k1,
-        k2=k2,
-        weights=weights,
-    )
+    options = ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
+    levels, w = _levels(img1, img2, options, weights)
     size = tuple(img1.shape[-2:])
     upsampled = (
         m if i == 0 else F.interpolate(m, size=size, mode="bilinear", align_corners=False)

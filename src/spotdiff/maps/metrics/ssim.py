@@ -27,10 +27,11 @@ scikit-image's float64 map ~1e-4 in float32, ~1e-12 in float64.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import torch
 
-from ..ssim_cv import gaussian_window, ssim_map_hwc, ssim_options
+from ..ssim_cv import check_window_fits, gaussian_window, ssim_map_hwc, ssim_options
 from . import register_metric
 from ._base import Metric, channels_last, check_pair, check_reduction, reduce
 from ._ssim_mean import blur_valid, ssim_mean
@@ -143,43 +144,22 @@ def _use_opencv(x: torch.Tensor, y: torch.Tensor) -> bool:
     )
 
 
-def _checked_options(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    data_range: float,
-    win_size: int | None,
-    sigma: float,
-    k1: float,
-    k2: float,
-) -> dict[str, float]:
-    """Validated options (:func:`_ssim_options`) for a validated pair of inputs."""
-    options = ssim_options(data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2)
-    size = options["win_size"]
-    check_pair(
-        x,
-        y,
-        metric="ssim",
-        min_size=size,
-        min_size_hint=f"the SSIM window is {size}x{size}: upsample the images or pass a smaller "
-        "sigma / win_size",
-    )
+def _checked_options(x: torch.Tensor, y: torch.Tensor, **given: Any) -> dict[str, float]:
+    """Validated options (:func:`~spotdiff.maps.ssim_cv.ssim_options` of ``given``) for a
+    valid pair of inputs at least the window's size."""
+    options = ssim_options(**given)
+    check_pair(x, y, metric="ssim")
+    check_window_fits(*x.shape[-2:], options)
     return options
 
 
-def _ssim_map_opencv(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    data_range: float,
-    win_size: int,
-    sigma: float,
-    k1: float,
-    k2: float,
-) -> torch.Tensor:
-    """CPU, no-grad path: OpenCV on each (H, W) plane, read in place; (N, C, H, W) contiguous."""
+def _ssim_map_opencv(x: torch.Tensor, y: torch.Tensor, options: dict[str, float]) -> torch.Tensor:
+    """CPU, no-grad path: OpenCV on each (H, W) plane, read in place; (N, C, H, W) contiguous.
+
+    ``options``: validated (:func:`_checked_options`).
+    """
     out = torch.empty(x.shape, dtype=x.dtype)
-    window = gaussian_window(float(sigma), win_size)
+    window = gaussian_window(options["sigma"], int(options["win_size"]))
     xs = x.detach().numpy()
     ys = y.detach().to(x.dtype).numpy()
     planes = out.numpy()
@@ -189,10 +169,10 @@ def _ssim_map_opencv(
             ssim_map_hwc(
                 xs[i, c],
                 ys[i, c],
-                data_range=data_range,
+                data_range=options["data_range"],
                 window=window,
-                k1=k1,
-                k2=k2,
+                k1=options["k1"],
+                k2=options["k2"],
                 dtype=np_dtype,
                 out=planes[i, c],
             )
@@ -235,7 +215,7 @@ def ssim_map(
         img1, img2, data_range=data_range, win_size=win_size, sigma=sigma, k1=k1, k2=k2
     )
     if _use_opencv(img1, img2):
-        return _ssim_map_opencv(img1, img2, **options)
+        return _ssim_map_opencv(img1, img2, options)
     luminance, cs = ssim_components(img1, img2, **options)
     return (luminance * cs).to(img1.dtype)
 
@@ -251,19 +231,12 @@ def ssim_from_map(ssim_values: torch.Tensor, *, win_size: int = 11) -> torch.Ten
     return ssim_values[..., r : h - r, r : w - r].mean(dim=(1, 2, 3))
 
 
-def _ssim_mean_valid(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    data_range: float,
-    win_size: int,
-    sigma: float,
-    k1: float,
-    k2: float,
-) -> torch.Tensor:
-    """(N,) mean SSIM of validated inputs over the valid region, with the analytic backward."""
-    x, y, win = _prepare(x, y, win_size=win_size, sigma=sigma)
-    return ssim_mean(x, y, win=win, data_range=data_range, k1=k1, k2=k2)
+def _ssim_mean_valid(x: torch.Tensor, y: torch.Tensor, options: dict[str, float]) -> torch.Tensor:
+    """(N,) mean SSIM over the valid region, with the analytic backward; ``options``:
+    validated (:func:`_checked_options`)."""
+    x, y, win = _prepare(x, y, win_size=int(options["win_size"]), sigma=options["sigma"])
+    k1, k2 = options["k1"], options["k2"]
+    return ssim_mean(x, y, win=win, data_range=options["data_range"], k1=k1, k2=k2)
 
 
 def ssim(
@@ -296,10 +269,10 @@ def ssim(
     )
     if _use_opencv(img1, img2):
         values = ssim_from_map(
-            _ssim_map_opencv(img1, img2, **options), win_size=options["win_size"]
+            _ssim_map_opencv(img1, img2, options), win_size=int(options["win_size"])
         )
     else:  # differentiable: only the averaged (valid) region is computed
-        values = _ssim_mean_valid(img1, img2, **options).to(img1.dtype)
+        values = _ssim_mean_valid(img1, img2, options).to(img1.dtype)
     return reduce(values, reduction)
 
 

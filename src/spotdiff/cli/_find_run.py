@@ -1,0 +1,258 @@
+"""Running ``spotdiff find``: one pair (decode, find, pictures written as one group) or every
+pair of two directories (one row at a time, summary.jsonl, counts and the exit code).
+
+The command's options and their parsing stay in :mod:`.find`; this module receives them parsed.
+NumPy, OpenCV and Pillow load only when a pair runs, the picture modules only when a picture is
+asked for.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._errors import InvalidOptionError
+from ._common import (
+    DirectoryRow,
+    JsonLinesLog,
+    debugging,
+    directory_rows,
+    error_message,
+    json_line,
+    progress,
+    warnings_to_stderr,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..result import DiffResult
+
+__all__ = [
+    "HEATMAP_VMAX",
+    "Ignore",
+    "Outputs",
+    "count_text",
+    "pair_record",
+    "run_directories",
+    "run_pair",
+]
+
+#: The heatmap's colour scale: find()'s evidence map is 1 at the per-pixel threshold, so 0..2 puts
+#: the threshold mid-scale and a pair without differences stays dark (its noise is not stretched).
+HEATMAP_VMAX = 2.0
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The pictures asked for: files of one pair, or directories of a directory run (a
+    picture ``STEM.png`` in each)."""
+
+    annotated: Path | None
+    heatmap: Path | None
+    mask: Path | None
+    colormap: str
+
+    def paths(self) -> list[tuple[str, Path]]:
+        named = (("--output", self.annotated), ("--heatmap", self.heatmap), ("--mask", self.mask))
+        return [(option, path) for option, path in named if path is not None]
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """``--ignore`` rectangles (parsed, image-1 pixels) and the ``--ignore-mask`` picture."""
+
+    rects: list[tuple[float, float, float, float]]
+    mask_path: Path | None
+
+    def mask(self, size1: tuple[int, int], size: tuple[int, int]) -> np.ndarray | None:
+        """(H, W) bool over the compared images (``size``), from areas given in image 1's pixels
+        (``size1``; smaller than ``size`` after ``size_mismatch="pad"``). A rectangle that covers
+        no pixel is skipped with a warning."""
+        import numpy as np
+
+        from ..io import read_image
+        from ..regions.ignore import ignore_mask, paint_rects
+
+        w, h = size
+        out = np.zeros((h, w), dtype=bool)
+        paint_rects(out, self.rects, label=lambda r: "--ignore " + ",".join(f"{v:g}" for v in r))
+        if self.mask_path is not None:
+            # transparent pixels count as 0, so a painted transparent layer works as a mask
+            picture = read_image(self.mask_path, background=(0, 0, 0))
+            part = ignore_mask(picture, size1)
+            if part is not None:
+                out[: size1[1], : size1[0]] |= part
+        return out if out.any() else None
+
+
+def pair_record(path1: Path, path2: Path, result: DiffResult) -> dict[str, Any]:
+    """The ``--json`` object of one pair: :meth:`DiffResult.to_record` with the two paths after
+    ``schema_version`` (key order as documented in the help)."""
+    record = result.to_record()
+    head = {"schema_version": record.pop("schema_version"), "image1": str(path1)}
+    return {**head, "image2": str(path2), **record}
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def count_text(n: int) -> str:
+    """``"no differences"``, ``"1 difference"``, ``"3 differences"``."""
+    return "no differences" if n == 0 else f"{n} difference" + ("s" if n > 1 else "")
+
+
+def run_pair(
+    path1: Path,
+    path2: Path,
+    *,
+    config: Any,
+    size_mismatch: str,
+    ignore: Ignore,
+    outputs: Outputs,
+) -> DiffResult:
+    """Decode once, find, render the pictures asked for and write them as one group."""
+    from ..detect import find
+    from ..io import decode_pair, match_sizes
+
+    img1, img2 = decode_pair(path1, path2)
+    size1 = (img1.shape[1], img1.shape[0])
+    a, b = match_sizes(img1, img2, size_mismatch)
+    size = (a.shape[1], a.shape[0])
+    skip = ignore.mask(size1, size)
+    result = find(a, b, config=config, ignore=skip, size_mismatch=size_mismatch)
+    if outputs.paths():
+        from ..viz import save_images
+
+        pictures = _render_pictures(a, b, result, size1, skip, outputs)  # all in memory first
+        for path, _ in pictures:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        save_images(pictures)  # then all in place together, or none
+    return result
+
+
+def _render_pictures(
+    a: np.ndarray,
+    b: np.ndarray,
+    result: DiffResult,
+    size1: tuple[int, int],
+    skip: np.ndarray | None,
+    outputs: Outputs,
+) -> list[tuple[Path, np.ndarray]]:
+    from ..viz import annotate_pair, heatmap_overlay, mask_image
+
+    pictures = []
+    if outputs.annotated is not None:
+        pictures.append((outputs.annotated, annotate_pair(a, b, result)))
+    if outputs.heatmap is not None:
+        if result.diff_map is None:  # pragma: no cover - find() always returns it here
+            raise InvalidOptionError("this result has no difference map to draw")
+        heat = heatmap_overlay(
+            a, result.diff_map, colormap=outputs.colormap, vmin=0.0, vmax=HEATMAP_VMAX
+        )
+        pictures.append((outputs.heatmap, heat))
+    if outputs.mask is not None:
+        crop = None if skip is None else skip[: size1[1], : size1[0]]
+        pictures.append((outputs.mask, mask_image(result, size1, ignore=crop)))
+    return pictures
+
+
+def run_directories(
+    dir1: Path, dir2: Path, dirs: Outputs, json_output: bool, settings: dict[str, Any]
+) -> int:
+    """Run every row of two directories (:func:`._common.directory_rows`); a failing pair is
+    reported and the run goes on.
+
+    Args:
+        dirs: the directories of the pictures (``STEM.png`` in each); ``dirs.annotated`` also
+            gets summary.jsonl, one record per row as it is done.
+        json_output: print each row's record as a JSON line (else one ``NAME: N differences``
+            line per pair).
+        settings: :func:`run_pair`'s ``config``, ``size_mismatch`` and ``ignore``.
+
+    Returns:
+        The exit code: 2 when a pair failed or a file has no match, else 1 when any pair
+        differs, else 0.
+    """
+    outdir = dirs.annotated
+    rows = directory_rows(dir1, dir2)
+    for directory in (dirs.annotated, dirs.heatmap, dirs.mask):
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+    counts = {"different": 0, "same": 0, "failed": 0, "unmatched": 0}
+    # a.png/a.png and a.jpg/a.jpg (one name, two pairs): pictures a.png.png and a.jpg.png
+    names = Counter(row.name for row in rows)
+    summary = JsonLinesLog(outdir / "summary.jsonl") if outdir else None
+    try:
+        with progress(len(rows), "find") as advance:
+            for row in rows:
+                stem = row.name if names[row.name] == 1 else row.file.name
+                record = _run_row(row, stem, dirs, json_output, settings)
+                counts[record.pop("_outcome")] += 1
+                if summary is not None:
+                    summary.write(record)
+                if json_output:
+                    sys.stdout.write(json_line(record))
+                    sys.stdout.flush()
+                advance()
+    finally:
+        if summary is not None:
+            summary.close()
+    pairs = counts["different"] + counts["same"] + counts["failed"]
+    unmatched = counts["unmatched"]
+    extra = f"; {_plural(unmatched, 'file')} without a match" if unmatched else ""
+    where = f"; pictures and summary.jsonl in {outdir}" if outdir else ""
+    sys.stderr.write(
+        f"{_plural(pairs, 'pair')}: {counts['different']} with differences, {counts['same']} "
+        f"without, {counts['failed']} failed{extra}{where}\n"
+    )
+    if counts["failed"] or unmatched:
+        return 2
+    return 1 if counts["different"] else 0
+
+
+def _run_row(
+    row: DirectoryRow, stem: str, dirs: Outputs, json_output: bool, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Run one row (pictures ``STEM.png`` in the directories of ``dirs``); return its record
+    with ``"_outcome"`` (a key of the run's counts)."""
+    from ..result import RECORD_SCHEMA_VERSION
+
+    record: dict[str, Any] = {"schema_version": RECORD_SCHEMA_VERSION, "name": row.name}
+    if row.path1 is None or row.path2 is None:
+        sys.stderr.write(f"spotdiff: error: {row.name}: {row.error}\n")
+        side = "image1" if row.path1 is not None else "image2"
+        return record | {
+            side: str(row.path1 or row.path2),
+            "error": row.error,
+            "_outcome": "unmatched",
+        }
+    name = row.name
+    outputs = Outputs(
+        *(
+            None if d is None else d / f"{stem}.png"
+            for d in (dirs.annotated, dirs.heatmap, dirs.mask)
+        ),
+        dirs.colormap,
+    )
+    try:
+        with warnings_to_stderr(prefix=f"{name}: "):
+            result = run_pair(row.path1, row.path2, outputs=outputs, **settings)
+    except Exception as exc:  # one pair failing never stops the run
+        if debugging():
+            raise
+        message = error_message(exc)
+        sys.stderr.write(f"spotdiff: error: {name}: {message}\n")
+        sys.stderr.flush()
+        paths = {"image1": str(row.path1), "image2": str(row.path2)}
+        return record | paths | {"error": message, "_outcome": "failed"}
+    if not json_output:
+        sys.stdout.write(f"{name}: {count_text(len(result))}\n")
+        sys.stdout.flush()
+    record |= pair_record(row.path1, row.path2, result)
+    record["annotated"] = str(outputs.annotated) if outputs.annotated else None
+    return record | {"_outcome": "different" if len(result) else "same"}
