@@ -43,7 +43,7 @@ Large images: files whose longer side exceeds ``4 x max_side`` (4096 px by defau
 reduced, to a longer side between ``4 x max_side`` and twice that (JPEG at 1/2, 1/4 or 1/8 inside
 the decoder; other formats averaged by an integer factor after loading;
 :func:`spotdiff.io.decode_pair_reduced`), and the result is scaled back to original pixels
-(:func:`spotdiff.regions.rescale.to_original_pixels`): boxes are then as precise as one pixel of
+(:func:`spotdiff.regions.rescale.rescale`): boxes are then as precise as one pixel of
 the reduced copy (2-8 original pixels), which the working resolution limits anyway. A 10000 x
 10000 pair (100 Mpx, above Pillow's 89 Mpx warning) stays under 1 GB of peak memory
 (``benchmarks/bench_large.py``). Inputs above Pillow's decompression-bomb error limit
@@ -54,7 +54,7 @@ raise the limit. Arrays and tensors are used at their own size. ``max_side=0`` d
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import cv2
@@ -71,10 +71,10 @@ from .maps.structure import structural_difference
 from .regions.extract import extract_regions
 from .regions.ignore import ignore_mask
 from .regions.refine import refine_boxes
-from .regions.rescale import to_original_pixels
+from .regions.rescale import rescale
 from .result import DiffResult
 
-__all__ = ["FindConfig", "FindSettings", "find"]
+__all__ = ["FindConfig", "FindSettings", "PreparedPair", "find", "find_prepared", "prepare_pair"]
 
 #: Files whose longer side exceeds this many times ``max_side`` are decoded reduced (module
 #: docstring, "Large images").
@@ -153,10 +153,26 @@ def find(
     if not isinstance(base, FindConfig):
         raise InvalidOptionError(f"config must be a FindConfig, got {type(base).__name__}")
     cfg = replace(base, **{k: v for k, v in given.items() if v is not None})
-
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    a_full, b_full, original = _load(img1, img2, cfg, size_mismatch=size_mismatch, layout=layout)
+    pair = prepare_pair(img1, img2, config=cfg, size_mismatch=size_mismatch, layout=layout)
+    return find_prepared(pair, config=cfg, ignore=ignore, _started=t0)
+
+
+def find_prepared(
+    pair: PreparedPair,
+    *,
+    config: FindConfig | None = None,
+    ignore: Any = None,
+    _started: float | None = None,
+) -> DiffResult:
+    """:func:`find` on a pair already decoded by :func:`prepare_pair` (the CLI decodes once and
+    draws its pictures from the same arrays). ``config`` and ``ignore`` as in :func:`find`."""
+    cfg = config if config is not None else FindConfig()
+    if not isinstance(cfg, FindConfig):
+        raise InvalidOptionError(f"config must be a FindConfig, got {type(cfg).__name__}")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter() if _started is None else _started
+    a_full, b_full, original = pair.img1, pair.img2, pair.size
     h, w = a_full.shape[:2]
     settings = cfg.for_size(*original)  # options are given in original image-1 pixels
     opt = settings
@@ -265,19 +281,49 @@ def find(
         image_size=(w, h),
         metadata=metadata,
     )
-    return to_original_pixels(result, original)
+    return rescale(result, original)
 
 
-def _load(
-    img1: Any, img2: Any, cfg: FindConfig, *, size_mismatch: str, layout: str
-) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
-    """The pair as two uint8 RGB arrays of one size, and image 1's original ``(W, H)``.
+@dataclass(frozen=True)
+class PreparedPair:
+    """A pair decoded for :func:`find_prepared`.
+
+    Attributes:
+        img1, img2: uint8 (h, w, 3) RGB arrays of one size, the compared pixels; for very large
+            files a reduced copy (module docstring, "Large images").
+        size: ``(W, H)`` of the compared images in original image-1 pixels (``(w, h)`` unless
+            reduced). Results are given in these pixels.
+        size1: ``(W, H)`` of image 1 itself, original pixels (smaller than ``size`` only after
+            ``size_mismatch="pad"``).
+    """
+
+    img1: np.ndarray
+    img2: np.ndarray
+    size: tuple[int, int]
+    size1: tuple[int, int]
+
+    @property
+    def reduced(self) -> bool:
+        """True when the arrays are a reduced copy of the files."""
+        return (self.img1.shape[1], self.img1.shape[0]) != tuple(self.size)
+
+
+def prepare_pair(
+    img1: Any,
+    img2: Any,
+    *,
+    config: FindConfig | None = None,
+    size_mismatch: str = "resize",
+    layout: str = "auto",
+) -> PreparedPair:
+    """Decode a pair for :func:`find_prepared` (inputs and options as in :func:`find`).
 
     Encoded inputs whose longer side exceeds :data:`DECODE_FACTOR` x ``max_side`` are decoded
     reduced (:func:`spotdiff.io.decode_pair_reduced`): the comparison runs at ``max_side``
     anyway, and a 10000 x 10000 pair then costs a few hundred MB instead of several GB. When the
     two originals differ in size the size policy applies to their true sizes (full decode).
     """
+    cfg = config if config is not None else FindConfig()
     max_side = DEFAULT_MAX_SIDE if cfg.max_side is None else int(cfg.max_side)
     cap = DECODE_FACTOR * max_side if max_side > 0 else None
     pair = decode_pair_reduced(img1, img2, layout=layout, max_side=cap)
@@ -286,5 +332,8 @@ def _load(
         pair = decode_pair_reduced(img1, img2, layout=layout, max_side=None)
         reduced = False
     a, b = match_sizes(pair.img1, pair.img2, size_mismatch)
+    if reduced:
+        original = tuple(pair.original_size1)
+        return PreparedPair(a, b, original, original)
     # without reduction the compared size is the reference (a padded pair is larger than image 1)
-    return a, b, tuple(pair.original_size1) if reduced else (a.shape[1], a.shape[0])
+    return PreparedPair(a, b, (a.shape[1], a.shape[0]), (pair.img1.shape[1], pair.img1.shape[0]))

@@ -261,12 +261,12 @@ def test_broken_exif_warns_one_line_each_and_goes_on(files, tmp_path, scenes):
 NOISY_FIND = """
 import warnings
 import spotdiff.detect as detect
-_real = detect.find
+_real = detect.find_prepared
 def _noisy(*args, **kwargs):
     for _ in range(3):
         warnings.warn("something odd\\n  on two lines", UserWarning)
     return _real(*args, **kwargs)
-detect.find = _noisy
+detect.find_prepared = _noisy
 """
 
 
@@ -328,7 +328,7 @@ def test_an_unexpected_error_is_one_line_and_exit_2(files, tmp_path, capsys, mon
     def broken(*args, **kwargs):
         raise RuntimeError("a bug\nover two lines")
 
-    monkeypatch.setattr("spotdiff.detect.find", broken)
+    monkeypatch.setattr("spotdiff.detect.find_prepared", broken)
     assert main(["find", files["a"], files["b"]]) == 2
     err = capsys.readouterr().err
     assert err.startswith("spotdiff: error: unexpected RuntimeError: a bug over two lines")

@@ -173,7 +173,7 @@ def test_kill_9_while_writing_keeps_the_earlier_picture(files, tmp_path, scenes)
 SLOW_PAIR = """
 import os, time
 import spotdiff.detect as detect
-_real = detect.find
+_real = detect.find_prepared
 _calls = []
 def _slow(*args, **kwargs):
     _calls.append(1)
@@ -181,7 +181,7 @@ def _slow(*args, **kwargs):
         print("slow pair", flush=True)
         time.sleep(120)
     return _real(*args, **kwargs)
-detect.find = _slow
+detect.find_prepared = _slow
 """
 
 
@@ -214,7 +214,7 @@ def test_a_run_stopped_before_its_first_line_keeps_the_earlier_summary(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("spotdiff.detect.find", interrupted)
+    monkeypatch.setattr("spotdiff.detect.find_prepared", interrupted)
     assert main(["find", str(d1), str(d2), "-o", str(out)]) == 130
     assert (out / "summary.jsonl").read_text() == '{"name": "from an earlier run"}\n'
     assert _leftovers(out) == []
@@ -247,9 +247,9 @@ def test_json_is_to_record_and_byte_compatible(files, tmp_path, capsys, monkeypa
     import spotdiff.detect as detect
 
     results = []
-    real = detect.find
+    real = detect.find_prepared
     monkeypatch.setattr(
-        detect, "find", lambda *a, **k: results.append(real(*a, **k)) or results[-1]
+        detect, "find_prepared", lambda *a, **k: results.append(real(*a, **k)) or results[-1]
     )
     assert main(["find", files["a"], files["b"], "--json", "--pad"]) == 1
     out = capsys.readouterr().out
@@ -349,3 +349,30 @@ def test_same_stem_pairs_get_pictures_of_their_own(tmp_path, capsys, scenes):
     assert main(["find", str(d1), str(d2), "-o", str(out)]) == 1
     capsys.readouterr()
     assert {p.name for p in out.iterdir()} == {"a.png.png", "a.bmp.png", "summary.jsonl"}
+
+
+def test_a_large_pair_is_decoded_reduced_and_reported_in_original_pixels(tmp_path):
+    """6000x4000 JPEGs with --max-side 512: decoded at 1/2; boxes and mask in original pixels,
+    the annotated picture drawn at the decoded size."""
+    w, h = 6000, 4000
+    x = np.linspace(0, 255, w, dtype=np.float32)[None, :]
+    y = np.linspace(0, 255, h, dtype=np.float32)[:, None]
+    img = np.stack([np.broadcast_to(x, (h, w)), np.broadcast_to(y, (h, w)), (x + y) / 2], -1)
+    img = img.astype(np.uint8)
+    img[::400] = 0
+    img[:, ::400] = 0
+    edited = img.copy()
+    edited[1600:1900, 3000:3400] = (230, 20, 20)
+    p1, p2 = tmp_path / "a.jpg", tmp_path / "b.jpg"
+    Image.fromarray(img).save(p1, quality=92)
+    Image.fromarray(edited).save(p2, quality=92)
+    out = tmp_path / "out"
+    args = ["find", str(p1), str(p2), "--max-side", "512", "--json"]
+    code = main([*args, "-o", str(out / "ann.png"), "--mask", str(out / "mask.png")])
+    assert code == 1
+    with Image.open(out / "mask.png") as mask, Image.open(out / "ann.png") as ann:
+        assert mask.size == (6000, 4000)
+        assert ann.size[1] == 2000  # side by side at the decoded 3000x2000
+        changed = np.asarray(mask) > 0
+    ys, xs = np.nonzero(changed)
+    assert abs(xs.min() - 3000) <= 60 and abs(ys.max() + 1 - 1900) <= 60

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spotdiff.regions.rescale import to_original_pixels
+from spotdiff.regions.rescale import rescale
 from spotdiff.result import DiffResult, RegionMasks
 
 
@@ -26,7 +26,7 @@ def _reduced_result() -> DiffResult:
 
 
 def test_everything_pixel_based_scales_to_the_original():
-    out = to_original_pixels(_reduced_result(), (400, 320))  # decoded at 1/4
+    out = rescale(_reduced_result(), (400, 320))  # decoded at 1/4
     np.testing.assert_allclose(out.boxes, [[180, 128, 220, 152]])
     assert out.image_size == (400, 320) and out.diff_map.shape == (320, 400)
     assert out.masks.shape == (1, 320, 400)
@@ -41,4 +41,4 @@ def test_everything_pixel_based_scales_to_the_original():
 
 def test_same_size_is_the_result_itself():
     res = _reduced_result()
-    assert to_original_pixels(res, (100, 80)) is res
+    assert rescale(res, (100, 80)) is res

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from ._common import (
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..detect import PreparedPair
     from ..result import DiffResult
 
 __all__ = [
@@ -116,19 +117,19 @@ def run_pair(
     outputs: Outputs,
 ) -> DiffResult:
     """Decode once, find, render the pictures asked for and write them as one group."""
-    from ..detect import find
-    from ..io import decode_pair, match_sizes
+    from ..detect import find_prepared, prepare_pair
 
-    img1, img2 = decode_pair(path1, path2)
-    size1 = (img1.shape[1], img1.shape[0])
-    a, b = match_sizes(img1, img2, size_mismatch)
-    size = (a.shape[1], a.shape[0])
-    skip = ignore.mask(size1, size)
-    result = find(a, b, config=config, ignore=skip, size_mismatch=size_mismatch)
+    pair = prepare_pair(path1, path2, config=config, size_mismatch=size_mismatch)
+    skip = ignore.mask(pair.size1, pair.size)
+    # the difference map (a float32 image of the original size) only when it is drawn
+    config = replace(config, diff_map=outputs.heatmap is not None)
+    result = find_prepared(pair, config=config, ignore=skip)
     if outputs.paths():
         from ..viz import save_images
 
-        pictures = _render_pictures(a, b, result, size1, skip, outputs)  # all in memory first
+        # all in memory first; a very large pair (decoded reduced) is drawn at the decoded size,
+        # its mask written at image 1's own size
+        pictures = _render_pictures(pair, result, skip, outputs)
         for path, _ in pictures:
             path.parent.mkdir(parents=True, exist_ok=True)
         save_images(pictures)  # then all in place together, or none
@@ -136,26 +137,28 @@ def run_pair(
 
 
 def _render_pictures(
-    a: np.ndarray,
-    b: np.ndarray,
+    pair: PreparedPair,
     result: DiffResult,
-    size1: tuple[int, int],
     skip: np.ndarray | None,
     outputs: Outputs,
 ) -> list[tuple[Path, np.ndarray]]:
+    from ..regions.rescale import rescale
     from ..viz import annotate_pair, heatmap_overlay, mask_image
 
+    a, b = pair.img1, pair.img2
+    drawn = rescale(result, (a.shape[1], a.shape[0])) if pair.reduced else result
     pictures = []
     if outputs.annotated is not None:
-        pictures.append((outputs.annotated, annotate_pair(a, b, result)))
+        pictures.append((outputs.annotated, annotate_pair(a, b, drawn)))
     if outputs.heatmap is not None:
-        if result.diff_map is None:  # pragma: no cover - find() always returns it here
+        if drawn.diff_map is None:  # pragma: no cover - run_pair asks for it
             raise InvalidOptionError("this result has no difference map to draw")
         heat = heatmap_overlay(
-            a, result.diff_map, colormap=outputs.colormap, vmin=0.0, vmax=HEATMAP_VMAX
+            a, drawn.diff_map, colormap=outputs.colormap, vmin=0.0, vmax=HEATMAP_VMAX
         )
         pictures.append((outputs.heatmap, heat))
     if outputs.mask is not None:
+        size1 = pair.size1
         crop = None if skip is None else skip[: size1[1], : size1[0]]
         pictures.append((outputs.mask, mask_image(result, size1, ignore=crop)))
     return pictures

@@ -2,7 +2,7 @@
 
 :func:`spotdiff.find` decodes very large files reduced (JPEG at 1/2, 1/4 or 1/8 scale inside the
 decoder, other formats averaged by an integer factor; see :func:`spotdiff.io.decode_pair_reduced`)
-because it compares at a working resolution of about 1024 px anyway. :func:`to_original_pixels`
+because it compares at a working resolution of about 1024 px anyway. :func:`rescale`
 then scales everything pixel-based back: boxes, masks, areas, the difference map and the
 transform, so a result reads exactly as if the full image had been decoded (boxes are as precise
 as one pixel of the reduced copy).
@@ -18,7 +18,7 @@ import numpy as np
 from ..align.warp import scale_transform
 from ..result import DiffResult, RegionMasks
 
-__all__ = ["to_original_pixels"]
+__all__ = ["rescale"]
 
 
 def _scaled_masks(masks: RegionMasks, sx: float, sy: float, size: tuple[int, int]) -> RegionMasks:
@@ -39,12 +39,14 @@ def _scaled_masks(masks: RegionMasks, sx: float, sy: float, size: tuple[int, int
     return RegionMasks(crops, np.asarray(origins, dtype=np.int64).reshape(-1, 2), size)
 
 
-def to_original_pixels(result: DiffResult, original_size: tuple[int, int]) -> DiffResult:
-    """``result`` (computed on a reduced image 1) in the pixels of the original image 1.
+def rescale(result: DiffResult, original_size: tuple[int, int]) -> DiffResult:
+    """``result`` in the pixels of image 1 at ``original_size`` (either way: a result found on a
+    reduced copy to the original, or an original-pixel result down to a reduced copy's pixels
+    for drawing on it).
 
     Args:
-        result: a :class:`~spotdiff.result.DiffResult` whose ``image_size`` is the reduced size.
-        original_size: ``(W, H)`` of the original image 1.
+        result: a :class:`~spotdiff.result.DiffResult` with ``image_size``.
+        original_size: ``(W, H)`` of image 1 in the target pixels.
 
     Returns:
         The same regions with boxes, masks, ``data["area"]``, ``diff_map`` (bilinear),
