@@ -36,6 +36,7 @@ from ._result_io import (
     result_record,
     result_to_dict,
 )
+from ._validate import check_boxes
 
 __all__ = ["KINDS", "RECORD_SCHEMA_VERSION", "DiffResult", "RegionMasks"]
 
@@ -89,21 +90,7 @@ class DiffResult:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        boxes = np.asarray(self.boxes, dtype=np.float32)
-        if boxes.size == 0:
-            boxes = boxes.reshape(0, 4)
-        if boxes.ndim != 2 or boxes.shape[1] != 4:
-            raise InvalidOptionError(
-                f"boxes must have shape (N, 4) (x1, y1, x2, y2), got {boxes.shape}"
-            )
-        if not np.isfinite(boxes).all():
-            raise InvalidOptionError("boxes must be finite, got NaN or inf")
-        if (boxes[:, 2] < boxes[:, 0]).any() or (boxes[:, 3] < boxes[:, 1]).any():
-            bad = np.flatnonzero((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1]))
-            raise InvalidOptionError(
-                f"boxes must be xyxy with x2 >= x1 and y2 >= y1; rows {bad.tolist()} are not "
-                "(convert xywh boxes with x2 = x + w, y2 = y + h)"
-            )
+        boxes = check_boxes("boxes", self.boxes, dtype=np.float32)
         self.boxes = boxes
         n = len(boxes)
 

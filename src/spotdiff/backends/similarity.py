@@ -29,7 +29,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .._errors import InvalidOptionError, LayoutError
+from .._errors import InvalidOptionError
+from .._validate import check_image
 from ..maps.ssim_cv import ssim_map_cv
 from ._registry import register_backend
 
@@ -41,12 +42,7 @@ _C2 = 0.03**2
 
 
 def _grey(image: np.ndarray, side: int) -> np.ndarray:
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
-        raise LayoutError(
-            f"expected a (H, W, 3) uint8 RGB image, got {getattr(image, 'shape', type(image))}"
-        )
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise LayoutError(f"cannot compare an empty image of shape {image.shape}")
+    check_image("image", image, channels=(3,))
     grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
     small = cv2.resize(grey, (side, side), interpolation=cv2.INTER_AREA)
     return small.astype(np.float32) / np.float32(255.0)

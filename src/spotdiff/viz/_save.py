@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_group, atomic_path
-from .._errors import InvalidOptionError, LayoutError
+from .._errors import InvalidOptionError
+from .._validate import check_image
 
 __all__ = ["IMAGE_FORMATS", "check_image_path", "save_image", "save_images"]
 
@@ -53,11 +54,7 @@ def check_image_path(path: str | os.PathLike[str]) -> str:
 
 
 def _check_picture(array: Any) -> np.ndarray:
-    arr = np.asarray(array)
-    if arr.dtype != np.uint8 or not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
-        raise LayoutError(
-            f"a picture must be (H, W) or (H, W, 3) uint8, got shape {arr.shape} dtype {arr.dtype}"
-        )
+    arr = check_image("a picture", np.asarray(array), channels=(0, 3), dtype=np.uint8)
     return np.ascontiguousarray(arr)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidOptionError, LayoutError
-from .._validate import check_choice
+from .._validate import check_choice, check_image
 from ..result import DiffResult
 from ._save import save_image
 from .colormap import colorize
@@ -45,13 +45,7 @@ _FONT_PX_AT_SCALE_1 = 22.0  # height in pixels of cv2.FONT_HERSHEY_SIMPLEX digit
 
 
 def _check_rgb8(name: str, image: Any) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
-        raise LayoutError(
-            f"{name} must be an (H, W, 3) uint8 RGB array, got shape {arr.shape} dtype "
-            f"{arr.dtype}; convert it with spotdiff.io.to_rgb8(...)"
-        )
-    return arr
+    return check_image(name, np.asarray(image), channels=(3,), dtype=np.uint8)
 
 
 def default_thickness(width: int, height: int) -> int:

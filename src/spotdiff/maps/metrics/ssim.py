@@ -39,7 +39,6 @@ from ._ssim_mean import blur_valid, ssim_mean
 __all__ = [
     "SSIM",
     "ssim",
-    "ssim_components",
     "ssim_from_map",
     "ssim_map",
 ]
