@@ -144,7 +144,7 @@ def test_resized_image_2_scales_the_frames():
 def test_empty_result_and_bad_inputs():
     out = annotate_pair(_grey(), _grey(), DiffResult.empty((160, 120)))
     assert (out[:, :160] == GREY).all() and (out[:, -160:] == GREY).all()
-    with pytest.raises(LayoutError, match="img1 must be uint8.*to_rgb8"):
+    with pytest.raises(LayoutError, match=r"img1 must be uint8.*to_rgb8"):
         annotate_pair(_grey().astype(np.float32), _grey(), DiffResult.empty((160, 120)))
     with pytest.raises(LayoutError, match=r"img2 must have shape \(H, W, 3\)"):
         annotate_pair(_grey(), _grey()[..., 0], DiffResult.empty((160, 120)))
