@@ -9,11 +9,12 @@ Pairs: a smooth synthetic scene with a grid (cheap to encode at 100 Mpx) and a c
 rectangle, as JPEG (quality 90) and PNG (compression level 1), at 4000x4000, 8000x8000 and
 10000x10000 (100 Mpx, above Pillow's 89 Mpx warning, below its 179 Mpx error limit).
 
-Each run is ``python -m spotdiff find A B --json`` (the whole CLI, no pictures written) in a
-fresh process; peak resident memory is that process's ``ru_maxrss`` read through
-``os.wait4`` (children only, so the parent's own size does not count). The ``--diff-map``
-column is the library call with the full-resolution difference map kept (a float32 image of
-the original size: 400 MB at 100 Mpx), ``spotdiff.find(A, B)`` in a fresh process.
+Each run is ``spotdiff find A B --json`` (the whole CLI, no pictures written) in a fresh
+process; peak resident memory is that process's ``VmHWM`` (``/proc/self/status``, read as it
+exits; Linux only). ``ru_maxrss`` is not used: Linux carries the parent's peak (this script's,
+while it draws the 100 Mpx images) over into a child. The second column is the library call
+with the full-resolution difference map kept (a float32 image of the original size: 400 MB at
+100 Mpx), ``spotdiff.find(A, B)`` in a fresh process.
 
 Run: ``python benchmarks/bench_large.py [--sizes 4000,8000,10000] [--formats jpg,png]``;
 prints a markdown table.
@@ -22,7 +23,6 @@ prints a markdown table.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -54,14 +54,36 @@ def _pair(directory: Path, side: int, fmt: str) -> tuple[Path, Path]:
     return p1, p2
 
 
+_DRIVER = """
+import re, sys
+def peak():
+    with open("/proc/self/status") as f:
+        return int(re.search(r"VmHWM:\\s+(\\d+)", f.read()).group(1))
+try:
+    if sys.argv[1] == "cli":
+        from spotdiff.cli import main
+        code = main(sys.argv[2:])
+    else:
+        import spotdiff
+        r = spotdiff.find(sys.argv[2], sys.argv[3])
+        assert r.diff_map.shape[0] == r.image_size[1]
+        code = 0
+finally:
+    sys.stderr.write(f"VMHWM {peak()}\\n")
+sys.exit(code)
+"""
+
+
 def _run(args: list[str]) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MB, exit code) of one child process."""
+    """(seconds, peak RSS in MB, exit code) of one child process running ``_DRIVER``."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(
+        [sys.executable, "-c", _DRIVER, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     seconds = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, code
+    lines = [ln for ln in proc.stderr.decode().splitlines() if ln.startswith("VMHWM ")]
+    peak = int(lines[-1].split()[1]) / 1024 if lines else float("nan")
+    return seconds, peak, proc.returncode
 
 
 def main() -> None:
@@ -74,17 +96,8 @@ def main() -> None:
         for fmt in args.formats.split(","):
             for side in (int(s) for s in args.sizes.split(",")):
                 p1, p2 = _pair(Path(tmp), side, fmt)
-                cli = [sys.executable, "-m", "spotdiff", "find", str(p1), str(p2), "--json"]
-                t_cli, mb_cli, code = _run(cli)
-                lib = [
-                    sys.executable,
-                    "-c",
-                    "import sys, spotdiff; r = spotdiff.find(sys.argv[1], sys.argv[2]); "
-                    "assert r.diff_map.shape[0] == r.image_size[1]",
-                    str(p1),
-                    str(p2),
-                ]
-                t_lib, mb_lib, code_lib = _run(lib)
+                t_cli, mb_cli, code = _run(["cli", "find", str(p1), str(p2), "--json"])
+                t_lib, mb_lib, code_lib = _run(["lib", str(p1), str(p2)])
                 rows.append((fmt, side, t_cli, mb_cli, code, t_lib, mb_lib, code_lib))
                 print(
                     f"{fmt} {side}: cli {t_cli:.1f} s {mb_cli:.0f} MB (exit {code}); "
