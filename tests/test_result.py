@@ -93,13 +93,13 @@ def test_filtering_by_property(make_result):
 
 
 def test_empty():
-    e = DiffResult.empty((W, H), with_masks=True, metadata={"a": 1})
+    e = DiffResult.empty((W, H), masks=True, metadata={"a": 1})
     assert len(e) == 0 and e.boxes.shape == (0, 4) and e.masks.shape == (0, H, W)
     assert e.kind.tolist() == [] and e.image_size == (W, H)
     assert DiffResult.from_dict(e.to_dict(include_masks=True)) == e
     assert "n=0" in repr(e)
     with pytest.raises(InvalidOptionError, match="image_size"):
-        DiffResult.empty(with_masks=True)
+        DiffResult.empty(masks=True)
 
 
 def test_repr_and_equality(make_result):

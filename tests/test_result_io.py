@@ -97,7 +97,7 @@ def test_to_record_precision(make_result):
         DiffResult(boxes=[[0, 0, 4.5, 2]]),  # no masks, no kinds, no size: box area, "changed"
         DiffResult(boxes=[[0, 0, 4, 2]], masks=np.ones((1, 3, 5), bool)),  # masks, no kinds
         DiffResult(boxes=[[1, 1, 2, 2]], scores=[float("nan")], data={"kind": ["removed"]}),
-        DiffResult.empty((W, H), with_masks=True),
+        DiffResult.empty((W, H), masks=True),
     ],
     ids=["bare", "masks", "nan-score", "empty"],
 )

@@ -233,7 +233,7 @@ def find_prepared(
         max_gap=opt.merge_gap * ww / w,
         min_area=opt.min_area,
         max_regions=opt.max_regions,
-        with_masks=opt.masks,
+        masks=opt.masks,
     )
     regions = refine_boxes(
         regions,

@@ -178,21 +178,21 @@ class DiffResult:
         transform: np.ndarray | None = None,
         aligned: bool = False,
         metadata: dict[str, Any] | None = None,
-        with_masks: bool = False,
+        masks: bool = False,
     ) -> DiffResult:
-        """A result with no region (per-pair fields as given)."""
+        """A result with no region (per-pair fields as given; ``masks``: an empty mask stack)."""
         size = image_size
         if size is None and diff_map is not None:
             size = (diff_map.shape[1], diff_map.shape[0])
-        masks = None
-        if with_masks:
+        stack = None
+        if masks:
             if size is None:
-                raise InvalidOptionError("with_masks=True needs image_size or diff_map")
-            masks = RegionMasks([], np.zeros((0, 2), dtype=np.int64), size)
+                raise InvalidOptionError("masks=True needs image_size or diff_map")
+            stack = RegionMasks([], np.zeros((0, 2), dtype=np.int64), size)
         return cls(
             boxes=np.zeros((0, 4), dtype=np.float32),
             scores=np.zeros(0, dtype=np.float32),
-            masks=masks,
+            masks=stack,
             data={"kind": np.zeros(0, dtype="<U7"), "area": np.zeros(0, dtype=np.int64)},
             diff_map=diff_map,
             transform=transform,

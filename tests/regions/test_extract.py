@@ -39,7 +39,7 @@ def test_min_area_and_max_regions():
 def test_empty_and_without_masks():
     empty = extract_regions(np.zeros((20, 20), np.float32), image_size=(20, 20))
     assert len(empty) == 0 and set(empty.data) == {"kind", "area", "evidence"}
-    r = extract_regions(_z(), image_size=(80, 60), with_masks=False)
+    r = extract_regions(_z(), image_size=(80, 60), masks=False)
     assert r.masks is None and len(r) == 2
 
 

@@ -205,7 +205,7 @@ def test_mask_from_boxes_ignore_and_size():
 
 
 def test_mask_of_an_empty_result_is_black():
-    out = mask_image(DiffResult.empty((160, 120), with_masks=True))
+    out = mask_image(DiffResult.empty((160, 120), masks=True))
     assert out.shape == (120, 160) and not out.any()
 
 

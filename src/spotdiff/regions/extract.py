@@ -54,8 +54,8 @@ def _full_crop(
     return full, (fx0, fy0)
 
 
-def _empty(image_size: tuple[int, int], with_masks: bool) -> DiffResult:
-    empty = DiffResult.empty(image_size, with_masks=with_masks)
+def _empty(image_size: tuple[int, int], masks: bool) -> DiffResult:
+    empty = DiffResult.empty(image_size, masks=masks)
     empty.data["evidence"] = np.zeros(0, np.float32)
     return empty
 
@@ -71,7 +71,7 @@ def extract_regions(
     rel_gap: float = 0.25,
     min_area: float = 0.0,
     max_regions: int | None = None,
-    with_masks: bool = True,
+    masks: bool = True,
 ) -> DiffResult:
     """Regions of an evidence map, in image-1 pixels.
 
@@ -85,7 +85,7 @@ def extract_regions(
         max_gap, rel_gap: merging rule at the working resolution (:mod:`.merge`).
         min_area: smallest region kept, in changed image-1 pixels.
         max_regions: keep at most this many regions (highest scores); None keeps all.
-        with_masks: build the per-region masks (cropped, image-1 pixels).
+        masks: build the per-region masks (cropped, image-1 pixels).
 
     Returns:
         :class:`~spotdiff.result.DiffResult` sorted by decreasing score, with ``data["kind"]``
@@ -97,10 +97,10 @@ def extract_regions(
     scale = (zw / w, zh / h)
     comps = find_components(z, low=low)
     if len(comps) == 0:
-        return _empty(image_size, with_masks)
+        return _empty(image_size, masks)
     groups = group_boxes(comps.boxes, max_gap=max_gap, rel_gap=rel_gap)
     px_area = 1.0 / (scale[0] * scale[1])
-    out_boxes, scores, masks, origins, kinds, areas, strengths = [], [], [], [], [], [], []
+    out_boxes, scores, crops, origins, kinds, areas, strengths = [], [], [], [], [], [], []
     for g in range(int(groups.max()) + 1):
         members = np.flatnonzero(groups == g)
         b = comps.boxes[members]
@@ -118,7 +118,7 @@ def extract_regions(
         tight = full[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1]
         ox, oy = fx + int(xs[0]), fy + int(ys[0])
         out_boxes.append((ox, oy, ox + tight.shape[1], oy + tight.shape[0]))
-        masks.append(tight)
+        crops.append(tight)
         origins.append((ox, oy))
         areas.append(int(tight.sum()))
         strengths.append(mean_z)
@@ -126,7 +126,7 @@ def extract_regions(
         if rgb1 is not None and rgb2 is not None:
             kinds.append(classify_kind(rgb1, rgb2, crop, (x0, y0)))
     if not out_boxes:
-        return _empty(image_size, with_masks)
+        return _empty(image_size, masks)
     order = np.argsort(-np.asarray(scores), kind="stable")
     if max_regions is not None:
         order = order[:max_regions]
@@ -137,9 +137,9 @@ def extract_regions(
     if kinds:
         data["kind"] = np.asarray(kinds)[order]
     region_masks = None
-    if with_masks:
+    if masks:
         region_masks = RegionMasks(
-            [masks[i] for i in order], np.asarray(origins, np.int64)[order], image_size
+            [crops[i] for i in order], np.asarray(origins, np.int64)[order], image_size
         )
     return DiffResult(
         boxes=np.asarray(out_boxes, np.float32)[order],
