@@ -156,22 +156,22 @@ class LPIPS(Metric):
         self.normalize = bool(normalize)
         self._options = {"net": net, "pretrained": pretrained, "normalize": self.normalize}
 
-    def layers(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+    def layers(self, img1: torch.Tensor, img2: torch.Tensor) -> list[torch.Tensor]:
         """Per-layer distance maps, one (N, 1, h_k, w_k) per tap, at each tap's resolution."""
-        return _layers(self.net, x, y, self.normalize)
+        return _layers(self.net, img1, img2, self.normalize)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """LPIPS per sample: (N,) in ``x``'s dtype, >= 0 for the trained heads, 0 if x == y.
+    def forward(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
+        """LPIPS per sample: (N,) in ``img1``'s dtype, >= 0 for the trained heads, 0 if img1 == img2.
 
         The sum over layers of each layer map's spatial mean (the reference definition). It
-        equals ``map(x, y).mean((1, 2, 3))`` exactly when the taps divide the image size (VGG16
+        equals ``map(img1, img2).mean((1, 2, 3))`` exactly when the taps divide the image size (VGG16
         with H and W multiples of 16) and differs by about 1e-4 relative otherwise.
         """
-        return lpips_from_layers(self.layers(x, y)).to(x.dtype)
+        return lpips_from_layers(self.layers(img1, img2)).to(img1.dtype)
 
-    def map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Per-pixel LPIPS: (N, 1, H, W) in ``x``'s dtype, the layer maps upsampled and summed."""
-        return lpips_map_from_layers(self.layers(x, y), tuple(x.shape[-2:])).to(x.dtype)
+    def map(self, img1: torch.Tensor, img2: torch.Tensor) -> torch.Tensor:
+        """Per-pixel LPIPS: (N, 1, H, W) in ``img1``'s dtype, the layer maps upsampled and summed."""
+        return lpips_map_from_layers(self.layers(img1, img2), tuple(img1.shape[-2:])).to(img1.dtype)
 
 
 # (net, pretrained, weights, spotdiff home, torch hub dir) -> CPU float32 master network;
@@ -209,22 +209,22 @@ def _cached_net(
 
 
 def _checked_layers(
-    x: torch.Tensor,
-    y: torch.Tensor,
+    img1: torch.Tensor,
+    img2: torch.Tensor,
     net: str,
     pretrained: bool,
     weights: WeightsArg,
     normalize: bool,
 ) -> list[torch.Tensor]:
-    """Validate the pair and the net, then the cached network's per-layer features of x and y."""
-    _check_pair(x, y, _check_net(net))
-    model = _cached_net(net, pretrained, weights, x.device, x.dtype)
-    return _layers(model, x, y, normalize)
+    """Validate the pair and the net, then the cached network's per-layer features of img1 and img2."""
+    _check_pair(img1, img2, _check_net(net))
+    model = _cached_net(net, pretrained, weights, img1.device, img1.dtype)
+    return _layers(model, img1, img2, normalize)
 
 
 def lpips(
-    x: torch.Tensor,
-    y: torch.Tensor,
+    img1: torch.Tensor,
+    img2: torch.Tensor,
     *,
     net: str = "vgg",
     pretrained: bool = True,
@@ -238,27 +238,27 @@ def lpips(
         reduction: ``"none"`` -> (N,), ``"mean"`` / ``"sum"`` over the batch -> 0-d tensor.
 
     Returns:
-        (N,) (or 0-d) tensor in ``x``'s dtype, >= 0, 0 for identical images. The network is
+        (N,) (or 0-d) tensor in ``img1``'s dtype, >= 0, 0 for identical images. The network is
         built once per (net, pretrained, weights, cache directories, device, dtype) and reused;
         :func:`clear_lpips_cache` drops them.
     """
     check_reduction(reduction)
-    layers = _checked_layers(x, y, net, pretrained, weights, normalize)
-    return reduce(lpips_from_layers(layers).to(x.dtype), reduction)
+    layers = _checked_layers(img1, img2, net, pretrained, weights, normalize)
+    return reduce(lpips_from_layers(layers).to(img1.dtype), reduction)
 
 
 def lpips_map(
-    x: torch.Tensor,
-    y: torch.Tensor,
+    img1: torch.Tensor,
+    img2: torch.Tensor,
     *,
     net: str = "vgg",
     pretrained: bool = True,
     weights: WeightsArg = None,
     normalize: bool = True,
 ) -> torch.Tensor:
-    """Per-pixel LPIPS, (N, 1, H, W) in ``x``'s dtype; see :class:`LPIPS` for the arguments."""
-    layers = _checked_layers(x, y, net, pretrained, weights, normalize)
-    return lpips_map_from_layers(layers, tuple(x.shape[-2:])).to(x.dtype)
+    """Per-pixel LPIPS, (N, 1, H, W) in ``img1``'s dtype; see :class:`LPIPS` for the arguments."""
+    layers = _checked_layers(img1, img2, net, pretrained, weights, normalize)
+    return lpips_map_from_layers(layers, tuple(img1.shape[-2:])).to(img1.dtype)
 
 
 def clear_lpips_cache() -> None:
