@@ -48,3 +48,27 @@ def test_repr_names_the_subclass_source_and_device():
     backend = _Backend("model", "processor", source="org/model", device="cpu", batch_size=7)
     assert repr(backend) == "_Backend(source='org/model', device='cpu')"
     assert backend.batch_size == 7 and backend.model == "model"
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [(np.zeros((4, 5, 3), np.uint8),  # one image, not a list: its rows are 2-D (5, 3) items
+      r"images\[0\] must have shape \(H, W, 3\), got \(5, 3\)"),
+     ([np.zeros((4, 5, 3), np.uint8), np.zeros((4, 5), np.uint8)],
+      r"images\[1\] must have shape \(H, W, 3\), got \(4, 5\)"),
+     ([np.zeros((4, 5, 3), np.uint8)] * 3 + [np.zeros((4, 5, 3), np.float32)],
+      r"images\[3\] must be uint8, got dtype float32"),
+     ([np.zeros((0, 5, 3), np.uint8)], r"images\[0\] is empty"),
+     (["a.png"], r"images\[0\] must be a numpy array")],
+    ids=["one-array", "grey", "float", "empty", "path"],
+)  # fmt: skip
+def test_vision_batches_checks_every_image_before_the_first_pass(images, message):
+    # regression: one (H, W, 3) array passed as the list ran the model on its rows
+    from spotdiff._errors import LayoutError
+
+    backend = _Backend(None, _Processor(), source="here", device="cpu", batch_size=2)
+    calls = []
+    tally = Counter()
+    with pytest.raises(LayoutError, match=message):
+        list(backend.vision_batches(images, calls.append, tally=tally, passes=("a",)))
+    assert calls == [] and tally == {}

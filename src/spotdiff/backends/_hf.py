@@ -26,6 +26,7 @@ from PIL import Image
 
 from .._errors import WeightsNotFoundError
 from .._optional import require
+from .._validate import check_image
 from ._cache import cached
 from ._network import download_blocker, hub_host, is_network_error
 from ._spec import (
@@ -252,8 +253,14 @@ class HFBackend:
                 float32 ``pixel_values`` of one chunk, on :attr:`device`.
             tally: a Counter; ``tally[key]`` is increased by 1 per chunk for each key of
                 ``passes`` (the forward passes ``forward`` runs).
+
+        Raises:
+            LayoutError: an item is not an (H, W, 3) uint8 array (one image passed instead of a
+                list of images gives 2-D rows); checked before the first forward pass.
         """
         torch = require("torch", purpose=f"the {self.name.upper()} backend")
+        for i, image in enumerate(images):
+            check_image(f"images[{i}]", image, channels=(3,), dtype=np.uint8)
         for start, chunk in batches(images, self.batch_size):
             pixels = pixel_values(self.processor, chunk, self.device)
             with torch.inference_mode():

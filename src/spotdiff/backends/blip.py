@@ -73,6 +73,10 @@ class BlipMatcher(HFBackend):
             ``tally["blip_vision"]`` and ``tally["blip_text"]`` count the forward passes run.
         """
         torch = require("torch", purpose="the BLIP backend")
+        if isinstance(texts, str):  # list("cat") would match "c", "a", "t"
+            raise InvalidOptionError(
+                f"texts must be a list of strings, got the string {texts!r}; pass [{texts!r}]"
+            )
         texts = list(texts)
         if any(not isinstance(t, str) or not t for t in texts):
             raise InvalidOptionError(f"texts must be non-empty strings, got {texts!r}")

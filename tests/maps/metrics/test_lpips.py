@@ -1,4 +1,7 @@
-"""LPIPS: metric properties on random weights, and the real loading path from local files."""
+"""LPIPS: metric properties on random weights, and the real loading path from local files.
+
+The network itself is tested in test_lpips_net.py, the weight specs and checks in
+test_lpips_weights.py."""
 
 from __future__ import annotations
 
@@ -58,47 +61,6 @@ def _save_as_reference_files(metric: LPIPS, directory, net="vgg"):
     torch.save(backbone, directory / spec.backbone_file)
     torch.save(heads, directory / spec.heads_file)
     return directory / spec.backbone_file, directory / spec.heads_file
-
-
-# --- architecture: torchvision's features, lpips' taps and heads ---------------------------
-
-
-@pytest.mark.parametrize(
-    ("net", "convs", "first", "last", "taps", "heads"),
-    [
-        (
-            "vgg",
-            (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28),
-            (64, 3, 3, 3),
-            (512, 512, 3, 3),
-            (4, 9, 16, 23, 30),
-            (64, 128, 256, 512, 512),
-        ),
-        (
-            "alex",
-            (0, 3, 6, 8, 10),
-            (64, 3, 11, 11),
-            (256, 256, 3, 3),
-            (2, 5, 8, 10, 12),
-            (64, 192, 384, 256, 256),
-        ),
-    ],
-)
-def test_architecture_matches_torchvision_and_lpips(
-    net, convs, first, last, taps, heads, alex, vgg
-):
-    model = (alex if net == "alex" else vgg).net
-    state = model.state_dict()
-    assert [k for k in state if k.startswith("features.")] == [
-        f"features.{i}.{p}" for i in convs for p in ("weight", "bias")
-    ]
-    assert state[f"features.{convs[0]}.weight"].shape == first
-    assert state[f"features.{convs[-1]}.weight"].shape == last
-    assert model.arch.taps == taps and len(model.features) == taps[-1]
-    assert all(isinstance(model.features[t - 1], torch.nn.ReLU) for t in taps)
-    assert [tuple(h.weight.shape) for h in model.heads] == [(1, c, 1, 1) for c in heads]
-    assert all(h.bias is None and (h.weight >= 0).all() for h in model.heads)
-    assert _lpips_weights.SPECS[net].head_keys == tuple(f"lin{k}.model.1.weight" for k in range(5))
 
 
 # --- metric properties (random weights) ---------------------------------------------------
