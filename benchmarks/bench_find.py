@@ -59,6 +59,20 @@ def make_pair(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, list[int]]
     return img1, img2, [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
 
 
+def rotated_pair(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The 1080p pair of :func:`make_pair` with image 2 rotated 16 degrees and sheared 0.12."""
+    img1, img2, _ = make_pair(size)
+    w, h = size
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    c = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1.0]])
+    rot = np.vstack([cv2.getRotationMatrix2D((cx, cy), 16, 1.0), [0, 0, 1]])
+    m = np.linalg.inv(c) @ np.array([[1, 0.12, 0], [0, 1, 0], [0, 0, 1.0]]) @ c @ rot
+    img2 = cv2.warpAffine(
+        img2, m[:2], (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+    return img1, img2
+
+
 def _contour_boxes(thresh: np.ndarray) -> list[tuple[int, int, int, int]]:
     contours = cv2.findContours(thresh, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
     return [cv2.boundingRect(c) for c in contours]
@@ -179,6 +193,17 @@ def main() -> None:
         if stages:
             parts = ", ".join(f"{k} {v:.1f}" for k, v in stages.items() if k != "total")
             print(f"- {label} find stages (ms, last run): {parts}")
+    aligned = make_pair(SIZES["1920x1080"])[:2]
+    rotated = rotated_pair(SIZES["1920x1080"])
+    t_al = _median_ms(lambda: spotdiff_find(*aligned), args.repeats)
+    t_rot = _median_ms(lambda: spotdiff_find(*rotated), args.repeats)
+    reg = spotdiff_find(*rotated).metadata["registration"]
+    print()
+    print("### Registration cost: 1920x1080, aligned (2.5 px shift) vs rotated 16 deg + shear\n")
+    print("| pair | find median ms | ratio | registration |")
+    print("|---|---:|---:|---|")
+    print(f"| shifted 2.5 px | {t_al:.1f} | 1.00x | translation |")
+    print(f"| rotated 16 deg + shear 0.12 | {t_rot:.1f} | {t_rot / t_al:.2f}x | {reg['method']} |")
     mem = measure_memory(*make_pair(SIZES["3840x2160"])[:2])
     print()
     print("### Peak memory of `find` on the 3840x2160 pair (fresh process)\n")

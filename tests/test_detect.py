@@ -416,3 +416,61 @@ def test_large_files_are_decoded_reduced_and_answered_in_original_pixels(tmp_pat
     assert full.metadata["decoded_size"] == [6000, 4000]
     np.testing.assert_allclose(res.boxes[0], full.boxes[0], atol=12)
     assert abs(int(res.area[0]) - int(full.area[0])) <= 0.05 * int(full.area[0])
+
+
+# --- issue 9: real geometry, renders and dense pairs ------------------------------------------
+
+REALPAIRS = Path(__file__).resolve().parents[2] / "shared" / "realpairs" / "pairs.json"
+needs_realpairs = pytest.mark.skipif(
+    not REALPAIRS.exists(), reason="the real-pair development set (../shared/realpairs) is absent"
+)
+
+
+def test_find_on_a_photo_rotated_16_degrees_with_shear():
+    """Issue 9.1: registration gave up and one box covered 85% of the frame."""
+    img1 = _photo("astronaut", (480, 320))
+    img1[120:170, 300:360] = (30, 220, 40)  # the real change, in image 1 only
+    img2 = _photo("astronaut", (480, 320))
+    c = np.array([[1, 0, -239.5], [0, 1, -159.5], [0, 0, 1.0]])
+    rot = np.vstack([cv2.getRotationMatrix2D((239.5, 159.5), 16, 1.0), [0, 0, 1]])
+    m = np.linalg.inv(c) @ np.array([[1, 0.12, 0], [0, 1, 0], [0, 0, 1.0]]) @ c @ rot
+    img2 = cv2.warpAffine(img2, m[:2], (480, 320), borderMode=cv2.BORDER_REFLECT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SpotdiffWarning)
+        r = find(img1, img2)
+    assert not r.metadata["registration"]["failed"] and r.aligned
+    assert len(r) >= 1
+    x1, y1, x2, y2 = r.boxes[0]
+    assert abs(x1 - 300) < 8 and abs(y1 - 120) < 8 and abs(x2 - 360) < 8 and abs(y2 - 170) < 8
+    assert ((r.boxes[:, 2] - r.boxes[:, 0]) * (r.boxes[:, 3] - r.boxes[:, 1])).max() < 0.05 * (
+        480 * 320
+    )
+
+
+def _real(name: str):
+    from spotdiff.evaluation.real import load_real_pairs
+
+    return next(p for p in load_real_pairs(REALPAIRS) if p.photo == name)
+
+
+@needs_realpairs
+def test_screenshot_with_a_recoloured_button_gives_one_box():
+    """Issue 9: the tone fit bent the red curve; every grey input field came out as a box."""
+    p = _real("ui_signin_button")
+    r = find(p.img1, p.img2)
+    assert len(r) == 1
+    from spotdiff.evaluation.metrics import box_iou
+
+    assert box_iou(r.boxes, p.boxes).max() >= 0.8
+
+
+@needs_realpairs
+def test_dense_resampled_puzzle_is_not_one_box():
+    """Issue 9.3: thin differences chained 12 changes into one box over 90% of the picture."""
+    from spotdiff.evaluation.metrics import match_boxes
+
+    p = _real("puzzle_pirate")
+    r = find(p.img1, p.img2)
+    area = (r.boxes[:, 2] - r.boxes[:, 0]) * (r.boxes[:, 3] - r.boxes[:, 1])
+    assert area.max() < 0.25 * p.img1.shape[0] * p.img1.shape[1]
+    assert match_boxes(r.boxes, r.scores, p.boxes, iou=0.5).counts.tp >= 6

@@ -68,7 +68,7 @@ from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence
 from .maps.noise import noise_sigma
 from .maps.structure import structural_difference
-from .regions.extract import extract_regions
+from .regions.extract import MIN_SCORE, extract_regions
 from .regions.ignore import ignore_mask
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
@@ -233,6 +233,7 @@ def find_prepared(
         max_gap=opt.merge_gap * ww / w,
         min_area=opt.min_area,
         max_regions=opt.max_regions,
+        min_score=MIN_SCORE,
         masks=opt.masks,
     )
     regions = refine_boxes(

@@ -111,3 +111,51 @@ def test_align_options(photo):
         register(photo, moved, align="perspective")
     with pytest.raises(InvalidOptionError, match="one size"):
         register(photo, photo[:100])
+
+
+def _rot_shear(angle: float = 16.0, shear: float = 0.12) -> np.ndarray:
+    c = np.array([[1, 0, -(W - 1) / 2], [0, 1, -(H - 1) / 2], [0, 0, 1.0]])
+    sh = np.array([[1, shear, 0], [0, 1, 0], [0, 0, 1.0]])
+    return np.linalg.inv(c) @ sh @ c @ _about_centre(angle=angle)
+
+
+@pytest.mark.parametrize("align", ["auto", "affine", "homography"])
+def test_rotation_16_degrees_with_shear_is_registered_quickly(photo, align):
+    """Issue 9: auto gave up, affine never returned (NaN in the tile fit)."""
+    import time
+
+    m = _rot_shear()
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SpotdiffWarning)  # no "registration failed"
+        reg = register(photo, _moved(photo, m), align=align)
+    assert time.perf_counter() - start < 5.0
+    assert reg.aligned and not reg.failed and np.isfinite(reg.transform).all()
+    assert _corner_error(reg.transform, m) < 1.0
+
+
+def test_similarity_on_a_rotated_pair_is_not_a_wrong_scale(photo):
+    m = _about_centre(angle=16.0)
+    reg = register(photo, _moved(photo, m), align="similarity")
+    assert reg.method == "similarity" and _corner_error(reg.transform, m) < 1.0
+
+
+def test_homography_is_recovered(photo):
+    src = np.float32([[0, 0], [W - 1, 0], [W - 1, H - 1], [0, H - 1]])
+    dst = np.float32([[10, 5], [W - 15, 0], [W - 1, H - 6], [3, H - 1]])
+    h = cv2.getPerspectiveTransform(src, dst)  # image-1 -> image-2
+    moved = cv2.warpPerspective(photo, h, (W, H), borderMode=cv2.BORDER_REFLECT)
+    reg = register(photo, moved, align="homography")
+    assert reg.aligned and not reg.failed
+    corners = np.array([[0, 0, 1], [W - 1, 0, 1], [0, H - 1, 1], [W - 1, H - 1, 1]], float).T
+    got, want = reg.transform @ corners, np.linalg.inv(h) @ corners
+    assert np.abs(got[:2] / got[2] - want[:2] / want[2]).max() < 1.0
+
+
+def test_degenerate_transforms_are_rejected():
+    from spotdiff.align.register import _sane
+
+    assert _sane(np.full((3, 3), np.nan), (W, H))
+    assert _sane(np.zeros((3, 3)), (W, H))
+    assert _sane(np.diag([0.5, 0.5, 1.0]), (W, H))  # scale outside the accepted range
+    assert _sane(np.eye(3), (W, H)) == ""

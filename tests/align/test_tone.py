@@ -55,3 +55,18 @@ def test_fit_tone_respects_valid_mask(photo):
     valid = np.ones((H, W), bool)
     valid[:, : W // 2 + 8] = False
     assert fit_tone(photo, img2, valid).is_identity
+
+
+def test_pixel_identical_render_with_a_recoloured_button_keeps_the_identity():
+    """Issue 9 (screenshots): a white page, one cyan button turned red, the rest identical; the
+    robust fit saw only the few unclipped levels and bent the red curve."""
+    page = np.full((300, 400, 3), 255, np.uint8)
+    page[40:60, 40:360] = (200, 200, 200)  # grey input fields
+    page[100:120, 40:360] = (230, 230, 230)
+    ramp = np.linspace(0, 120, 320).astype(np.uint8)
+    page[200:240, 40:360] = (0, 200, 220)  # the button, a cyan gradient
+    page[200:240, 40:360, 0] = ramp
+    other = page.copy()
+    other[200:240, 40:360] = (0, 30, 30)  # now a red gradient
+    other[200:240, 40:360, 0] = 255 - ramp // 2
+    assert fit_tone(page, other).is_identity

@@ -20,6 +20,11 @@ import numpy as np
 __all__ = ["ToneMap", "fit_tone"]
 
 
+#: A channel whose levels are exactly equal on at least this share of the pixels keeps the
+#: identity curve: a pixel-identical render or screenshot with one object recoloured (the
+#: robust fit sees only the few levels that are not clipped white or black, where the edit
+#: can be the majority).
+SAME_SHARE = 0.5
 _OCCAM = 1.15  # a simpler tone curve is kept while its robust cost is within 15 % of the best
 _GAMMAS = np.exp(np.linspace(math.log(1 / 3.5), math.log(3.5), 41))
 _POW = (np.arange(256) / 255.0)[None, :] ** _GAMMAS[:, None]  # (G, 256)
@@ -160,6 +165,16 @@ def _fit_channel(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return fitted
 
 
+def _same_share(
+    img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None, step: int = 4
+) -> np.ndarray:
+    """(C,) share of (sampled) pixels whose level is exactly equal in both images."""
+    a, b = img1[::step, ::step], img2[::step, ::step]
+    eq = a == b
+    eq = eq[valid[::step, ::step]] if valid is not None else eq.reshape(-1, img1.shape[2])
+    return eq.mean(axis=0) if len(eq) else np.zeros(img1.shape[2])
+
+
 def fit_tone(
     img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = None, *, max_side: int = 400
 ) -> ToneMap:
@@ -175,7 +190,9 @@ def fit_tone(
             mean flattens it at rarely used levels) and makes the fit fast.
 
     Returns:
-        :class:`ToneMap`. Robust to edits covering a minority of the pixels (Tukey weights).
+        :class:`ToneMap`. Robust to edits covering a minority of the pixels (Tukey weights); a
+        channel whose levels are exactly equal on at least :data:`SAME_SHARE` of the pixels
+        keeps the identity.
     """
     h, w = img1.shape[:2]
     k = math.ceil(max(h, w) / max_side)  # an integer factor: OpenCV's fast area reduction
@@ -190,7 +207,12 @@ def fit_tone(
             v = cv2.resize(v8, size, interpolation=cv2.INTER_AREA) == 255
     xs = np.arange(256) / 255.0
     curves, params = [], []
+    same = _same_share(img1, img2, valid)
     for c in range(img2.shape[2]):
+        if same[c] >= SAME_SHARE:  # a render / screenshot pair: most levels are untouched
+            curves.append(np.arange(256, dtype=np.float64))
+            params.append((1.0, 0.0, 255.0))
+            continue
         x, y = m[..., c], r[..., c]
         if v is not None:
             x, y = x[v], y[v]

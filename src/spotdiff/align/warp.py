@@ -1,7 +1,8 @@
 """Pixel-grid geometry shared by registration and the pair-matching step.
 
-Conventions: a transform is a (3, 3) float64 matrix ``T`` with ``[x1, y1, 1] = T @ [x2, y2, 1]``
-(image-2 pixel coordinates to image-1 pixel coordinates, pixel centres at integers).
+Conventions: a transform is a (3, 3) float64 matrix ``T`` with ``[x1, y1, 1] ~ T @ [x2, y2, 1]``
+(image-2 pixel coordinates to image-1 pixel coordinates, pixel centres at integers; up to scale
+when ``T`` is a homography, whose last row is then not ``[0, 0, 1]``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["displacement", "scale_matrix", "scale_transform", "warp_image", "warp_window"]
+__all__ = [
+    "displacement",
+    "is_projective",
+    "scale_matrix",
+    "scale_transform",
+    "warp_image",
+    "warp_window",
+]
 
 
 def scale_matrix(src_size: tuple[int, int], dst_size: tuple[int, int]) -> np.ndarray:
@@ -33,7 +41,21 @@ def displacement(t: np.ndarray, size: tuple[int, int]) -> float:
     """Largest displacement (px) of an image corner of a (W, H) image under ``t``."""
     w, h = size
     corners = np.array([[0, 0, 1], [w - 1, 0, 1], [0, h - 1, 1], [w - 1, h - 1, 1]], float).T
-    return float(np.abs((t @ corners)[:2] - corners[:2]).max())
+    moved = t @ corners
+    return float(np.abs(moved[:2] / moved[2] - corners[:2]).max())
+
+
+def is_projective(t: np.ndarray) -> bool:
+    """True when ``t`` has a perspective part (its last row is not ``[0, 0, 1]``)."""
+    t = np.asarray(t, dtype=np.float64)
+    return bool(abs(t[2, 0]) > 1e-12 or abs(t[2, 1]) > 1e-12 or abs(t[2, 2] - 1.0) > 1e-12)
+
+
+def _warp(img: np.ndarray, t: np.ndarray, size: tuple[int, int], **kw) -> np.ndarray:
+    """``cv2.warpAffine`` or, for a perspective ``t``, ``cv2.warpPerspective``."""
+    if is_projective(t):
+        return cv2.warpPerspective(img, t, size, **kw)
+    return cv2.warpAffine(img, t[:2], size, **kw)
 
 
 def warp_image(
@@ -53,12 +75,10 @@ def warp_image(
     """
     h2, w2 = img2.shape[:2]
     w, h = size or (w2, h2)
-    m = np.asarray(transform, dtype=np.float64)[:2]
-    warped = cv2.warpAffine(
-        img2, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    m = np.asarray(transform, dtype=np.float64)
+    warped = _warp(img2, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     ones = np.full((h2, w2), 255, np.uint8)
-    cover = cv2.warpAffine(ones, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    cover = _warp(ones, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
     valid = cv2.erode(cover, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) == 255
     return warped.reshape((h, w, *img2.shape[2:])), valid
 
@@ -72,6 +92,6 @@ def warp_window(
     if transform is None:
         return img2[y0:y1, x0:x1]
     m = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]]) @ transform
-    return cv2.warpAffine(
-        img2, m[:2], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    return _warp(
+        img2, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )

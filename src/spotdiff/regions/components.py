@@ -29,18 +29,34 @@ class Components:
         return len(self.areas)
 
 
-def find_components(z: np.ndarray, *, low: float = 0.5, high: float = 1.0) -> Components:
+def _prune_thin(support: np.ndarray, seeds: np.ndarray, reach: int) -> np.ndarray:
+    """``support`` without its thin (< 3 px wide) parts further than ``reach`` px from a seed."""
+    square = np.ones((3, 3), np.uint8)
+    thick = cv2.morphologyEx(support, cv2.MORPH_OPEN, square)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near = cv2.dilate(seeds, disc)
+    return cv2.bitwise_and(support, cv2.bitwise_or(thick, near))
+
+
+def find_components(
+    z: np.ndarray, *, low: float = 0.5, high: float = 1.0, reach: int | None = None
+) -> Components:
     """8-connected components of ``z >= low`` that hold at least one pixel ``z >= high``.
 
     Args:
         z: float32 (H, W) evidence map (:func:`~.threshold.evidence`).
         low, high: hysteresis thresholds (``low <= high``).
+        reach: when given, thin (< 3 px wide) support further than ``reach`` px from a seed is
+            dropped first: faint 1-2 px traces (line art resampled, a frame re-encoded) would
+            otherwise chain every change of a dense pair into one component.
 
     Returns:
         :class:`Components`, numbered ``1..K`` in label order. Nearby components are joined
         later by :func:`~.merge.group_boxes`.
     """
     support = (z >= low).view(np.uint8)
+    if reach is not None and support.any():
+        support = _prune_thin(support, (z >= high).view(np.uint8), reach)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(support, connectivity=8, ltype=cv2.CV_32S)
     seeded = np.zeros(n, dtype=bool)
     seeded[lab[z >= high]] = True

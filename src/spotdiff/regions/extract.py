@@ -9,16 +9,30 @@ import numpy as np
 
 from ..result import DiffResult, RegionMasks
 from .components import find_components
+from .group import frame_artefacts, group_components
 from .kind import classify_kind
-from .merge import group_boxes
 
-__all__ = ["SCORE_SCALE", "extract_regions", "region_score"]
+__all__ = ["FRAME_BAND", "MIN_SCORE", "SCORE_SCALE", "extract_regions", "region_score"]
 
 
 #: Evidence scale of :func:`region_score`: ``mean_evidence * sqrt(area)`` at which a region
 #: scores ``1 - 1/e`` (0.63). On the synthetic benchmark (1280x720, working resolution 1024x576)
 #: true regions span 24-720 (median 165: score 0.81), false ones 3-8 (score 0.03-0.08).
 SCORE_SCALE = 100.0
+
+#: :func:`spotdiff.find`'s ``min_score``: regions scoring below it are specks of noise, not
+#: changes: ``mean evidence x sqrt(area)`` of 10.5 (a 4x4 working-pixel speck at 2.6x the threshold). On the synthetic benchmark true
+#: regions score 0.21 and more, false ones 0.03-0.08; on real pairs (puzzles, screenshots,
+#: photos) the specks left by resampling, JPEG and parallax fall below it.
+MIN_SCORE = 0.1
+
+#: Thin (< 3 px) support further than this (working px) from a seed does not grow a region
+#: (:func:`~.components.find_components`).
+THIN_REACH = 3
+
+#: Border band (share of the map's shorter side, at least 2 px) inside which a component running
+#: along the edge is a frame artefact (:func:`~.group.frame_artefacts`): dropped, joins nothing.
+FRAME_BAND = 0.015
 
 
 def region_score(mean_evidence: float, area: float) -> float:
@@ -71,6 +85,7 @@ def extract_regions(
     rel_gap: float = 0.25,
     min_area: float = 0.0,
     max_regions: int | None = None,
+    min_score: float = 0.0,
     masks: bool = True,
 ) -> DiffResult:
     """Regions of an evidence map, in image-1 pixels.
@@ -85,6 +100,8 @@ def extract_regions(
         max_gap, rel_gap: merging rule at the working resolution (:mod:`.merge`).
         min_area: smallest region kept, in changed image-1 pixels.
         max_regions: keep at most this many regions (highest scores); None keeps all.
+        min_score: drop regions scoring below this (:data:`MIN_SCORE` is what
+            :func:`spotdiff.find` uses).
         masks: build the per-region masks (cropped, image-1 pixels).
 
     Returns:
@@ -95,14 +112,20 @@ def extract_regions(
     w, h = image_size
     zh, zw = z.shape
     scale = (zw / w, zh / h)
-    comps = find_components(z, low=low)
+    comps = find_components(z, low=low, reach=THIN_REACH)
     if len(comps) == 0:
         return _empty(image_size, masks)
-    groups = group_boxes(comps.boxes, max_gap=max_gap, rel_gap=rel_gap)
+    band = max(2.0, FRAME_BAND * min(zw, zh))
+    frame = frame_artefacts(comps.boxes, (zw, zh), band=band)
+    groups = group_components(
+        comps.labels, comps.boxes, comps.areas, max_gap=max_gap, rel_gap=rel_gap, exclude=frame
+    )
     px_area = 1.0 / (scale[0] * scale[1])
     out_boxes, scores, crops, origins, kinds, areas, strengths = [], [], [], [], [], [], []
     for g in range(int(groups.max()) + 1):
         members = np.flatnonzero(groups == g)
+        if frame[members].all():  # a frame artefact (:func:`~.group.frame_artefacts`)
+            continue
         b = comps.boxes[members]
         x0, y0 = int(b[:, 0].min()), int(b[:, 1].min())
         x1, y1 = int(b[:, 2].max()), int(b[:, 3].max())
@@ -128,6 +151,9 @@ def extract_regions(
     if not out_boxes:
         return _empty(image_size, masks)
     order = np.argsort(-np.asarray(scores), kind="stable")
+    order = order[np.asarray(scores)[order] >= min_score]
+    if len(order) == 0:
+        return _empty(image_size, masks)
     if max_regions is not None:
         order = order[:max_regions]
     data = {
