@@ -59,9 +59,11 @@ def _root(
 
 # Commands register themselves on `app` when imported.
 from . import bench as _bench  # noqa: E402, F401
+from . import figure as _figure  # noqa: E402, F401
 from . import find as _find  # noqa: E402, F401
 from . import imgdiff as _imgdiff  # noqa: E402, F401
 from . import map as _map  # noqa: E402, F401
+from . import report as _report  # noqa: E402, F401
 
 
 def _fail(message: str) -> int:

@@ -9,6 +9,7 @@ asked for.
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,6 +41,7 @@ __all__ = [
     "pair_record",
     "run_directories",
     "run_pair",
+    "write_report",
 ]
 
 #: The heatmap's colour scale: find()'s evidence map is 1 at the per-pixel threshold, so 0..2 puts
@@ -165,7 +167,12 @@ def _render_pictures(
 
 
 def run_directories(
-    dir1: Path, dir2: Path, dirs: Outputs, json_output: bool, settings: dict[str, Any]
+    dir1: Path,
+    dir2: Path,
+    dirs: Outputs,
+    json_output: bool,
+    settings: dict[str, Any],
+    report: Path | None = None,
 ) -> int:
     """Run every row of two directories (:func:`._common.directory_rows`); a failing pair is
     reported and the run goes on.
@@ -176,6 +183,8 @@ def run_directories(
         json_output: print each row's record as a JSON line (else one ``NAME: N differences``
             line per pair).
         settings: :func:`run_pair`'s ``config``, ``size_mismatch`` and ``ignore``.
+        report: the folder of the HTML report (``--report``), built from the rows at the end;
+            summary.jsonl goes there when ``dirs.annotated`` is None.
 
     Returns:
         The exit code: 2 when a pair failed or a file has no match, else 1 when any pair
@@ -189,7 +198,12 @@ def run_directories(
     counts = {"different": 0, "same": 0, "failed": 0, "unmatched": 0}
     # a.png/a.png and a.jpg/a.jpg (one name, two pairs): pictures a.png.png and a.jpg.png
     names = Counter(row.name for row in rows)
-    summary = JsonLinesLog(outdir / "summary.jsonl") if outdir else None
+    summary_dir = outdir or report
+    if report is not None:
+        report.mkdir(parents=True, exist_ok=True)
+    summary = JsonLinesLog(summary_dir / "summary.jsonl") if summary_dir else None
+    start = time.perf_counter()
+    records: list[dict[str, Any]] = []
     try:
         with progress(len(rows), "find") as advance:
             for row in rows:
@@ -198,6 +212,8 @@ def run_directories(
                 counts[record.pop("_outcome")] += 1
                 if summary is not None:
                     summary.write(record)
+                if report is not None:
+                    records.append(record)
                 if json_output:
                     sys.stdout.write(json_line(record))
                     sys.stdout.flush()
@@ -213,9 +229,19 @@ def run_directories(
         f"{_plural(pairs, 'pair')}: {counts['different']} with differences, {counts['same']} "
         f"without, {counts['failed']} failed{extra}{where}\n"
     )
+    if report is not None:
+        write_report(records, report, run_seconds=time.perf_counter() - start)
     if counts["failed"] or unmatched:
         return 2
     return 1 if counts["different"] else 0
+
+
+def write_report(records: list[dict[str, Any]], folder: Path, *, run_seconds: float) -> None:
+    """Build the HTML report of ``records`` (``--report``) and say where it is on stderr."""
+    from ..viz.report import build_report
+
+    info = build_report(records, folder, run_seconds=run_seconds)
+    sys.stderr.write(f"report: {info.index}\n")
 
 
 def _run_row(
@@ -258,4 +284,6 @@ def _run_row(
         sys.stdout.flush()
     record |= pair_record(row.path1, row.path2, result)
     record["annotated"] = str(outputs.annotated) if outputs.annotated else None
+    if outputs.heatmap is not None:
+        record["heatmap"] = str(outputs.heatmap)
     return record | {"_outcome": "different" if len(result) else "same"}

@@ -9,6 +9,7 @@ output file is written atomically (:mod:`spotdiff._atomic`).
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
@@ -25,6 +26,7 @@ from ._find_run import (  # HEATMAP_VMAX stays importable from here
     pair_record,
     run_directories,
     run_pair,
+    write_report,
 )
 
 if TYPE_CHECKING:
@@ -47,7 +49,8 @@ Examples:
   spotdiff find a.png b.png --ignore 0,0,200,40 --ignore 600,0,640,480
   spotdiff find a.png b.png --ignore-mask clock.png --sensitivity 0.8 --min-area 100
   spotdiff find a.png b.jpg --no-align --size-mismatch error
-  spotdiff find shots/ new_shots/ -o report/    # pairs matched by file name
+  spotdiff find shots/ new_shots/ -o out/    # pairs matched by file name
+  spotdiff find shots/ new_shots/ --report report/    # + HTML report (report/index.html)
 
 Pictures are written whole or not at all: the ones asked for appear together once all are
 rendered, and an earlier file is replaced only then.
@@ -58,6 +61,10 @@ and, for a pair that failed or a file without a match in the other directory, "e
 "image1" or "image2"). summary.jsonl replaces an earlier one when the run has its first line; it
 can be followed while the run goes on and never holds a torn line. --heatmap and --mask then
 name directories too. A pair that fails is reported and the run goes on.
+
+--report DIR (one pair or directories): at the end, the HTML report of the run in DIR (open
+DIR/index.html; see spotdiff report --help), with summary.jsonl there too when -o is not given
+and the heatmaps in DIR/heatmaps/ when --heatmap is not given.
 
 \b
 Exit codes (like diff and visual-regression tools):
@@ -216,6 +223,13 @@ def find_command(
         typer.Option(help="Working resolution: longer side in pixels (default 1280; 0 = full)."),
     ] = None,
     colormap: Annotated[str, typer.Option(help="Colormap of --heatmap.")] = "inferno",
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also build the HTML report (index.html) in this folder, with heatmaps "
+            "(see spotdiff report --help)."
+        ),
+    ] = None,
 ) -> int:
     from ..detect import FindConfig
     from ..io import is_directory_pair
@@ -238,14 +252,38 @@ def find_command(
     skip = Ignore(rects, ignore_mask)
     settings = {"config": config, "size_mismatch": policy, "ignore": skip}
     directories = is_directory_pair(image1, image2)
+    if report is not None:
+        if report.exists() and not report.is_dir():
+            raise InvalidOptionError(f"--report {report} is a file; give a folder (e.g. report/)")
+        if heatmap is None:  # the report shows heatmaps: the run writes them into its folder
+            heatmap = report / "heatmaps"
+            heatmap = heatmap if directories else heatmap / f"{image1.stem}.png"
     outputs = Outputs(output, heatmap, mask, colormap)  # files, or directories of pictures
     check_outputs(outputs.paths(), directories=directories)
 
     if not directories:
+        start = time.perf_counter()
         result = run_pair(image1, image2, outputs=outputs, **settings)
+        record = pair_record(image1, image2, result)
         if json_output:
-            emit_json(pair_record(image1, image2, result))
+            emit_json(record)
         else:
             _table(image1, image2, result, sys.stdout)
+        if report is not None:
+            _pair_report(record, outputs, report, time.perf_counter() - start)
         return 1 if len(result) else 0
-    return run_directories(image1, image2, outputs, json_output, settings)
+    return run_directories(image1, image2, outputs, json_output, settings, report)
+
+
+def _pair_report(record: dict, outputs: Outputs, folder: Path, seconds: float) -> None:
+    """``--report`` of one pair: summary.jsonl (one row) and the report in ``folder``."""
+    from .._atomic import atomic_write
+    from ._common import json_line
+
+    row = {"name": Path(record["image1"]).stem, **record}
+    row["annotated"] = str(outputs.annotated) if outputs.annotated else None
+    row["heatmap"] = str(outputs.heatmap) if outputs.heatmap else None
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_write(folder / "summary.jsonl") as handle:
+        handle.write(json_line(row))
+    write_report([row], folder, run_seconds=seconds)

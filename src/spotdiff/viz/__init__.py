@@ -1,4 +1,5 @@
-"""Pictures people can look at: colour-mapped difference maps, overlays, annotated pairs.
+"""Pictures people can look at: colour-mapped difference maps, overlays, annotated pairs, paper
+comparison figures (:func:`comparison_figure`) and the HTML report of a batch (:func:`build_report`).
 
 Every picture is written atomically (:func:`save_image`, :func:`save_images`, :func:`save_map`).
 """
@@ -11,14 +12,19 @@ from .annotate import (
     mask_image,
 )
 from .colormap import COLORMAPS, colorize, save_map
+from .figure import ComparisonFigure, comparison_figure
+from .report import build_report
 
 __all__ = [
     "COLORMAPS",
     "IMAGE_FORMATS",
     "KIND_COLOURS",
+    "ComparisonFigure",
     "annotate_pair",
+    "build_report",
     "check_image_path",
     "colorize",
+    "comparison_figure",
     "heatmap_overlay",
     "mask_image",
     "save_image",

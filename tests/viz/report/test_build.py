@@ -1,0 +1,143 @@
+"""Building the report folder (spotdiff.viz.report.build)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spotdiff import InvalidOptionError
+from spotdiff.viz.report import build_report
+
+
+def _data(folder: Path) -> dict:
+    text = (folder / "data.js").read_text()
+    prefix = "window.SPOTDIFF_REPORT = "
+    assert text.startswith(prefix) and text.endswith(";\n")
+    return json.loads(text[len(prefix) : -2])
+
+
+@pytest.fixture
+def pair(tmp_path):
+    img = np.zeros((40, 60, 3), np.uint8)
+    img[:, :, 1] = 120
+    Image.fromarray(img).save(tmp_path / "a.png")
+    img[10:20, 10:30] = 255
+    Image.fromarray(img).save(tmp_path / "b.png")
+    return tmp_path / "a.png", tmp_path / "b.png"
+
+
+def _record(a, b, **extra):
+    return {
+        "schema_version": 1,
+        "image1": str(a),
+        "image2": str(b),
+        "size": [60, 40],
+        "aligned": False,
+        "transform": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+        "regions": [
+            {"box": [10, 10, 30, 20], "score": 0.87654321, "area": 200.0, "kind": "changed"}
+        ],
+        **extra,
+    }
+
+
+def test_folder_layout_counts_and_relative_links(tmp_path, pair):
+    a, b = pair
+    rows = [_record(a, b, name="one"), {"name": "bad", "image1": str(a), "error": "broken"}]
+    info = build_report(rows, tmp_path / "rep", title="My <run>", run_seconds=12.5)
+    out = tmp_path / "rep"
+    assert sorted(p.name for p in out.iterdir()) == ["assets", "data.js", "index.html"]
+    assert sorted(p.name for p in (out / "assets").iterdir()) == ["report.css", "report.js"]
+    assert info.counts == {"pairs": 2, "diff": 1, "same": 0, "error": 1}
+    assert info.missing == ()
+    page = (out / "index.html").read_text()
+    assert "<title>My &lt;run&gt;</title>" in page
+    assert "http" not in page.replace("http://www.w3.org", "")  # no CDN
+    data = _data(out)
+    assert data["runSeconds"] == 12.5 and data["counts"]["error"] == 1
+    first, second = data["rows"]
+    assert first["a"] == "../a.png" and first["b"] == "../b.png"
+    assert first["r"] == [[10, 10, 30, 20, 0.8765, "changed", 200]]
+    assert (first["w"], first["ht"]) == (60, 40) and "t" not in first
+    assert second == {
+        "n": "bad",
+        "s": "error",
+        "a": "../a.png",
+        "b": None,
+        "h": None,
+        "r": [],
+        "pa": str(a),
+        "e": "broken",
+    }
+    # the page's code stays small: a few hundred KB at most
+    assert sum(p.stat().st_size for p in (out / "assets").iterdir()) < 100_000
+
+
+def test_relative_paths_resolve_from_cwd_then_results_folder(tmp_path, pair, monkeypatch):
+    _a, _b = pair
+    results = tmp_path / "results.jsonl"
+    results.write_text(json.dumps(_record("a.png", "b.png", name="x")) + "\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # not found from the cwd: the results file's folder is next
+    info = build_report(results, tmp_path / "r")
+    assert info.missing == ()
+    assert _data(tmp_path / "r")["rows"][0]["a"] == "../a.png"
+    info = build_report(results, tmp_path / "r2", base=elsewhere)
+    assert info.missing == ("a.png", "b.png")
+    assert _data(tmp_path / "r2")["rows"][0]["a"] is None
+
+
+def test_copy_images_makes_a_movable_folder(tmp_path, pair):
+    a, b = pair
+    build_report([_record(a, b, name="x")], tmp_path / "r", copy_images=True)
+    row = _data(tmp_path / "r")["rows"][0]
+    assert row["a"].startswith("images/") and row["b"].startswith("images/")
+    assert (tmp_path / "r" / row["a"]).read_bytes() == a.read_bytes()
+
+
+def test_heatmaps_computed_when_asked(tmp_path, pair):
+    a, b = pair
+    build_report([_record(a, b, name="x")], tmp_path / "r", heatmaps=True)
+    row = _data(tmp_path / "r")["rows"][0]
+    assert row["h"] == "heatmaps/000000.png"
+    heat = np.asarray(Image.open(tmp_path / "r" / row["h"]))
+    assert heat.shape == (40, 60, 3)
+    # brighter over the change than elsewhere
+    assert heat[10:20, 10:30].mean() > heat[30:, 40:].mean() + 20
+
+
+def test_heatmap_path_of_the_run_is_linked(tmp_path, pair):
+    a, b = pair
+    build_report([_record(a, b, name="x", heatmap=str(a))], tmp_path / "r")
+    assert _data(tmp_path / "r")["rows"][0]["h"] == "../a.png"
+
+
+def test_output_is_a_file(tmp_path, pair):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidOptionError, match="is a file"):
+        build_report([_record(*pair)], tmp_path / "file")
+
+
+def test_rebuild_replaces_files_atomically(tmp_path, pair):
+    a, b = pair
+    build_report([_record(a, b, name="one")], tmp_path / "r")
+    build_report([_record(a, b, name="two")], tmp_path / "r")
+    assert _data(tmp_path / "r")["rows"][0]["n"] == "two"
+    assert not [p for p in os.listdir(tmp_path / "r") if p.startswith(".")]  # no temporary left
+
+
+def test_build_10000_rows_is_fast(tmp_path, pair):
+    import time
+
+    a, b = pair
+    rows = [_record(a, b, name=f"p{i:05d}") for i in range(10_000)]
+    start = time.perf_counter()
+    info = build_report(rows, tmp_path / "r")
+    assert info.counts["pairs"] == 10_000
+    assert time.perf_counter() - start < 5.0  # about 0.5 s here; generous for loaded machines
