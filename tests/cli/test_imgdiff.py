@@ -461,3 +461,14 @@ def test_cuda_device_without_a_gpu_is_one_error_line(dataset, tmp_path, capsys):
 def test_missing_input_file(tmp_path, capsys):
     assert main(["imgdiff", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "o.jsonl")]) == 2
     _one_error_line(capsys.readouterr().err, "no such file")
+
+
+def test_report_option_writes_the_html_report_of_the_output(captions, dataset, tmp_path, capsys):
+    out, report = tmp_path / "out.jsonl", tmp_path / "report"
+    assert _run(dataset, out, "--report", str(report)) == 2  # the dataset holds bad rows
+    err = capsys.readouterr().err
+    assert f"report: {report / 'index.html'}" in err
+    page = (report / "index.html").read_text()
+    data = (report / "data.js").read_text()
+    assert "spotdiff report" in page
+    assert data.count('"error"') >= 2 and "out.jsonl" in page  # failed rows shown, titled

@@ -175,6 +175,13 @@ def imgdiff_command(
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="On resume, redo the rows that failed.")
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write the HTML report of OUTPUT into this folder (open its index.html).",
+        ),
+    ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Start again instead of resuming OUTPUT.")
     ] = False,
@@ -227,4 +234,9 @@ def imgdiff_command(
         f"{counts['written']} written, {counts['skipped']} already done, {failed} failed{note}, "
         f"of {total} rows -> {output}\n"
     )
+    if report is not None:
+        from ..viz.report import build_report
+
+        info = build_report(output, report, title=output.name)
+        sys.stderr.write(f"report: {info.index}\n")
     return 2 if failed else 0
