@@ -32,6 +32,7 @@ _LAZY = {
     "get_preprocessor": "spotdiff.maps.processors",
     "get_postprocessor": "spotdiff.maps.processors",
     "find": "spotdiff.detect",
+    "ground": "spotdiff.grounding",
     "FindConfig": "spotdiff.find_config",
     "DiffResult": "spotdiff.result",
     "read_image": "spotdiff.io",
@@ -58,6 +59,7 @@ __all__ = [
     "get_postprocessor",
     "get_preprocessor",
     "get_strategy",
+    "ground",
     "load_pair",
     "read_image",
 ]
@@ -65,6 +67,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .detect import find
     from .find_config import FindConfig
+    from .grounding import ground
     from .io import load_pair, read_image
     from .maps.finder import Finder
     from .maps.metrics import get_metric

@@ -61,6 +61,7 @@ def _root(
 from . import bench as _bench  # noqa: E402, F401
 from . import figure as _figure  # noqa: E402, F401
 from . import find as _find  # noqa: E402, F401
+from . import ground as _ground  # noqa: E402, F401
 from . import imgdiff as _imgdiff  # noqa: E402, F401
 from . import map as _map  # noqa: E402, F401
 from . import report as _report  # noqa: E402, F401

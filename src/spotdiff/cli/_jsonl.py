@@ -42,6 +42,7 @@ __all__ = [
     "repair_output",
     "row_key",
     "scan_output",
+    "stream_rows",
 ]
 
 #: Data-Juicer's meta field; the batch commands put the input line number in it.
@@ -256,3 +257,61 @@ class RowWriter:
                 os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
+
+
+def stream_rows(
+    input_path: Path,
+    output: Path,
+    process: Any,
+    *,
+    id_field: str | None,
+    retry_errors: bool,
+    overwrite: bool,
+    description: str = "pairs",
+    image_root: Path | None = None,
+) -> tuple[dict[str, int], OutputScan | None]:
+    """The resumable batch loop of a JSONL command, for commands other than ``imgdiff``.
+
+    Resumes ``output`` (:func:`scan_output`, :func:`repair_output`, a warning for a torn last
+    line) unless ``overwrite`` (then a new file replaces it atomically at the end), streams
+    ``input_path`` (:func:`read_rows`), skips rows already done, writes
+    ``process(line) -> (row, ok)`` for the others (:class:`RowWriter`), with a progress bar.
+
+    Returns:
+        ``(counts, scan)``: ``{"written", "skipped", "errors", "total"}`` and the scan of the
+        earlier output (None on a fresh run).
+    """
+    import sys
+
+    from ._common import progress
+
+    resume = output.exists() and not overwrite
+    scan = scan_output(output, id_field=id_field, retry_errors=retry_errors) if resume else None
+    if scan is not None:
+        repair_output(output, scan)
+        if scan.torn:
+            sys.stderr.write(
+                f"spotdiff: warning: {output}: dropped its torn last line ({scan.torn} bytes, "
+                "a run stopped mid-write); that row is done again\n"
+            )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    done = scan.done if scan is not None else set()
+    total = count_rows(input_path)
+    counts = {"written": 0, "skipped": 0, "errors": 0, "total": total}
+    with contextlib.ExitStack() as stack:
+        replace = overwrite and output.exists()
+        real = Path(os.path.realpath(output))
+        target = stack.enter_context(atomic_path(real)) if replace else output
+        if replace:
+            shutil.copymode(real, target)
+        out = stack.enter_context(RowWriter(target))
+        advance = stack.enter_context(progress(total, description))
+        for line in read_rows(input_path, image_root):
+            if row_key(line.row, line.number, id_field) in done:
+                counts["skipped"] += 1
+            else:
+                record, ok = process(line)
+                counts["written" if ok else "errors"] += 1
+                out.write(record)
+            advance()
+    return counts, scan

@@ -1,0 +1,328 @@
+"""``spotdiff ground``: the box of the difference a sentence refers to (one pair, or a JSONL batch).
+
+Thin over :func:`spotdiff.ground` (same option names). Without models nothing heavy is imported
+(no torch): ``--backend auto`` uses CLIP only when its weights are on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .._errors import InvalidOptionError
+from . import app
+from ._common import check_outputs, emit_json
+
+if TYPE_CHECKING:
+    from ..result import DiffResult
+
+__all__ = ["ground_command", "ground_record"]
+
+HELP = """Find the difference a sentence refers to: the candidate regions of a pair ranked by how
+well each matches the query, the answer first.
+
+\b
+Examples:
+  spotdiff ground before.png after.jpg "the thing that disappeared from the table"
+  spotdiff ground a.png b.png "the red car that turned blue" --json
+  spotdiff ground a.png b.png "the leftmost new object" -o answer.png --top-k 3
+  spotdiff ground a.png b.png "what was added" "the biggest change"   # several queries, one pair
+  spotdiff ground --batch queries.jsonl -o out.jsonl
+
+The table lists the candidates (match probability, find's kind and score, the dominant colour
+before/after, box x1 y1 x2 y2 in image-1 pixels) and what the query parser understood and did not.
+--json prints one JSON object per query: find's schema plus "query" (the parsed query) and, per
+region, "find_score", "colour_before", "colour_after", "kinds" (probabilities) and "cues" (the
+cue values behind the ranking). -o draws the answer box (thick) over the other candidates (faint).
+
+\b
+--batch FILE: one JSON object per line, {"image1", "image2", "query" (or "queries": [...]),
+optional "id" and truth "box": [x1, y1, x2, y2] (or "boxes", one per query)}; relative paths are
+taken from --image-root, else from FILE's folder. -o OUTPUT (JSONL) gets one line per row: the row
+plus "results": [{"query", "parsed", "box", "score", "regions", and with truth "iou"}], or
+"error". Streaming and resumable like `spotdiff imgdiff` (rows already in OUTPUT are skipped,
+--retry-errors redoes failed ones, --overwrite starts again); with truth boxes, Acc@0.3/0.5/0.7
+and mean IoU over OUTPUT are printed at the end.
+
+Backends: auto (CLIP when its weights are local, else cues), cues (model-free), clip (needs
+transformers and CLIP weights; --clip DIR_OR_ID, --blip DIR_OR_ID for re-ranking).
+
+Exit codes: 0 done, 2 bad input or options, or any batch row failed.
+"""
+
+
+def _region_extras(result: DiffResult) -> list[dict[str, Any]]:
+    kinds = [k for k in ("added", "removed", "recoloured", "replaced") if f"p_{k}" in result.data]
+    out = []
+    for i in range(len(result)):
+        cues = {
+            name[4:]: round(float(v[i]), 4)
+            for name, v in result.data.items()
+            if name.startswith("cue_")
+        }
+        out.append(
+            {
+                "find_score": round(float(result.data["find_score"][i]), 4),
+                "colour_before": str(result.data["colour_before"][i]),
+                "colour_after": str(result.data["colour_after"][i]),
+                "kinds": {k: round(float(result.data[f"p_{k}"][i]), 4) for k in kinds},
+                "cues": cues,
+            }
+        )
+    return out
+
+
+def ground_record(path1: Any, path2: Any, result: DiffResult) -> dict[str, Any]:
+    """The ``--json`` object of one query: ``find``'s record (:meth:`DiffResult.to_record`),
+    the two paths, ``"query"`` (the parsed query) and per-region extras and cue values."""
+    record = result.to_record()
+    head = {"schema_version": record.pop("schema_version"), "image1": str(path1)}
+    record = {**head, "image2": str(path2), "query": result.metadata.get("query"), **record}
+    for region, extra in zip(record["regions"], _region_extras(result), strict=True):
+        region.update(extra)
+    record["backend"] = result.metadata.get("backend")
+    return record
+
+
+def _table(path1: Path, path2: Path, result: DiffResult) -> None:
+    query = result.metadata.get("query") or {}
+    n = result.metadata.get("candidates", len(result))
+    out = sys.stdout
+    out.write(f'{path1} vs {path2}: "{query.get("text", "")}" ({n} candidates, '
+              f'{result.metadata.get("backend")})\n')  # fmt: skip
+    from ..grounding.query import parse_query
+
+    out.write(f"  understood: {parse_query(query.get('text', '?')).describe()}\n")
+    if not len(result):
+        out.write("  no candidate region: the images do not differ where find can see it\n")
+        out.flush()
+        return
+    header = ("#", "match", "kind", "find", "colour", "x1", "y1", "x2", "y2")
+    rows = []
+    for i, r in enumerate(result.to_record()["regions"]):
+        colour = f"{result.data['colour_before'][i]}>{result.data['colour_after'][i]}"
+        find = f"{float(result.data['find_score'][i]):.2f}"
+        rows.append(
+            (
+                str(i + 1),
+                f"{r['score']:.3f}",
+                r["kind"],
+                find,
+                colour,
+                *(f"{v:g}" for v in r["box"]),
+            )
+        )
+    widths = [max(len(row[c]) for row in (header, *rows)) for c in range(len(header))]
+    for row in (header, *rows):
+        cells = [
+            c.ljust(widths[k]) if k in (2, 4) else c.rjust(widths[k]) for k, c in enumerate(row)
+        ]
+        out.write("  " + "  ".join(cells).rstrip() + "\n")
+    out.flush()
+
+
+def _annotated(path1: Path, path2: Path, result: DiffResult, target: Path) -> None:
+    import numpy as np
+
+    from ..io import load_pair
+    from ..viz import annotate_pair, save_images
+    from ..viz.annotate import default_thickness
+
+    pair = load_pair(path1, path2)
+    a, b = pair[0], pair[1]
+    a = a if isinstance(a, np.ndarray) else np.asarray(a)
+    h1, w1 = a.shape[:2]
+    gap = max(8, w1 // 100)
+    faint = annotate_pair(a, b, result[1:], thickness=1, labels=False, gap=gap)
+    plain = annotate_pair(a, b, result[:0], gap=gap)
+    mixed = (0.4 * faint.astype(np.float32) + 0.6 * plain.astype(np.float32)).astype(np.uint8)
+    left = np.ascontiguousarray(mixed[:h1, :w1])
+    right = np.ascontiguousarray(mixed[: b.shape[0], w1 + gap : w1 + gap + b.shape[1]])
+    picture = annotate_pair(
+        left, right, result[:1], thickness=2 * default_thickness(w1, h1), gap=gap
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_images([(target, picture)])
+
+
+def _options(clip: str | None, blip: str | None) -> dict[str, Any]:
+    return {k: v for k, v in (("clip", clip), ("blip", blip)) if v is not None}
+
+
+@app.command("ground", help=HELP)
+def ground_command(
+    image1: Annotated[Path | None, typer.Argument(help="First image (the reference).")] = None,
+    image2: Annotated[Path | None, typer.Argument(help="Second image.")] = None,
+    query: Annotated[
+        list[str] | None, typer.Argument(help="The sentence(s) about one difference each.")
+    ] = None,
+    batch: Annotated[
+        Path | None, typer.Option("--batch", help="JSONL file of pairs and queries (see above).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Annotated picture (one pair) or JSONL (--batch)."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON instead of the table.")] = False,
+    top_k: Annotated[
+        int | None, typer.Option("--top-k", help="Candidates kept (default all).")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="auto, cues or clip.")] = "auto",
+    sensitivity: Annotated[
+        float | None, typer.Option(help="find's sensitivity for the candidates (default 0.6).")
+    ] = None,
+    clip: Annotated[str | None, typer.Option(help="CLIP directory or hub id.")] = None,
+    blip: Annotated[str | None, typer.Option(help="BLIP ITM for re-ranking (dir or id).")] = None,
+    device: Annotated[str | None, typer.Option(help="torch device for models.")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Crops per forward pass.")] = 32,
+    id_field: Annotated[
+        str | None, typer.Option("--id-field", help="Row field that keys resuming (--batch).")
+    ] = None,
+    image_root: Annotated[
+        Path | None, typer.Option("--image-root", help="Folder of relative image paths.")
+    ] = None,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="On resume, redo the rows that failed.")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Start OUTPUT again instead of resuming.")
+    ] = False,
+) -> int:
+    from ..grounding import resolve_ranker
+
+    settings = {"top_k": top_k, "sensitivity": sensitivity}
+    if batch is not None:
+        if image1 is not None or query:
+            raise InvalidOptionError(
+                "--batch reads the pairs and queries from its file; leave out IMAGE1 IMAGE2 QUERY"
+            )
+        if output is None:
+            raise InvalidOptionError("--batch needs -o OUTPUT.jsonl (the results file)")
+        ranker = resolve_ranker(backend, device=device, batch_size=batch_size,
+                                options=_options(clip, blip))  # fmt: skip
+        return _run_batch(batch, output, ranker, settings, id_field=id_field,
+                         image_root=image_root, retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
+    if image1 is None or image2 is None or not query:
+        raise InvalidOptionError(
+            "give IMAGE1 IMAGE2 and at least one QUERY (e.g. spotdiff ground a.png b.png "
+            "'the thing that disappeared'), or --batch FILE -o OUT.jsonl"
+        )
+    if output is not None:
+        check_outputs([("--output", output)], directories=False)
+    from ..grounding import ground
+
+    results = ground(image1, image2, list(query), backend=backend, top_k=top_k,
+                     sensitivity=sensitivity, device=device, batch_size=batch_size,
+                     backend_options=_options(clip, blip))  # fmt: skip
+    for result in results:
+        if json_output:
+            emit_json(ground_record(image1, image2, result))
+        else:
+            _table(image1, image2, result)
+    if output is not None:
+        _annotated(image1, image2, results[0], output)
+    return 0
+
+
+def _batch_row(line: Any, ranker: Any, settings: dict[str, Any], root: Path) -> dict[str, Any]:
+    from ..evaluation.grounding import grounding_ious, parse_grounding_row
+    from ..grounding import prepare_grounding
+
+    if line.problem is not None:
+        raise InvalidOptionError(line.problem)
+    row = parse_grounding_row(line.row, root=root)
+    pair = prepare_grounding(row.image1, row.image2, sensitivity=settings["sensitivity"])
+    results = pair.ground(list(row.queries), backend=ranker, top_k=settings["top_k"])
+    out = []
+    for i, (text, result) in enumerate(zip(row.queries, results, strict=True)):
+        record = ground_record(row.image1, row.image2, result)
+        top = record["regions"][0] if record["regions"] else None
+        item = {
+            "query": text,
+            "parsed": record["query"],
+            "box": top["box"] if top else None,
+            "score": top["score"] if top else None,
+            "regions": record["regions"],
+        }
+        if row.boxes is not None:
+            pred = [top["box"] if top else None]
+            item["truth"] = [float(v) for v in row.boxes[i]]
+            item["iou"] = round(float(grounding_ious(pred, row.boxes[i : i + 1])[0]), 4)
+        out.append(item)
+    return {"results": out, "size": record["size"], "backend": ranker.name}
+
+
+def _run_batch(
+    batch: Path,
+    output: Path,
+    ranker: Any,
+    settings: dict[str, Any],
+    *,
+    id_field: str | None,
+    image_root: Path | None,
+    retry_errors: bool,
+    overwrite: bool,
+) -> int:
+    from .._validate import check_number
+    from ._jsonl import LINE_KEY, META, stream_rows
+    from .imgdiff import _check_first_row, _check_paths
+
+    if settings["top_k"] is not None:
+        check_number("--top-k", settings["top_k"], low=1, integer=True)
+    _check_paths(batch, output)
+    if id_field is not None:
+        _check_first_row(batch, id_field)
+    root = image_root if image_root is not None else batch.parent
+    sys.stderr.write(f"spotdiff: ground with the {ranker.name} backend\n")
+
+    def process(line: Any) -> tuple[dict[str, Any], bool]:
+        record = dict(line.row) if line.row is not None else {}
+        record[META] = {LINE_KEY: line.number}
+        try:
+            if id_field is not None and record.get(id_field) is None:
+                raise InvalidOptionError(f"row has no field {id_field!r} (--id-field)")
+            return {**record, **_batch_row(line, ranker, settings, root)}, True
+        except Exception as exc:  # a failing row is recorded and the run goes on
+            record["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
+            sys.stderr.write(f"spotdiff: error: line {line.number}: {record['error']}\n")
+            return record, False
+
+    counts, scan = stream_rows(batch, output, process, id_field=id_field,
+                               retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
+    earlier = scan.failed if scan is not None else 0
+    failed = counts["errors"] + earlier
+    note = f" ({earlier} from an earlier run; --retry-errors redoes them)" if earlier else ""
+    sys.stderr.write(
+        f"{counts['written']} written, {counts['skipped']} already done, {failed} failed{note}, "
+        f"of {counts['total']} rows -> {output}\n"
+    )
+    _print_accuracy(output)
+    return 2 if failed else 0
+
+
+def _print_accuracy(output: Path) -> None:
+    """Acc@0.3/0.5/0.7 and mean IoU over every query of OUTPUT that has a truth box."""
+    import numpy as np
+
+    from ..evaluation.grounding import THRESHOLDS
+
+    ious = []
+    with open(output, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            for item in row.get("results", []) if isinstance(row, dict) else []:
+                if isinstance(item, dict) and isinstance(item.get("iou"), int | float):
+                    ious.append(float(item["iou"]))
+    if not ious:
+        return
+    v = np.asarray(ious)
+    acc = ", ".join(f"Acc@{t:g} {(v >= t).mean():.3f}" for t in THRESHOLDS)
+    sys.stdout.write(f"{len(v)} queries with a truth box: {acc}, mean IoU {v.mean():.3f}\n")
+    sys.stdout.flush()
