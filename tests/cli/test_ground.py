@@ -148,3 +148,17 @@ def test_batch_relative_paths_and_id_field(tmp_path, capsys):
     assert json.loads(out.read_text())["results"][0]["box"] is not None
     assert main(["ground", "--batch", str(path), "-o", str(out), "--id-field", "nokey"]) == 2
     assert "--id-field 'nokey'" in capsys.readouterr().err
+
+
+def test_batch_report_and_report_without_batch(batch, tmp_path, capsys):
+    out, report = tmp_path / "out.jsonl", tmp_path / "report"
+    argv = ["ground", "--batch", str(batch), "-o", str(out), "--backend", "cues"]
+    assert main([*argv, "--report", str(report)]) == 2  # two rows failed, the report still built
+    assert f"report: {report / 'index.html'}" in capsys.readouterr().err
+    data = (report / "data.js").read_text()
+    assert "nope.png" in data  # the failed row is in the report with its message
+    assert main(["ground", "a.png", "b.png", "x", "--report", str(report)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.strip() == "spotdiff: error: --report needs --batch (the report shows a batch's rows)"
+    )

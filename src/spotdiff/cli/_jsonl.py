@@ -270,7 +270,7 @@ def stream_rows(
     description: str = "pairs",
     image_root: Path | None = None,
 ) -> tuple[dict[str, int], OutputScan | None]:
-    """The resumable batch loop of a JSONL command, for commands other than ``imgdiff``.
+    """The resumable batch loop of every JSONL command (``imgdiff``, ``ground --batch``).
 
     Resumes ``output`` (:func:`scan_output`, :func:`repair_output`, a warning for a torn last
     line) unless ``overwrite`` (then a new file replaces it atomically at the end), streams
@@ -315,3 +315,45 @@ def stream_rows(
                 out.write(record)
             advance()
     return counts, scan
+
+
+def check_paths(input_path: Path, output: Path) -> None:
+    """INPUT must be a file, OUTPUT not a folder and not the input itself (checked before
+    anything is read: ``-o`` equal to the input used to loop forever)."""
+    if not input_path.is_file():
+        what = "is a directory" if input_path.is_dir() else "no such file"
+        raise InvalidOptionError(f"{input_path}: {what}; pass a JSONL file of image pairs")
+    if output.is_dir():
+        raise InvalidOptionError(f"-o {output} is a directory; pass the JSONL file to write")
+    if output.exists() and os.path.samefile(input_path, output):
+        raise InvalidOptionError(
+            f"-o {output} is the input file {input_path}; write the output to another file "
+            "(the input is never written to)"
+        )
+
+
+def check_first_row(input_path: Path, id_field: str) -> None:
+    """--id-field naming no field of the first row is a typo: one error line, nothing written."""
+    first = next((line for line in read_rows(input_path) if line.row is not None), None)
+    if first is not None and first.row.get(id_field) is None:
+        fields = ", ".join(map(str, first.row)) or "none"
+        raise InvalidOptionError(
+            f"--id-field {id_field!r}: the first row (line {first.number}) has no such field "
+            f"(its fields: {fields}); name a field every row has, or leave --id-field out to "
+            "key rows by line number"
+        )
+
+
+def report_counts(counts: dict[str, int], scan: OutputScan | None, output: Path) -> int:
+    """Write the run's closing line on stderr; return the failed rows in OUTPUT (this run's and
+    error rows kept from an earlier run)."""
+    import sys
+
+    earlier = scan.failed if scan is not None else 0
+    failed = counts["errors"] + earlier
+    note = f" ({earlier} from an earlier run; --retry-errors redoes them)" if earlier else ""
+    sys.stderr.write(
+        f"{counts['written']} written, {counts['skipped']} already done, {failed} failed{note}, "
+        f"of {counts['total']} rows -> {output}\n"
+    )
+    return failed

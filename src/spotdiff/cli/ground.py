@@ -191,6 +191,10 @@ def ground_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Start OUTPUT again instead of resuming.")
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="With --batch: the HTML report of OUTPUT in this folder."),
+    ] = None,
 ) -> int:
     from ..grounding import resolve_ranker
 
@@ -204,8 +208,16 @@ def ground_command(
             raise InvalidOptionError("--batch needs -o OUTPUT.jsonl (the results file)")
         ranker = resolve_ranker(backend, device=device, batch_size=batch_size,
                                 options=_options(clip, blip))  # fmt: skip
-        return _run_batch(batch, output, ranker, settings, id_field=id_field,
-                         image_root=image_root, retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
+        code = _run_batch(batch, output, ranker, settings, id_field=id_field,
+                          image_root=image_root, retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
+        if report is not None:
+            from ..viz.report import build_report
+
+            info = build_report(output, report, title=output.name)
+            sys.stderr.write(f"report: {info.index}\n")
+        return code
+    if report is not None:
+        raise InvalidOptionError("--report needs --batch (the report shows a batch's rows)")
     if image1 is None or image2 is None or not query:
         raise InvalidOptionError(
             "give IMAGE1 IMAGE2 and at least one QUERY (e.g. spotdiff ground a.png b.png "
@@ -268,14 +280,13 @@ def _run_batch(
     overwrite: bool,
 ) -> int:
     from .._validate import check_number
-    from ._jsonl import LINE_KEY, META, stream_rows
-    from .imgdiff import _check_first_row, _check_paths
+    from ._jsonl import LINE_KEY, META, check_first_row, check_paths, report_counts, stream_rows
 
     if settings["top_k"] is not None:
         check_number("--top-k", settings["top_k"], low=1, integer=True)
-    _check_paths(batch, output)
+    check_paths(batch, output)
     if id_field is not None:
-        _check_first_row(batch, id_field)
+        check_first_row(batch, id_field)
     root = image_root if image_root is not None else batch.parent
     sys.stderr.write(f"spotdiff: ground with the {ranker.name} backend\n")
 
@@ -293,13 +304,7 @@ def _run_batch(
 
     counts, scan = stream_rows(batch, output, process, id_field=id_field,
                                retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
-    earlier = scan.failed if scan is not None else 0
-    failed = counts["errors"] + earlier
-    note = f" ({earlier} from an earlier run; --retry-errors redoes them)" if earlier else ""
-    sys.stderr.write(
-        f"{counts['written']} written, {counts['skipped']} already done, {failed} failed{note}, "
-        f"of {counts['total']} rows -> {output}\n"
-    )
+    failed = report_counts(counts, scan, output)
     _print_accuracy(output)
     return 2 if failed else 0
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,22 +9,19 @@ from typing import Annotated, Any
 
 import typer
 
-from .._atomic import atomic_path
 from .._errors import InvalidOptionError
 from .._validate import check_number
 from . import app
-from ._common import progress
 from ._imgdiff_config import load_config
 from ._jsonl import (
     LINE_KEY,
     META,
     InputLine,
-    RowWriter,
-    count_rows,
-    read_rows,
-    repair_output,
-    row_key,
+    check_first_row,
+    check_paths,
+    report_counts,
     scan_output,
+    stream_rows,
 )
 
 HELP = """Find the object-level differences of image pairs with captions (Data-Juicer's ImgDiff
@@ -80,31 +74,6 @@ are written).
 def describe_backends(backends: Any) -> str:
     """:meth:`Backends.describe <spotdiff.imgdiff.Backends.describe>` as one line."""
     return " ".join(str(backends.describe()).split())
-
-
-def _check_paths(input_path: Path, output: Path) -> None:
-    if not input_path.is_file():
-        what = "is a directory" if input_path.is_dir() else "no such file"
-        raise InvalidOptionError(f"{input_path}: {what}; pass a JSONL file of image pairs")
-    if output.is_dir():
-        raise InvalidOptionError(f"-o {output} is a directory; pass the JSONL file to write")
-    if output.exists() and os.path.samefile(input_path, output):
-        raise InvalidOptionError(
-            f"-o {output} is the input file {input_path}; write the output to another file "
-            "(the input is never written to)"
-        )
-
-
-def _check_first_row(input_path: Path, id_field: str) -> None:
-    """--id-field naming no field of the first row is a typo: one error line, nothing written."""
-    first = next((line for line in read_rows(input_path) if line.row is not None), None)
-    if first is not None and first.row.get(id_field) is None:
-        fields = ", ".join(map(str, first.row)) or "none"
-        raise InvalidOptionError(
-            f"--id-field {id_field!r}: the first row (line {first.number}) has no such field "
-            f"(its fields: {fields}); name a field every row has, or leave --id-field out to "
-            "key rows by line number"
-        )
 
 
 def _options(
@@ -186,54 +155,29 @@ def imgdiff_command(
         bool, typer.Option("--overwrite", help="Start again instead of resuming OUTPUT.")
     ] = False,
 ) -> int:
-    _check_paths(input_path, output)  # before anything is read
+    check_paths(input_path, output)  # before anything is read
     options = _options(config, backend, device, batch_size)
     if id_field is not None:
-        _check_first_row(input_path, id_field)
-    resume = output.exists() and not overwrite
-    scan = scan_output(output, id_field=id_field, retry_errors=retry_errors) if resume else None
+        check_first_row(input_path, id_field)
+    if output.exists() and not overwrite:  # an output that is not ours: refused before any model
+        scan_output(output, id_field=id_field, retry_errors=retry_errors)
 
     from ..imgdiff import DifferenceAreaGenerator
 
     op = DifferenceAreaGenerator(**options)
     backends = op.prepare()  # a missing model with backend=models fails here
     sys.stderr.write(f"spotdiff: {describe_backends(backends)}\n")
-    if scan is not None:
-        repair_output(output, scan)
-        if scan.torn:
-            sys.stderr.write(
-                f"spotdiff: warning: {output}: dropped its torn last line ({scan.torn} bytes, "
-                "a run stopped mid-write); that row is done again\n"
-            )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    done = scan.done if scan is not None else set()
-    total = count_rows(input_path)
-    counts = {"written": 0, "skipped": 0, "errors": 0}
     # main() shows every Python warning raised in here as one "spotdiff: warning:" line
-    with contextlib.ExitStack() as stack:
-        # a fresh run streams into OUTPUT (resumable); --overwrite replaces OUTPUT at the end
-        replace = overwrite and output.exists()
-        real = Path(os.path.realpath(output))  # a symlink stays a symlink
-        target = stack.enter_context(atomic_path(real)) if replace else output
-        if replace:
-            shutil.copymode(real, target)  # the new OUTPUT keeps the old one's permissions
-        out = stack.enter_context(RowWriter(target))
-        advance = stack.enter_context(progress(total, "pairs"))
-        for line in read_rows(input_path, image_root):
-            if row_key(line.row, line.number, id_field) in done:
-                counts["skipped"] += 1
-            else:
-                record, ok = _process(op, line, id_field)
-                counts["written" if ok else "errors"] += 1
-                out.write(record)
-            advance()
-    earlier = scan.failed if scan is not None else 0
-    failed = counts["errors"] + earlier
-    note = f" ({earlier} from an earlier run; --retry-errors redoes them)" if earlier else ""
-    sys.stderr.write(
-        f"{counts['written']} written, {counts['skipped']} already done, {failed} failed{note}, "
-        f"of {total} rows -> {output}\n"
+    counts, scan = stream_rows(
+        input_path,
+        output,
+        lambda line: _process(op, line, id_field),
+        id_field=id_field,
+        retry_errors=retry_errors,
+        overwrite=overwrite,
+        image_root=image_root,
     )
+    failed = report_counts(counts, scan, output)
     if report is not None:
         from ..viz.report import build_report
 
