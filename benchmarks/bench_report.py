@@ -25,16 +25,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import markdown_table
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from spotdiff.viz.report._browser import CHROMIUM_ARGS, chromium_path
 
 
 def _rows(root: Path, n: int) -> Path:
@@ -82,7 +73,7 @@ def _page_times(index: Path) -> dict[str, float]:
 
     out = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         page = browser.new_page(viewport={"width": 1400, "height": 850})
         start = time.perf_counter()
         page.goto(index.as_uri())

@@ -17,8 +17,9 @@ import pytest
 from PIL import Image
 
 from spotdiff.viz.report import build_report
+from spotdiff.viz.report._browser import CHROMIUM_ARGS, chromium_path
 
-CHROMIUM = os.environ.get("SPOTDIFF_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = chromium_path()
 if not os.path.exists(CHROMIUM):
     pytest.skip(
         f"no Chromium at {CHROMIUM} (apt-get install -y chromium, or set SPOTDIFF_CHROMIUM)",
@@ -29,15 +30,6 @@ sync_api = pytest.importorskip(
 )
 
 RED, BLUE = (220, 30, 30), (30, 60, 220)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _save(path, colour, size=(200, 100)):
@@ -99,7 +91,7 @@ def browser():
         context = p.chromium.launch_persistent_context(
             profile,
             executable_path=CHROMIUM,
-            args=ARGS,
+            args=list(CHROMIUM_ARGS),
             headless=True,
             viewport={"width": 1200, "height": 760},
         )
