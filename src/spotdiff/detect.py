@@ -64,6 +64,7 @@ from ._errors import InvalidOptionError
 from .align import match_pair, register, scale_transform, warp_image
 from .find_config import DEFAULT_MAX_SIDE, FindConfig, FindSettings, working_size
 from .io import decode_pair_reduced, match_sizes
+from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence
 from .maps.noise import noise_sigma
@@ -119,7 +120,7 @@ def find(
         layout: array layout for :func:`spotdiff.io.load_pair` (``"auto"``, ``"hwc"``, ...).
         config: a :class:`FindConfig`; keyword options given here override its fields.
         **options: further :class:`FindConfig` fields (``photometric``, ``structure``,
-            ``max_side``, ``merge_gap``, ``masks``, ``diff_map``).
+            ``antialias``, ``max_side``, ``merge_gap``, ``masks``, ``diff_map``).
 
     Returns:
         :class:`~spotdiff.result.DiffResult`: boxes (N, 4) float32 xyxy in image-1 pixels
@@ -218,7 +219,16 @@ def find_prepared(
         structure = structural_difference(
             pair.gray1, pair.gray2, noise=noise, unreliable=pair.unreliable
         )
-    z = evidence(colour_difference(pair.img1, pair.lo2, pair.hi2), structure, thr)
+    colour = colour_difference(pair.img1, pair.lo2, pair.hi2)
+    if structure is not None and opt.antialias and looks_rendered(pair.gray1):
+        calm = colour < np.float32(thr.colour)  # structure alone would make these regions
+        where = calm & (structure >= np.float32(thr.low * thr.structure))
+        if where.any():
+            zone = antialias_zone(
+                pair.gray1, pair.gray2, colour * np.float32(1.0 / thr.colour), where=where
+            )
+            structure[zone] = 0.0
+    z = evidence(colour, structure, thr)
     if quiet.any():
         z[quiet] = 0.0
     t4 = time.perf_counter()

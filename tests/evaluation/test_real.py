@@ -96,3 +96,51 @@ def test_far_above_the_naive_baselines(report):
     ours = report.score("spotdiff").f1
     for baseline in ("absdiff", "ssim"):
         assert ours >= 3 * report.score(baseline).f1
+
+
+def _mask_manifest(tmp_path, *, key):
+    a = np.full((40, 60, 3), 100, np.uint8)
+    b = a.copy()
+    b[10:20, 10:30] = 200
+    Image.fromarray(a).save(tmp_path / "scene_1.png")
+    Image.fromarray(b).save(tmp_path / "scene_2.png")
+    m = np.zeros((40, 60), np.uint8)
+    m[10:20, 10:30] = 255
+    Image.fromarray(m).save(tmp_path / ("truth.png" if key else "scene_mask.png"))
+    entry = {"image1": "scene_1.png", "image2": "scene_2.png", "boxes": [[10, 10, 30, 20]]}
+    if key:
+        entry["mask"] = "truth.png"
+    path = tmp_path / "pairs.json"
+    path.write_text(json.dumps([entry]))
+    return path
+
+
+@pytest.mark.parametrize("key", [True, False], ids=["mask-key", "mask-beside-image1"])
+def test_change_mask_loaded_and_scored(tmp_path, key):
+    (pair,) = load_real_pairs(_mask_manifest(tmp_path, key=key))
+    assert pair.mask.dtype == bool and pair.mask.sum() == 200 and pair.mask[10:20, 10:30].all()
+    exact = pair.mask.copy()
+    half = exact.copy()
+    half[:, 20:] = False  # finds 100 of the 200 changed pixels
+
+    def detector(mask):
+        return lambda img1, img2: (np.array([[10, 10, 30, 20]]), np.array([1.0]), mask)
+
+    report = evaluate({"exact": detector(exact), "half": detector(half)}, [pair])
+    scores = report.scores()["overall"]
+    assert scores["exact"].mask_f1 == 1.0
+    assert scores["half"].mask_f1 == pytest.approx(2 * 100 / (2 * 100 + 100))
+
+
+def test_mask_of_wrong_size_refused(tmp_path):
+    a = np.zeros((40, 60, 3), np.uint8)
+    with pytest.raises(InvalidOptionError, match="mask is 10x10, expected image 1's size 60x40"):
+        real_pair(a, a, [[0, 0, 5, 5]], mask=np.zeros((10, 10), np.uint8))
+
+
+def test_no_mask_without_file(tmp_path):
+    (pair,) = load_real_pairs(_mask_manifest(tmp_path, key=False).parent / "pairs.json")
+    assert pair.mask is not None
+    (tmp_path / "scene_mask.png").unlink()
+    (pair,) = load_real_pairs(tmp_path / "pairs.json")
+    assert pair.mask is None

@@ -14,6 +14,11 @@ Manifest (JSON), paths relative to the manifest's folder::
 ``kinds`` (default ``"changed"`` for every box) and ``condition`` (reported like a nuisance,
 default ``"real"``) are optional. Boxes are xyxy in image-1 pixels (exclusive ends); image 2 is
 resized to image 1 when the sizes differ.
+
+A pixel change mask (grey or colour image of image 1's size, non-zero = changed) is scored too
+(pixel F1, the bench's "mask F1" column) when the entry names it (``"mask": "m.png"``) or, without
+that key, when a file ``<name>_mask.png`` lies beside ``image1`` named ``<name>_1.<ext>`` (the
+convention of ``../shared/realpairs``: ``oscd_bercy_1.png`` -> ``oscd_bercy_mask.png``).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ class RealPair:
         kinds: (K,) str, what happened to each box.
         nuisance: the capture condition, reported as a nuisance group.
         photo: the pair's name; index: its position in the manifest.
-        mask: None (real pairs have boxes only).
+        mask: (H, W) bool true change mask, or None (boxes only).
     """
 
     img1: np.ndarray
@@ -65,12 +70,16 @@ def real_pair(
     name: str = "",
     condition: str = "real",
     index: int = 0,
+    mask: Any = None,
 ) -> RealPair:
     """Build a :class:`RealPair` from images (paths, arrays, PIL) and truth boxes.
 
+    ``mask``: an optional true change mask of image 1's size (path, array or PIL image; non-zero
+    = changed).
+
     Raises:
-        InvalidOptionError: boxes are not (K, 4) xyxy inside image 1, or ``kinds`` has the wrong
-            length.
+        InvalidOptionError: boxes are not (K, 4) xyxy inside image 1, ``kinds`` has the wrong
+            length, or the mask is not of image 1's size.
     """
     from ..io import load_pair
 
@@ -83,7 +92,29 @@ def real_pair(
     kinds = tuple(kinds) if kinds is not None else ("changed",) * len(arr)
     if len(kinds) != len(arr):
         raise InvalidOptionError(f"{label}{len(kinds)} kinds for {len(arr)} boxes")
-    return RealPair(a, b, arr, kinds, nuisance=condition, photo=name, index=index)
+    truth = None
+    if mask is not None:
+        from ..io import read_image, to_rgb8
+
+        m = read_image(mask) if isinstance(mask, str | os.PathLike) else to_rgb8(mask)
+        truth = m.max(axis=2) > 0
+        if truth.shape != (h, w):
+            raise InvalidOptionError(
+                f"{label}mask is {truth.shape[1]}x{truth.shape[0]}, expected image 1's size "
+                f"{w}x{h}; give a mask of image 1's size"
+            )
+    return RealPair(a, b, arr, kinds, nuisance=condition, photo=name, index=index, mask=truth)
+
+
+def _mask_path(folder: Path, entry: dict[str, Any]) -> Path | None:
+    """The entry's mask file: its ``"mask"`` key, else ``<name>_mask.png`` beside image 1."""
+    if "mask" in entry:
+        return folder / entry["mask"]
+    image1 = Path(entry["image1"])
+    if not image1.stem.endswith("_1"):
+        return None
+    guess = folder / image1.parent / (image1.stem[:-2] + "_mask.png")
+    return guess if guess.is_file() else None
 
 
 def load_real_pairs(manifest: str | os.PathLike[str]) -> list[RealPair]:
@@ -111,6 +142,7 @@ def load_real_pairs(manifest: str | os.PathLike[str]) -> list[RealPair]:
                 name=str(e.get("name", i)),
                 condition=str(e.get("condition", "real")),
                 index=i,
+                mask=_mask_path(path.parent, e),
             )
         )
     return pairs

@@ -1,0 +1,128 @@
+"""Anti-aliasing tolerance (issue 9, mode 2): edges drawn with / without anti-aliasing or with
+another font rasterization are not a change; a real change next to them still is."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from spotdiff.detect import find
+from spotdiff.find_config import FindConfig
+from spotdiff.maps.antialias import antialias_zone, looks_rendered
+from spotdiff.maps.colour import colour_difference
+
+
+def _render(*, smooth: bool, change: bool = False) -> np.ndarray:
+    """Circles, a line, an ellipse and a text line; ``smooth``: anti-aliased shapes and text,
+    else aliased shapes (LINE_8) and monochrome (unhinted bitmap) text."""
+    img = np.full((360, 640, 3), 245, np.uint8)
+    lt = cv2.LINE_AA if smooth else cv2.LINE_8
+    cv2.circle(img, (160, 150), 70, (30, 60, 200), 3, lt)
+    cv2.circle(img, (160, 150), 30, (200, 60, 30), -1, lt)
+    cv2.line(img, (300, 40), (600, 120), (20, 20, 20), 2, lt)
+    cv2.ellipse(img, (450, 250), (90, 40), 20, 0, 360, (0, 140, 0), 2, lt)
+    pil = Image.fromarray(img)
+    draw = ImageDraw.Draw(pil)
+    if not smooth:
+        draw.fontmode = "1"
+    draw.text((40, 280), "Spot the difference 123", font=ImageFont.load_default(size=28), fill=0)
+    out = np.asarray(pil).copy()
+    if change:
+        cv2.rectangle(out, (560, 300), (600, 340), (220, 0, 0), -1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    from skimage import data
+
+    return cv2.resize(data.astronaut(), (640, 360), interpolation=cv2.INTER_AREA)
+
+
+@pytest.fixture(scope="module")
+def smooth():
+    return _render(smooth=True)
+
+
+def test_render_with_and_without_antialiasing_gives_no_box(smooth):
+    r = find(smooth, _render(smooth=False), antialias=True)
+    assert len(r.boxes) == 0
+
+
+def test_without_the_tolerance_the_edges_read_as_change(smooth):
+    # what the tolerance fixes: 5 faint boxes along the circles and the text without it
+    r = find(smooth, _render(smooth=False), antialias=False)
+    assert len(r.boxes) >= 3
+
+
+def test_real_change_next_to_antialiased_edges_is_found(smooth):
+    r = find(smooth, _render(smooth=False, change=True), antialias=True)
+    assert len(r.boxes) == 1
+    np.testing.assert_allclose(r.boxes[0], [560, 300, 601, 341], atol=6)
+
+
+def test_change_drawn_on_an_edge_is_found(smooth):
+    other = smooth.copy()
+    cv2.circle(other, (230, 150), 9, (0, 0, 0), -1, cv2.LINE_AA)  # a dot on the ring
+    r = find(smooth, other, antialias=True)
+    assert len(r.boxes) == 1
+    x1, y1, x2, y2 = r.boxes[0]
+    assert x1 <= 221 and x2 >= 239 and y1 <= 141 and y2 >= 159
+
+
+def _grey(img):
+    return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+
+
+def test_zone_covers_redrawn_edges_only(smooth):
+    rough = _render(smooth=False)
+    ev = colour_difference(smooth, rough, rough) / 24.0
+    zone = antialias_zone(_grey(smooth), _grey(rough), ev)
+    ring = np.zeros(zone.shape, np.uint8)
+    cv2.circle(ring, (160, 150), 70, 1, 3)
+    assert zone[ring > 0].mean() > 0.95
+    assert not zone[5:30, 5:30].any()  # flat background: no edges, no zone
+
+
+def test_zone_excludes_an_object_that_disappeared(smooth):
+    gone = smooth.copy()
+    cv2.circle(gone, (160, 150), 30, (245, 245, 245), -1)  # the filled disc removed
+    ev = colour_difference(smooth, gone, gone) / 24.0
+    zone = antialias_zone(_grey(smooth), _grey(gone), ev)
+    assert not zone[150, 130:190].any()
+
+
+def test_zone_excludes_a_faded_element(smooth):
+    faded = smooth.astype(np.float32)
+    faded[200:230, 360:540] = 245 + 0.6 * (faded[200:230, 360:540] - 245)  # part of the ellipse
+    faded = faded.round().astype(np.uint8)
+    ev = colour_difference(smooth, faded, faded) / 24.0
+    zone = antialias_zone(_grey(smooth), _grey(faded), ev)
+    edge = cv2.Canny(_grey(smooth), 50, 150)[205:225, 370:530] > 0
+    assert edge.any() and not zone[205:225, 370:530][edge].any()
+
+
+def test_zone_of_identical_images_is_everywhere_edges_are(smooth):
+    g = _grey(smooth)
+    zone = antialias_zone(g, g, np.zeros(g.shape, np.float32))
+    assert zone[150, 90] and not zone[10, 10]
+
+
+def test_option_validated():
+    assert FindConfig(antialias=True).for_size(64, 64).antialias is True
+    assert FindConfig().for_size(64, 64).antialias is False  # opt-in for now (see FindConfig)
+    assert FindConfig().for_size(64, 64).structure is True
+    with pytest.raises(ValueError, match="antialias must be True or False"):
+        FindConfig(antialias="no")
+
+
+def test_applied_to_renders_only(smooth, astronaut):
+    assert looks_rendered(_grey(smooth))
+    assert not looks_rendered(_grey(astronaut))
+    # a photograph: the option changes nothing (the synthetic benchmark's pairs stay as they were)
+    other = astronaut.copy()
+    other[200:230, 300:340] = (30, 200, 40)
+    on, off = find(astronaut, other, antialias=True), find(astronaut, other, antialias=False)
+    np.testing.assert_array_equal(on.diff_map, off.diff_map)
