@@ -346,3 +346,19 @@ def test_an_unexpected_error_is_one_line_and_exit_2(files, tmp_path, capsys, mon
     monkeypatch.setenv("SPOTDIFF_DEBUG", "1")
     with pytest.raises(RuntimeError):
         main(["find", files["a"], files["b"]])
+
+
+def test_antialias_flag_reaches_find(files, monkeypatch):
+    import spotdiff.detect as detect
+
+    seen = []
+    real = detect.find_prepared
+
+    def spy(pair, **kwargs):
+        seen.append(kwargs["config"].antialias)
+        return real(pair, **kwargs)
+
+    monkeypatch.setattr(detect, "find_prepared", spy)
+    main(["find", files["a"], files["b"], "--json"])
+    main(["find", files["a"], files["b"], "--json", "--antialias"])
+    assert seen == [None, True]

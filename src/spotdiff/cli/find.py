@@ -188,7 +188,9 @@ def find_command(
     ] = None,
     align: Annotated[
         str,
-        typer.Option(help="Registration of image 2: auto, translation, similarity, affine, none."),
+        typer.Option(
+            help="Registration of image 2: auto, translation, similarity, affine, homography, none."
+        ),
     ] = "auto",
     no_align: Annotated[
         bool, typer.Option("--no-align", help="Do not align image 2 (same as --align none).")
@@ -220,8 +222,16 @@ def find_command(
     ] = None,
     max_side: Annotated[
         int | None,
-        typer.Option(help="Working resolution: longer side in pixels (default 1280; 0 = full)."),
+        typer.Option(help="Working resolution: longer side in pixels (default 1024; 0 = full)."),
     ] = None,
+    antialias: Annotated[
+        bool,
+        typer.Option(
+            "--antialias",
+            help="Tolerate anti-aliasing on renders and screenshots (edges drawn with and without "
+            "smoothing are not differences).",
+        ),
+    ] = False,
     colormap: Annotated[str, typer.Option(help="Colormap of --heatmap.")] = "inferno",
     report: Annotated[
         Path | None,
@@ -241,6 +251,7 @@ def find_command(
         max_regions=max_regions,
         align="none" if no_align else align,
         max_side=max_side,
+        antialias=antialias or None,
     )
     policy = _size_policy(size_mismatch, resize, pad)
     if heatmap is not None:  # the picture modules load only when a picture is asked for
