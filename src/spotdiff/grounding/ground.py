@@ -29,6 +29,7 @@ from .cues import EDIT_KINDS, RegionFeatures, region_features
 from .match import CUE_NAMES
 from .query import Query, parse_query
 from .rankers import RANKERS, Ranker, get_ranker
+from .segments import auto_segmenter, with_segments
 
 __all__ = [
     "DEFAULT_SENSITIVITY",
@@ -202,6 +203,7 @@ def prepare_grounding(
     sensitivity: float | None = None,
     size_mismatch: str = "resize",
     layout: str = "auto",
+    segmenter: Any = None,
 ) -> GroundingPair:
     """Decode a pair, find its candidate regions and measure them (module docstring).
 
@@ -212,6 +214,8 @@ def prepare_grounding(
         sensitivity: ``find``'s sensitivity for the candidates (default
             :data:`DEFAULT_SENSITIVITY`).
         size_mismatch, layout: as in :func:`spotdiff.find`.
+        segmenter: a :class:`~spotdiff.backends.Segmenter` whose object boxes on a change join
+            ``find``'s regions as candidates (:func:`.segments.with_segments`), or None.
 
     Raises:
         InvalidOptionError: ``proposals`` is not a DiffResult or is for another image size.
@@ -228,6 +232,8 @@ def prepare_grounding(
     timings["load"] = (t1 - t0) * 1e3
     if proposals is None:
         proposals = find_prepared(pair, config=config)
+        if segmenter is not None:
+            proposals = with_segments(proposals, pair.img1, pair.img2, segmenter)
     elif not isinstance(proposals, DiffResult):
         raise InvalidOptionError(
             f"proposals must be a DiffResult (e.g. from spotdiff.find), got "
@@ -285,6 +291,7 @@ def ground(
     backend_options: Mapping[str, Any] | None = None,
     size_mismatch: str = "resize",
     layout: str = "auto",
+    segmenter: Any = "auto",
 ) -> DiffResult | list[DiffResult]:
     """The candidate regions of a pair ranked by how well each matches ``query``.
 
@@ -301,6 +308,9 @@ def ground(
         device, batch_size: for model rankers (:func:`spotdiff._device.resolve_device`).
         backend_options: more ranker options (``{"clip": dir_or_hub_id, "blip": ...}``).
         size_mismatch, layout: as in :func:`spotdiff.find`.
+        segmenter: ``"auto"``: with a model ranker, FastSAM's object boxes on a change join the
+            candidates when ultralytics and FastSAM's weights are on this machine; None: find's
+            regions only; or a :class:`~spotdiff.backends.Segmenter`.
 
     Returns:
         A :class:`~spotdiff.result.DiffResult` (a list of them for a list of queries): boxes
@@ -324,6 +334,12 @@ def ground(
         check_number("top_k", top_k, low=1, integer=True)
     check_number("batch_size", batch_size, low=1, integer=True)
     ranker = resolve_ranker(backend, device=device, batch_size=batch_size, options=backend_options)
+    if isinstance(segmenter, str):
+        if segmenter != "auto":
+            raise InvalidOptionError(
+                f"segmenter must be 'auto', None or a Segmenter backend, got {segmenter!r}"
+            )
+        segmenter = auto_segmenter(device=device) if ranker.name != "cues" else None
     pair = prepare_grounding(
         img1,
         img2,
@@ -331,6 +347,7 @@ def ground(
         sensitivity=sensitivity,
         size_mismatch=size_mismatch,
         layout=layout,
+        segmenter=segmenter,
     )
     results = pair.ground(queries, backend=ranker, top_k=top_k)
     return results[0] if single else results
