@@ -43,7 +43,7 @@ def require(module: str, *, extra: str | None = None, purpose: str | None = None
         need = f" for {purpose}" if purpose else ""
         hint = f"pip install 'spotdiff[{extra}]'"
         if top == "torch":
-            hint += " (CPU-only machines: add -c constraints.txt to get the CPU build)"
+            hint += " (with -c constraints.txt: a torch and torchvision pair that works together)"
         raise MissingDependencyError(
             f"{package} is required{need} but is not installed ({exc}); install it with: {hint}"
         ) from exc

@@ -12,12 +12,25 @@ its named asset (``FastSAM-x.pt`` / ``FastSAM-s.pt``) when downloads are allowed
 reachable (:mod:`._network`). A network error during that download (ultralytics raises a bare
 ``ConnectionError``) becomes a :class:`~spotdiff._errors.WeightsNotFoundError` naming the paths
 where the file was expected.
+
+ultralytics is imported in one place, :func:`import_ultralytics`, which first sets (unless the
+user already did) ``YOLO_OFFLINE=True`` (no DNS probe at import, no telemetry, no version check;
+an asset download still runs when spotdiff decided downloads are allowed, it just is not
+retried offline), ``YOLO_AUTOINSTALL=False`` (never ``pip install`` at run time) and
+``YOLO_CONFIG_DIR`` (its settings file goes to :func:`ultralytics_config_dir`: under
+``$SPOTDIFF_HOME`` when set, else a per-user folder of the temporary directory; never the home
+folder). Importing ultralytics replaces ``PIL.Image.open`` for the process; spotdiff's decoder
+keeps Pillow's own (:mod:`spotdiff.io._decode`), so its errors do not change.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -30,7 +43,59 @@ from ._network import is_network_error
 from ._registry import register_backend
 from ._spec import FASTSAM, data_juicer_model_dirs, missing_weights, resolve_file
 
-__all__ = ["FastSamSegmenter", "load_fastsam", "resolve_fastsam_weights"]
+__all__ = [
+    "FastSamSegmenter",
+    "import_ultralytics",
+    "load_fastsam",
+    "resolve_fastsam_weights",
+    "ultralytics_config_dir",
+]
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def ultralytics_config_dir() -> Path:
+    """Where ultralytics keeps its settings when spotdiff imports it (it adds ``Ultralytics/``):
+    ``$YOLO_CONFIG_DIR`` when set, else ``$SPOTDIFF_HOME/ultralytics`` when ``SPOTDIFF_HOME`` is
+    set, else ``<temp dir>/spotdiff-ultralytics-<uid>`` (never the home folder)."""
+    for var, sub in (("YOLO_CONFIG_DIR", ""), ("SPOTDIFF_HOME", "ultralytics")):
+        env = os.environ.get(var)
+        if env:
+            return Path(env).expanduser() / sub
+    uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
+    return Path(tempfile.gettempdir()) / f"spotdiff-ultralytics-{uid}"
+
+
+def ultralytics_environment() -> dict[str, str]:
+    """The variables :func:`import_ultralytics` sets when they are unset (module notes)."""
+    return {
+        "YOLO_OFFLINE": "True",
+        "YOLO_AUTOINSTALL": "False",
+        "YOLO_CONFIG_DIR": str(ultralytics_config_dir()),
+    }
+
+
+def import_ultralytics(*, purpose: str = "FastSAM segmentation") -> ModuleType:
+    """Import ultralytics the one way spotdiff does: offline, no auto-install, settings outside
+    the home folder (the variables of :func:`ultralytics_environment`, each only when unset).
+
+    Raises:
+        MissingDependencyError: ultralytics is not installed, or cannot be imported (e.g. its
+            torchvision does not match torch); the message names the extra.
+    """
+    with _IMPORT_LOCK:
+        for name, value in ultralytics_environment().items():
+            os.environ.setdefault(name, value)
+        try:
+            return require("ultralytics", extra=FASTSAM.extra, purpose=purpose)
+        except MissingDependencyError:
+            raise
+        except Exception as exc:  # torchvision installed but unusable with this torch build
+            raise MissingDependencyError(
+                f"ultralytics could not be imported ({type(exc).__name__}: {exc}); FastSAM "
+                "needs ultralytics with a torchvision that matches torch: "
+                "pip install 'spotdiff[fastsam]'"
+            ) from exc
 
 
 def _search_dirs(model_path: str) -> list[Path]:
@@ -130,15 +195,7 @@ def load_fastsam(
     purpose = "FastSAM segmentation"
     require_installed("ultralytics", extra=FASTSAM.extra, purpose=purpose)
     weights = resolve_fastsam_weights(model_path)
-    try:
-        ultralytics = require("ultralytics", purpose=purpose)
-    except MissingDependencyError:
-        raise
-    except Exception as exc:  # torchvision installed but unusable with this torch build
-        raise MissingDependencyError(
-            f"ultralytics could not be imported ({type(exc).__name__}: {exc}); FastSAM needs "
-            "ultralytics with a torchvision that matches torch: pip install 'spotdiff[fastsam]'"
-        ) from exc
+    ultralytics = import_ultralytics(purpose=purpose)
     dev = str(resolve_device(device, rank=rank))
 
     def build() -> Any:

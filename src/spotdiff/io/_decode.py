@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -74,6 +75,33 @@ IMAGE_SUFFIXES = frozenset(
 
 Dtype = Literal["uint8", "float32"]
 _WHITE = (255, 255, 255)
+
+
+def _pillow_open() -> Callable[..., Image.Image]:
+    """Pillow's own ``Image.open``, kept from spotdiff's import on.
+
+    Libraries may replace ``PIL.Image.open`` for the whole process (ultralytics does when it is
+    imported: its wrapper answers a file Pillow cannot identify with an attempt to load the
+    ``pi_heif`` plug-in, i.e. ``ModuleNotFoundError: pi_heif``). spotdiff's errors must not depend
+    on what else the process imported, so the decoder calls Pillow's function; when it was
+    already replaced before spotdiff was imported, Pillow's is found among what the replacement
+    calls (``__wrapped__`` or its module's globals).
+    """
+    opener = Image.open
+    if getattr(opener, "__module__", None) == Image.__name__:
+        return opener
+    wrapped = [getattr(opener, "__wrapped__", None), *getattr(opener, "__globals__", {}).values()]
+    for candidate in wrapped:
+        if (
+            callable(candidate)
+            and getattr(candidate, "__module__", None) == Image.__name__
+            and getattr(candidate, "__qualname__", None) == "open"
+        ):
+            return candidate
+    return opener
+
+
+_PIL_OPEN = _pillow_open()
 
 
 class ReducedImage(NamedTuple):
@@ -190,7 +218,7 @@ def _decode(
     notes = PillowNotes(label)
     try:
         with notes.capture():
-            image = Image.open(source)
+            image = _PIL_OPEN(source)
         with image:
             with notes.capture():
                 _check_size(image, label, max_pixels)
