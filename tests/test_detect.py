@@ -474,3 +474,49 @@ def test_dense_resampled_puzzle_is_not_one_box():
     area = (r.boxes[:, 2] - r.boxes[:, 0]) * (r.boxes[:, 3] - r.boxes[:, 1])
     assert area.max() < 0.25 * p.img1.shape[0] * p.img1.shape[1]
     assert match_boxes(r.boxes, r.scores, p.boxes, iou=0.5).counts.tp >= 6
+
+
+# ---------------------------------------------- the whole picture changed a little, one thing a lot
+RERENDERED_OBJECT = (300, 90, 370, 140)
+
+
+def _rerendered(img: np.ndarray, seed: int) -> np.ndarray:
+    """``img`` with one object inverted, then every pixel re-rendered: blur, a smooth 2-px
+    displacement field, a smooth colour drift (up to ~25 levels), noise and JPEG q70."""
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = RERENDERED_OBJECT
+    out = img.copy()
+    out[y0:y1, x0:x1] = 255 - out[y0:y1, x0:x1]
+    out = cv2.GaussianBlur(out, (0, 0), 1.0)
+    h, w = out.shape[:2]
+
+    def smooth(shape, amp):
+        field = rng.normal(0, 1, shape).astype(np.float32)
+        return cv2.resize(field, (w, h), interpolation=cv2.INTER_CUBIC) * amp
+
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    out = cv2.remap(
+        out,
+        gx + smooth((6, 8), 2.0),
+        gy + smooth((6, 8), 2.0),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+    out = out.astype(np.float32) + smooth((4, 5, 3), 12.0) + rng.normal(0, 4, out.shape)
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    _ok, enc = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 70])
+    return np.ascontiguousarray(cv2.imdecode(enc, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+@pytest.mark.parametrize(("name", "seed"), [("astronaut", 0), ("coffee", 1), ("rocket", 2)])
+def test_globally_changed_pair_ranks_the_edited_object_first_with_a_tight_box(name, seed):
+    img1 = _photo(name, (480, 360))
+    img2 = _rerendered(img1, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpotdiffWarning)
+        r = find(img1, img2)
+    assert len(r) >= 1
+    assert _iou(r.boxes[0], RERENDERED_OBJECT) >= 0.5, r.boxes[:3]
+    share = r.box_area / (480 * 360)
+    assert share.max() <= 0.25, share.max()
+    assert r.metadata["global_level"] > 1.0

@@ -54,7 +54,7 @@ raise the limit. Arrays and tensors are used at their own size. ``max_side=0`` d
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 import cv2
@@ -62,11 +62,11 @@ import numpy as np
 
 from ._errors import InvalidOptionError
 from .align import match_pair, register, scale_transform, warp_image
-from .find_config import DEFAULT_MAX_SIDE, FindConfig, FindSettings, working_size
-from .io import decode_pair_reduced, match_sizes
+from .find_config import FindConfig, FindSettings, working_size
+from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
 from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
-from .maps.evidence import auto_thresholds, evidence
+from .maps.evidence import auto_thresholds, evidence, global_level
 from .maps.noise import noise_sigma
 from .maps.structure import structural_difference
 from .regions.extract import MIN_SCORE, extract_regions
@@ -75,11 +75,16 @@ from .regions.refine import refine_boxes
 from .regions.rescale import rescale
 from .result import DiffResult
 
-__all__ = ["FindConfig", "FindSettings", "PreparedPair", "find", "find_prepared", "prepare_pair"]
+__all__ = [
+    "DECODE_FACTOR",
+    "FindConfig",
+    "FindSettings",
+    "PreparedPair",
+    "find",
+    "find_prepared",
+    "prepare_pair",
+]
 
-#: Files whose longer side exceeds this many times ``max_side`` are decoded reduced (module
-#: docstring, "Large images").
-DECODE_FACTOR = 4
 _MIN_STRUCTURE_SIDE = 11  # the SSIM window (sigma 1.5) is 11 px wide
 
 
@@ -197,10 +202,17 @@ def find_prepared(
     reg = register(a, b, align=opt.align)
     quiet = np.zeros((wh, ww), dtype=bool)
     transform = np.eye(3)
+    cover2 = None
+    if pair.cover2 is not None:  # image 2 placed on image 1's canvas: its own pixels only
+        cover2 = _resize(pair.cover2.view(np.uint8) * np.uint8(255), (ww, wh))
     if reg.aligned:
         b, covered = warp_image(b, reg.transform, (ww, wh))
         quiet = ~covered
         transform = scale_transform(reg.transform, (ww, wh), (w, h))
+        if cover2 is not None:
+            cover2 = warp_image(cover2, reg.transform, (ww, wh))[0]
+    if cover2 is not None:
+        quiet |= cv2.erode(cover2, np.ones((3, 3), np.uint8)) < 255
     if skip is not None:
         quiet |= cv2.resize(skip.view(np.uint8), (ww, wh), interpolation=cv2.INTER_AREA) > 0
     t2 = time.perf_counter()
@@ -231,6 +243,9 @@ def find_prepared(
     z = evidence(colour, structure, thr)
     if quiet.any():
         z[quiet] = 0.0
+    level = global_level(z, ~quiet if quiet.any() else None)
+    if level > 1.0:  # the whole picture changed a little: judge against the pair's own level
+        z *= np.float32(1.0 / level)
     t4 = time.perf_counter()
     timings["maps"] = (t4 - t3) * 1e3
 
@@ -253,7 +268,7 @@ def find_prepared(
         transform=transform if reg.aligned else None,
         tone=pair.tone,
         blur=pair.blur,
-        colour_threshold=thr.low * thr.colour,
+        colour_threshold=thr.low * thr.colour * level,
         skip=skip,
         scale=w / ww,
     )
@@ -271,6 +286,7 @@ def find_prepared(
         "noise_sigma": round(noise, 3),
         "sharpness_blur": list(pair.blur),
         "thresholds": asdict(thr),
+        "global_level": round(level, 3),
         "registration": {
             "method": reg.method,
             "ncc_before": round(reg.ncc_before, 4),
@@ -293,58 +309,3 @@ def find_prepared(
         metadata=metadata,
     )
     return rescale(result, original)
-
-
-@dataclass(frozen=True)
-class PreparedPair:
-    """A pair decoded for :func:`find_prepared`.
-
-    Attributes:
-        img1, img2: uint8 (h, w, 3) RGB arrays of one size, the compared pixels; for very large
-            files a reduced copy (module docstring, "Large images").
-        size: ``(W, H)`` of the compared images in original image-1 pixels (``(w, h)`` unless
-            reduced). Results are given in these pixels.
-        size1: ``(W, H)`` of image 1 itself, original pixels (smaller than ``size`` only after
-            ``size_mismatch="pad"``).
-    """
-
-    img1: np.ndarray
-    img2: np.ndarray
-    size: tuple[int, int]
-    size1: tuple[int, int]
-
-    @property
-    def reduced(self) -> bool:
-        """True when the arrays are a reduced copy of the files."""
-        return (self.img1.shape[1], self.img1.shape[0]) != tuple(self.size)
-
-
-def prepare_pair(
-    img1: Any,
-    img2: Any,
-    *,
-    config: FindConfig | None = None,
-    size_mismatch: str = "resize",
-    layout: str = "auto",
-) -> PreparedPair:
-    """Decode a pair for :func:`find_prepared` (inputs and options as in :func:`find`).
-
-    Encoded inputs whose longer side exceeds :data:`DECODE_FACTOR` x ``max_side`` are decoded
-    reduced (:func:`spotdiff.io.decode_pair_reduced`): the comparison runs at ``max_side``
-    anyway, and a 10000 x 10000 pair then costs a few hundred MB instead of several GB. When the
-    two originals differ in size the size policy applies to their true sizes (full decode).
-    """
-    cfg = config if config is not None else FindConfig()
-    max_side = DEFAULT_MAX_SIDE if cfg.max_side is None else int(cfg.max_side)
-    cap = DECODE_FACTOR * max_side if max_side > 0 else None
-    pair = decode_pair_reduced(img1, img2, layout=layout, max_side=cap)
-    reduced = pair.scale1 != (1.0, 1.0) or pair.scale2 != (1.0, 1.0)
-    if reduced and pair.original_size1 != pair.original_size2:
-        pair = decode_pair_reduced(img1, img2, layout=layout, max_side=None)
-        reduced = False
-    a, b = match_sizes(pair.img1, pair.img2, size_mismatch)
-    if reduced:
-        original = tuple(pair.original_size1)
-        return PreparedPair(a, b, original, original)
-    # without reduction the compared size is the reference (a padded pair is larger than image 1)
-    return PreparedPair(a, b, (a.shape[1], a.shape[0]), (pair.img1.shape[1], pair.img1.shape[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spotdiff.maps import evidence as _evidence
 from spotdiff.maps.evidence import (
     COLOUR_FLOOR,
     COLOUR_PER_NOISE,
@@ -38,3 +39,13 @@ def test_evidence_is_the_larger_ratio():
     assert z.dtype == np.float32
     np.testing.assert_allclose(z, [[1.0, 1.0, 2.0]], rtol=1e-6)
     np.testing.assert_allclose(evidence(colour, None, t), [[0.0, 1.0, 2.0]], rtol=1e-6)
+
+
+def test_global_level_is_one_on_locally_edited_pairs_and_scales_with_the_median():
+    z = np.zeros((100, 100), np.float32)
+    z[10:30, 10:30] = 5.0  # a local edit does not move the median
+    assert _evidence.global_level(z) == 1.0
+    z[:] = 0.4  # every pixel at 0.4: four times the reference median
+    assert _evidence.global_level(z) == pytest.approx(0.4 / _evidence.GLOBAL_MEDIAN)
+    valid = np.zeros_like(z, dtype=bool)
+    assert _evidence.global_level(z, valid) == 1.0  # nothing compared

@@ -15,6 +15,14 @@ contrast / gamma changes, shifts, rotations and zooms; the tolerant maps stay be
 
 both multiplied by ``2 ** (1 - 2 * sensitivity)``: sensitivity 0.5 (default) x1, 1.0 x0.5 (finds
 fainter changes), 0.0 x2.
+
+Relative evidence (:func:`global_level`): when the whole picture changed a little (every pixel
+re-rendered: a generative edit, a mild blur / colour drift / JPEG over the frame, a small local
+warp) the evidence of the *typical* pixel is itself high, and regions grown down to ``low`` chain
+the object that changed most to its re-rendered surroundings. The pair's own change level is the
+median evidence over the compared pixels; above :data:`GLOBAL_MEDIAN` the map is divided by
+``median / GLOBAL_MEDIAN``, which raises every per-pixel threshold by that factor (1 on aligned
+pairs: the median pixel of a pair with local edits has not changed).
 """
 
 from __future__ import annotations
@@ -26,15 +34,24 @@ import numpy as np
 __all__ = [
     "COLOUR_FLOOR",
     "COLOUR_PER_NOISE",
+    "GLOBAL_MEDIAN",
     "STRUCTURE_FLOOR",
     "Thresholds",
     "auto_thresholds",
     "evidence",
+    "global_level",
 ]
 
 COLOUR_FLOOR = 24.0
 COLOUR_PER_NOISE = 4.0
 STRUCTURE_FLOOR = 0.35
+
+#: Median evidence above which the pair counts as globally changed (:func:`global_level`). On the
+#: real pairs of ``../shared/realpairs`` (puzzles, screenshots, handheld photos, aerial) the
+#: median is 0-0.16 (factor 1 on all but three, at most 1.6 on a handheld photo pair, where it
+#: removed a box over 27% of the frame); on re-rendered pairs (2-px smooth warp, colour drift,
+#: blur, JPEG) 0.3-0.4, where the edited object then comes first with a tight box.
+GLOBAL_MEDIAN = 0.1
 
 
 @dataclass(frozen=True)
@@ -84,3 +101,24 @@ def evidence(colour: np.ndarray, structure: np.ndarray | None, t: Thresholds) ->
     if structure is not None:
         np.maximum(z, np.multiply(structure, np.float32(1.0 / t.structure)), out=z)
     return z
+
+
+def global_level(z: np.ndarray, valid: np.ndarray | None = None, *, step: int = 2) -> float:
+    """The factor (>= 1) by which a globally changed pair's evidence is divided.
+
+    Args:
+        z: float32 (H, W) evidence (1 = seed threshold).
+        valid: (H, W) bool, the compared pixels (None: all).
+        step: sampling stride in both directions.
+
+    Returns:
+        ``max(1, median(z[valid]) / GLOBAL_MEDIAN)``: 1 when the typical pixel has not changed,
+        larger when the whole picture changed a little (see the module docstring).
+    """
+    sample = z[::step, ::step]
+    if valid is not None:
+        sample = sample[valid[::step, ::step]]
+    if sample.size == 0:
+        return 1.0
+    med = float(np.partition(sample.ravel(), sample.size // 2)[sample.size // 2])
+    return max(1.0, med / GLOBAL_MEDIAN)
