@@ -218,26 +218,26 @@ def find_prepared(
     t2 = time.perf_counter()
     timings["align"] = (t2 - t1) * 1e3
 
-    pair = match_pair(
+    matched = match_pair(
         a, b, quiet, warped=reg.aligned, photometric=opt.photometric, sharpness=opt.sharpness
     )
-    noise = noise_sigma(pair.gray1, pair.gray2, pair.fit_on)
+    noise = noise_sigma(matched.gray1, matched.gray2, matched.fit_on)
     thr = auto_thresholds(noise, sensitivity=opt.sensitivity, threshold=opt.threshold)
     t3 = time.perf_counter()
     timings["tone"] = (t3 - t2) * 1e3
 
     structure = None
-    if opt.structure and min(pair.gray1.shape) >= _MIN_STRUCTURE_SIDE:
+    if opt.structure and min(matched.gray1.shape) >= _MIN_STRUCTURE_SIDE:
         structure = structural_difference(
-            pair.gray1, pair.gray2, noise=noise, unreliable=pair.unreliable
+            matched.gray1, matched.gray2, noise=noise, unreliable=matched.unreliable
         )
-    colour = colour_difference(pair.img1, pair.lo2, pair.hi2)
-    if structure is not None and opt.antialias and looks_rendered(pair.gray1):
+    colour = colour_difference(matched.img1, matched.lo2, matched.hi2)
+    if structure is not None and opt.antialias and looks_rendered(matched.gray1):
         calm = colour < np.float32(thr.colour)  # structure alone would make these regions
         where = calm & (structure >= np.float32(thr.low * thr.structure))
         if where.any():
             zone = antialias_zone(
-                pair.gray1, pair.gray2, colour * np.float32(1.0 / thr.colour), where=where
+                matched.gray1, matched.gray2, colour * np.float32(1.0 / thr.colour), where=where
             )
             structure[zone] = 0.0
     z = evidence(colour, structure, thr)
@@ -253,7 +253,7 @@ def find_prepared(
         z,
         image_size=(w, h),
         rgb1=a,
-        rgb2=pair.mid2,
+        rgb2=matched.mid2,
         low=thr.low,
         max_gap=opt.merge_gap * ww / w,
         min_area=opt.min_area,
@@ -266,8 +266,8 @@ def find_prepared(
         a_full,
         b_full,
         transform=transform if reg.aligned else None,
-        tone=pair.tone,
-        blur=pair.blur,
+        tone=matched.tone,
+        blur=matched.blur,
         colour_threshold=thr.low * thr.colour * level,
         skip=skip,
         scale=w / ww,
@@ -284,7 +284,7 @@ def find_prepared(
     metadata = {
         "working_size": [ww, wh],
         "noise_sigma": round(noise, 3),
-        "sharpness_blur": list(pair.blur),
+        "sharpness_blur": list(matched.blur),
         "thresholds": asdict(thr),
         "global_level": round(level, 3),
         "registration": {
@@ -295,7 +295,7 @@ def find_prepared(
             "failed": reg.failed,
             "message": reg.message,
         },
-        "tone": pair.tone.params.round(4).tolist(),
+        "tone": matched.tone.params.round(4).tolist(),
         "decoded_size": [w, h],
         "options": settings.to_dict(),
         "timings_ms": {k: round(v, 2) for k, v in timings.items()},
