@@ -1,4 +1,4 @@
-"""Shared CLI pieces: warnings as one line each, JSON-lines logs, output checks, directory rows."""
+"""Shared CLI pieces: warnings as one line each, JSON-lines logs, output checks."""
 
 from __future__ import annotations
 
@@ -12,14 +12,11 @@ import pytest
 from spotdiff._errors import ImageReadError, InvalidOptionError, SpotdiffWarning
 from spotdiff.cli import _common
 from spotdiff.cli._common import (
-    DirectoryRow,
     JsonLinesLog,
     check_outputs,
-    directory_rows,
     error_message,
     warnings_to_stderr,
 )
-from spotdiff.io import DirectoryPairs
 
 
 # ---------------------------------------------------------------------------- warnings
@@ -136,31 +133,3 @@ def test_error_message_names_unexpected_errors():
 
 def test_each_with_progress_is_gone():
     assert not hasattr(_common, "each_with_progress")
-
-
-# ---------------------------------------------------------------------------- directory rows
-def test_directory_rows_record_every_unmatched_file(tmp_path, monkeypatch):
-    d1, d2 = tmp_path / "d1", tmp_path / "d2"
-    paired = DirectoryPairs(
-        pairs=[("b", d1 / "b.png", d2 / "b.png")],
-        only_in_1=[d1 / "cat.png", d1 / "dup.png"],
-        only_in_2=[d2 / "zebra.png", d2 / "dup.jpg", d2 / "dup.webp"],
-    )
-    monkeypatch.setattr("spotdiff.io.pair_directories", lambda a, b: paired)
-    rows = directory_rows(d1, d2)
-    assert [(r.name, r.path1, r.path2) for r in rows] == [
-        ("b", d1 / "b.png", d2 / "b.png"),
-        ("cat", d1 / "cat.png", None),
-        ("dup", None, d2 / "dup.jpg"),
-        ("dup", d1 / "dup.png", None),
-        ("dup", None, d2 / "dup.webp"),
-        ("zebra", None, d2 / "zebra.png"),
-    ]
-    assert rows[0].error is None and rows[0].file == d1 / "b.png"
-    assert rows[1].error == f"no file named cat.* in {d2}"
-    assert rows[5].error == f"no file named zebra.* in {d1}"
-    assert rows[3].error == (
-        f"2 files named dup.* in {d2} (dup.jpg, dup.webp); cannot tell which to compare with "
-        "dup.png"
-    )
-    assert isinstance(rows[0], DirectoryRow)

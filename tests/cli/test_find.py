@@ -277,7 +277,7 @@ def test_any_warning_is_one_line_and_the_run_goes_on(files, tmp_path, scenes):
     d1, d2 = scenes.directories(tmp_path)
     Image.fromarray(scenes.scene(2)).save(d2 / "three.png")
     out = tmp_path / "out"
-    proc = _python(NOISY_FIND, "find", str(d1), str(d2), "-o", str(out))
+    proc = _python(NOISY_FIND, "find", str(d1), str(d2), "-o", str(out), "--workers", "1")
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.splitlines() == [
         *(
@@ -335,7 +335,7 @@ def test_an_unexpected_error_is_one_line_and_exit_2(files, tmp_path, capsys, mon
     assert err.count("\n") == 1 and "SPOTDIFF_DEBUG=1" in err
     d1, d2 = scenes.directories(tmp_path)
     Image.fromarray(scenes.scene(2)).save(d2 / "three.png")
-    assert main(["find", str(d1), str(d2), "--json"]) == 2  # every pair tried, each one line
+    assert main(["find", str(d1), str(d2), "--json", "--workers", "1"]) == 2  # every pair tried
     captured = capsys.readouterr()
     assert [json.loads(line)["name"] for line in captured.out.splitlines()] == [
         "one",

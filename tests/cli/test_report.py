@@ -28,6 +28,7 @@ def test_find_directories_with_report(tmp_path, scenes, capsys):
         "heatmaps",
         "index.html",
         "summary.jsonl",
+        "summary.run.json",  # the run's settings: a second run with the same ones resumes
     ]
     assert sorted(p.name for p in (rep / "heatmaps").iterdir()) == ["one.png", "two.png"]
     records = [json.loads(x) for x in (rep / "summary.jsonl").read_text().splitlines()]

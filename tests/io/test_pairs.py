@@ -11,8 +11,11 @@ from PIL import Image
 
 from spotdiff import InvalidOptionError, PairingError, SizeMismatchError, SpotdiffWarning
 from spotdiff.io import (
+    DirectoryPairs,
+    DirectoryRow,
     decode_pair,
     decode_pair_reduced,
+    directory_rows,
     load_pair,
     load_tensor_pair,
     pair_directories,
@@ -241,3 +244,30 @@ def test_concurrent_decodes_name_their_own_file_in_warnings(tmp_path):
             str(tmp_path / "one.jpg"),
             str(tmp_path / "two.jpg"),
         ]
+
+
+def test_directory_rows_record_every_unmatched_file(tmp_path, monkeypatch):
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    paired = DirectoryPairs(
+        pairs=[("b", d1 / "b.png", d2 / "b.png")],
+        only_in_1=[d1 / "cat.png", d1 / "dup.png"],
+        only_in_2=[d2 / "zebra.png", d2 / "dup.jpg", d2 / "dup.webp"],
+    )
+    monkeypatch.setattr("spotdiff.io._pairs.pair_directories", lambda a, b: paired)
+    rows = directory_rows(d1, d2)
+    assert [(r.name, r.path1, r.path2) for r in rows] == [
+        ("b", d1 / "b.png", d2 / "b.png"),
+        ("cat", d1 / "cat.png", None),
+        ("dup.jpg", None, d2 / "dup.jpg"),  # names stay unique: the stem is taken
+        ("dup", d1 / "dup.png", None),
+        ("dup.webp", None, d2 / "dup.webp"),
+        ("zebra", None, d2 / "zebra.png"),
+    ]
+    assert rows[0].error is None and rows[0].file == d1 / "b.png"
+    assert rows[1].error == f"no file named cat.* in {d2}"
+    assert rows[5].error == f"no file named zebra.* in {d1}"
+    assert rows[3].error == (
+        f"2 files named dup.* in {d2} (dup.jpg, dup.webp); cannot tell which to compare with "
+        "dup.png"
+    )
+    assert isinstance(rows[0], DirectoryRow)

@@ -17,10 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidOptionError
 from ._common import (
-    DirectoryRow,
-    JsonLinesLog,
     debugging,
-    directory_rows,
     error_message,
     json_line,
     progress,
@@ -31,10 +28,12 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..detect import PreparedPair
+    from ..io import DirectoryRow
     from ..result import DiffResult
 
 __all__ = [
     "HEATMAP_VMAX",
+    "FindTask",
     "Ignore",
     "Outputs",
     "count_text",
@@ -173,67 +172,176 @@ def run_directories(
     json_output: bool,
     settings: dict[str, Any],
     report: Path | None = None,
+    *,
+    workers: int | None = None,
+    retry_errors: bool = False,
+    overwrite: bool = False,
 ) -> int:
-    """Run every row of two directories (:func:`._common.directory_rows`); a failing pair is
-    reported and the run goes on.
+    """Run every row of two directories (:func:`spotdiff.batch.directory_rows`) on the batch
+    runner; a failing pair is reported and the run goes on.
 
     Args:
         dirs: the directories of the pictures (``STEM.png`` in each); ``dirs.annotated`` also
-            gets summary.jsonl, one record per row as it is done.
+            gets summary.jsonl, one record per row as it is done, in file-name order.
         json_output: print each row's record as a JSON line (else one ``NAME: N differences``
-            line per pair).
+            line per pair); rows kept from an earlier run are not printed again.
         settings: :func:`run_pair`'s ``config``, ``size_mismatch`` and ``ignore``.
         report: the folder of the HTML report (``--report``), built from the rows at the end;
             summary.jsonl goes there when ``dirs.annotated`` is None.
+        workers: processes (None: the machine's cores; 1: this process).
+        retry_errors: redo the rows of an earlier summary.jsonl that have ``"error"``.
+        overwrite: start again even when summary.jsonl could be resumed.
 
     Returns:
-        The exit code: 2 when a pair failed or a file has no match, else 1 when any pair
-        differs, else 0.
+        The exit code: 2 when a row of the final summary failed or is a file without a match,
+        else 1 when any pair differs, else 0.
     """
+    from ..batch import LocalEngine, directory_rows, run_batch
+    from ..batch._rows import directory_key
+
     outdir = dirs.annotated
+    engine = LocalEngine(workers)  # checked before anything is written
     rows = directory_rows(dir1, dir2)
     for directory in (dirs.annotated, dirs.heatmap, dirs.mask):
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
     counts = {"different": 0, "same": 0, "failed": 0, "unmatched": 0}
     # a.png/a.png and a.jpg/a.jpg (one name, two pairs): pictures a.png.png and a.jpg.png
-    names = Counter(row.name for row in rows)
+    names = Counter(row.payload.name for row in rows)
     summary_dir = outdir or report
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
-    summary = JsonLinesLog(summary_dir / "summary.jsonl") if summary_dir else None
     start = time.perf_counter()
     records: list[dict[str, Any]] = []
-    try:
-        with progress(len(rows), "find") as advance:
-            for row in rows:
-                stem = row.name if names[row.name] == 1 else row.file.name
-                record = _run_row(row, stem, dirs, json_output, settings)
-                counts[record.pop("_outcome")] += 1
-                if summary is not None:
-                    summary.write(record)
-                if report is not None:
-                    records.append(record)
-                if json_output:
-                    sys.stdout.write(json_line(record))
-                    sys.stdout.flush()
-                advance()
-    finally:
-        if summary is not None:
-            summary.close()
+    task = FindTask(dirs, settings, json_output)
+    payloads = [
+        BatchRowPayload(
+            row.payload, row.payload.name if names[row.payload.name] == 1 else row.payload.file.name
+        )
+        for row in rows
+    ]
+    batch_rows = [
+        replace(row, payload=payload) for row, payload in zip(rows, payloads, strict=True)
+    ]
+
+    def key_of(record: dict[str, Any]) -> str | None:
+        name = record.get("name")
+        if not isinstance(name, str) or not ("image1" in record or "image2" in record):
+            return None
+        return directory_key(name, record.get("image1"), record.get("image2"))
+
+    with progress(len(rows), "find") as advance:
+
+        def on_row(record: dict[str, Any], fresh: bool) -> None:
+            counts[_outcome(record)] += 1
+            if report is not None:
+                records.append({k: v for k, v in record.items() if not k.startswith("_")})
+            if fresh:
+                _echo(record, json_output)
+            advance()
+
+        if summary_dir is not None:
+            run = run_batch(
+                batch_rows,
+                summary_dir / "summary.jsonl",
+                task,
+                key_of=key_of,
+                settings=_fingerprint(dirs, settings),
+                engine=engine,
+                retry_errors=retry_errors,
+                overwrite=overwrite,
+                on_row=on_row,
+            )
+            kept = run.kept
+        else:  # nothing to keep: no summary to resume
+            for record in engine.map(task, payloads):
+                on_row(record, True)
+            kept = 0
     pairs = counts["different"] + counts["same"] + counts["failed"]
     unmatched = counts["unmatched"]
     extra = f"; {_plural(unmatched, 'file')} without a match" if unmatched else ""
+    earlier = f"; {_plural(kept, 'row')} kept from an earlier run" if kept else ""
     where = f"; pictures and summary.jsonl in {outdir}" if outdir else ""
     sys.stderr.write(
-        f"{_plural(pairs, 'pair')}: {counts['different']} with differences, {counts['same']} "
-        f"without, {counts['failed']} failed{extra}{where}\n"
+        f"{_plural(pairs, 'pair')}: {counts['different']} with differences, "
+        f"{counts['same']} without, {counts['failed']} failed{extra}{earlier}{where}\n"
     )
     if report is not None:
         write_report(records, report, run_seconds=time.perf_counter() - start)
     if counts["failed"] or unmatched:
         return 2
     return 1 if counts["different"] else 0
+
+
+def _fingerprint(dirs: Outputs, settings: dict[str, Any]) -> dict[str, Any]:
+    """What the rows of summary.jsonl depend on (resuming needs it equal), as JSON."""
+    ignore = settings["ignore"]
+    mask = None
+    if ignore.mask_path is not None:
+        path = Path(ignore.mask_path)
+        mask = [str(path.resolve()), path.stat().st_mtime_ns if path.exists() else None]
+    return {
+        "command": "find",
+        "config": repr(settings["config"]),
+        "size_mismatch": settings["size_mismatch"],
+        "ignore": [list(r) for r in ignore.rects],
+        "ignore_mask": mask,
+        "outputs": [
+            None if d is None else str(d) for d in (dirs.annotated, dirs.heatmap, dirs.mask)
+        ],
+        "colormap": dirs.colormap if dirs.heatmap is not None else None,
+    }
+
+
+def _outcome(record: dict[str, Any]) -> str:
+    """The count a record of a directory run adds to: unmatched, failed, different or same."""
+    if "image1" not in record or "image2" not in record:
+        return "unmatched"
+    if "error" in record:
+        return "failed"
+    return "different" if record.get("regions") else "same"
+
+
+def _echo(record: dict[str, Any], json_output: bool) -> None:
+    """Print a new row: its messages on stderr, then its JSON line or ``NAME: N differences``."""
+    if record.get("_stderr"):
+        sys.stderr.write(record["_stderr"])
+        sys.stderr.flush()
+    if json_output:
+        sys.stdout.write(json_line({k: v for k, v in record.items() if not k.startswith("_")}))
+    elif "error" not in record:
+        sys.stdout.write(f"{record['name']}: {count_text(len(record.get('regions') or []))}\n")
+    sys.stdout.flush()
+
+
+@dataclass(frozen=True)
+class BatchRowPayload:
+    """A row of a directory run as a worker gets it: the row and the stem of its pictures."""
+
+    row: DirectoryRow
+    stem: str
+
+
+@dataclass(frozen=True)
+class FindTask:
+    """``spotdiff find`` on one row of a directory run (:class:`spotdiff.batch.Task`)."""
+
+    dirs: Outputs
+    settings: dict[str, Any]
+    json_output: bool
+
+    def setup(self) -> None:
+        from .. import detect  # noqa: F401 - NumPy, OpenCV and Pillow, once per worker
+
+    def run(self, state: None, payload: BatchRowPayload) -> dict[str, Any]:
+        import io
+        from contextlib import redirect_stderr
+
+        buffer = io.StringIO()  # messages go back with the row, printed in row order
+        with redirect_stderr(buffer):
+            record = _run_row(payload.row, payload.stem, self.dirs, self.settings)
+        record["_stderr"] = buffer.getvalue()
+        return record
 
 
 def write_report(records: list[dict[str, Any]], folder: Path, *, run_seconds: float) -> None:
@@ -245,21 +353,17 @@ def write_report(records: list[dict[str, Any]], folder: Path, *, run_seconds: fl
 
 
 def _run_row(
-    row: DirectoryRow, stem: str, dirs: Outputs, json_output: bool, settings: dict[str, Any]
+    row: DirectoryRow, stem: str, dirs: Outputs, settings: dict[str, Any]
 ) -> dict[str, Any]:
     """Run one row (pictures ``STEM.png`` in the directories of ``dirs``); return its record
-    with ``"_outcome"`` (a key of the run's counts)."""
+    (errors and warnings written to stderr)."""
     from ..result import RECORD_SCHEMA_VERSION
 
     record: dict[str, Any] = {"schema_version": RECORD_SCHEMA_VERSION, "name": row.name}
     if row.path1 is None or row.path2 is None:
         sys.stderr.write(f"spotdiff: error: {row.name}: {row.error}\n")
         side = "image1" if row.path1 is not None else "image2"
-        return record | {
-            side: str(row.path1 or row.path2),
-            "error": row.error,
-            "_outcome": "unmatched",
-        }
+        return record | {side: str(row.path1 or row.path2), "error": row.error}
     name = row.name
     outputs = Outputs(
         *(
@@ -278,12 +382,9 @@ def _run_row(
         sys.stderr.write(f"spotdiff: error: {name}: {message}\n")
         sys.stderr.flush()
         paths = {"image1": str(row.path1), "image2": str(row.path2)}
-        return record | paths | {"error": message, "_outcome": "failed"}
-    if not json_output:
-        sys.stdout.write(f"{name}: {count_text(len(result))}\n")
-        sys.stdout.flush()
+        return record | paths | {"error": message}
     record |= pair_record(row.path1, row.path2, result)
     record["annotated"] = str(outputs.annotated) if outputs.annotated else None
     if outputs.heatmap is not None:
         record["heatmap"] = str(outputs.heatmap)
-    return record | {"_outcome": "different" if len(result) else "same"}
+    return record

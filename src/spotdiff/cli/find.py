@@ -50,17 +50,26 @@ Examples:
   spotdiff find a.png b.png --ignore-mask clock.png --sensitivity 0.8 --min-area 100
   spotdiff find a.png b.jpg --no-align --size-mismatch error
   spotdiff find shots/ new_shots/ -o out/    # pairs matched by file name
+  spotdiff find shots/ new_shots/ -o out/ --workers 8 --retry-errors    # resume
   spotdiff find shots/ new_shots/ --report report/    # + HTML report (report/index.html)
 
 Pictures are written whole or not at all: the ones asked for appear together once all are
 rendered, and an earlier file is replaced only then.
 
 Directories: files are paired by name (a.png with a.png or a.jpg). OUTDIR gets one annotated
-picture per pair (NAME.png) and summary.jsonl, one JSON line per pair as it is done, with "name"
-and, for a pair that failed or a file without a match in the other directory, "error" (and only
-"image1" or "image2"). summary.jsonl replaces an earlier one when the run has its first line; it
-can be followed while the run goes on and never holds a torn line. --heatmap and --mask then
-name directories too. A pair that fails is reported and the run goes on.
+picture per pair (NAME.png) and summary.jsonl, one JSON line per pair in file-name order, each
+written whole as it is done, with "name" and, for a pair that failed or a file without a match
+in the other directory, "error" (and only "image1" or "image2"). --heatmap and --mask then name
+directories too. A pair that fails is reported and the run goes on. --workers N runs the pairs
+in N processes (default: the machine's cores); the rows are the same for any N.
+
+Resuming: a run stopped (Ctrl-C, kill, crash) is resumed by running the same command again:
+the pairs already in summary.jsonl are skipped (not printed again), a torn last line is dropped,
+and the exit code counts every row of the final summary. Resuming requires summary.run.json
+(written beside summary.jsonl) to match this run's options (sensitivity, sizes, ignore, outputs;
+not --workers); with other options, or a summary.jsonl without it, the run starts again and
+replaces summary.jsonl when it has its first line. --retry-errors redoes the rows with "error";
+--overwrite starts again.
 
 --report DIR (one pair or directories): at the end, the HTML report of the run in DIR (open
 DIR/index.html; see spotdiff report --help), with summary.jsonl there too when -o is not given
@@ -240,6 +249,22 @@ def find_command(
             "(see spotdiff report --help)."
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Directories: processes running pairs (default: the machine's cores)."),
+    ] = None,
+    retry_errors: Annotated[
+        bool,
+        typer.Option(
+            "--retry-errors", help="Directories: redo the failed rows of an earlier summary.jsonl."
+        ),
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite", help="Directories: start again instead of resuming summary.jsonl."
+        ),
+    ] = False,
 ) -> int:
     from ..detect import FindConfig
     from ..io import is_directory_pair
@@ -273,6 +298,19 @@ def find_command(
     check_outputs(outputs.paths(), directories=directories)
 
     if not directories:
+        given = [
+            n
+            for n, v in (
+                ("--workers", workers),
+                ("--retry-errors", retry_errors),
+                ("--overwrite", overwrite),
+            )
+            if v not in (None, False)
+        ]
+        if given:
+            raise InvalidOptionError(
+                f"{given[0]} applies to two directories (a batch run); leave it out for one pair"
+            )
         start = time.perf_counter()
         result = run_pair(image1, image2, outputs=outputs, **settings)
         record = pair_record(image1, image2, result)
@@ -283,7 +321,19 @@ def find_command(
         if report is not None:
             _pair_report(record, outputs, report, time.perf_counter() - start)
         return 1 if len(result) else 0
-    return run_directories(image1, image2, outputs, json_output, settings, report)
+    if workers is not None and workers < 1:
+        raise InvalidOptionError(f"--workers {workers}: give 1 or more processes")
+    return run_directories(
+        image1,
+        image2,
+        outputs,
+        json_output,
+        settings,
+        report,
+        workers=workers,
+        retry_errors=retry_errors,
+        overwrite=overwrite,
+    )
 
 
 def _pair_report(record: dict, outputs: Outputs, folder: Path, seconds: float) -> None:

@@ -280,7 +280,14 @@ def _run_batch(
     overwrite: bool,
 ) -> int:
     from .._validate import check_number
-    from ._jsonl import LINE_KEY, META, check_first_row, check_paths, report_counts, stream_rows
+    from ..batch._jsonl import (
+        LINE_KEY,
+        META,
+        check_first_row,
+        check_paths,
+        report_counts,
+        stream_rows,
+    )
 
     if settings["top_k"] is not None:
         check_number("--top-k", settings["top_k"], low=1, integer=True)
@@ -302,7 +309,9 @@ def _run_batch(
             sys.stderr.write(f"spotdiff: error: line {line.number}: {record['error']}\n")
             return record, False
 
-    counts, scan = stream_rows(batch, output, process, id_field=id_field,
+    from ._common import progress
+
+    counts, scan = stream_rows(batch, output, process, id_field=id_field, progress=progress,
                                retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
     failed = report_counts(counts, scan, output)
     _print_accuracy(output)

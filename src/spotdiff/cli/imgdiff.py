@@ -11,9 +11,7 @@ import typer
 
 from .._errors import InvalidOptionError
 from .._validate import check_number
-from . import app
-from ._imgdiff_config import load_config
-from ._jsonl import (
+from ..batch._jsonl import (
     LINE_KEY,
     META,
     InputLine,
@@ -23,6 +21,9 @@ from ._jsonl import (
     scan_output,
     stream_rows,
 )
+from . import app
+from ._common import progress
+from ._imgdiff_config import load_config
 
 HELP = """Find the object-level differences of image pairs with captions (Data-Juicer's ImgDiff
 difference-area generator) for every row of a JSONL file.
@@ -176,6 +177,7 @@ def imgdiff_command(
         retry_errors=retry_errors,
         overwrite=overwrite,
         image_root=image_root,
+        progress=progress,
     )
     failed = report_counts(counts, scan, output)
     if report is not None:

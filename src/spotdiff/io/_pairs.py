@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DirectoryPairs",
+    "DirectoryRow",
     "ReducedPair",
     "decode_pair",
     "decode_pair_reduced",
+    "directory_rows",
     "is_directory_pair",
     "list_images",
     "load_pair",
@@ -288,3 +290,47 @@ def _names(files: list[Path], limit: int = 5) -> str:
         return "none"
     shown = ", ".join(p.name for p in files[:limit])
     return shown + (f" and {len(files) - limit} more" if len(files) > limit else "")
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    """One row of a directory run: a pair (both paths), or a file without a match in the other
+    directory (one path None, ``error`` says why)."""
+
+    name: str
+    path1: Path | None
+    path2: Path | None
+    error: str | None = None
+
+    @property
+    def file(self) -> Path:
+        """The row's file in the first directory, else in the second."""
+        return self.path1 if self.path1 is not None else self.path2  # type: ignore[return-value]
+
+
+def directory_rows(dir1: Path, dir2: Path) -> list[DirectoryRow]:
+    """Every pair and every unmatched file of two directories, sorted by file name.
+
+    Pairs come from :func:`spotdiff.io.pair_directories` (matched by name, never across
+    names); each file left without a partner becomes a row of its own with an ``error`` like
+    ``"no file named cat.* in DIR2"``. Row names are unique (a file's stem, or its whole name
+    where the stem is taken), fit for output file names. Loads no torch.
+    """
+    paired = pair_directories(dir1, dir2)
+    rows = [DirectoryRow(name, path1, path2) for name, path1, path2 in paired.pairs]
+    taken = {row.name for row in rows}
+    sides = ((paired.only_in_1, paired.only_in_2, dir2), (paired.only_in_2, paired.only_in_1, dir1))
+    for side, (files, others, other_dir) in enumerate(sides):
+        for path in files:
+            twins = sorted(q.name for q in others if q.stem == path.stem)
+            error = f"no file named {path.stem}.* in {other_dir}"
+            if twins:
+                error = (
+                    f"{len(twins)} files named {path.stem}.* in {other_dir} "
+                    f"({', '.join(twins)}); cannot tell which to compare with {path.name}"
+                )
+            pair = (path, None) if side == 0 else (None, path)
+            name = path.stem if path.stem not in taken else path.name  # names stay unique
+            taken.add(name)
+            rows.append(DirectoryRow(name, *pair, error=error))
+    return sorted(rows, key=lambda r: (r.file.name, r.path1 is None))

@@ -26,7 +26,8 @@ import torch
 from .._device import resolve_device
 from .._errors import InvalidOptionError, PairingError, SpotdiffError
 from .._validate import check_choice
-from ..io import is_directory_pair, load_tensor_pair, pair_directories
+from ..io import directory_rows as listed
+from ..io import is_directory_pair, load_tensor_pair
 from .metrics import get_metric
 from .processors import get_postprocessor, get_preprocessor
 from .strategies import get_strategy
@@ -86,25 +87,20 @@ def directory_rows(
 ) -> list[DirectoryMap]:
     """The rows of a directory run before any map is computed, sorted by name.
 
-    Pairs come from :func:`spotdiff.io.pair_directories` (matched by file name); each file left
-    without a partner becomes a row whose ``error`` says so. Row names are unique (a file's stem,
-    or its whole name where the stem is taken), fit for output file names. Use it to know the
+    The rows of :func:`spotdiff.io.directory_rows` (pairs matched by file name; each file left
+    without a partner a row whose ``error`` says so; unique names, fit for output file names). Use it to know the
     number of rows first (a progress bar) and compute them one at a time with
     :meth:`Finder.map_row`.
     """
-    paired = pair_directories(dir1, dir2)
-    rows = [DirectoryMap(name, path1, path2) for name, path1, path2 in paired.pairs]
-    taken = {row.name for row in rows}
-    for side, files in ((1, paired.only_in_1), (2, paired.only_in_2)):
-        here, there = (dir1, dir2) if side == 1 else (dir2, dir1)
-        for path in files:
-            name = path.stem if path.stem not in taken else path.name  # names stay unique
-            taken.add(name)
-            error = PairingError(f"no file named {path.name} in {there} (it is only in {here})")
-            path1, path2 = (path, None) if side == 1 else (None, path)
-            rows.append(DirectoryMap(name, path1, path2, error=error))
-    rows.sort(key=lambda row: (row.name, str(row.path1 or row.path2)))
-    return rows
+    return [
+        DirectoryMap(
+            row.name,
+            row.path1,
+            row.path2,
+            error=None if row.error is None else PairingError(row.error),
+        )
+        for row in listed(dir1, dir2)
+    ]
 
 
 def _resolve(kind: str, spec: Any, getter: Callable[..., Any]) -> Any:

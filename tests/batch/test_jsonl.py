@@ -1,4 +1,4 @@
-"""spotdiff.cli._jsonl: tolerant JSONL input, output scan / repair for resume, whole-line writes."""
+"""spotdiff.batch._jsonl: tolerant JSONL input, output scan / repair for resume, whole-line writes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from spotdiff._errors import InvalidOptionError
-from spotdiff.cli import _jsonl
-from spotdiff.cli._jsonl import (
+from spotdiff.batch import _jsonl
+from spotdiff.batch._jsonl import (
     InputLine,
     RowWriter,
     count_rows,

@@ -21,14 +21,14 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_path
+from .._atomic import _temp_beside, atomic_path
 from .._errors import InvalidOptionError
 
 __all__ = [
@@ -145,13 +145,22 @@ def _not_ours(path: Path, number: int, what: str) -> InvalidOptionError:
 
 
 def scan_output(
-    path: str | os.PathLike[str], *, id_field: str | None, retry_errors: bool
+    path: str | os.PathLike[str],
+    *,
+    id_field: str | None,
+    retry_errors: bool,
+    key_of: Callable[[Any], str | None] | None = None,
+    on_kept: Callable[[dict[str, Any]], None] | None = None,
 ) -> OutputScan:
     """Read an existing output (streamed; nothing is changed, see :func:`repair_output`).
 
     A last line that is not JSON but starts like a row (``{``, or NUL bytes a crash left) is a
     torn write (``torn`` > 0). Any other line that is not a JSON object with
     ``__dj__meta__.spotdiff_line`` means the file is not this command's output.
+
+    ``key_of`` (other outputs, e.g. ``find``'s summary.jsonl): the key of a row read back, None
+    for a line that is not a row of that output; it replaces the line-number key and
+    ``id_field``. ``on_kept`` is called with every row kept (not redone).
 
     Raises:
         InvalidOptionError: a line other than the last is not an output row (nothing touched).
@@ -176,10 +185,16 @@ def scan_output(
                     raise _not_ours(path, number, "is not JSON")  # nor part of a row of ours
                 bad = (number, start, "is not JSON")
                 continue
-            meta = value.get(META) if isinstance(value, dict) else None
-            line = meta.get(LINE_KEY) if isinstance(meta, dict) else None
-            if not isinstance(line, int):
-                raise _not_ours(path, number, f"has no {META}.{LINE_KEY} line number")
+            if key_of is not None:
+                key = key_of(value) if isinstance(value, dict) else None
+                if key is None:
+                    raise _not_ours(path, number, "is not a row of this output")
+            else:
+                meta = value.get(META) if isinstance(value, dict) else None
+                line = meta.get(LINE_KEY) if isinstance(meta, dict) else None
+                if not isinstance(line, int):
+                    raise _not_ours(path, number, f"has no {META}.{LINE_KEY} line number")
+                key = row_key(value, line, id_field)
             scan.keep_end = offset
             scan.needs_newline = not raw.endswith(b"\n")
             if "error" in value:
@@ -187,7 +202,9 @@ def scan_output(
                     scan.retried += 1
                     continue
                 scan.failed += 1
-            scan.done.add(row_key(value, line, id_field))
+            scan.done.add(key)
+            if on_kept is not None:
+                on_kept(value)
     if bad is not None:
         scan.torn = offset - bad[1]
         scan.needs_newline = False
@@ -234,14 +251,25 @@ class RowWriter:
 
     Use as a context manager. The file is created if needed and opened in append mode; a row is
     serialized completely before anything is written, so a crash leaves at most a torn last line.
+
+    With ``replace=True`` an existing file is kept until the first row: that row goes to a
+    temporary file beside ``path`` which then replaces it (``os.replace``), later rows are
+    appended to it; a run that writes no row leaves ``path`` as it was. ``rows`` counts the rows
+    written.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, replace: bool = False) -> None:
         self.path = Path(path)
         self._fd: int | None = None
+        self._tmp: Path | None = None
+        self._replace = replace
+        self.rows = 0
 
     def __enter__(self) -> RowWriter:
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        target = self.path
+        if self._replace:
+            target = self._tmp = _temp_beside(self.path)
+        self._fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         return self
 
     def write(self, row: dict[str, Any]) -> None:
@@ -250,6 +278,10 @@ class RowWriter:
         data = memoryview((json.dumps(row, default=_json_default) + "\n").encode("utf-8"))
         while data:
             data = data[os.write(self._fd, data) :]
+        if self._tmp is not None:  # the first row: the new file takes the old one's place
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+        self.rows += 1
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
@@ -257,6 +289,10 @@ class RowWriter:
                 os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
+        if self._tmp is not None:  # replace=True and no row written
+            with contextlib.suppress(OSError):
+                self._tmp.unlink()
+            self._tmp = None
 
 
 def stream_rows(
@@ -269,21 +305,22 @@ def stream_rows(
     overwrite: bool,
     description: str = "pairs",
     image_root: Path | None = None,
+    progress: Any = None,
 ) -> tuple[dict[str, int], OutputScan | None]:
     """The resumable batch loop of every JSONL command (``imgdiff``, ``ground --batch``).
 
     Resumes ``output`` (:func:`scan_output`, :func:`repair_output`, a warning for a torn last
     line) unless ``overwrite`` (then a new file replaces it atomically at the end), streams
     ``input_path`` (:func:`read_rows`), skips rows already done, writes
-    ``process(line) -> (row, ok)`` for the others (:class:`RowWriter`), with a progress bar.
+    ``process(line) -> (row, ok)`` for the others (:class:`RowWriter`). ``progress(total,
+    description)``: a context manager giving an ``advance()`` callable (the CLI's progress bar),
+    or None.
 
     Returns:
         ``(counts, scan)``: ``{"written", "skipped", "errors", "total"}`` and the scan of the
         earlier output (None on a fresh run).
     """
     import sys
-
-    from ._common import progress
 
     resume = output.exists() and not overwrite
     scan = scan_output(output, id_field=id_field, retry_errors=retry_errors) if resume else None
@@ -305,7 +342,7 @@ def stream_rows(
         if replace:
             shutil.copymode(real, target)
         out = stack.enter_context(RowWriter(target))
-        advance = stack.enter_context(progress(total, description))
+        advance = stack.enter_context(progress(total, description)) if progress else (lambda: None)
         for line in read_rows(input_path, image_root):
             if row_key(line.row, line.number, id_field) in done:
                 counts["skipped"] += 1

@@ -1,0 +1,29 @@
+"""One resumable batch runner for every directory / manifest command.
+
+- :func:`run_batch`: keyed rows in (:class:`BatchRow`), one JSONL row per key out, written and
+  flushed as each is done, in input order; resume by skipping done keys, a torn last line
+  repaired, ``retry_errors``, ``overwrite``; a callback per row (counts, printing, progress).
+- :class:`LocalEngine`: ``workers`` processes, each doing its task's ``setup`` once (models
+  loaded once per worker); an :class:`Engine` is anything with ``map(task, payloads)`` yielding
+  records in input order (a Ray Data engine plugs in there).
+- :func:`directory_rows` / :func:`manifest_rows`: the two inputs.
+
+See docs/batch.md.
+"""
+
+from ._local import Engine, LocalEngine, Task, default_workers
+from ._rows import directory_rows, manifest_rows
+from ._runner import BatchRow, BatchRun, run_batch, settings_path
+
+__all__ = [
+    "BatchRow",
+    "BatchRun",
+    "Engine",
+    "LocalEngine",
+    "Task",
+    "default_workers",
+    "directory_rows",
+    "manifest_rows",
+    "run_batch",
+    "settings_path",
+]

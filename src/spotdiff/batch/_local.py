@@ -1,0 +1,101 @@
+"""The local engine: a task mapped over payloads in worker processes of this machine.
+
+A :class:`Task` is a picklable object with ``setup()`` (run once per worker: load models, read
+settings) and ``run(state, payload) -> dict`` (one row). :class:`LocalEngine` runs it inline for
+one worker, else in a pool of ``workers`` processes started with ``forkserver`` (``spawn`` where
+there is none), never ``fork`` (no copied locks, threads or CUDA contexts). Results come back in
+input order, whatever the number of workers, so a row's content and place never depend on N.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Protocol
+
+from .._validate import check_number
+
+__all__ = ["Engine", "LocalEngine", "Task", "default_workers"]
+
+
+class Task(Protocol):
+    """The work of one row, engine-neutral (the local engine and, later, a Ray Data actor)."""
+
+    def setup(self) -> Any:
+        """Once per worker, before its first row: what ``run`` needs (models, settings)."""
+
+    def run(self, state: Any, payload: Any) -> dict[str, Any]:
+        """One row: the record to write (a failure is a record with ``"error"``, not raised)."""
+
+
+class Engine(Protocol):
+    """Runs a :class:`Task` over payloads; yields one record per payload, in input order."""
+
+    def map(self, task: Task, payloads: Iterable[Any]) -> Iterator[dict[str, Any]]: ...
+
+
+def default_workers() -> int:
+    """The cores this process may use (``os.sched_getaffinity`` where there is one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+# the task and its state in a worker process (set by _start_worker)
+_WORKER: tuple[Task, Any] | None = None
+
+
+def _start_worker(task: Task) -> None:
+    global _WORKER
+    # Ctrl-C goes to the whole process group: the parent stops the run, workers just finish
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER = (task, task.setup())
+
+
+def _run_in_worker(payload: Any) -> dict[str, Any]:
+    if _WORKER is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("worker used before its setup")
+    task, state = _WORKER
+    return task.run(state, payload)
+
+
+class LocalEngine:
+    """``workers`` processes on this machine (None: :func:`default_workers`; 1: inline, in this
+    process). At most ``2 x workers`` rows are in flight, so memory stays flat for any input
+    length; a worker does its ``setup`` once and then takes row after row."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is None:
+            workers = default_workers()
+        self.workers = int(check_number("workers", workers, low=1, integer=True))
+
+    def map(self, task: Task, payloads: Iterable[Any]) -> Iterator[dict[str, Any]]:
+        items = list(payloads) if not isinstance(payloads, list) else payloads
+        workers = min(self.workers, len(items))
+        if workers <= 1:
+            state = task.setup() if items else None
+            for payload in items:
+                yield task.run(state, payload)
+            return
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(task,)
+        )
+        pending: deque[Future[dict[str, Any]]] = deque()
+        try:
+            it = iter(items)
+            for payload in it:
+                pending.append(pool.submit(_run_in_worker, payload))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            # an interrupted run: drop the rows not started, let the running ones end
+            pool.shutdown(wait=True, cancel_futures=True)

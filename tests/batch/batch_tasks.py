@@ -1,0 +1,29 @@
+"""Tasks of the batch tests, in a module of their own: worker processes import it by name
+(pytest's importlib mode gives test modules names no other process can import)."""
+
+from __future__ import annotations
+
+import os
+
+
+class SquareTask:
+    """Setup notes the worker's pid; each row says which worker ran it; payload 3 fails."""
+
+    def setup(self) -> dict:
+        return {"pid": os.getpid()}
+
+    def run(self, state: dict, payload: int) -> dict:
+        if payload == 3:
+            return {"key": payload, "error": "three is bad"}
+        return {"key": payload, "square": payload * payload, "_pid": state["pid"]}
+
+
+class KeyedTask:
+    """Rows of the runner tests: ``{"key", "value"}``, ``"error"`` when the payload is bad."""
+
+    def setup(self) -> None:
+        return None
+
+    def run(self, state: None, payload: dict) -> dict:
+        row = {"key": payload["key"], "value": payload["value"], "_note": "not written"}
+        return row | ({"error": "bad"} if payload.get("bad") else {})
