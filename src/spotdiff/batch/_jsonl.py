@@ -40,6 +40,7 @@ __all__ = [
     "count_rows",
     "read_rows",
     "repair_output",
+    "resume_output",
     "row_key",
     "scan_output",
     "stream_rows",
@@ -295,6 +296,20 @@ class RowWriter:
             self._tmp = None
 
 
+def resume_output(output: Path, scan: OutputScan) -> None:
+    """Make ``output`` resumable as ``scan`` found it (:func:`repair_output`); a torn last line
+    cut off is said in one warning line."""
+    import sys
+
+    repair_output(output, scan)
+    if scan.torn:
+        sys.stderr.write(
+            f"spotdiff: warning: {output}: dropped its torn last line ({scan.torn} bytes, "
+            "a run stopped mid-write); that row is done again\n"
+        )
+        sys.stderr.flush()
+
+
 def stream_rows(
     input_path: Path,
     output: Path,
@@ -306,6 +321,7 @@ def stream_rows(
     description: str = "pairs",
     image_root: Path | None = None,
     progress: Any = None,
+    scan: OutputScan | None = None,
 ) -> tuple[dict[str, int], OutputScan | None]:
     """The resumable batch loop of every JSONL command (``imgdiff``, ``ground --batch``).
 
@@ -314,23 +330,17 @@ def stream_rows(
     ``input_path`` (:func:`read_rows`), skips rows already done, writes
     ``process(line) -> (row, ok)`` for the others (:class:`RowWriter`). ``progress(total,
     description)``: a context manager giving an ``advance()`` callable (the CLI's progress bar),
-    or None.
+    or None. ``scan``: the caller's own :func:`scan_output` of ``output`` (read once), if any.
 
     Returns:
         ``(counts, scan)``: ``{"written", "skipped", "errors", "total"}`` and the scan of the
         earlier output (None on a fresh run).
     """
-    import sys
-
     resume = output.exists() and not overwrite
-    scan = scan_output(output, id_field=id_field, retry_errors=retry_errors) if resume else None
+    if scan is None and resume:
+        scan = scan_output(output, id_field=id_field, retry_errors=retry_errors)
     if scan is not None:
-        repair_output(output, scan)
-        if scan.torn:
-            sys.stderr.write(
-                f"spotdiff: warning: {output}: dropped its torn last line ({scan.torn} bytes, "
-                "a run stopped mid-write); that row is done again\n"
-            )
+        resume_output(output, scan)
     output.parent.mkdir(parents=True, exist_ok=True)
     done = scan.done if scan is not None else set()
     total = count_rows(input_path)

@@ -101,7 +101,7 @@ def run_batch(
         InvalidOptionError: the earlier output, written with these settings, has a line that is
             not a row (other than a torn last line); nothing is changed.
     """
-    from ._jsonl import RowWriter, repair_output, scan_output
+    from ._jsonl import RowWriter, resume_output, scan_output
 
     output = Path(output)
     rows = list(rows)
@@ -120,12 +120,7 @@ def run_batch(
         scan = scan_output(
             output, id_field=None, retry_errors=retry_errors, key_of=key_of, on_kept=kept.append
         )
-        repair_output(output, scan)
-        if scan.torn:
-            run.notes.append(
-                f"{output}: dropped its torn last line ({scan.torn} bytes, a run stopped "
-                "mid-write); that row is done again"
-            )
+        resume_output(output, scan)
         run.resumed, run.torn, done = True, scan.torn, scan.done
         wanted = {row.key for row in rows}
         for record in kept:  # rows of the earlier run for keys still in the input

@@ -160,8 +160,9 @@ def imgdiff_command(
     options = _options(config, backend, device, batch_size)
     if id_field is not None:
         check_first_row(input_path, id_field)
+    scan = None
     if output.exists() and not overwrite:  # an output that is not ours: refused before any model
-        scan_output(output, id_field=id_field, retry_errors=retry_errors)
+        scan = scan_output(output, id_field=id_field, retry_errors=retry_errors)
 
     from ..imgdiff import DifferenceAreaGenerator
 
@@ -178,6 +179,7 @@ def imgdiff_command(
         overwrite=overwrite,
         image_root=image_root,
         progress=progress,
+        scan=scan,
     )
     failed = report_counts(counts, scan, output)
     if report is not None:
