@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..evaluation.metrics import box_iou
 from ..result import DiffResult, RegionMasks
 
 __all__ = ["DUPLICATE_IOU", "MIN_CHANGED", "auto_segmenter", "with_segments"]
@@ -43,17 +44,6 @@ def auto_segmenter(*, device: Any = None) -> Any | None:
         return get_backend("segmentation", "fastsam", device=device)
     except (MissingDependencyError, WeightsNotFoundError):
         return None
-
-
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
 
 
 def with_segments(
@@ -101,7 +91,7 @@ def with_segments(
         covered = integral[y2, x2] - integral[y1, x2] - integral[y2, x1] + integral[y1, x1]
         share = covered / ((x2 - x1) * (y2 - y1))
         candidate = np.array([x1, y1, x2, y2], float)
-        if share < MIN_CHANGED or _iou(candidate, current).max() > DUPLICATE_IOU:
+        if share < MIN_CHANGED or box_iou(candidate[None], current).max() > DUPLICATE_IOU:
             continue
         kept.append(candidate)
         shares.append(share)
