@@ -249,7 +249,9 @@ def read_rows(source: str | os.PathLike[str] | Iterable[Mapping[str, Any]]) -> l
             f"{path} is a directory; give the results file (e.g. {path / 'summary.jsonl'})"
         )
     if not path.exists():
-        raise FileNotFoundError(2, "no such results file", str(path))
+        raise FileNotFoundError(
+            f"{path}: no such results file; pass the JSONL rows of find, imgdiff or ground"
+        )
     rows = []
     for number, line in _lines(path):
         if not line.strip():
