@@ -503,8 +503,9 @@ def test_a_stopped_workers_run_resumes_with_no_row_lost_or_doubled(tmp_path, sce
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert code == (-signal.SIGKILL if how == "kill -9" else 130)
     text = (out / "summary.jsonl").read_bytes()
+    said = proc.stderr.read().decode(errors="replace")
+    assert code == (-signal.SIGKILL if how == "kill -9" else 130), (text.count(b"\n"), said)
     done = text.count(b"\n")
     assert 3 <= done < 16 and (how == "kill -9" or text.endswith(b"\n"))  # whole lines only
     resumed = _spotdiff(["find", str(d1), str(d2), "-o", str(out), "--workers", "2"])
