@@ -16,16 +16,46 @@ from ._common import progress
 if TYPE_CHECKING:
     from ..batch import BatchRow, Engine, Task
 
-__all__ = ["batch_engine", "capture_stderr", "directory_key_of", "print_messages", "run_rows"]
+__all__ = [
+    "batch_engine",
+    "capture_stderr",
+    "directory_key_of",
+    "print_messages",
+    "refuse_batch_options",
+    "run_rows",
+]
 
 
 def batch_engine(workers: int | None) -> Engine:
     """The engine of a batch command: :class:`spotdiff.batch.LocalEngine` with ``workers``
     processes (None: the machine's cores). Built before anything is written, so a bad value is
-    one error line and no file."""
+    one error line and no file.
+
+    Raises:
+        InvalidOptionError: ``workers`` below 1.
+    """
+    from .._errors import InvalidOptionError
     from ..batch import LocalEngine
 
+    if workers is not None and workers < 1:
+        raise InvalidOptionError(f"--workers {workers}: give 1 or more processes")
     return LocalEngine(workers)
+
+
+def refuse_batch_options(workers: int | None, retry_errors: bool, overwrite: bool) -> None:
+    """For one pair (no batch run): refuse the options of a batch run.
+
+    Raises:
+        InvalidOptionError: naming the first of them given.
+    """
+    from .._errors import InvalidOptionError
+
+    named = (("--workers", workers), ("--retry-errors", retry_errors), ("--overwrite", overwrite))
+    given = [name for name, value in named if value not in (None, False)]
+    if given:
+        raise InvalidOptionError(
+            f"{given[0]} applies to two directories (a batch run); leave it out for one pair"
+        )
 
 
 def directory_key_of(record: dict[str, Any]) -> str | None:

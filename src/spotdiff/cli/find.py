@@ -17,6 +17,7 @@ import typer
 
 from .._errors import InvalidOptionError
 from . import app
+from ._batch_run import refuse_batch_options
 from ._common import check_outputs, emit_json
 from ._find_run import (  # HEATMAP_VMAX stays importable from here
     HEATMAP_VMAX,  # noqa: F401
@@ -298,19 +299,7 @@ def find_command(
     check_outputs(outputs.paths(), directories=directories)
 
     if not directories:
-        given = [
-            n
-            for n, v in (
-                ("--workers", workers),
-                ("--retry-errors", retry_errors),
-                ("--overwrite", overwrite),
-            )
-            if v not in (None, False)
-        ]
-        if given:
-            raise InvalidOptionError(
-                f"{given[0]} applies to two directories (a batch run); leave it out for one pair"
-            )
+        refuse_batch_options(workers, retry_errors, overwrite)
         start = time.perf_counter()
         result = run_pair(image1, image2, outputs=outputs, **settings)
         record = pair_record(image1, image2, result)
@@ -321,8 +310,6 @@ def find_command(
         if report is not None:
             _pair_report(record, outputs, report, time.perf_counter() - start)
         return 1 if len(result) else 0
-    if workers is not None and workers < 1:
-        raise InvalidOptionError(f"--workers {workers}: give 1 or more processes")
     return run_directories(
         image1,
         image2,
