@@ -1,6 +1,6 @@
 """`spotdiff map DIR1 DIR2` on the batch runner (cli/_map_run.py): summary.jsonl rows, error
 rows (unmatched, corrupt, truncated), identical rows for any number of workers, resuming
-(--retry-errors, --overwrite, other settings) and a real kill -9 mid-run."""
+(a torn last line, --retry-errors, --overwrite, other settings) and a real kill -9 mid-run."""
 
 from __future__ import annotations
 
@@ -85,6 +85,13 @@ def test_a_second_run_resumes_and_retry_errors_and_overwrite(tmp_path, capsys, s
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"2 of 4 maps written to {out} (4 kept from an earlier run)\n"
+    assert summary_rows(out) == first
+    summary = out / "summary.jsonl"
+    summary.write_bytes(summary.read_bytes()[:-20])  # p01's line torn (killed mid-write)
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == f"{out / 'p01.png'}  mse=0\n"  # p01 redone, nothing else
+    assert "torn" in captured.err and "(3 kept from an earlier run)" in captured.err
     assert summary_rows(out) == first
     (d2 / "bad.png").write_bytes((d1 / "bad.png").read_bytes())  # fixed: the same picture
     (d1 / "lonely.png").unlink()  # its error row is dropped, not redone
