@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from ._common import progress
 
@@ -17,12 +19,33 @@ if TYPE_CHECKING:
     from ..batch import BatchRow, Engine, Task
 
 __all__ = [
+    "OverwriteOption",
+    "RetryErrorsOption",
+    "WorkersOption",
     "batch_engine",
     "capture_stderr",
     "directory_key_of",
     "print_messages",
     "refuse_batch_options",
     "run_rows",
+]
+
+#: The options of a directory run, defined once for every directory command.
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", help="Directories: processes running pairs (default: the machine's cores)."
+    ),
+]
+RetryErrorsOption = Annotated[
+    bool,
+    typer.Option(
+        "--retry-errors", help="Directories: redo the failed rows of an earlier summary.jsonl."
+    ),
+]
+OverwriteOption = Annotated[
+    bool,
+    typer.Option("--overwrite", help="Directories: start again instead of resuming summary.jsonl."),
 ]
 
 

@@ -17,7 +17,12 @@ import typer
 
 from .._errors import InvalidOptionError
 from . import app
-from ._batch_run import refuse_batch_options
+from ._batch_run import (
+    OverwriteOption,
+    RetryErrorsOption,
+    WorkersOption,
+    refuse_batch_options,
+)
 from ._common import check_outputs, emit_json
 from ._find_run import (  # HEATMAP_VMAX stays importable from here
     HEATMAP_VMAX,  # noqa: F401
@@ -250,22 +255,9 @@ def find_command(
             "(see spotdiff report --help)."
         ),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(help="Directories: processes running pairs (default: the machine's cores)."),
-    ] = None,
-    retry_errors: Annotated[
-        bool,
-        typer.Option(
-            "--retry-errors", help="Directories: redo the failed rows of an earlier summary.jsonl."
-        ),
-    ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite", help="Directories: start again instead of resuming summary.jsonl."
-        ),
-    ] = False,
+    workers: WorkersOption = None,
+    retry_errors: RetryErrorsOption = False,
+    overwrite: OverwriteOption = False,
 ) -> int:
     from ..detect import FindConfig
     from ..io import is_directory_pair

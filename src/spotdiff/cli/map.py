@@ -10,7 +10,12 @@ import typer
 
 from .._errors import InvalidOptionError
 from . import app
-from ._batch_run import refuse_batch_options
+from ._batch_run import (
+    OverwriteOption,
+    RetryErrorsOption,
+    WorkersOption,
+    refuse_batch_options,
+)
 from ._map_run import MapSpec, build_finder, map_directories, print_row, row_record, save_map
 
 HELP = """Write the difference map between two images (or every pair of two directories).
@@ -100,22 +105,9 @@ def map_command(
         str, typer.Option(help="auto (CUDA when available, else CPU), cpu, cuda, cuda:1, ...")
     ] = "auto",
     json_output: Annotated[bool, typer.Option("--json", help="One JSON line per pair.")] = False,
-    workers: Annotated[
-        int | None,
-        typer.Option(help="Directories: processes mapping pairs (default: the machine's cores)."),
-    ] = None,
-    retry_errors: Annotated[
-        bool,
-        typer.Option(
-            "--retry-errors", help="Directories: redo the failed rows of an earlier summary.jsonl."
-        ),
-    ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite", help="Directories: start again instead of resuming summary.jsonl."
-        ),
-    ] = False,
+    workers: WorkersOption = None,
+    retry_errors: RetryErrorsOption = False,
+    overwrite: OverwriteOption = False,
 ) -> int:
     from .._validate import check_choice
     from ..io import is_directory_pair
