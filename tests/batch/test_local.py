@@ -35,6 +35,15 @@ def test_workers_default_to_the_cores_and_are_checked():
         LocalEngine(0)
 
 
+def test_each_worker_gets_its_share_of_the_cores_threads(monkeypatch):
+    from batch_tasks import ThreadsTask
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # the workers inherit this environment
+    records = list(LocalEngine(2).map(ThreadsTask(), [0, 1, 2]))
+    share = max(1, default_workers() // 2)  # 2 workers on 2 cores: 1 thread each, not 2 x 2
+    assert [(r["cv2"], r["omp"]) for r in records] == [(share, str(share))] * 3
+
+
 def test_stopping_early_shuts_the_pool_down():
     records = LocalEngine(2).map(SquareTask(), list(range(50)))
     assert next(records)["key"] == 0
