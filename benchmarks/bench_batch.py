@@ -180,7 +180,9 @@ def main() -> None:
         ratios = ["", ""]
         if odiff_times:
             for i in (0, 1):
-                ratio = statistics.median(r[i] / o[i] for r, o in zip(rows, odiff_times))
+                ratio = statistics.median(
+                    r[i] / o[i] for r, o in zip(rows, odiff_times, strict=True)
+                )
                 ratios[i] = f"{ratio:.2f}x"
         cpu_text = f"{cpu:.3f}" if counted or "workers=1" in label else "n/a"
         print(f"| {label} | {wall:.3f} | {1 / wall:.2f} | {cpu_text} | {ratios[0]} | {ratios[1]} |")
