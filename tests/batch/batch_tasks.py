@@ -39,3 +39,17 @@ class ThreadsTask:
         import cv2
 
         return {"key": payload, "cv2": cv2.getNumThreads(), "omp": os.environ["OMP_NUM_THREADS"]}
+
+
+class PreloadTask:
+    """Names a module for the forkserver; each row says which process imported it."""
+
+    preload = ("batch_preloaded",)
+
+    def setup(self) -> None:
+        return None
+
+    def run(self, state: None, payload: int) -> dict:
+        import batch_preloaded
+
+        return {"key": payload, "loaded_in": batch_preloaded.LOADED_IN, "pid": os.getpid()}

@@ -28,7 +28,13 @@ __all__ = ["Engine", "LocalEngine", "Task", "default_workers", "limit_threads"]
 
 
 class Task(Protocol):
-    """The work of one row, engine-neutral (the local engine and, later, a Ray Data actor)."""
+    """The work of one row, engine-neutral (the local engine and, later, a Ray Data actor).
+
+    A task may also name modules to import once before the workers start (a ``preload`` tuple
+    of module names, e.g. ``("spotdiff.detect",)``): the local engine imports them in its
+    ``forkserver``, so each worker starts with them loaded instead of importing them itself.
+    Only modules that start no threads and hold no device belong there (no torch, no CUDA).
+    """
 
     def setup(self) -> Any:
         """Once per worker, before its first row: what ``run`` needs (models, settings)."""
@@ -111,6 +117,10 @@ class LocalEngine:
             return
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        preload = list(getattr(task, "preload", ()))
+        if preload and context.get_start_method() == "forkserver":
+            # effective when this process starts its forkserver (its first pool), else ignored
+            context.set_forkserver_preload(["__main__", *preload])
         threads = max(1, default_workers() // workers)
         pool = ProcessPoolExecutor(
             max_workers=workers,
