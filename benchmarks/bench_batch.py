@@ -1,29 +1,45 @@
-"""Per-pair wall time of ``spotdiff find DIR1 DIR2 --json`` rows with the batch runner
-(``--command map``: ``spotdiff map DIR1 DIR2 -o OUT --json``, map pictures written).
+"""Per-pair cost of ``spotdiff find DIR1 DIR2`` directory runs against a shell loop of odiff.
 
-Builds a directory of 1080p PNG pairs (default 24; every third pair with a planted change),
-runs the directory run (rows in summary.jsonl, pictures off) with ``workers=1`` and with the
-default workers (the machine's cores), ``--repeat`` times each, and prints a markdown table of
-the medians (seconds per pair, pairs per second). With ``odiff`` on the PATH (``npm i odiff-bin``)
-a shell loop of it over the same pairs is timed too.
+Builds a directory of 1080p PNG pairs (default 24; every third pair with a planted change) and
+times, as a user runs them (one ``python -m spotdiff`` process per run, one ``odiff`` process
+per pair):
 
-    python benchmarks/bench_batch.py [--pairs 24] [--repeat 3] [--command find|map]
+- ``find DIR1 DIR2 --json`` with ``--workers 1`` and with the default workers (the cores): rows
+  on stdout, no pictures;
+- ``find DIR1 DIR2 -o OUT --json`` with the default workers: summary.jsonl and an annotated
+  picture (3859x1080 PNG) per pair;
+- with ``odiff`` on the PATH (``npm i odiff-bin``): ``odiff A B DIFF.png`` per pair (it writes
+  a diff picture for the pairs that differ).
+
+Each repeat runs every runner once, one after the other, so a busy machine slows them alike; the
+table gives medians of wall seconds and of CPU seconds (user + system of the process and every
+process it started, workers included: core-seconds, what a farm of cores pays) per pair, and
+the medians of the per-repeat ratios to odiff. ``--baseline SRC`` adds the runners of another
+checkout's ``src`` directory (before -> after in one run).
+
+    python benchmarks/bench_batch.py [--pairs 24] [--repeat 3] [--baseline /path/to/src]
+                                     [--command find|map]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
+import ctypes
+import os
+import resource
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def make_pairs(root: Path, n: int) -> tuple[Path, Path]:
@@ -44,37 +60,80 @@ def make_pairs(root: Path, n: int) -> tuple[Path, Path]:
     return d1, d2
 
 
-def time_spotdiff(
-    d1: Path, d2: Path, out: Path, workers: int | None, command: str = "find"
-) -> float:
-    from spotdiff.cli import main
+def _adopt_orphans() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``),
+    so the CPU time of worker processes (children of the forkserver) is counted in
+    ``RUSAGE_CHILDREN`` once :func:`_reap` has waited for them. False where unavailable."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return False
 
-    args = [command, str(d1), str(d2), "-o", str(out), "--json", "--overwrite"]
+
+def _reap() -> None:
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(run: Callable[[], None]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of every process ``run`` started, after they all ended)."""
+    cpu = _children_cpu()
+    start = time.perf_counter()
+    run()
+    wall = time.perf_counter() - start
+    _reap()
+    return wall, _children_cpu() - cpu
+
+
+def time_spotdiff(
+    d1: Path,
+    d2: Path,
+    out: Path | None,
+    workers: int | None,
+    src: Path = SRC,
+    command: str = "find",
+) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``python -m spotdiff COMMAND d1 d2 --json`` (``-o out`` when
+    given; ``map`` always writes its pictures)."""
+    args = [sys.executable, "-m", "spotdiff", command, str(d1), str(d2), "--json", "--overwrite"]
+    if out is not None:
+        args += ["-o", str(out)]
     if workers is not None:
         args += ["--workers", str(workers)]
-    sink = io.StringIO()
-    start = time.perf_counter()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(io.StringIO()):
-        code = main(args)
-    seconds = time.perf_counter() - start
-    if code not in (0, 1):
-        raise SystemExit(f"spotdiff {command} exited {code}")
-    return seconds
+    env = dict(os.environ, PYTHONPATH=str(src))
+
+    def run() -> None:
+        done = subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"spotdiff {command} exited {done.returncode}: {done.stderr.decode()}")
+
+    return measure(run)
 
 
-def time_odiff(d1: Path, d2: Path, out: Path) -> float | None:
+def time_odiff(d1: Path, d2: Path, out: Path) -> tuple[float, float] | None:
+    """(wall, CPU) seconds of ``odiff A B out/NAME`` over every pair; None without odiff."""
     odiff = shutil.which("odiff")
     if odiff is None:
         return None
-    start = time.perf_counter()
-    for path in sorted(d1.glob("*.png")):
-        subprocess.run(
-            [odiff, str(path), str(d2 / path.name), str(out / path.name)],
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    return time.perf_counter() - start
+
+    def run() -> None:
+        for path in sorted(d1.glob("*.png")):
+            subprocess.run(
+                [odiff, str(path), str(d2 / path.name), str(out / path.name)],
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+    return measure(run)
 
 
 def main() -> None:
@@ -83,29 +142,67 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--command", choices=("find", "map"), default="find")
+    parser.add_argument("--baseline", type=Path, help="the src directory of another checkout")
+    parser.add_argument(
+        "--command", choices=("find", "map"), default="find", help="map: map DIR1 DIR2 -o OUT"
+    )
     ns = parser.parse_args()
+    counted = _adopt_orphans()
+    cores = default_workers()
+    sources = [("", SRC)] + ([(" [baseline]", ns.baseline)] if ns.baseline else [])
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         d1, d2 = make_pairs(root, ns.pairs)
-        cores = default_workers()
-        rows = []
-        for label, workers in (("workers=1", 1), (f"default (workers={cores})", None)):
-            # --overwrite: every repeat does every pair (no resume)
-            times = [
-                time_spotdiff(d1, d2, root / "out", workers, ns.command) for _ in range(ns.repeat)
-            ]
-            rows.append((f"spotdiff {ns.command}, {label}", statistics.median(times)))
         (root / "odiff").mkdir()
-        odiff = [time_odiff(d1, d2, root / "odiff") for _ in range(ns.repeat)]
-        if odiff[0] is not None:
-            rows.append(("odiff shell loop", statistics.median(odiff)))  # type: ignore[arg-type]
-    print(f"{ns.pairs} pairs of 1920x1080 PNG, median of {ns.repeat} runs, {cores} cores\n")
-    print("| runner | s per pair | pairs/s |")
-    print("|---|---:|---:|")
-    for label, seconds in rows:
-        print(f"| {label} | {seconds / ns.pairs:.3f} | {ns.pairs / seconds:.2f} |")
-    if odiff[0] is None:
+        runners: list[tuple[str, Callable[[], tuple[float, float] | None]]] = []
+        for tag, src in sources:
+            plans = (
+                ("--json, workers=1", 1, None),
+                (f"--json, default (workers={cores})", None, None),
+                (f"-o OUT --json (pictures), default (workers={cores})", None, root / "out"),
+            )
+            if ns.command == "map":  # map writes its pictures: -o OUT always
+                plans = (
+                    ("-o OUT --json, workers=1", 1, root / "out"),
+                    (f"-o OUT --json, default (workers={cores})", None, root / "out"),
+                )
+            for label, workers, out in plans:
+                runners.append(
+                    (
+                        f"spotdiff {ns.command} {label}{tag}",
+                        lambda w=workers, o=out, s=src: time_spotdiff(d1, d2, o, w, s, ns.command),
+                    )
+                )
+        runners.append(("odiff shell loop (diff picture when different)", lambda: None))
+        times: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in runners}
+        for _ in range(ns.repeat):  # round robin: each repeat sees the same machine load
+            for label, run in runners[:-1]:
+                times[label].append(run())  # type: ignore[arg-type]
+            odiff = time_odiff(d1, d2, root / "odiff")
+            if odiff is not None:
+                times[runners[-1][0]].append(odiff)
+    odiff_times = times[runners[-1][0]]
+    print(
+        f"{ns.pairs} pairs of 1920x1080 PNG, median of {ns.repeat} runs, {cores} cores; "
+        "CPU = core-seconds of all processes\n"
+    )
+    print("| runner | s per pair | pairs/s | CPU s per pair | wall vs odiff | CPU vs odiff |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, rows in times.items():
+        if not rows:
+            continue
+        wall = statistics.median(w for w, _ in rows) / ns.pairs
+        cpu = statistics.median(c for _, c in rows) / ns.pairs
+        ratios = ["", ""]
+        if odiff_times:
+            for i in (0, 1):
+                ratio = statistics.median(
+                    r[i] / o[i] for r, o in zip(rows, odiff_times, strict=True)
+                )
+                ratios[i] = f"{ratio:.2f}x"
+        cpu_text = f"{cpu:.3f}" if counted or "workers=1" in label else "n/a"
+        print(f"| {label} | {wall:.3f} | {1 / wall:.2f} | {cpu_text} | {ratios[0]} | {ratios[1]} |")
+    if not odiff_times:
         print("\nodiff: not installed here (no `odiff` on the PATH); not timed")
 
 

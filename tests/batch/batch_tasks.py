@@ -27,3 +27,29 @@ class KeyedTask:
     def run(self, state: None, payload: dict) -> dict:
         row = {"key": payload["key"], "value": payload["value"], "_note": "not written"}
         return row | ({"error": "bad"} if payload.get("bad") else {})
+
+
+class ThreadsTask:
+    """Each row says how many threads OpenCV (loaded by the setup) may use in its worker."""
+
+    def setup(self) -> None:
+        import cv2  # noqa: F401 - loaded by the setup, as the find task loads it
+
+    def run(self, state: None, payload: int) -> dict:
+        import cv2
+
+        return {"key": payload, "cv2": cv2.getNumThreads(), "omp": os.environ["OMP_NUM_THREADS"]}
+
+
+class PreloadTask:
+    """Names a module for the forkserver; each row says which process imported it."""
+
+    preload = ("batch_preloaded",)
+
+    def setup(self) -> None:
+        return None
+
+    def run(self, state: None, payload: int) -> dict:
+        import batch_preloaded
+
+        return {"key": payload, "loaded_in": batch_preloaded.LOADED_IN, "pid": os.getpid()}

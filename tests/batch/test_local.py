@@ -3,7 +3,12 @@ per worker)."""
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +38,37 @@ def test_workers_default_to_the_cores_and_are_checked():
     assert LocalEngine().workers == default_workers() >= 1
     with pytest.raises(InvalidOptionError, match="workers"):
         LocalEngine(0)
+
+
+def test_each_worker_gets_its_share_of_the_cores_threads(monkeypatch):
+    from batch_tasks import ThreadsTask
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # the workers inherit this environment
+    records = list(LocalEngine(2).map(ThreadsTask(), [0, 1, 2]))
+    share = max(1, default_workers() // 2)  # 2 workers on 2 cores: 1 thread each, not 2 x 2
+    assert [(r["cv2"], r["omp"]) for r in records] == [(share, str(share))] * 3
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(),
+    reason="preloading needs the forkserver start method (not on Windows / macOS spawn-only)",
+)
+def test_a_tasks_preload_modules_are_imported_once_in_the_forkserver():
+    # a fresh interpreter: this process's forkserver may already run (preload is set before)
+    script = (
+        "import json, os; from spotdiff.batch import LocalEngine; from batch_tasks import "
+        "PreloadTask; rows = list(LocalEngine(2).map(PreloadTask(), [0, 1, 2])); "
+        "print(json.dumps([rows, os.getpid()]))"
+    )
+    here = str(Path(__file__).parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([here, *sys.path]))
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    rows, parent = json.loads(done.stdout)
+    workers = {r["pid"] for r in rows}
+    loaded = {r["loaded_in"] for r in rows}
+    assert len(loaded) == 1 and not loaded & (workers | {parent})  # the forkserver imported it
 
 
 def test_stopping_early_shuts_the_pool_down():

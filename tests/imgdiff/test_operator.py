@@ -194,3 +194,43 @@ def test_a_bad_device_is_an_option_error_at_prepare(empty_model_caches, no_netwo
 def test_bad_option_types_are_invalid_option_errors(options, match):
     with pytest.raises(InvalidOptionError, match=match):
         DifferenceAreaGenerator(**options)
+
+
+class PassCounting:
+    """A similarity backend counting forward passes as a batched model runs them:
+    ``ceil(images / batch_size)`` per call (both lists go through together)."""
+
+    name = "counting"
+
+    def __init__(self, inner, batch_size):
+        self.inner, self.batch_size, self.calls = inner, batch_size, []
+
+    def similarity(self, a, b, *, tally=None):
+        self.calls.append(len(a) + len(b))
+        tally["sim"] += -(-(len(a) + len(b)) // self.batch_size)
+        return self.inner.similarity(a, b, tally=tally)
+
+
+@pytest.mark.parametrize(("batch_size", "pooled"), [(8, 2), (1, 10)])
+def test_compute_many_pools_the_pair_gate_of_all_pairs_in_one_call(tmp_path, batch_size, pooled):
+    from dataclasses import replace
+
+    samples = [_sample(tmp_path, seed=s, name=f"p{s}") for s in range(5)]
+    pairs = [(s["image_path1"], s["image_path2"], CAP1, CAP2) for s in samples]
+    op = DifferenceAreaGenerator(backend="classical", batch_size=batch_size)
+    counting = PassCounting(op.prepare().similarity, batch_size)
+    op._backends = replace(op.prepare(), similarity=counting)
+
+    one_by_one = [op.compute(*p) for p in pairs]
+    gate_calls = counting.calls[::2]  # per pair: the gate (2 images), then the crop pairs
+    assert gate_calls == [2] * 5
+    counting.calls.clear()
+    many = op.compute_many(pairs)
+    assert counting.calls[0] == 10  # the five gates in one call: 10 images
+    for single, pooled_result in zip(one_by_one, many, strict=True):
+        np.testing.assert_array_equal(pooled_result.boxes, single.boxes)
+        own = pooled_result.metadata["forward_passes"]
+        gate = -(-2 // batch_size)  # the gate's passes of one pair on its own
+        assert own["sim"] == single.metadata["forward_passes"]["sim"] - gate
+        assert pooled_result.metadata["pooled_passes"] == {"sim": pooled, "pairs": 5}
+    assert op.compute_many([]) == []

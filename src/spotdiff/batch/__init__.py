@@ -11,7 +11,7 @@
 See docs/batch.md.
 """
 
-from ._local import Engine, LocalEngine, Task, default_workers
+from ._local import Engine, LocalEngine, Task, default_workers, limit_threads
 from ._rows import directory_rows, manifest_rows
 from ._runner import BatchRow, BatchRun, run_batch, settings_path
 
@@ -23,6 +23,7 @@ __all__ = [
     "Task",
     "default_workers",
     "directory_rows",
+    "limit_threads",
     "manifest_rows",
     "run_batch",
     "settings_path",

@@ -5,6 +5,10 @@ settings) and ``run(state, payload) -> dict`` (one row). :class:`LocalEngine` ru
 one worker, else in a pool of ``workers`` processes started with ``forkserver`` (``spawn`` where
 there is none), never ``fork`` (no copied locks, threads or CUDA contexts). Results come back in
 input order, whatever the number of workers, so a row's content and place never depend on N.
+
+Threads: each worker process may use ``cores // workers`` threads (at least 1) in OpenCV, torch
+and the OpenMP / BLAS pools (:func:`limit_threads`), so N workers on N cores do not run N x N
+threads that fight over the cores (OpenCV's pool spins while it waits).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,11 +24,17 @@ from typing import Any, Protocol
 
 from .._validate import check_number
 
-__all__ = ["Engine", "LocalEngine", "Task", "default_workers"]
+__all__ = ["Engine", "LocalEngine", "Task", "default_workers", "limit_threads"]
 
 
 class Task(Protocol):
-    """The work of one row, engine-neutral (the local engine and, later, a Ray Data actor)."""
+    """The work of one row, engine-neutral (the local engine and, later, a Ray Data actor).
+
+    A task may also name modules to import once before the workers start (a ``preload`` tuple
+    of module names, e.g. ``("spotdiff.detect",)``): the local engine imports them in its
+    ``forkserver``, so each worker starts with them loaded instead of importing them itself.
+    Only modules that start no threads and hold no device belong there (no torch, no CUDA).
+    """
 
     def setup(self) -> Any:
         """Once per worker, before its first row: what ``run`` needs (models, settings)."""
@@ -46,15 +57,36 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: Thread-pool sizes read by OpenMP, OpenBLAS and MKL when they load.
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_threads(threads: int) -> None:
+    """Let this process use ``threads`` threads in its numeric libraries: OpenCV and torch when
+    they are loaded (``cv2.setNumThreads``, ``torch.set_num_threads``), and the OpenMP / BLAS
+    pools of libraries loaded later (their environment variables, unless already set)."""
+    for name in _THREAD_ENV:
+        os.environ.setdefault(name, str(threads))
+    cv2 = sys.modules.get("cv2")
+    if cv2 is not None and hasattr(cv2, "setNumThreads"):
+        cv2.setNumThreads(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "set_num_threads"):
+        torch.set_num_threads(threads)
+
+
 # the task and its state in a worker process (set by _start_worker)
 _WORKER: tuple[Task, Any] | None = None
 
 
-def _start_worker(task: Task) -> None:
+def _start_worker(task: Task, threads: int) -> None:
     global _WORKER
     # Ctrl-C goes to the whole process group: the parent stops the run, workers just finish
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = (task, task.setup())
+    limit_threads(threads)  # the pools of libraries the setup loads
+    state = task.setup()
+    limit_threads(threads)  # and of those it loaded (OpenCV, torch)
+    _WORKER = (task, state)
 
 
 def _run_in_worker(payload: Any) -> dict[str, Any]:
@@ -66,8 +98,9 @@ def _run_in_worker(payload: Any) -> dict[str, Any]:
 
 class LocalEngine:
     """``workers`` processes on this machine (None: :func:`default_workers`; 1: inline, in this
-    process). At most ``2 x workers`` rows are in flight, so memory stays flat for any input
-    length; a worker does its ``setup`` once and then takes row after row."""
+    process, its threads untouched). At most ``2 x workers`` rows are in flight, so memory stays
+    flat for any input length; a worker does its ``setup`` once and then takes row after row,
+    with ``max(1, cores // workers)`` threads (:func:`limit_threads`)."""
 
     def __init__(self, workers: int | None = None) -> None:
         if workers is None:
@@ -84,8 +117,16 @@ class LocalEngine:
             return
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        preload = list(getattr(task, "preload", ()))
+        if preload and context.get_start_method() == "forkserver":
+            # effective when this process starts its forkserver (its first pool), else ignored
+            context.set_forkserver_preload(["__main__", *preload])
+        threads = max(1, default_workers() // workers)
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(task,)
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(task, threads),
         )
         pending: deque[Future[dict[str, Any]]] = deque()
         try:

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._errors import InvalidOptionError
 from ._common import (
@@ -307,6 +307,8 @@ class FindTask:
     dirs: Outputs
     settings: dict[str, Any]
     json_output: bool
+    #: imported once in the local engine's forkserver, so workers start with them loaded
+    preload: ClassVar[tuple[str, ...]] = ("spotdiff.detect",)
 
     def setup(self) -> None:
         from .. import detect  # noqa: F401 - NumPy, OpenCV and Pillow, once per worker

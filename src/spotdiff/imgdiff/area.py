@@ -19,7 +19,10 @@ Data-Juicer's order:
 7. IoU suppression at ``iou_thresh`` in candidate order (:func:`~.boxes.nms_indices`);
 8. cleanup: nothing is written to disk, so nothing is left behind, whatever raises.
 
-Every model call is batched over the pair's crops; ``metadata["forward_passes"]`` counts them.
+Every model call is batched over the pair's crops (at most ``batch_size`` images per forward
+pass); ``metadata["forward_passes"]`` counts them. Across pairs, only step 1 is pooled (one call
+for many pairs' images, given here as ``pair_similarity``): the later steps depend on each
+pair's own nouns and survivors.
 """
 
 from __future__ import annotations
@@ -140,6 +143,7 @@ def difference_areas(
     *,
     backends: Backends,
     config: AreaConfig | None = None,
+    pair_similarity: float | None = None,
 ) -> DiffResult:
     """Boxes of the object-level differences of a pair (the eight steps, module docstring).
 
@@ -149,6 +153,9 @@ def difference_areas(
         caption1, caption2: the captions of the two images.
         backends: the resolved backends (:class:`Backends`).
         config: settings; None uses Data-Juicer's defaults.
+        pair_similarity: step 1's similarity of the two images when it was already computed
+            (by one call over many pairs, :meth:`~.operator.DifferenceAreaGenerator.compute_many`);
+            None: computed here.
 
     Returns:
         :class:`~spotdiff.result.DiffResult` with boxes (N, 4) float32 ``xyxy`` in image-1
@@ -196,7 +203,9 @@ def difference_areas(
         clock = now
 
     # 1. similarity gate on the whole pair
-    pair_sim = float(backends.similarity.similarity([img1], [img2], tally=tally)[0])
+    if pair_similarity is None:
+        pair_similarity = backends.similarity.similarity([img1], [img2], tally=tally)[0]
+    pair_sim = float(pair_similarity)
     meta["pair_similarity"] = round(pair_sim, 6)
     lap("similarity")
     if not _in(np.array([pair_sim]), sim_args.min_score_1, sim_args.max_score_1)[0]:

@@ -13,7 +13,8 @@ only ``__dj__meta__``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._errors import InvalidOptionError
@@ -179,6 +180,42 @@ class DifferenceAreaGenerator:
         return difference_areas(
             a, b, caption1, caption2, backends=self.prepare(rank), config=self.config
         )
+
+    def compute_many(
+        self, pairs: Sequence[tuple[Any, Any, str, str]], *, rank: int | None = None
+    ) -> list[DiffResult]:
+        """:meth:`compute` over several pairs, with step 1 (the similarity of each whole pair)
+        of all of them in one call: ``ceil(2K / batch_size)`` forward passes for K pairs
+        instead of K calls (2K passes at ``batch_size=1``). The later steps run pair by pair
+        (they depend on each pair's nouns and survivors). Every pair is decoded first, so K
+        pairs are in memory at once.
+
+        Args:
+            pairs: ``(img1, img2, caption1, caption2)`` tuples, images as in :meth:`compute`.
+
+        Returns:
+            One result per pair, in order, equal to :meth:`compute`'s; each
+            ``metadata["forward_passes"]`` counts the pair's own passes and
+            ``metadata["pooled_passes"]`` the pooled step-1 passes and how many pairs shared
+            them (``{"clip": 1, "pairs": 8}``).
+        """
+        backends = self.prepare(rank)
+        decoded = [(to_rgb8(a), to_rgb8(b), c1, c2) for a, b, c1, c2 in pairs]
+        if not decoded:
+            return []
+        tally: Counter = Counter()
+        sims = backends.similarity.similarity(
+            [d[0] for d in decoded], [d[1] for d in decoded], tally=tally
+        )
+        pooled = {**dict(sorted(tally.items())), "pairs": len(decoded)}
+        results = []
+        for (a, b, c1, c2), sim in zip(decoded, sims, strict=True):
+            result = difference_areas(
+                a, b, c1, c2, backends=backends, config=self.config, pair_similarity=float(sim)
+            )
+            result.metadata["pooled_passes"] = dict(pooled)
+            results.append(result)
+        return results
 
     def process_single(self, sample: Mapping[str, Any], rank: int | None = None) -> dict:
         """Data-Juicer's per-sample call: a copy of ``sample`` with the boxes in its meta.
