@@ -69,7 +69,9 @@ from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence, global_level
 from .maps.noise import noise_sigma
 from .maps.structure import structural_difference
+from .regions.components import flat_halo
 from .regions.extract import MIN_SCORE, extract_regions
+from .regions.group import image_objects
 from .regions.ignore import ignore_mask
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
@@ -232,7 +234,8 @@ def find_prepared(
             matched.gray1, matched.gray2, noise=noise, unreliable=matched.unreliable
         )
     colour = colour_difference(matched.img1, matched.lo2, matched.hi2)
-    if structure is not None and opt.antialias and looks_rendered(matched.gray1):
+    rendered = looks_rendered(matched.gray1)
+    if structure is not None and opt.antialias and rendered:
         calm = colour < np.float32(thr.colour)  # structure alone would make these regions
         where = calm & (structure >= np.float32(thr.low * thr.structure))
         if where.any():
@@ -246,6 +249,11 @@ def find_prepared(
     level = global_level(z, ~quiet if quiet.any() else None)
     if level > 1.0:  # the whole picture changed a little: judge against the pair's own level
         z *= np.float32(1.0 / level)
+    objects = halo = None
+    if rendered:  # object-level grouping (:mod:`spotdiff.regions.group`)
+        ratio = np.float32(1.0 / (thr.colour * max(level, 1.0)))
+        halo = flat_halo(matched.gray1, matched.gray2, colour * ratio, low=thr.low)
+        objects = image_objects(matched.gray1, matched.gray2)
     t4 = time.perf_counter()
     timings["maps"] = (t4 - t3) * 1e3
 
@@ -260,6 +268,8 @@ def find_prepared(
         max_regions=opt.max_regions,
         min_score=MIN_SCORE,
         masks=opt.masks,
+        objects=objects,
+        halo=halo,
     )
     regions = refine_boxes(
         regions,
