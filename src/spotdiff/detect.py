@@ -15,7 +15,9 @@ The pipeline (each step a pure function of its own module):
    resampling and clipping, and a noise-aware structural (SSIM) difference, divided by their
    thresholds into one evidence map (1 = threshold);
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
-   dropped, scores, masks and kinds; boxes in image-1 pixels;
+   dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
+   exactly flat) the structural halo over flat background is dropped and fragments on one of
+   the image's own objects join (:mod:`spotdiff.regions.group`);
 6. tight boxes (:func:`spotdiff.regions.refine_boxes`): a small region's box (and mask) shrunk, at full
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
