@@ -23,12 +23,14 @@ fragments that no distance rule joins: a button whose rounded ends changed diffe
 corners only, a text line re-flowed after a removed word differs word by word, a logo of touching
 coloured bars differs bar by bar. :func:`image_objects` labels the image's own objects: the
 connected sets of *inked* pixels (3x3 range above :data:`INK_LEVEL` in either image), bridged
-across gaps of up to :data:`ROW_GAP` px along a row (the spaces between the words of a line, the
-icons of a toolbar) and 2 px across; an object whose box covers more than
-:data:`MAX_OBJECT_SHARE` of the image is layout (a page, a map, a card frame), not one object.
-Components that overlap the same object join; components on two *sibling* objects (alike in
-size: two map markers, two buttons) further apart than :data:`ROW_GAP` stay two whatever the
-distance rule says, unless an object of the image holds both (the lines of one card).
+across gaps of up to :data:`ROW_GAP` px along a row (the spaces between the words of a line) and
+2 px across, and text-like objects of one row (a row of links, a menu) joined across up to
+:data:`ROW_WORD_GAP` heights; an object whose box covers more than :data:`MAX_OBJECT_SHARE` of the
+image is layout (a page, a map, a card frame), not one object. Components that overlap the same
+object join; components on two *sibling* objects (compact and alike in size: two map markers,
+two icons) stay two whatever the distance rule says, unless an object of the image holds both
+(the lines of one card, the text on a button). All of it serves renders only
+(:func:`spotdiff.maps.antialias.looks_rendered`); photographs keep the distance rule alone.
 """
 
 from __future__ import annotations
@@ -42,7 +44,10 @@ __all__ = [
     "INK_LEVEL",
     "MAX_OBJECT_SHARE",
     "ROW_GAP",
+    "ROW_WORD_GAP",
     "SIBLING_RATIO",
+    "TEXT_ASPECT",
+    "TEXT_HEIGHT",
     "frame_artefacts",
     "group_components",
     "image_objects",
@@ -59,6 +64,12 @@ ROW_GAP = 6
 #: Largest ratio of width and of height between two objects of one kind (siblings: two
 #: markers, two buttons): sibling objects with nothing of the image between them stay separate.
 SIBLING_RATIO = 1.3
+#: Text-like object: at least this many times wider than high ...
+TEXT_ASPECT = 1.5
+#: ... and at most this high (px of the map): a line of text at a working width of 1024 px.
+TEXT_HEIGHT = 40
+#: Widest gap between the words of one text row, in heights of the lower word.
+ROW_WORD_GAP = 2.0
 #: Share of the image above which an inked object's box is layout (page frame, map, card), not
 #: one object: it joins nothing.
 MAX_OBJECT_SHARE = 0.25
@@ -87,7 +98,40 @@ def image_objects(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_GA
     big = stats[:, 2].astype(np.int64) * stats[:, 3] > MAX_OBJECT_SHARE * h * w
     big[0] = True
     lab[big[lab]] = 0
-    return lab
+    return _text_rows(lab, stats, big)
+
+
+def _text_rows(lab: np.ndarray, stats: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """``lab`` with the words of one text row as one object: text-like objects (at least
+    :data:`TEXT_ASPECT` times wider than high, at most :data:`TEXT_HEIGHT` px high) of heights
+    within :data:`SIBLING_RATIO`, overlapping vertically by 70% of the lower one and at most
+    :data:`ROW_WORD_GAP` heights apart (a row of links, a menu bar, a line re-flowed after a
+    word was removed). Compact objects (markers, icons) are never joined this way."""
+    x, y, bw, bh = (stats[:, i].astype(np.int64) for i in range(4))
+    ids = np.flatnonzero(~dropped & (bw >= TEXT_ASPECT * bh) & (bh <= TEXT_HEIGHT))
+    if len(ids) < 2:
+        return lab
+    x0, x1, y0, y1, hh = x[ids], x[ids] + bw[ids], y[ids], y[ids] + bh[ids], bh[ids]
+    lo, hi = np.minimum(hh[:, None], hh[None]), np.maximum(hh[:, None], hh[None])
+    overlap = np.minimum(y1[:, None], y1[None]) - np.maximum(y0[:, None], y0[None])
+    gap = np.maximum(x0[:, None], x0[None]) - np.minimum(x1[:, None], x1[None])
+    row = (hi <= SIBLING_RATIO * lo) & (overlap >= 0.7 * lo) & (gap <= ROW_WORD_GAP * lo)
+    np.fill_diagonal(row, False)
+    if not row.any():
+        return lab
+    parent = np.arange(len(ids))
+    for i, j in zip(*np.nonzero(np.triu(row)), strict=True):
+        while parent[i] != i:
+            i = parent[i]
+        while parent[j] != j:
+            j = parent[j]
+        if i != j:
+            parent[max(i, j)] = min(i, j)
+    for i in range(len(parent)):  # roots come first (parent[i] <= i): one pass resolves
+        parent[i] = parent[parent[i]]
+    remap = np.arange(len(stats), dtype=np.int32)
+    remap[ids] = ids[parent]
+    return remap[lab]
 
 
 def frame_artefacts(boxes: np.ndarray, size: tuple[int, int], *, band: float) -> np.ndarray:
