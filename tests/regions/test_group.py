@@ -192,6 +192,19 @@ def test_text_rows_join_words_not_icons():
     assert lab[100, 19] != lab[100, 49]
 
 
+def test_frame_line_never_joins_a_change_beside_it():
+    """A re-encoded screenshot's border (2 grey columns at the right edge) next to a real
+    change 6 px from it: one box over the change (the whole right edge, 800 px high, before)."""
+    a = _page()
+    cv2.rectangle(a, (600, 100), (780, 300), (60, 60, 60), 2)
+    b = a.copy()
+    b[:, -2:] = 200
+    cv2.rectangle(b, (784, 150), (792, 200), (200, 40, 40), -1)
+    r = find(a, b, align=False)
+    assert len(r) == 1
+    assert _iou(r.boxes[0], (784, 150, 793, 201)) >= 0.6
+
+
 def test_image_objects_bridge_word_gaps_not_marker_gaps():
     g = np.full((60, 200), 246, np.uint8)
     g[20:40, 10:30] = 40  # two glyph-like blocks 5 px apart: one object (a word gap)
