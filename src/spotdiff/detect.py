@@ -15,7 +15,9 @@ The pipeline (each step a pure function of its own module):
    resampling and clipping, and a noise-aware structural (SSIM) difference, divided by their
    thresholds into one evidence map (1 = threshold);
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
-   dropped, scores, masks and kinds; boxes in image-1 pixels;
+   dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
+   exactly flat) the structural halo over flat background is dropped and fragments on one of
+   the image's own objects join (:mod:`spotdiff.regions.group`);
 6. tight boxes (:func:`spotdiff.regions.refine_boxes`): a small region's box (and mask) shrunk, at full
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
@@ -69,7 +71,9 @@ from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence, global_level
 from .maps.noise import noise_sigma
 from .maps.structure import structural_difference
+from .regions.components import flat_halo
 from .regions.extract import MIN_SCORE, extract_regions
+from .regions.group import image_objects
 from .regions.ignore import ignore_mask
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
@@ -232,7 +236,8 @@ def find_prepared(
             matched.gray1, matched.gray2, noise=noise, unreliable=matched.unreliable
         )
     colour = colour_difference(matched.img1, matched.lo2, matched.hi2)
-    if structure is not None and opt.antialias and looks_rendered(matched.gray1):
+    rendered = looks_rendered(matched.gray1)
+    if structure is not None and opt.antialias and rendered:
         calm = colour < np.float32(thr.colour)  # structure alone would make these regions
         where = calm & (structure >= np.float32(thr.low * thr.structure))
         if where.any():
@@ -246,6 +251,11 @@ def find_prepared(
     level = global_level(z, ~quiet if quiet.any() else None)
     if level > 1.0:  # the whole picture changed a little: judge against the pair's own level
         z *= np.float32(1.0 / level)
+    objects = halo = None
+    if rendered:  # object-level grouping (:mod:`spotdiff.regions.group`)
+        ratio = np.float32(1.0 / (thr.colour * max(level, 1.0)))
+        halo = flat_halo(matched.gray1, matched.gray2, colour * ratio, low=thr.low)
+        objects = image_objects(matched.gray1, matched.gray2)
     t4 = time.perf_counter()
     timings["maps"] = (t4 - t3) * 1e3
 
@@ -260,6 +270,8 @@ def find_prepared(
         max_regions=opt.max_regions,
         min_score=MIN_SCORE,
         masks=opt.masks,
+        objects=objects,
+        halo=halo,
     )
     regions = refine_boxes(
         regions,

@@ -20,7 +20,7 @@ __all__ = ["DEFAULT_MAX_SIDE", "FindConfig", "FindSettings", "working_size"]
 
 DEFAULT_MAX_SIDE = 1024
 _FLAGS = ("photometric", "sharpness", "structure", "antialias", "masks", "diff_map")
-_DEFAULT_FLAGS = {"antialias": False}  # every other flag defaults to True
+_DEFAULT_FLAGS: dict[str, bool] = {}  # every flag defaults to True
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,10 @@ class FindConfig:
         antialias: anti-aliasing tolerance: the structural map does not count around edges that
             both images show with the same direction and whose colours the other image's
             neighbourhood explains (edges drawn with / without anti-aliasing or with another
-            font hinting; :mod:`spotdiff.maps.antialias`), applied when image 1 looks rendered
-            (mostly exactly flat: screenshots, UI, drawings; never photographs). Default False
-            for now: on the synthetic benchmark's drawn scenes it hides small resizes (F1 0.997
-            -> 0.932 on 90 pairs); a CLI flag ``--antialias`` would turn it on.
+            font hinting; :mod:`spotdiff.maps.antialias`), except at pixels that changed and
+            are a ramp step in neither image (a thin line drawn or erased); applied when image 1
+            looks rendered (mostly exactly flat: screenshots, UI, drawings; never
+            photographs). Default True; False (CLI ``--no-antialias``) turns it off.
         max_side: longer side of the working resolution in pixels (>= 64), or 0 for full
             resolution. Default 1024.
         merge_gap: fragments closer than this (image-1 pixels) may merge into one region

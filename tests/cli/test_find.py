@@ -361,4 +361,5 @@ def test_antialias_flag_reaches_find(files, monkeypatch):
     monkeypatch.setattr(detect, "find_prepared", spy)
     main(["find", files["a"], files["b"], "--json"])
     main(["find", files["a"], files["b"], "--json", "--antialias"])
-    assert seen == [None, True]
+    main(["find", files["a"], files["b"], "--json", "--no-antialias"])
+    assert seen == [None, True, False]

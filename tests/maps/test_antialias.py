@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from spotdiff.detect import find
 from spotdiff.find_config import FindConfig
-from spotdiff.maps.antialias import antialias_zone, looks_rendered
+from spotdiff.maps.antialias import antialias_zone, hard_changes, looks_rendered
 from spotdiff.maps.colour import colour_difference
 
 
@@ -52,9 +52,10 @@ def test_render_with_and_without_antialiasing_gives_no_box(smooth):
 
 
 def test_without_the_tolerance_the_edges_read_as_change(smooth):
-    # what the tolerance fixes: 5 faint boxes along the circles and the text without it
+    # what the tolerance fixes: faint boxes along the circles and the text without it (5 before
+    # object grouping joined the fragments of each shape, 2 since)
     r = find(smooth, _render(smooth=False), antialias=False)
-    assert len(r.boxes) >= 3
+    assert len(r.boxes) >= 2
 
 
 def test_real_change_next_to_antialiased_edges_is_found(smooth):
@@ -112,7 +113,8 @@ def test_zone_of_identical_images_is_everywhere_edges_are(smooth):
 
 def test_option_validated():
     assert FindConfig(antialias=True).for_size(64, 64).antialias is True
-    assert FindConfig().for_size(64, 64).antialias is False  # opt-in for now (see FindConfig)
+    assert FindConfig().for_size(64, 64).antialias is True  # on by default (renders only)
+    assert FindConfig(antialias=False).for_size(64, 64).antialias is False
     assert FindConfig().for_size(64, 64).structure is True
     with pytest.raises(ValueError, match="antialias must be True or False"):
         FindConfig(antialias="no")
@@ -126,3 +128,78 @@ def test_applied_to_renders_only(smooth, astronaut):
     other[200:230, 300:340] = (30, 200, 40)
     on, off = find(astronaut, other, antialias=True), find(astronaut, other, antialias=False)
     np.testing.assert_array_equal(on.diff_map, off.diff_map)
+
+
+# ----------------------------------------- on by default: hinting, sub-pixel text, thin lines
+def test_on_by_default_render_pair_gives_no_box(smooth):
+    assert len(find(smooth, _render(smooth=False))) == 0
+    assert len(find(smooth, _render(smooth=False), antialias=False)) >= 2
+
+
+LINES = ["Spot the difference 123", "Sign in to continue", "Privacy  Terms  Help"]
+
+
+def _supersampled_text(offset: float = 0.0) -> np.ndarray:
+    """Three text lines rendered at 4x and box-reduced, shifted right by ``offset`` px."""
+    big = Image.new("RGB", (640 * 4, 200 * 4), (245, 245, 245))
+    draw = ImageDraw.Draw(big)
+    for i, line in enumerate(LINES):
+        xy = ((30 + offset) * 4, (30 + 50 * i) * 4)
+        draw.text(xy, line, font=ImageFont.load_default(size=26 * 4), fill=(20, 20, 20))
+    return np.asarray(big.resize((640, 200), Image.BOX))
+
+
+def _hershey(line_type: int) -> np.ndarray:
+    img = np.full((200, 640, 3), 245, np.uint8)
+    for i, line in enumerate(LINES):
+        cv2.putText(
+            img, line, (30, 50 + 50 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (20,) * 3, 2, line_type
+        )
+    return img
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: (_supersampled_text(), _supersampled_text(0.25)),  # sub-pixel text offsets
+        lambda: (_supersampled_text(), _supersampled_text(0.5)),
+        lambda: (_hershey(cv2.LINE_AA), _hershey(cv2.LINE_8)),  # text with / without smoothing
+        lambda: (_render(smooth=True), _render(smooth=False)),  # hinted grey vs bitmap glyphs
+    ],
+    ids=["subpixel-0.25", "subpixel-0.5", "cv2-text-aa-vs-aliased", "pillow-shapes-and-text"],
+)
+def test_text_rasterized_differently_gives_no_box(make):
+    a, b = make()
+    assert len(find(a, b)) == 0
+
+
+@pytest.mark.parametrize(
+    ("p0", "p1", "line_type"),
+    [
+        ((430, 335), (520, 335), cv2.LINE_8),  # horizontal, 1 px wide, in the open
+        ((330, 230), (420, 330), cv2.LINE_8),  # diagonal, across the ellipse's outline
+        ((330, 230), (420, 330), cv2.LINE_AA),
+        ((100, 150), (220, 150), cv2.LINE_8),  # through the anti-aliased rings and the disc
+    ],
+    ids=["horizontal", "diagonal-over-ellipse", "diagonal-aa", "through-the-rings"],
+)
+@pytest.mark.parametrize("removed", [False, True], ids=["added", "removed"])
+def test_thin_line_added_or_removed_is_found(smooth, p0, p1, line_type, removed):
+    other = smooth.copy()
+    cv2.line(other, p0, p1, (20, 20, 20), 1, line_type)
+    a, b = (other, smooth) if removed else (smooth, other)
+    r = find(a, b)
+    assert len(r) == 1
+    truth = [min(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[0], p1[0]) + 1, max(p0[1], p1[1]) + 1]
+    x1, y1, x2, y2 = r.boxes[0]
+    assert abs(x1 - truth[0]) <= 4 and abs(x2 - truth[2]) <= 4
+    assert abs(y1 - truth[1]) <= 4 and abs(y2 - truth[3]) <= 4
+
+
+def test_hard_changes_are_thin_lines_not_ramps(smooth):
+    rough = _render(smooth=False)
+    assert hard_changes(_grey(smooth), _grey(rough)).mean() < 0.002  # a few stray pixels at most
+    other = smooth.copy()
+    cv2.line(other, (430, 335), (520, 335), (20, 20, 20), 1)
+    hard = hard_changes(_grey(smooth), _grey(other))
+    assert hard[335, 430:521].all() and hard.sum() == 91

@@ -240,13 +240,13 @@ def find_command(
         typer.Option(help="Working resolution: longer side in pixels (default 1024; 0 = full)."),
     ] = None,
     antialias: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--antialias",
+            "--antialias/--no-antialias",
             help="Tolerate anti-aliasing on renders and screenshots (edges drawn with and without "
-            "smoothing are not differences).",
+            "smoothing are not differences; default on).",
         ),
-    ] = False,
+    ] = None,
     colormap: Annotated[str, typer.Option(help="Colormap of --heatmap.")] = "inferno",
     report: Annotated[
         Path | None,
@@ -269,7 +269,7 @@ def find_command(
         max_regions=max_regions,
         align="none" if no_align else align,
         max_side=max_side,
-        antialias=antialias or None,
+        antialias=antialias,
     )
     policy = _size_policy(size_mismatch, resize, pad)
     if heatmap is not None:  # the picture modules load only when a picture is asked for

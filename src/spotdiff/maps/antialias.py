@@ -53,6 +53,10 @@ CONSISTENT_SHARE = 0.85
 MAX_STEP_CHANGE = 0.3
 
 
+#: Grey change (levels) above which a pixel that is a ramp step in neither image is a real change
+#: (:func:`hard_changes`).
+HARD_LEVEL = 16
+
 #: Share of flat pixels (3x3 range <= 2 levels) above which image 1 is taken for a render
 #: (screenshot, UI, drawing, vector graphic): 0.79-0.94 on the real UI / graphic pairs, 0.07-0.59
 #: on photographs (the rocket's sky: 0.59), 0.02-0.74 on JPEG puzzles and scenes.
@@ -141,7 +145,23 @@ def _zone(
     s1 = cv2.boxFilter(m1, -1, (k, k), normalize=False)
     s2 = cv2.boxFilter(m2, -1, (k, k), normalize=False)
     same_step = np.abs(s1 - s2) <= MAX_STEP_CHANGE * np.maximum(s1, s2)
-    return (n_edges > 0) & (n_ok >= CONSISTENT_SHARE * n_edges) & same_step
+    zone = (n_edges > 0) & (n_ok >= CONSISTENT_SHARE * n_edges) & same_step
+    return zone & ~cv2.dilate(
+        hard_changes(gray1, gray2).view(np.uint8), np.ones((3, 3), np.uint8)
+    ).astype(bool)
+
+
+def hard_changes(gray1: np.ndarray, gray2: np.ndarray) -> np.ndarray:
+    """bool (H, W): pixels that changed by more than :data:`HARD_LEVEL` and are a ramp step in
+    neither image, pixelmatch's test: an anti-aliased pixel has both a darker and a brighter
+    neighbour (it lies on the ramp between two sides of an edge) in one of the images. A thin
+    line drawn or erased is darker (or brighter) than all its neighbours, on a background that
+    is flat in the other image: a real change, whatever the edges around it."""
+    k = np.ones((3, 3), np.uint8)
+    ramp = np.zeros(gray1.shape, bool)
+    for g in (gray1, gray2):
+        ramp |= (g > cv2.erode(g, k)) & (g < cv2.dilate(g, k))
+    return (cv2.absdiff(gray1, gray2) > HARD_LEVEL) & ~ramp
 
 
 def _matched(bins: np.ndarray, edge: np.ndarray, other: np.ndarray, other_edge: np.ndarray):

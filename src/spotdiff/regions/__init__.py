@@ -4,6 +4,8 @@ One concept per module, each a pure function:
 
 - :mod:`.components`: hysteresis components of the evidence map;
 - :mod:`.merge`: fragments of one object merged, separate changes kept apart;
+- :mod:`.group`: the same by pixel distance, and on renders by the image's own objects (a
+  button's outline, a text line, touching bars);
 - :mod:`.kind`: ``added`` / ``removed`` / ``changed``;
 - :mod:`.refine`: small regions' boxes shrunk to the pixels that differ at full resolution;
 - :mod:`.ignore`: ignore rectangles and masks;

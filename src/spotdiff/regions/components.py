@@ -7,7 +7,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Components", "find_components"]
+__all__ = ["FLAT_RANGE", "Components", "find_components", "flat_halo"]
+
+#: 3x3 grey range (levels) at or below which a pixel is flat (as
+#: :func:`spotdiff.maps.antialias.looks_rendered` counts it).
+FLAT_RANGE = 2
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,33 @@ def find_components(
         [st[:, 0], st[:, 1], st[:, 0] + st[:, 2], st[:, 1] + st[:, 3]], axis=1
     ).reshape(-1, 4)
     return Components(labels, boxes, st[:, 4].copy())
+
+
+def flat_halo(
+    gray1: np.ndarray,
+    gray2: np.ndarray,
+    colour_evidence: np.ndarray,
+    *,
+    low: float = 0.5,
+) -> np.ndarray:
+    """Pixels whose evidence is only the structural halo over flat background (renders).
+
+    The structural (SSIM) map spreads a change over its 11-px window: on a render's flat
+    background two changed markers 10 px apart become one component. A pixel that is flat in
+    both images (3x3 range at most :data:`FLAT_RANGE` levels) and whose colour evidence is below
+    ``low`` did not change: its evidence is the window's spread. Changes keep their own pixels
+    (colour evidence) and their edges (not flat).
+
+    Args:
+        gray1, gray2: uint8 (H, W) grey images (image 2 aligned and tone-matched).
+        colour_evidence: float32 (H, W), the colour map on the evidence scale (1 = seed).
+        low: hysteresis ratio of the region extent.
+
+    Returns:
+        bool (H, W): True on the halo.
+    """
+    k = np.ones((3, 3), np.uint8)
+    flat = colour_evidence < low
+    for g in (gray1, gray2):
+        flat &= cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) <= FLAT_RANGE
+    return flat

@@ -87,6 +87,8 @@ def extract_regions(
     max_regions: int | None = None,
     min_score: float = 0.0,
     masks: bool = True,
+    objects: np.ndarray | None = None,
+    halo: np.ndarray | None = None,
 ) -> DiffResult:
     """Regions of an evidence map, in image-1 pixels.
 
@@ -103,6 +105,11 @@ def extract_regions(
         min_score: drop regions scoring below this (:data:`MIN_SCORE` is what
             :func:`spotdiff.find` uses).
         masks: build the per-region masks (cropped, image-1 pixels).
+        objects: int32 (h, w) labels of the image's own objects (:func:`~.group.image_objects`),
+            or None: components on one object join (:func:`~.group.group_components`).
+        halo: bool (h, w), evidence that is only the structural window's spread over flat
+            background (:func:`~.components.flat_halo`), or None: regions are grown without it;
+            components it connected still join unless they lie on sibling objects.
 
     Returns:
         :class:`~spotdiff.result.DiffResult` sorted by decreasing score, with ``data["kind"]``
@@ -112,13 +119,37 @@ def extract_regions(
     w, h = image_size
     zh, zw = z.shape
     scale = (zw / w, zh / h)
-    comps = find_components(z, low=low, reach=THIN_REACH)
+    band = max(2.0, FRAME_BAND * min(zw, zh))
+    linked = None
+    if halo is not None and halo.any():  # grouped as before, split where siblings lie
+        whole = find_components(z, low=low, reach=THIN_REACH)
+        before = group_components(
+            whole.labels,
+            whole.boxes,
+            whole.areas,
+            max_gap=max_gap,
+            rel_gap=rel_gap,
+            exclude=frame_artefacts(whole.boxes, (zw, zh), band=band),
+        )
+        z = np.where(halo, np.float32(0.0), z)
+        comps = find_components(z, low=low, reach=THIN_REACH)
+        linked = np.zeros(len(comps), np.int64)
+        on = comps.labels > 0
+        linked[comps.labels[on] - 1] = np.append(-1, before)[whole.labels[on]] + 1
+    else:
+        comps = find_components(z, low=low, reach=THIN_REACH)
     if len(comps) == 0:
         return _empty(image_size, masks)
-    band = max(2.0, FRAME_BAND * min(zw, zh))
     frame = frame_artefacts(comps.boxes, (zw, zh), band=band)
     groups = group_components(
-        comps.labels, comps.boxes, comps.areas, max_gap=max_gap, rel_gap=rel_gap, exclude=frame
+        comps.labels,
+        comps.boxes,
+        comps.areas,
+        max_gap=max_gap,
+        rel_gap=rel_gap,
+        exclude=frame,
+        objects=objects,
+        linked=linked,
     )
     px_area = 1.0 / (scale[0] * scale[1])
     out_boxes, scores, crops, origins, kinds, areas, strengths = [], [], [], [], [], [], []

@@ -17,6 +17,20 @@ Frame artefacts: a component that lies entirely in the border band of the image 
 ``band`` px of an edge) and runs along that edge (at least 3x longer than thick) is the trace of
 a resampled or re-encoded frame, not a change; it joins nothing and is dropped
 (:func:`frame_artefacts`).
+
+Objects of the image itself (renders: screenshots, UI, drawings): a change often shows as
+fragments that no distance rule joins: a button whose rounded ends changed differs at its four
+corners only, a text line re-flowed after a removed word differs word by word, a logo of touching
+coloured bars differs bar by bar. :func:`image_objects` labels the image's own objects: the
+connected sets of *inked* pixels (3x3 range above :data:`INK_LEVEL` in either image), bridged
+across gaps of up to :data:`ROW_GAP` px along a row (the spaces between the words of a line) and
+2 px across, and text-like objects of one row (a row of links, a menu) joined across up to
+:data:`ROW_WORD_GAP` heights; an object whose box covers more than :data:`MAX_OBJECT_SHARE` of the
+image is layout (a page, a map, a card frame), not one object. Components that overlap the same
+object join; components on two *sibling* objects (compact and alike in size: two map markers,
+two icons) stay two whatever the distance rule says, unless an object of the image holds both
+(the lines of one card, the text on a button). All of it serves renders only
+(:func:`spotdiff.maps.antialias.looks_rendered`); photographs keep the distance rule alone.
 """
 
 from __future__ import annotations
@@ -26,7 +40,98 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["frame_artefacts", "group_components"]
+__all__ = [
+    "INK_LEVEL",
+    "MAX_OBJECT_SHARE",
+    "ROW_GAP",
+    "ROW_WORD_GAP",
+    "SIBLING_RATIO",
+    "TEXT_ASPECT",
+    "TEXT_HEIGHT",
+    "frame_artefacts",
+    "group_components",
+    "image_objects",
+]
+
+#: 3x3 grey range (levels) above which a pixel is inked (part of an edge, a glyph, a line): a
+#: step of about 12 levels, well above a render's gradients (1-3 levels per pixel) and below
+#: any visible outline.
+INK_LEVEL = 12
+#: Widest gap (px of the map) bridged along a row between the inked pixels of one object: the
+#: space between words of 12-30 px text and between the icons of a toolbar at a working width of
+#: 1024 px. Objects further apart stay separate.
+ROW_GAP = 6
+#: Largest ratio of width and of height between two objects of one kind (siblings: two
+#: markers, two buttons): sibling objects with nothing of the image between them stay separate.
+SIBLING_RATIO = 1.3
+#: Text-like object: at least this many times wider than high ...
+TEXT_ASPECT = 1.5
+#: ... and at most this high (px of the map): a line of text at a working width of 1024 px.
+TEXT_HEIGHT = 40
+#: Widest gap between the words of one text row, in heights of the lower word.
+ROW_WORD_GAP = 2.0
+#: Share of the image above which an inked object's box is layout (page frame, map, card), not
+#: one object: it joins nothing.
+MAX_OBJECT_SHARE = 0.25
+
+
+def image_objects(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_GAP) -> np.ndarray:
+    """The image's own objects (see the module docstring), labelled.
+
+    Args:
+        gray1, gray2: uint8 (H, W) grey images of the pair (image 2 aligned).
+        row_gap: widest gap (px) bridged along a row.
+
+    Returns:
+        int32 (H, W): ``1..M`` on the pixels of each object, 0 elsewhere (flat background and
+        objects larger than :data:`MAX_OBJECT_SHARE` of the image).
+    """
+    k = np.ones((3, 3), np.uint8)
+    ink = np.zeros(gray1.shape, np.uint8)
+    for g in (gray1, gray2):
+        ink |= (cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) > INK_LEVEL).view(np.uint8)
+    # the 3x3 range inks one pixel either side of an edge: a gap of g px leaves g - 2 uninked
+    bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, row_gap - 1), 1))
+    joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, bridge)
+    _, lab, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8, ltype=cv2.CV_32S)
+    h, w = gray1.shape
+    big = stats[:, 2].astype(np.int64) * stats[:, 3] > MAX_OBJECT_SHARE * h * w
+    big[0] = True
+    lab[big[lab]] = 0
+    return _text_rows(lab, stats, big)
+
+
+def _text_rows(lab: np.ndarray, stats: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """``lab`` with the words of one text row as one object: text-like objects (at least
+    :data:`TEXT_ASPECT` times wider than high, at most :data:`TEXT_HEIGHT` px high) of heights
+    within :data:`SIBLING_RATIO`, overlapping vertically by 70% of the lower one and at most
+    :data:`ROW_WORD_GAP` heights apart (a row of links, a menu bar, a line re-flowed after a
+    word was removed). Compact objects (markers, icons) are never joined this way."""
+    x, y, bw, bh = (stats[:, i].astype(np.int64) for i in range(4))
+    ids = np.flatnonzero(~dropped & (bw >= TEXT_ASPECT * bh) & (bh <= TEXT_HEIGHT))
+    if len(ids) < 2:
+        return lab
+    x0, x1, y0, y1, hh = x[ids], x[ids] + bw[ids], y[ids], y[ids] + bh[ids], bh[ids]
+    lo, hi = np.minimum(hh[:, None], hh[None]), np.maximum(hh[:, None], hh[None])
+    overlap = np.minimum(y1[:, None], y1[None]) - np.maximum(y0[:, None], y0[None])
+    gap = np.maximum(x0[:, None], x0[None]) - np.minimum(x1[:, None], x1[None])
+    row = (hi <= SIBLING_RATIO * lo) & (overlap >= 0.7 * lo) & (gap <= ROW_WORD_GAP * lo)
+    np.fill_diagonal(row, False)
+    if not row.any():
+        return lab
+    parent = np.arange(len(ids))
+    for i, j in zip(*np.nonzero(np.triu(row)), strict=True):
+        while parent[i] != i:
+            i = parent[i]
+        while parent[j] != j:
+            j = parent[j]
+        if i != j:
+            parent[max(i, j)] = min(i, j)
+    for i in range(len(parent)):  # roots come first (parent[i] <= i): one pass resolves
+        parent[i] = parent[parent[i]]
+    remap = np.arange(len(stats), dtype=np.int32)
+    remap[ids] = ids[parent]
+    return remap[lab]
 
 
 def frame_artefacts(boxes: np.ndarray, size: tuple[int, int], *, band: float) -> np.ndarray:
@@ -56,6 +161,8 @@ def group_components(
     rel_gap: float = 0.25,
     min_gap: float = 2.0,
     exclude: np.ndarray | None = None,
+    objects: np.ndarray | None = None,
+    linked: np.ndarray | None = None,
 ) -> np.ndarray:
     """Group ids of labelled components under the rule of the module docstring.
 
@@ -65,6 +172,11 @@ def group_components(
         areas: (K,) pixel count of each component.
         max_gap, rel_gap, min_gap: the allowed distance (pixels of ``labels``).
         exclude: (K,) bool, components that join nothing (each stays its own group).
+        objects: (H, W) int32 object labels of the image (:func:`image_objects`), or None:
+            components overlapping one object join whatever their distance.
+        linked: (K,) int, components with the same non-zero id join (they were grouped
+            before the halo was removed, :func:`~.components.flat_halo`) unless they lie on
+            sibling objects (:func:`_related`).
 
     Returns:
         (K,) int64 group id of each component, ``0..G-1`` in order of first appearance.
@@ -84,6 +196,35 @@ def group_components(
         min(min_gap, max_gap), np.minimum(max_gap, rel_gap * np.sqrt(np.asarray(areas, float)))
     )
     skip = np.zeros(k, bool) if exclude is None else np.asarray(exclude, bool)
+    on: list[set[int]] = [set() for _ in range(k)]  # the objects each component overlaps
+    obj_box = np.zeros((0, 4), np.int64)
+    if objects is not None:
+        inked = (labels > 0) & (objects > 0)
+        for o, c in np.unique(np.stack([objects[inked], labels[inked] - 1], axis=1), axis=0):
+            on[int(c)].add(int(o))
+        obj_box = _object_boxes(objects)
+    first: dict[int, int] = {}  # object -> the first component on it
+    for c in range(k):
+        if skip[c]:
+            continue
+        for o in on[c]:
+            ri, rj = root(first.setdefault(o, c)), root(c)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    if linked is not None:
+        ids = np.asarray(linked)
+        for g in np.unique(ids[ids > 0]):
+            members = [int(c) for c in np.flatnonzero(ids == g) if not skip[c]]
+            for n, c in enumerate(members):
+                for d in members[:n]:
+                    if not (on[c] and on[d]) or _related(on[c], on[d], obj_box):
+                        ri, rj = root(c), root(d)
+                        if ri != rj:
+                            parent[max(ri, rj)] = min(ri, rj)
+    if first:  # the pieces of one object are judged by the object's size
+        roots = np.array([root(i) for i in range(k)])
+        size = np.bincount(roots, weights=np.asarray(areas, float), minlength=k)[roots]
+        allow = np.maximum(allow, np.minimum(max_gap, rel_gap * np.sqrt(size)))
     h, w = labels.shape
     for i in np.argsort(-allow, kind="stable"):
         if skip[i]:
@@ -99,6 +240,8 @@ def group_components(
             j = int(j) - 1
             if j < 0 or j == i or skip[j]:
                 continue
+            if on[i] and on[j] and not _related(on[i], on[j], obj_box):
+                continue  # on different objects of the image: near, yet separate things
             ri, rj = root(int(i)), root(j)
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
@@ -108,3 +251,37 @@ def group_components(
     relabel = np.empty(len(order), np.int64)
     relabel[order] = np.arange(len(order))
     return relabel[inverse]
+
+
+def _object_boxes(objects: np.ndarray) -> np.ndarray:
+    """(M + 1, 4) int64 xyxy (exclusive ends) of each object label (row 0 unused)."""
+    m = int(objects.max())
+    out = np.zeros((m + 1, 4), np.int64)
+    out[:, :2] = np.iinfo(np.int64).max
+    ys, xs = np.nonzero(objects)
+    lab = objects[ys, xs]
+    np.minimum.at(out[:, 0], lab, xs)
+    np.minimum.at(out[:, 1], lab, ys)
+    np.maximum.at(out[:, 2], lab, xs + 1)
+    np.maximum.at(out[:, 3], lab, ys + 1)
+    return out
+
+
+def _related(a: set[int], b: set[int], box: np.ndarray) -> bool:
+    """Whether components on the objects ``a`` and on the objects ``b`` may still join by
+    distance: False only for *sibling* objects (compact boxes, at most 3x longer than wide,
+    within :data:`SIBLING_RATIO` in width and height: two markers, two icons) that share nothing, where neither holds the
+    other and no object holds both (the lines of one card, the text on a button)."""
+    if a & b:
+        return True
+    ia, ib = np.fromiter(a, np.int64), np.fromiter(b, np.int64)
+    ba, bb = box[ia], box[ib]
+    lo = np.minimum(ba[:, :2].min(0), bb[:, :2].min(0))
+    hi = np.maximum(ba[:, 2:].max(0), bb[:, 2:].max(0))
+    if ((box[1:, :2] <= lo).all(1) & (box[1:, 2:] >= hi).all(1)).any():
+        return True  # one object holds both (or one holds the other)
+    sa, sb = ba[:, 2:] - ba[:, :2], bb[:, 2:] - bb[:, :2]
+    ratio = np.maximum(sa[:, None], sb[None]) / np.maximum(np.minimum(sa[:, None], sb[None]), 1)
+    alike = (ratio <= SIBLING_RATIO).all(-1)
+    compact = (sa.max(1) <= 3 * sa.min(1))[:, None] & (sb.max(1) <= 3 * sb.min(1))[None]
+    return not (alike & compact).any()
