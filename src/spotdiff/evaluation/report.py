@@ -220,10 +220,10 @@ class BenchmarkReport:
                 out[kind] = row
         return out
 
-    def mask_table(self) -> list[str]:
+    def mask_table(self, *, pairs: bool = True) -> list[str]:
         """Markdown lines of pixel mask F1 (detectors side by side) for every pair with a true
-        mask, then every group holding such pairs (over those pairs only); no lines when no
-        pair has a true mask."""
+        mask (``pairs``), then every group holding such pairs (over those pairs only); no
+        lines when no pair has a true mask."""
         masked = [r for r in self.records if any(o.pixels is not None for o in r.outcomes.values())]
         if not masked:
             return []
@@ -237,7 +237,7 @@ class BenchmarkReport:
                     return sum(c.tp + c.fn for c in counts if c is not None)
             return 0
 
-        for r in masked:
+        for r in masked if pairs else []:
             cells = [r.photo or str(r.index), str(truth_px([r]))]
             cells += [_mask_cell(r.outcomes[d].pixels) for d in self.detectors]
             lines.append(_row(cells))
@@ -262,10 +262,12 @@ class BenchmarkReport:
             "pairs": [r.to_dict(predictions=predictions) for r in self.records],
         }
 
-    def to_markdown(self, *, matrix: bool = True) -> str:
+    def to_markdown(self, *, matrix: bool = True, mask_pairs: bool | None = None) -> str:
         """Markdown tables: F1 per group with the detectors side by side, the overall
-        precision / recall / F1 / AP / mask F1 / seconds per pair, and (``matrix``) the first
-        detector's F1 per edit kind x nuisance."""
+        precision / recall / F1 / AP / mask F1 / seconds per pair, mask F1 per group (and per
+        pair with ``mask_pairs``, default ``not matrix``: the few masked pairs of a real
+        manifest, not the hundred of a synthetic run) when pairs have true masks, and
+        (``matrix``) the first detector's F1 per edit kind x nuisance."""
         scores = self.scores()
         s = self.settings
         lines = []
@@ -293,7 +295,7 @@ class BenchmarkReport:
             cells = [d, f"{o.precision:.3f}", f"{o.recall:.3f}", f"{o.f1:.3f}", f"{o.ap:.3f}"]
             cells += [mf1, str(c.tp), str(c.fp), str(c.fn), f"{o.seconds:.3f}"]
             lines.append(_row(cells))
-        lines += self.mask_table()
+        lines += self.mask_table(pairs=not matrix if mask_pairs is None else mask_pairs)
         if matrix and self.records:
             m = self.matrix(self.detectors[0])
             present = {n for row in m.values() for n in row}
