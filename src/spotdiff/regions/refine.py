@@ -78,6 +78,36 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
     return cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
+#: A large region's mask is cut to the pixels whose colour differs only when they cover at least
+#: this share of it; below, the change is mostly texture (the structural map) and the mask stays.
+COLOUR_SHARE = 0.5
+
+
+def _filled(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with its holes (background not connected to the border) filled."""
+    h, w = mask.shape
+    outside = np.zeros((h + 2, w + 2), np.uint8)
+    outside[1:-1, 1:-1] = mask.view(np.uint8)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return outside[1:-1, 1:-1] != 2
+
+
+def _colour_mask(crop: np.ndarray, colour: np.ndarray, reach: float) -> np.ndarray:
+    """``crop`` with its halo cut: pixels within ``reach`` of its outline kept only where
+    ``colour`` (same shape) marks them or they are enclosed by such pixels; deeper pixels always
+    stay (there the structural map sees texture the colour cue does not, and inside a changed
+    object the colour may happen to match: a removed object over a similar background). Cut
+    only when the colour pixels cover at least :data:`COLOUR_SHARE` of ``crop``."""
+    n = int(crop.sum())
+    if n == 0 or int((crop & colour).sum()) < COLOUR_SHARE * n:
+        return crop
+    r = max(1, round(reach))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    padded = cv2.copyMakeBorder(crop.view(np.uint8), r, r, r, r, cv2.BORDER_CONSTANT, value=0)
+    deep = cv2.erode(padded, disc)[r:-r, r:-r] > 0
+    return crop & (deep | _filled(crop & colour))
+
+
 def refine_boxes(
     regions: DiffResult,
     img1: np.ndarray,
@@ -89,6 +119,7 @@ def refine_boxes(
     colour_threshold: float,
     skip: np.ndarray | None,
     scale: float,
+    masks_follow_colour: bool = True,
 ) -> DiffResult:
     """Small regions' boxes shrunk to the pixels whose colour differs at full resolution.
 
@@ -117,20 +148,9 @@ def refine_boxes(
     areas = regions.data["area"].copy()
     masks = regions.masks
     crops, origins = [], []
-    for i, box in enumerate(regions.boxes.astype(np.int64)):
-        bx = tuple(int(v) for v in box)
-        if max(bx[2] - bx[0], bx[3] - bx[1]) > SMALL * reach:
-            if masks is not None:
-                crop, origin = masks.crop(i)
-                crops.append(crop)
-                origins.append(origin)
-            continue
-        win = (
-            max(0, bx[0] - margin),
-            max(0, bx[1] - margin),
-            min(w, bx[2] + margin),
-            min(h, bx[3] + margin),
-        )
+
+    def cue(win: tuple[int, int, int, int]) -> np.ndarray:
+        """(h, w) bool: full-resolution pixels of ``win`` whose colour differs."""
         a = img1[win[1] : win[3], win[0] : win[2]]
         b = warp_window(img2, transform, win)
         if blur1:
@@ -142,6 +162,27 @@ def refine_boxes(
         tight = _dilate(colour_difference(a, b_lo, b_hi) >= colour_threshold)
         if skip is not None:
             tight &= ~skip[win[1] : win[3], win[0] : win[2]]
+        return tight
+
+    for i, box in enumerate(regions.boxes.astype(np.int64)):
+        bx = tuple(int(v) for v in box)
+        if max(bx[2] - bx[0], bx[3] - bx[1]) > SMALL * reach:
+            if masks is not None:
+                crop, origin = masks.crop(i)
+                if masks_follow_colour:
+                    window = (*origin, origin[0] + crop.shape[1], origin[1] + crop.shape[0])
+                    crop = _colour_mask(crop, cue(window), reach)
+                    areas[i] = int(crop.sum())
+                crops.append(crop)
+                origins.append(origin)
+            continue
+        win = (
+            max(0, bx[0] - margin),
+            max(0, bx[1] - margin),
+            min(w, bx[2] + margin),
+            min(h, bx[3] + margin),
+        )
+        tight = cue(win)
         if masks is not None:  # stray pixels outside the region's own support do not count
             crop, (mx, my) = masks.crop(i)
             support = np.zeros_like(tight)
@@ -154,6 +195,9 @@ def refine_boxes(
         if masks is not None:
             crop, (mx, my) = masks.crop(i)
             cut = crop[nb[1] - my : nb[3] - my, nb[0] - mx : nb[2] - mx]
+            if masks_follow_colour:
+                colour = tight[nb[1] - win[1] : nb[3] - win[1], nb[0] - win[0] : nb[2] - win[0]]
+                cut = _colour_mask(cut, colour, reach)
             if not cut.any():
                 cut = np.ones_like(cut)
             crops.append(np.ascontiguousarray(cut))
