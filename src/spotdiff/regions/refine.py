@@ -78,8 +78,10 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
     return cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
-#: A large region's mask is cut to the pixels whose colour differs only when they cover at least
-#: this share of it; below, the change is mostly texture (the structural map) and the mask stays.
+#: A region's mask is cut to the pixels whose colour differs (and what they enclose) only when
+#: they cover at least this share of it; below, the change is mostly texture (the structural
+#: map) and the mask stays. 0.3 cut the real aerial masks (bordeaux mask F1 0.233 -> 0.206),
+#: 0.7 kept the halo of most regions of a 2048x1152 disc pair.
 COLOUR_SHARE = 0.5
 
 
@@ -97,15 +99,17 @@ def _colour_mask(crop: np.ndarray, colour: np.ndarray, reach: float) -> np.ndarr
     ``colour`` (same shape) marks them or they are enclosed by such pixels; deeper pixels always
     stay (there the structural map sees texture the colour cue does not, and inside a changed
     object the colour may happen to match: a removed object over a similar background). Cut
-    only when the colour pixels cover at least :data:`COLOUR_SHARE` of ``crop``."""
+    only when the colour pixels and what they enclose cover at least :data:`COLOUR_SHARE` of
+    ``crop``."""
     n = int(crop.sum())
-    if n == 0 or int((crop & colour).sum()) < COLOUR_SHARE * n:
+    explained = crop & _filled(crop & colour)
+    if n == 0 or int(explained.sum()) < COLOUR_SHARE * n:
         return crop
     r = max(1, round(reach))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     padded = cv2.copyMakeBorder(crop.view(np.uint8), r, r, r, r, cv2.BORDER_CONSTANT, value=0)
     deep = cv2.erode(padded, disc)[r:-r, r:-r] > 0
-    return crop & (deep | _filled(crop & colour))
+    return explained | (crop & deep)
 
 
 def refine_boxes(
