@@ -4,8 +4,11 @@ One concept per module, each a pure function:
 
 - :mod:`.components`: hysteresis components of the evidence map;
 - :mod:`.merge`: fragments of one object merged, separate changes kept apart;
+- :mod:`.spread`: a change spread over a large area (a river re-coloured) judged against its
+  own level, so what stands out from it stays;
 - :mod:`.kind`: ``added`` / ``removed`` / ``changed``;
-- :mod:`.refine`: small regions' boxes shrunk to the pixels that differ at full resolution;
+- :mod:`.refine`: small regions' boxes shrunk to the pixels that differ at full resolution,
+  every region's mask cut to them at its outline;
 - :mod:`.ignore`: ignore rectangles and masks;
 - :mod:`.extract`: all of it into a :class:`~spotdiff.result.DiffResult`.
 

@@ -15,6 +15,15 @@ longer side is at most 3x the SSIM window's reach, where the halo is a large sha
 - a side moves inwards only when the colour cue ends within ``max_shrink`` pixels of it (the
   reach of the SSIM window and the rounding, in image-1 pixels); further in, the structural map
   sees something the colour cue does not (texture without a change of colour) and the side stays.
+
+Masks at image-1 resolution (every region, when masks are kept): the region's support, scaled up
+from the working resolution, carries the same halo and the working grid's staircase outline.
+Within the SSIM window's reach of its outline a mask keeps only the pixels the full-resolution
+colour cue marks and what they enclose; deeper pixels always stay; a region whose colour cue
+explains less than :data:`COLOUR_SHARE` of it (a change of texture) keeps its mask. Four discs
+at 2048x1152 (compared at 1024x576): mask F1 0.836 -> 0.971; the synthetic benchmark's soft
+pasted objects lose a little at their edges (mask F1 0.926 -> 0.918 on 90 pairs), box F1 and
+boxes are unchanged.
 """
 
 from __future__ import annotations
