@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from spotdiff.cli import main
 
@@ -85,6 +87,7 @@ def test_detector_alias_does_not_run_its_baseline_twice(capsys):
         (["--detector", "absdiff:min_area"], "options must look like name:key=value"),
         (["--detector", "absdiff:nope=1"], "nope"),
         (["--real", "missing.json"], "no such manifest"),
+        (["--masks", "masks.json"], "--masks needs --real MANIFEST"),
     ],
 )
 def test_bad_options_give_one_error_line_and_exit_2(extra, message, capsys):
@@ -112,6 +115,27 @@ def test_bench_cli_scores_a_real_manifest(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["groups"]["overall"]["spotdiff"]["n_pairs"] == 4
     assert out["detectors"] == ["spotdiff"]
+
+
+def test_bench_cli_scores_change_masks_from_a_masks_file(tmp_path, capsys):
+    a = np.full((60, 80, 3), 90, np.uint8)
+    b = a.copy()
+    b[20:40, 30:50] = 220
+    for name, img in (("s_1.png", a), ("s_2.png", b)):
+        Image.fromarray(img).save(tmp_path / name)
+    mask = np.zeros((60, 80), np.uint8)
+    mask[20:40, 30:50] = 255
+    Image.fromarray(mask).save(tmp_path / "s_mask.png")
+    entry = {"name": "s", "image1": "s_1.png", "image2": "s_2.png", "boxes": [[30, 20, 50, 40]]}
+    (tmp_path / "pairs.json").write_text(json.dumps([dict(entry, condition="aerial")]))
+    (tmp_path / "masks.json").write_text(json.dumps({"s": "s_mask.png"}))
+    args = ["bench", "--real", str(tmp_path / "pairs.json"), "--detector", "absdiff"]
+    assert main([*args, "--masks", str(tmp_path / "masks.json"), "--no-baselines"]) == 0
+    out = capsys.readouterr().out
+    assert "| mask F1 | pixels | absdiff |" in out
+    assert "| s | 400 | 1.000 |" in out and "| nuisance:aerial | 400 | 1.000 |" in out
+    assert main([*args, "--no-baselines"]) == 0  # no masks file: no mask table
+    assert "mask F1 | pixels" not in capsys.readouterr().out
 
 
 def test_help_names_the_options(capsys):

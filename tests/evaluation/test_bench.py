@@ -11,6 +11,7 @@ import pytest
 
 from spotdiff._errors import InvalidOptionError, UnknownNameError
 from spotdiff.evaluation import DEFAULT_DETECTORS, evaluate, run_benchmark
+from spotdiff.evaluation.metrics import Counts
 
 SIZE = (320, 180)
 
@@ -78,7 +79,9 @@ def test_records_progress_settings_and_timing():
     assert report.records[1].boxes.shape == (0, 4) and report.records[1].boxes.dtype == np.float32
     s = report.score("slow")
     assert s.seconds >= 0.01 and s.counts.fn == 1
-    assert s.mask is None  # pair 2 has no true mask, so the group has no mask score
+    # pair 2 has no true mask: the group's mask score is pair 1's (no change, nothing claimed)
+    assert s.mask == Counts(0, 0, 0)
+    assert evaluate({"slow": slow}, [fakes[1]]).score("slow").mask is None
 
 
 def test_detectors_by_name_list_mapping_and_default(monkeypatch):

@@ -83,12 +83,37 @@ def test_markdown_tables(report):
         "| fake | 0.667 | 0.667 | 0.667 | 0.556 | 0.667 | 2 | 1 | 1 | 0.500 |\n"
         "| none | 1.000 | 0.000 | 0.000 | 0.000 | - | 0 | 0 | 3 | 0.000 |\n"
         "\n"
+        "| mask F1 | pixels | fake | none |\n"
+        "| --- | --- | --- | --- |\n"
+        "| overall | 21 | 0.667 | - |\n"
+        "| edit:added | 8 | 0.889 | - |\n"
+        "| edit:removed | 13 | 0.500 | - |\n"
+        "| nuisance:none | 5 | 0.000 | - |\n"
+        "| nuisance:jpeg | 16 | 0.875 | - |\n"
+        "\n"
         "| fake F1 | none | jpeg |\n"
         "| --- | --- | --- |\n"
         "| added | - | 1.00 |\n"
         "| removed | 0.00 | 1.00 |\n"
     )
-    assert "| fake F1 | none | jpeg |" not in report.to_markdown(matrix=False)
+    real = report.to_markdown(matrix=False)  # a real manifest: masked pairs listed one by one
+    assert "| fake F1 | none | jpeg |" not in real
+    rows = "| p0 | 8 | 0.889 | - |\n| p1 | 5 | 0.000 | - |\n| p2 | 8 | 0.857 | - |\n"
+    assert rows + "| overall | 21 | 0.667 | - |\n" in real
+    assert rows not in report.to_markdown() and rows in report.to_markdown(mask_pairs=True)
+
+
+def test_mask_scores_cover_only_the_pairs_with_a_true_mask(report):
+    # pair 1 without a true mask: groups score the other pairs' pixels; no pair: no table
+    report.records[1].outcomes["fake"] = _outcome([0.8], [0], [0], 0.5, None)
+    assert report.score("fake").mask == Counts(14, 2, 2)
+    assert report.score("fake", "nuisance:none").mask is None
+    assert (
+        "| p1 |" not in report.to_markdown() and "| nuisance:none | 5 |" not in report.to_markdown()
+    )
+    for r in report.records:
+        r.outcomes["fake"] = _outcome([0.8], [0], [0], 0.5, None)
+    assert report.mask_table() == [] and "mask F1 | pixels" not in report.to_markdown()
 
 
 def test_matrix_has_every_nuisance_column_even_when_the_first_row_lacks_one(report):
@@ -128,6 +153,9 @@ def test_to_dict_is_json_and_keeps_every_number(report):
     )
     assert pair["boxes"] == [[0, 0, 10, 10]]
     assert pair["detectors"]["fake"]["found"] == [False]
+    assert pair["detectors"]["fake"]["mask_f1"] == 0.0
+    assert d["pairs"][0]["detectors"]["fake"]["mask_f1"] == pytest.approx(16 / 18)
+    assert pair["detectors"]["none"]["mask_f1"] is None
     assert pair["detectors"]["fake"]["pred_matched"] == [False]
     assert pair["detectors"]["fake"]["pred_scores"] == [pytest.approx(0.8)]
     assert "pred_boxes" not in report.to_dict()["pairs"][0]["detectors"]["fake"]

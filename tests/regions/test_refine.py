@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
 
 from spotdiff.regions.refine import tight_box
 
@@ -109,3 +111,59 @@ def test_refine_boxes_leaves_large_boxes_and_ignored_pixels_alone():
     )
     # the cue now starts 10 px inside the left side, beyond the reach (7 px): that side stays
     assert tuple(out.boxes[0].astype(int)) == (194, 100, 208, 108)
+
+
+def _large_region_refined(ring: bool):
+    from spotdiff.align import ToneMap
+    from spotdiff.regions.refine import refine_boxes
+
+    rng = np.random.default_rng(5)
+    img1 = rng.integers(90, 110, (300, 400, 3), dtype=np.uint8)
+    img2 = img1.copy()
+    img2[100:130, 100:130] = (250, 20, 20)
+    if ring:  # the middle of the change keeps its colour: enclosed, it stays in the mask
+        img2[108:122, 108:122] = img1[108:122, 108:122]
+    halo = (95, 95, 135, 135)  # 5 px of SSIM halo a side; 40 px > 3x the reach: a large box
+    return refine_boxes(
+        _one_region(halo, (400, 300)),
+        img1,
+        img2,
+        transform=None,
+        tone=ToneMap.identity(),
+        blur=(0.0, 0.0),
+        colour_threshold=24.0,
+        skip=None,
+        scale=1.0,
+    )
+
+
+@pytest.mark.parametrize("ring", [False, True], ids=["solid", "ring"])
+def test_a_large_regions_mask_loses_its_halo_not_its_inside(ring):
+    out = _large_region_refined(ring)
+    assert tuple(out.boxes[0].astype(int)) == (95, 95, 135, 135)  # large boxes keep their box
+    mask = out.masks.dense(0)
+    # the 30x30 change, within the 1 px the shift-tolerant colour cue may add along an edge:
+    # the 5 px halo is cut (the ring's middle is enclosed: kept)
+    assert mask[100:130, 100:130].all() and int(out.data["area"][0]) == mask.sum()
+    assert not mask[:99].any() and not mask[131:].any()
+    assert not mask[:, :99].any() and not mask[:, 131:].any()
+
+
+def test_full_resolution_masks_follow_the_change_not_the_working_grid():
+    # 2048x1152 is compared at 1024x576: four discs (radius 9-60 px) brightened on texture
+    from spotdiff import find
+    from spotdiff.evaluation.metrics import mask_f1
+
+    rng = np.random.default_rng(0)
+    h, w = 1152, 2048
+    img1 = cv2.GaussianBlur(rng.integers(60, 200, (h, w, 3)).astype(np.uint8), (0, 0), 3)
+    truth = np.zeros((h, w), np.uint8)
+    for x, y, r in [(300, 300, 37), (900, 500, 15), (1500, 800, 60), (1800, 200, 9)]:
+        cv2.circle(truth, (x, y), r, 1, -1)
+    truth = truth > 0
+    img2 = img1.copy()
+    img2[truth] = np.clip(img2[truth].astype(int) + 80, 0, 255).astype(np.uint8)
+    result = find(img1, img2)
+    assert len(result) == 4
+    # measured 0.971; the working-resolution blobs scaled up (before) scored 0.836
+    assert mask_f1(result.masks.union(), truth) >= 0.95

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .._errors import InvalidOptionError
 from . import app
 from ._common import emit_json, parse_spec, progress
 
@@ -31,12 +32,16 @@ Examples:
   spotdiff bench --detector absdiff:min_area=0    # another detector under test
   spotdiff bench --no-baselines --json > report.json
   spotdiff bench --real tests/fixtures/real/pairs.json   # real labelled pairs instead
+  spotdiff bench --real ../shared/realpairs/pairs.json --masks benchmarks/realpairs_masks.json
   spotdiff bench --grounding --pairs 60          # the grounding benchmark (spotdiff.ground)
 
 \b
 --real MANIFEST scores a JSON list of real pairs with hand-drawn boxes instead of synthetic
 ones: [{"name", "image1", "image2", "boxes": [[x1, y1, x2, y2], ...], "kinds", "condition"}],
-paths relative to the manifest (see spotdiff.evaluation.real).
+paths relative to the manifest (see spotdiff.evaluation.real). A pair with a change mask
+("mask": "m.png" in the manifest, or --masks FILE: {"name": "m.png", ...} relative to the
+manifest's folder) is also scored pixel by pixel: a "mask F1" table per masked pair and group,
+spotdiff and the baselines side by side.
 
 \b
 --grounding scores spotdiff.ground instead: pairs with 2-4 planted edits (recoloured, replaced,
@@ -80,6 +85,14 @@ def bench_command(
         Path | None,
         typer.Option("--real", help="A manifest of real labelled pairs, scored instead."),
     ] = None,
+    masks: Annotated[
+        Path | None,
+        typer.Option(
+            "--masks",
+            help="With --real: a JSON object {pair name: change mask path relative to the "
+            "manifest's folder}, scored as pixel mask F1.",
+        ),
+    ] = None,
     grounding: Annotated[
         bool, typer.Option("--grounding", help="The grounding benchmark (spotdiff.ground).")
     ] = False,
@@ -97,11 +110,13 @@ def bench_command(
     detectors = {name: under_test}
     if not no_baselines:
         detectors.update({b: get_detector(b) for b in ("absdiff", "ssim") if b != name})
+    if masks is not None and real is None:
+        raise InvalidOptionError("--masks needs --real MANIFEST (the pairs the masks belong to)")
     if real is not None:
         from ..evaluation import evaluate
         from ..evaluation.real import load_real_pairs
 
-        labelled = load_real_pairs(real)
+        labelled = load_real_pairs(real, masks=masks)
         with progress(len(labelled), "pairs") as advance:
             report = evaluate(
                 detectors,

@@ -16,16 +16,18 @@ default ``"real"``) are optional. Boxes are xyxy in image-1 pixels (exclusive en
 resized to image 1 when the sizes differ.
 
 A pixel change mask (grey or colour image of image 1's size, non-zero = changed) is scored too
-(pixel F1, the bench's "mask F1" column) when the entry names it (``"mask": "m.png"``) or, without
-that key, when a file ``<name>_mask.png`` lies beside ``image1`` named ``<name>_1.<ext>`` (the
-convention of ``../shared/realpairs``: ``oscd_bercy_1.png`` -> ``oscd_bercy_mask.png``).
+(pixel F1, the bench's "mask F1" table) when the entry names it (``"mask": "m.png"``, relative to
+the manifest's folder) or when ``load_real_pairs(manifest, masks=...)`` maps the pair's name to
+one: a read-only manifest without the field (``../shared/realpairs/pairs.json``) gets its masks
+from a side file, ``spotdiff bench --real MANIFEST --masks FILE`` (``benchmarks/realpairs_masks.json``
+is the one for ``../shared/realpairs``). A pair named by neither has no mask (boxes only).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ import numpy as np
 from .._errors import ImageReadError, InvalidOptionError
 from .._validate import check_boxes
 
-__all__ = ["RealPair", "load_real_pairs", "real_pair"]
+__all__ = ["RealPair", "load_real_pairs", "read_mask_map", "real_pair"]
 
 
 @dataclass(frozen=True)
@@ -106,20 +108,63 @@ def real_pair(
     return RealPair(a, b, arr, kinds, nuisance=condition, photo=name, index=index, mask=truth)
 
 
-def _mask_path(folder: Path, entry: dict[str, Any]) -> Path | None:
-    """The entry's mask file: its ``"mask"`` key, else ``<name>_mask.png`` beside image 1."""
+def _mask_path(folder: Path, entry: dict[str, Any], masks: Mapping[str, str]) -> Path | None:
+    """The entry's mask file: its ``"mask"`` key, else its name's entry in ``masks``, else None."""
+    name = str(entry.get("name", ""))
+    if "mask" in entry and name in masks:
+        raise InvalidOptionError(
+            f"pair {name!r} names a mask in the manifest and in the masks file; keep one"
+        )
     if "mask" in entry:
         return folder / entry["mask"]
-    image1 = Path(entry["image1"])
-    if not image1.stem.endswith("_1"):
-        return None
-    guess = folder / image1.parent / (image1.stem[:-2] + "_mask.png")
-    return guess if guess.is_file() else None
+    return folder / masks[name] if name in masks else None
 
 
-def load_real_pairs(manifest: str | os.PathLike[str]) -> list[RealPair]:
-    """Read every pair of a JSON manifest (see the module docstring)."""
+def read_mask_map(source: str | os.PathLike[str] | Mapping[str, str] | None) -> dict[str, str]:
+    """``{pair name: mask path}`` from a JSON object file (or a mapping; None: empty).
+
+    Paths stay as written: :func:`load_real_pairs` reads them relative to the manifest's folder.
+
+    Raises:
+        ImageReadError: the file does not exist.
+        InvalidOptionError: not a JSON object of strings.
+    """
+    if source is None:
+        return {}
+    if isinstance(source, Mapping):
+        raw: Any = dict(source)
+        where = "masks"
+    else:
+        path = Path(source)
+        where = str(path)
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise ImageReadError(f"{path}: no such masks file; check the path") from exc
+        except json.JSONDecodeError as exc:
+            raise InvalidOptionError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise InvalidOptionError(
+            f"{where}: expected a JSON object {{pair name: mask path}}, got {type(raw).__name__}"
+        )
+    return raw
+
+
+def load_real_pairs(
+    manifest: str | os.PathLike[str],
+    *,
+    masks: str | os.PathLike[str] | Mapping[str, str] | None = None,
+) -> list[RealPair]:
+    """Read every pair of a JSON manifest (see the module docstring).
+
+    ``masks``: ``{pair name: mask path relative to the manifest's folder}`` or a JSON file of it
+    (:func:`read_mask_map`), for manifests without ``"mask"`` fields. A name it gives that the
+    manifest lacks is an error (a misspelt name would silently score nothing).
+    """
     path = Path(manifest)
+    mask_map = read_mask_map(masks)
     try:
         entries = json.loads(path.read_text())
     except FileNotFoundError as exc:
@@ -142,7 +187,13 @@ def load_real_pairs(manifest: str | os.PathLike[str]) -> list[RealPair]:
                 name=str(e.get("name", i)),
                 condition=str(e.get("condition", "real")),
                 index=i,
-                mask=_mask_path(path.parent, e),
+                mask=_mask_path(path.parent, e, mask_map),
             )
+        )
+    unknown = sorted(set(mask_map) - {p.photo for p in pairs})
+    if unknown:
+        raise InvalidOptionError(
+            f"masks name pair(s) {', '.join(map(repr, unknown))} that {path} lacks; pair names: "
+            + ", ".join(p.photo for p in pairs)
         )
     return pairs

@@ -8,7 +8,9 @@ Scores (see :mod:`spotdiff.evaluation.metrics`): boxes are matched one to one, g
 at IoU >= ``iou`` (0.5); precision, recall and F1 sum TP / FP / FN over the pairs of a group;
 AP is the all-point interpolated area under the precision-recall curve of the group's
 predictions ranked by score; mask F1 sums pixel TP / FP / FN of the detector's change mask
-against the true change mask (detectors without a mask get none).
+against the true change mask over the group's pairs that have one (None when no pair of the
+group has a true mask or the detector gives no mask); the Markdown lists it per masked pair and
+per group, the detectors side by side (:meth:`BenchmarkReport.mask_table`).
 
 Groups: ``overall`` (every pair); ``edit:<kind>`` (the pairs that contain an edit of that kind,
 with all their boxes and predictions: false positives cannot be attributed to an edit, so a
@@ -72,6 +74,7 @@ class PairRecord:
         for name, o in self.outcomes.items():
             d: dict[str, Any] = {**o.counts.to_dict(), "seconds": o.seconds}
             d["found"] = o.found.tolist()
+            d["mask_f1"] = None if o.pixels is None else o.pixels.f1
             if predictions:
                 d["pred_boxes"] = o.boxes.tolist()
                 d["pred_scores"] = o.scores.tolist()
@@ -87,7 +90,8 @@ class GroupScore:
     Attributes:
         counts: summed TP / FP / FN over the group's pairs.
         ap: all-point interpolated AP of the group's predictions.
-        mask: summed pixel counts, or None when the detector gives no mask.
+        mask: pixel counts summed over the pairs with a true mask (and a detector mask), or
+            None when there is none.
         n_pairs, n_truth: pairs and truth boxes in the group.
         seconds: mean seconds per pair.
     """
@@ -132,8 +136,8 @@ def _score(records: list[PairRecord], name: str) -> GroupScore:
     n_truth = sum(len(r.boxes) for r in records)
     scores = np.concatenate([o.scores for o in outcomes]) if outcomes else np.zeros(0)
     matched = np.concatenate([o.matched for o in outcomes]) if outcomes else np.zeros(0, bool)
-    pixels = [o.pixels for o in outcomes]
-    mask = None if not pixels or any(p is None for p in pixels) else sum(pixels, Counts())
+    pixels = [o.pixels for o in outcomes if o.pixels is not None]
+    mask = sum(pixels, Counts()) if pixels else None
     seconds = float(np.mean([o.seconds for o in outcomes])) if outcomes else 0.0
     return GroupScore(
         counts=counts,
@@ -216,6 +220,36 @@ class BenchmarkReport:
                 out[kind] = row
         return out
 
+    def mask_table(self, *, pairs: bool = True) -> list[str]:
+        """Markdown lines of pixel mask F1 (detectors side by side) for every pair with a true
+        mask (``pairs``), then every group holding such pairs (over those pairs only); no
+        lines when no pair has a true mask."""
+        masked = [r for r in self.records if any(o.pixels is not None for o in r.outcomes.values())]
+        if not masked:
+            return []
+        head = ["mask F1", "pixels", *self.detectors]
+        lines = ["", _row(head), _row(["---"] * len(head))]
+
+        def truth_px(records: list[PairRecord]) -> int:
+            for d in self.detectors:
+                counts = [r.outcomes[d].pixels for r in records]
+                if all(c is not None for c in counts):
+                    return sum(c.tp + c.fn for c in counts if c is not None)
+            return 0
+
+        for r in masked if pairs else []:
+            cells = [r.photo or str(r.index), str(truth_px([r]))]
+            cells += [_mask_cell(r.outcomes[d].pixels) for d in self.detectors]
+            lines.append(_row(cells))
+        ids = {id(r) for r in masked}
+        for g in self.group_names():
+            recs = [r for r in self.pairs_of(g) if id(r) in ids]
+            if recs:
+                cells = [g, str(truth_px(recs))]
+                cells += [_mask_cell(_score(recs, d).mask) for d in self.detectors]
+                lines.append(_row(cells))
+        return lines
+
     # ---------------------------------------------------------------- output
     def to_dict(self, *, predictions: bool = False) -> dict[str, Any]:
         """JSON-safe dict: settings, detectors, per-group scores, per-pair records."""
@@ -228,10 +262,12 @@ class BenchmarkReport:
             "pairs": [r.to_dict(predictions=predictions) for r in self.records],
         }
 
-    def to_markdown(self, *, matrix: bool = True) -> str:
+    def to_markdown(self, *, matrix: bool = True, mask_pairs: bool | None = None) -> str:
         """Markdown tables: F1 per group with the detectors side by side, the overall
-        precision / recall / F1 / AP / mask F1 / seconds per pair, and (``matrix``) the first
-        detector's F1 per edit kind x nuisance."""
+        precision / recall / F1 / AP / mask F1 / seconds per pair, mask F1 per group (and per
+        pair with ``mask_pairs``, default ``not matrix``: the few masked pairs of a real
+        manifest, not the hundred of a synthetic run) when pairs have true masks, and
+        (``matrix``) the first detector's F1 per edit kind x nuisance."""
         scores = self.scores()
         s = self.settings
         lines = []
@@ -259,6 +295,7 @@ class BenchmarkReport:
             cells = [d, f"{o.precision:.3f}", f"{o.recall:.3f}", f"{o.f1:.3f}", f"{o.ap:.3f}"]
             cells += [mf1, str(c.tp), str(c.fp), str(c.fn), f"{o.seconds:.3f}"]
             lines.append(_row(cells))
+        lines += self.mask_table(pairs=not matrix if mask_pairs is None else mask_pairs)
         if matrix and self.records:
             m = self.matrix(self.detectors[0])
             present = {n for row in m.values() for n in row}
@@ -272,6 +309,10 @@ class BenchmarkReport:
                     cells = [kind, *(f"{row[c]:.2f}" if c in row else "-" for c in cols)]
                     lines.append(_row(cells))
         return "\n".join(lines) + "\n"
+
+
+def _mask_cell(counts: Counts | None) -> str:
+    return "-" if counts is None else f"{counts.f1:.3f}"
 
 
 def _row(cells: list[str]) -> str:

@@ -6,8 +6,11 @@ One concept per module, each a pure function:
 - :mod:`.merge`: fragments of one object merged, separate changes kept apart;
 - :mod:`.group`: the same by pixel distance, and on renders by the image's own objects (a
   button's outline, a text line, touching bars);
+- :mod:`.spread`: a change spread over a large area (a river re-coloured) judged against its
+  own level, so what stands out from it stays;
 - :mod:`.kind`: ``added`` / ``removed`` / ``changed``;
-- :mod:`.refine`: small regions' boxes shrunk to the pixels that differ at full resolution;
+- :mod:`.refine`: small regions' boxes shrunk to the pixels that differ at full resolution,
+  every region's mask cut to them at its outline;
 - :mod:`.ignore`: ignore rectangles and masks;
 - :mod:`.extract`: all of it into a :class:`~spotdiff.result.DiffResult`.
 

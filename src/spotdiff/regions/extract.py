@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 
 from ..result import DiffResult, RegionMasks
-from .components import find_components
+from .components import Components, find_components
 from .group import frame_artefacts, group_components
 from .kind import classify_kind
+from .spread import relative_to_spread
 
 __all__ = ["FRAME_BAND", "MIN_SCORE", "SCORE_SCALE", "extract_regions", "region_score"]
 
@@ -68,6 +69,54 @@ def _full_crop(
     return full, (fx0, fy0)
 
 
+def _grouped(
+    z: np.ndarray,
+    *,
+    low: float,
+    max_gap: float,
+    rel_gap: float,
+    objects: np.ndarray | None = None,
+    halo: np.ndarray | None = None,
+) -> tuple[np.ndarray, Components, np.ndarray, np.ndarray]:
+    """Hysteresis components of ``z``, their frame-artefact flags and group ids; with a
+    ``halo``, ``z`` without it (returned first) and its components linked as the whole map's
+    grouping linked them."""
+    zh, zw = z.shape
+    band = max(2.0, FRAME_BAND * min(zw, zh))
+    linked = None
+    if halo is not None and halo.any():  # grouped as before, split where siblings lie
+        whole = find_components(z, low=low, reach=THIN_REACH)
+        before = group_components(
+            whole.labels,
+            whole.boxes,
+            whole.areas,
+            max_gap=max_gap,
+            rel_gap=rel_gap,
+            exclude=frame_artefacts(whole.boxes, (zw, zh), band=band),
+        )
+        z = np.where(halo, np.float32(0.0), z)
+        comps = find_components(z, low=low, reach=THIN_REACH)
+        linked = np.zeros(len(comps), np.int64)
+        on = comps.labels > 0
+        linked[comps.labels[on] - 1] = np.append(-1, before)[whole.labels[on]] + 1
+    else:
+        comps = find_components(z, low=low, reach=THIN_REACH)
+    if len(comps) == 0:
+        return z, comps, np.zeros(0, bool), np.zeros(0, np.int64)
+    frame = frame_artefacts(comps.boxes, (zw, zh), band=band)
+    groups = group_components(
+        comps.labels,
+        comps.boxes,
+        comps.areas,
+        max_gap=max_gap,
+        rel_gap=rel_gap,
+        exclude=frame,
+        objects=objects,
+        linked=linked,
+    )
+    return z, comps, frame, groups
+
+
 def _empty(image_size: tuple[int, int], masks: bool) -> DiffResult:
     empty = DiffResult.empty(image_size, masks=masks)
     empty.data["evidence"] = np.zeros(0, np.float32)
@@ -94,7 +143,9 @@ def extract_regions(
 
     Args:
         z: float32 (h, w) evidence at the working resolution (1 = seed threshold), 0 where
-            nothing may be reported (uncovered borders, ignore areas).
+            nothing may be reported (uncovered borders, ignore areas). Inside a change spread
+            over a large area the evidence is judged against that change's own level
+            (:func:`~.spread.relative_to_spread`).
         image_size: ``(W, H)`` of image 1; boxes and masks are scaled from ``z``'s grid to it.
         rgb1, rgb2: uint8 (h, w, 3) working images (image 2 aligned and tone-matched) for
             :func:`~.kind.classify_kind` (None: no ``kind``).
@@ -119,38 +170,13 @@ def extract_regions(
     w, h = image_size
     zh, zw = z.shape
     scale = (zw / w, zh / h)
-    band = max(2.0, FRAME_BAND * min(zw, zh))
-    linked = None
-    if halo is not None and halo.any():  # grouped as before, split where siblings lie
-        whole = find_components(z, low=low, reach=THIN_REACH)
-        before = group_components(
-            whole.labels,
-            whole.boxes,
-            whole.areas,
-            max_gap=max_gap,
-            rel_gap=rel_gap,
-            exclude=frame_artefacts(whole.boxes, (zw, zh), band=band),
-        )
-        z = np.where(halo, np.float32(0.0), z)
-        comps = find_components(z, low=low, reach=THIN_REACH)
-        linked = np.zeros(len(comps), np.int64)
-        on = comps.labels > 0
-        linked[comps.labels[on] - 1] = np.append(-1, before)[whole.labels[on]] + 1
-    else:
-        comps = find_components(z, low=low, reach=THIN_REACH)
+    grouping = dict(low=low, max_gap=max_gap, rel_gap=rel_gap, objects=objects)
+    z, comps, frame, groups = _grouped(z, halo=halo, **grouping)
+    relative = relative_to_spread(z, comps, groups) if len(comps) else None
+    if relative is not None:  # a change spread over a large area: judged against its own level
+        z, comps, frame, groups = _grouped(relative, **grouping)
     if len(comps) == 0:
         return _empty(image_size, masks)
-    frame = frame_artefacts(comps.boxes, (zw, zh), band=band)
-    groups = group_components(
-        comps.labels,
-        comps.boxes,
-        comps.areas,
-        max_gap=max_gap,
-        rel_gap=rel_gap,
-        exclude=frame,
-        objects=objects,
-        linked=linked,
-    )
     px_area = 1.0 / (scale[0] * scale[1])
     out_boxes, scores, crops, origins, kinds, areas, strengths = [], [], [], [], [], [], []
     for g in range(int(groups.max()) + 1):

@@ -15,6 +15,15 @@ longer side is at most 3x the SSIM window's reach, where the halo is a large sha
 - a side moves inwards only when the colour cue ends within ``max_shrink`` pixels of it (the
   reach of the SSIM window and the rounding, in image-1 pixels); further in, the structural map
   sees something the colour cue does not (texture without a change of colour) and the side stays.
+
+Masks at image-1 resolution (every region, when masks are kept): the region's support, scaled up
+from the working resolution, carries the same halo and the working grid's staircase outline.
+Within the SSIM window's reach of its outline a mask keeps only the pixels the full-resolution
+colour cue marks and what they enclose; deeper pixels always stay; a region whose colour cue
+explains less than :data:`COLOUR_SHARE` of it (a change of texture) keeps its mask; the outline
+keeps pixels that differ by :data:`MASK_CUE` of the box cue's threshold (soft edges). Four discs
+at 2048x1152 (compared at 1024x576): mask F1 0.836 -> 0.971; synthetic benchmark (90 pairs)
+0.926 -> 0.930; boxes are unchanged.
 """
 
 from __future__ import annotations
@@ -78,6 +87,46 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
     return cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
+#: A region's mask is cut to the pixels whose colour differs (and what they enclose) only when
+#: they cover at least this share of it; below, the change is mostly texture (the structural
+#: map) and the mask stays. 0.3 cut the real aerial masks (bordeaux mask F1 0.233 -> 0.206),
+#: 0.7 kept the halo of most regions of a 2048x1152 disc pair.
+COLOUR_SHARE = 0.5
+
+#: A mask's outline keeps the pixels whose colour differs by at least this share of the box
+#: cue's threshold (the support level): the soft edges of a pasted object differ less than its
+#: middle. 1.0 cost the synthetic benchmark's masks 0.926 -> 0.918 (90 pairs); 0.5 gives 0.930,
+#: the constructed aerial pair 0.87 -> 0.91, the real aerial pairs 0.217 / 0.239 -> 0.213 / 0.225.
+MASK_CUE = 0.5
+
+
+def _filled(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with its holes (background not connected to the border) filled."""
+    h, w = mask.shape
+    outside = np.zeros((h + 2, w + 2), np.uint8)
+    outside[1:-1, 1:-1] = mask.view(np.uint8)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return outside[1:-1, 1:-1] != 2
+
+
+def _colour_mask(crop: np.ndarray, colour: np.ndarray, reach: float) -> np.ndarray:
+    """``crop`` with its halo cut: pixels within ``reach`` of its outline kept only where
+    ``colour`` (same shape) marks them or they are enclosed by such pixels; deeper pixels always
+    stay (there the structural map sees texture the colour cue does not, and inside a changed
+    object the colour may happen to match: a removed object over a similar background). Cut
+    only when the colour pixels and what they enclose cover at least :data:`COLOUR_SHARE` of
+    ``crop``."""
+    n = int(crop.sum())
+    explained = crop & _filled(crop & colour)
+    if n == 0 or int(explained.sum()) < COLOUR_SHARE * n:
+        return crop
+    r = max(1, round(reach))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    padded = cv2.copyMakeBorder(crop.view(np.uint8), r, r, r, r, cv2.BORDER_CONSTANT, value=0)
+    deep = cv2.erode(padded, disc)[r:-r, r:-r] > 0
+    return explained | (crop & deep)
+
+
 def refine_boxes(
     regions: DiffResult,
     img1: np.ndarray,
@@ -89,6 +138,7 @@ def refine_boxes(
     colour_threshold: float,
     skip: np.ndarray | None,
     scale: float,
+    masks_follow_colour: bool = True,
 ) -> DiffResult:
     """Small regions' boxes shrunk to the pixels whose colour differs at full resolution.
 
@@ -117,11 +167,38 @@ def refine_boxes(
     areas = regions.data["area"].copy()
     masks = regions.masks
     crops, origins = [], []
+
+    def difference(win: tuple[int, int, int, int]) -> np.ndarray:
+        """(h, w) float32: full-resolution colour difference (levels) of ``win``."""
+        a = img1[win[1] : win[3], win[0] : win[2]]
+        b = warp_window(img2, transform, win)
+        if blur1:
+            a = cv2.GaussianBlur(a, (0, 0), blur1)
+        b_lo, b_hi = tone.apply(b, lo_lut), tone.apply(b, hi_lut)
+        if blur2:
+            b_lo, b_hi = (cv2.GaussianBlur(x, (0, 0), blur2) for x in (b_lo, b_hi))
+        return colour_difference(a, b_lo, b_hi)
+
+    def changed(d: np.ndarray, win: tuple[int, int, int, int], threshold: float) -> np.ndarray:
+        """(h, w) bool: pixels of ``win`` whose difference ``d`` reaches ``threshold``."""
+        # the 1-px shift tolerance of the colour difference loses a pixel along each edge
+        out = _dilate(d >= threshold)
+        if skip is not None:
+            out &= ~skip[win[1] : win[3], win[0] : win[2]]
+        return out
+
+    mask_threshold = MASK_CUE * colour_threshold
+
     for i, box in enumerate(regions.boxes.astype(np.int64)):
         bx = tuple(int(v) for v in box)
         if max(bx[2] - bx[0], bx[3] - bx[1]) > SMALL * reach:
             if masks is not None:
                 crop, origin = masks.crop(i)
+                if masks_follow_colour:
+                    window = (*origin, origin[0] + crop.shape[1], origin[1] + crop.shape[0])
+                    colour = changed(difference(window), window, mask_threshold)
+                    crop = _colour_mask(crop, colour, reach)
+                    areas[i] = int(crop.sum())
                 crops.append(crop)
                 origins.append(origin)
             continue
@@ -131,17 +208,8 @@ def refine_boxes(
             min(w, bx[2] + margin),
             min(h, bx[3] + margin),
         )
-        a = img1[win[1] : win[3], win[0] : win[2]]
-        b = warp_window(img2, transform, win)
-        if blur1:
-            a = cv2.GaussianBlur(a, (0, 0), blur1)
-        b_lo, b_hi = tone.apply(b, lo_lut), tone.apply(b, hi_lut)
-        if blur2:
-            b_lo, b_hi = (cv2.GaussianBlur(x, (0, 0), blur2) for x in (b_lo, b_hi))
-        # the 1-px shift tolerance of the colour difference loses a pixel along each edge
-        tight = _dilate(colour_difference(a, b_lo, b_hi) >= colour_threshold)
-        if skip is not None:
-            tight &= ~skip[win[1] : win[3], win[0] : win[2]]
+        d = difference(win)
+        tight = changed(d, win, colour_threshold)
         if masks is not None:  # stray pixels outside the region's own support do not count
             crop, (mx, my) = masks.crop(i)
             support = np.zeros_like(tight)
@@ -154,6 +222,10 @@ def refine_boxes(
         if masks is not None:
             crop, (mx, my) = masks.crop(i)
             cut = crop[nb[1] - my : nb[3] - my, nb[0] - mx : nb[2] - mx]
+            if masks_follow_colour:
+                colour = changed(d, win, mask_threshold)
+                colour = colour[nb[1] - win[1] : nb[3] - win[1], nb[0] - win[0] : nb[2] - win[0]]
+                cut = _colour_mask(cut, colour, reach)
             if not cut.any():
                 cut = np.ones_like(cut)
             crops.append(np.ascontiguousarray(cut))
