@@ -65,7 +65,6 @@ SMOOTH = 0.03
 MIN_SUPPORT = 0.2
 _TEXTURE = 4.0  # grey gradient magnitude (levels / px, 3x3 Sobel / 8) that counts as texture
 _WINDOW = 5  # px: the window of the residual means
-_COARSE = 4  # the smooth field is computed on a grid this many times coarser
 _SCARCE = 0.02  # local share of trusted pixels below which the field fades to zero
 
 
@@ -138,21 +137,26 @@ def _mean(x: np.ndarray) -> np.ndarray:
     return cv2.blur(x, (_WINDOW, _WINDOW))
 
 
-def _spread(flow: np.ndarray, trust: np.ndarray, sigma: float) -> np.ndarray:
+def _spread(
+    flow: np.ndarray, trust: np.ndarray, sigma: float, *, coarse: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
     """Normalized convolution of ``flow`` (h, w, 2) weighted by ``trust`` (h, w) bool with a
-    Gaussian of ``sigma`` px, computed on a grid :data:`_COARSE` times coarser (the field is
-    smooth at that scale); fades to zero where trusted flow is scarce."""
+    Gaussian of ``sigma`` px, computed on a grid ``coarse`` times coarser (the field is smooth
+    at that scale). Returns the field (h, w, 2) and its confidence (h, w) in [0, 1], which
+    falls to 0 where trusted flow is scarce (local share below ``_SCARCE``)."""
     h, w = trust.shape
-    small = (max(1, round(w / _COARSE)), max(1, round(h / _COARSE)))
+    small = (max(1, round(w / coarse)), max(1, round(h / coarse)))
     wt = trust.astype(np.float32)
     weight = cv2.resize(wt, small, interpolation=cv2.INTER_AREA)
     num = cv2.resize(flow * wt[..., None], small, interpolation=cv2.INTER_AREA)
-    s = sigma / _COARSE
+    s = sigma / coarse
     weight = cv2.GaussianBlur(weight, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
     num = cv2.GaussianBlur(num, (0, 0), s, borderType=cv2.BORDER_REPLICATE)
-    fade = np.clip(weight * np.float32(1 / _SCARCE), 0, 1)
-    field_ = num * (fade / np.maximum(weight, np.float32(_SCARCE)))[..., None]
-    return cv2.resize(field_, (w, h), interpolation=cv2.INTER_LINEAR)
+    field_ = num / np.maximum(weight, np.float32(1e-6))[..., None]
+    confidence = np.clip(weight * np.float32(1 / _SCARCE), 0, 1)
+    field_ = cv2.resize(field_, (w, h), interpolation=cv2.INTER_LINEAR)
+    confidence = cv2.resize(confidence, (w, h), interpolation=cv2.INTER_LINEAR)
+    return field_, confidence
 
 
 def _residual(img1: np.ndarray, img2: np.ndarray) -> np.ndarray:
@@ -162,7 +166,8 @@ def _residual(img1: np.ndarray, img2: np.ndarray) -> np.ndarray:
 
 
 def _smooth_field(g1: np.ndarray, g2: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, float]:
-    """Smooth flow field (h, w, 2) float32 at the grey images' size, and its support share."""
+    """Smooth displacement field (h, w, 2) float32 at the grey images' size (image 1 -> image
+    2), and the support: the share of image 1's textured pixels with trusted flow."""
     h, w = g1.shape
     side = max(h, w)
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
@@ -175,8 +180,8 @@ def _smooth_field(g1: np.ndarray, g2: np.ndarray, valid: np.ndarray) -> tuple[np
     length = cv2.magnitude(flow[..., 0], flow[..., 1])
     trust = textured & (residual < MATCH_LEVELS) & (length <= MAX_SHIFT * side)
     support = float(trust.sum()) / max(int(textured.sum()), 1)
-    field_ = _spread(flow, trust, SMOOTH * side)
-    return field_.astype(np.float32), support
+    field_, confidence = _spread(flow, trust, SMOOTH * side)
+    return field_ * confidence[..., None], support
 
 
 def refine_flow(
@@ -219,10 +224,9 @@ def refine_flow(
                 f"plausible displacement (needs {MIN_SUPPORT:.0%})"
             ),
         )
+    flow = small
     if s < 1.0:
         flow = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(1 / s)
-    else:
-        flow = small
     warped = _remap(img2, flow, borderMode=cv2.BORDER_REPLICATE)
     take = _residual(img1, warped) < _residual(img1, img2)
     if quiet.any():  # a displaced copy from outside image 2's coverage is not taken
