@@ -65,7 +65,7 @@ import numpy as np
 
 from ._errors import InvalidOptionError
 from .align import match_pair, register, scale_transform, warp_image
-from .align.flow import refine_flow, should_run
+from .align.flow import flow_step
 from .find_config import FindConfig, FindSettings, working_size
 from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
 from .maps.antialias import antialias_zone, looks_rendered
@@ -219,10 +219,9 @@ def find_prepared(
         quiet |= cv2.erode(cover2, np.ones((3, 3), np.uint8)) < 255
     if skip is not None:
         quiet |= cv2.resize(skip.view(np.uint8), (ww, wh), interpolation=cv2.INTER_AREA) > 0
-    flow = None
-    if should_run(opt.flow, registered=reg.aligned):  # parallax, lens: :mod:`spotdiff.align.flow`
-        flow = refine_flow(a, b, quiet)
-        b = flow.img2
+    # local residual misalignment (parallax, lens): :mod:`spotdiff.align.flow`
+    flow = flow_step(a, b, quiet, mode=opt.flow, registered=reg.aligned)
+    b = flow.img2
     t2 = time.perf_counter()
     timings["align"] = (t2 - t1) * 1e3
 
@@ -303,7 +302,7 @@ def find_prepared(
             "failed": reg.failed,
             "message": reg.message,
         },
-        "flow": flow.to_dict() if flow is not None else {"ran": False, "mode": opt.flow},
+        "flow": flow.to_dict(),
         "tone": matched.tone.params.round(4).tolist(),
         "decoded_size": [w, h],
         "options": settings.to_dict(),

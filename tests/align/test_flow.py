@@ -83,6 +83,7 @@ def test_parallax_pair_gives_one_box_on_the_removed_object():
     plain = find(img1, img2, flow=False)
     assert plain.aligned and len(plain) >= 6  # the failure mode: parallax read as change
     assert plain.metadata["flow"]["ran"] is False
+    assert plain.metadata["flow"]["message"] == "not run: flow=False"
     r = find(img1, img2)
     assert r.aligned
     meta = r.metadata["flow"]
@@ -113,7 +114,9 @@ def test_no_camera_move_flow_does_not_run():
     img2 = _view(ground)
     r = find(img1, img2)
     assert not r.aligned
-    assert r.metadata["flow"] == {"ran": False, "mode": "auto"}
+    meta = r.metadata["flow"]
+    assert meta["mode"] == "auto" and meta["ran"] is False and meta["applied"] is False
+    assert meta["message"] == "not run: registration left image 2 in place"
     assert len(r) == 1 and box_iou(r.boxes, OBJECT_BOX)[0, 0] > 0.6
     forced = find(img1, img2, flow=True)  # nothing to explain: the object stays
     assert forced.metadata["flow"]["ran"]

@@ -30,7 +30,7 @@ camera moved); aligned pairs (screenshots, puzzles, renders) pay nothing.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -46,6 +46,7 @@ __all__ = [
     "MIN_SUPPORT",
     "SMOOTH",
     "FlowRefinement",
+    "flow_step",
     "refine_flow",
     "should_run",
 ]
@@ -81,6 +82,7 @@ class FlowRefinement:
         median_px, max_px: median and largest length of the smooth field (working pixels).
         ms: time spent, milliseconds.
         message: why it did not run or was not applied ("" when applied).
+        mode: the ``flow`` option it ran under (``"auto"``, True or False).
     """
 
     img2: np.ndarray
@@ -92,10 +94,12 @@ class FlowRefinement:
     max_px: float = 0.0
     ms: float = 0.0
     message: str = ""
+    mode: str | bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the ``"flow"`` entry of :func:`spotdiff.find`'s metadata)."""
         return {
+            "mode": self.mode,
             "ran": self.ran,
             "applied": self.applied,
             "support": round(self.support, 4),
@@ -112,6 +116,22 @@ def should_run(mode: str | bool, *, registered: bool) -> bool:
     global registration moved image 2 (``registered``)."""
     mode = check_choice("flow", mode, FLOW_MODES)
     return registered if mode == "auto" else bool(mode)
+
+
+def flow_step(
+    img1: np.ndarray,
+    img2: np.ndarray,
+    quiet: np.ndarray,
+    *,
+    mode: str | bool,
+    registered: bool,
+) -> FlowRefinement:
+    """:func:`refine_flow` when :func:`should_run` says so; otherwise image 2 as it is, with the
+    reason in the message. Arguments as in those two functions."""
+    if not should_run(mode, registered=registered):
+        why = "flow=False" if mode is False else "registration left image 2 in place"
+        return FlowRefinement(img2, mode=mode, message=f"not run: {why}")
+    return replace(refine_flow(img1, img2, quiet), mode=mode)
 
 
 def _grey(img: np.ndarray) -> np.ndarray:
