@@ -179,6 +179,26 @@ def test_flow_is_estimated_at_a_bounded_size(monkeypatch):
     assert out.img2.shape == big1.shape
 
 
+@pytest.mark.parametrize("shape", [(20, 300, 3), (300, 24, 3), (16, 16, 3)])
+def test_small_images_are_not_flowed(shape):
+    """OpenCV's DIS crashes the process below 32 px a side: the flow does not run there."""
+    rng = np.random.default_rng(0)
+    img1 = rng.integers(0, 256, shape, dtype=np.uint8)
+    img2 = np.roll(img1, 1, axis=1)
+    out = refine_flow(img1, img2, np.zeros(shape[:2], dtype=bool))
+    assert not out.ran and out.img2 is img2 and "too small" in out.message
+    r = find(img1, img2, flow=True)
+    assert r.metadata["flow"]["ran"] is False
+
+
+def test_elongated_images_keep_a_short_side_the_flow_can_use():
+    img1, img2 = parallax_pair()
+    long1 = np.ascontiguousarray(np.tile(img1[100:140], (1, 4, 1)))  # 40 x 1920
+    long2 = np.ascontiguousarray(np.tile(img2[100:140], (1, 4, 1)))
+    out = refine_flow(long1, long2, np.zeros(long1.shape[:2], dtype=bool))
+    assert out.ran and out.img2.shape == long1.shape
+
+
 # ------------------------------------------------------------------------------------ options
 @pytest.mark.parametrize(
     ("mode", "registered", "expected"),

@@ -5,7 +5,7 @@ other depths than the dominant plane, and lens distortion, stay displaced by a f
 every displaced edge reads as a change. :func:`refine_flow` estimates the residual displacement
 and replaces image 2's pixels by their displaced copy where that explains the difference:
 
-1. dense optical flow (OpenCV DIS, ``PRESET_MEDIUM``) from image 1 to image 2 on grey copies
+1. dense optical flow (OpenCV DIS, ``PRESET_FAST``: 10-20 ms at 512 px) from image 1 to image 2 on grey copies
    reduced to at most :data:`FLOW_SIDE` px (the time bound: the cost does not grow with the
    image), image 2's grey levels matched to image 1's mean and spread first;
 2. the flow is trusted only where it is *plausible*: at most :data:`MAX_SHIFT` of the longer side,
@@ -17,8 +17,8 @@ and replaces image 2's pixels by their displaced copy where that explains the di
    no displacement. A smooth field follows parallax and lens bending, which vary slowly, but
    cannot follow one object moved against its background: a moved object stays a change;
 4. image 2 is resampled along the field, and each pixel takes the displaced copy only where that
-   lowers the local colour residual (a 5x5 mean), so the step never adds difference and leaves a
-   change that no small displacement explains (an object removed, added, recoloured) as it was.
+   lowers the local colour residual (summed RGB difference, 5x5 mean), so a change that no small
+   displacement explains (an object removed, added, recoloured) stays as it was.
 
 Failure is reported, not hidden: when too little of image 1 has trusted flow
 (:data:`MIN_SUPPORT`) the refinement is not applied and :attr:`FlowRefinement.message` says why.
@@ -43,6 +43,7 @@ __all__ = [
     "FLOW_SIDE",
     "MATCH_LEVELS",
     "MAX_SHIFT",
+    "MIN_SIDE",
     "MIN_SUPPORT",
     "SMOOTH",
     "FlowRefinement",
@@ -67,6 +68,9 @@ MIN_SUPPORT = 0.2
 _TEXTURE = 4.0  # grey gradient magnitude (levels / px, 3x3 Sobel / 8) that counts as texture
 _WINDOW = 5  # px: the window of the residual means
 _SCARCE = 0.02  # local share of trusted pixels below which the field fades to zero
+#: Shortest side (px) the flow runs on: OpenCV 5.0's DIS crashes the process (a segmentation
+#: fault, not an exception) on images under 32 px high, e.g. 20 x 300.
+MIN_SIDE = 32
 
 
 @dataclass(frozen=True)
@@ -190,9 +194,10 @@ def _smooth_field(g1: np.ndarray, g2: np.ndarray, valid: np.ndarray) -> tuple[np
     2), and the support: the share of image 1's textured pixels with trusted flow."""
     h, w = g1.shape
     side = max(h, w)
+    g2 = _matched_grey(g1, g2, valid)
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-    flow = dis.calc(g1, _matched_grey(g1, g2, valid), None)
-    warped = _remap(_matched_grey(g1, g2, valid), flow, borderMode=cv2.BORDER_REPLICATE)
+    flow = dis.calc(g1, g2, None)
+    warped = _remap(g2, flow, borderMode=cv2.BORDER_REPLICATE)
     residual = _mean(cv2.absdiff(g1, warped).astype(np.float32))
     gx = cv2.Sobel(g1, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(g1, cv2.CV_32F, 0, 1)
@@ -222,7 +227,8 @@ def refine_flow(
     h, w = img1.shape[:2]
     g1, g2 = _grey(img1), _grey(img2)
     valid = ~quiet
-    s = min(1.0, FLOW_SIDE / max(h, w))
+    # at most FLOW_SIDE px long, but the short side kept at MIN_SIDE where there is one
+    s = min(1.0, max(FLOW_SIDE / max(h, w), MIN_SIDE / min(h, w)))
     if s < 1.0:
         size = (max(16, round(w * s)), max(16, round(h * s)))
         g1s = cv2.resize(g1, size, interpolation=cv2.INTER_AREA)
@@ -230,8 +236,12 @@ def refine_flow(
         valid_s = cv2.resize(valid.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     else:
         g1s, g2s, valid_s = g1, g2, valid
+    if min(g1s.shape) < MIN_SIDE:
+        return FlowRefinement(
+            img2, message=f"not run: images under {MIN_SIDE} px a side are too small for the flow"
+        )
     if valid_s.sum() < 64:
-        return FlowRefinement(img2, ran=False, message="too few covered pixels")
+        return FlowRefinement(img2, message="not run: too few pixels covered by image 2")
     small, support = _smooth_field(g1s, g2s, valid_s)
     if support < MIN_SUPPORT:
         return FlowRefinement(
