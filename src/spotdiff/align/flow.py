@@ -22,6 +22,9 @@ and replaces image 2's pixels by their displaced copy where that explains the di
 
 Failure is reported, not hidden: when too little of image 1 has trusted flow
 (:data:`MIN_SUPPORT`) the refinement is not applied and :attr:`FlowRefinement.message` says why.
+Nor is it applied when the smooth field stays under :data:`MIN_SHIFT` px everywhere (a correct
+global registration: the synthetic shifts, rotations and zooms), which also keeps its cost there
+to the flow estimate alone.
 
 :func:`should_run` decides ``flow="auto"``: run only when global registration moved image 2 (the
 camera moved); aligned pairs (screenshots, puzzles, renders) pay nothing.
@@ -43,6 +46,7 @@ __all__ = [
     "FLOW_SIDE",
     "MATCH_LEVELS",
     "MAX_SHIFT",
+    "MIN_SHIFT",
     "MIN_SIDE",
     "MIN_SUPPORT",
     "SMOOTH",
@@ -63,6 +67,9 @@ MAX_SHIFT = 0.02
 MATCH_LEVELS = 12.0
 #: Gaussian sigma of the smooth field, as a share of the longer side.
 SMOOTH = 0.03
+#: Largest displacement (working px) below which the refinement is not applied: the colour map
+#: tolerates 1-px shifts already, and a sub-pixel field is mostly the flow's own bias.
+MIN_SHIFT = 1.0
 #: Smallest share of textured image-1 pixels with trusted flow for the refinement to apply.
 MIN_SUPPORT = 0.2
 _TEXTURE = 4.0  # grey gradient magnitude (levels / px, 3x3 Sobel / 8) that counts as texture
@@ -151,10 +158,16 @@ def _matched_grey(g1: np.ndarray, g2: np.ndarray, valid: np.ndarray) -> np.ndarr
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def _remap(img: np.ndarray, flow: np.ndarray, **kw: Any) -> np.ndarray:
+def _maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.remap`` maps (fixed point) sampling at ``(x, y) + flow[y, x]``."""
     h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, **kw)
+    mx = flow[..., 0] + np.arange(w, dtype=np.float32)[None, :]
+    my = flow[..., 1] + np.arange(h, dtype=np.float32)[:, None]
+    return cv2.convertMaps(mx, my, cv2.CV_16SC2)
+
+
+def _remap(img: np.ndarray, flow: np.ndarray, **kw: Any) -> np.ndarray:
+    return cv2.remap(img, *_maps(flow), cv2.INTER_LINEAR, **kw)
 
 
 def _mean(x: np.ndarray) -> np.ndarray:
@@ -254,23 +267,38 @@ def refine_flow(
                 f"plausible displacement (needs {MIN_SUPPORT:.0%})"
             ),
         )
+    length = cv2.magnitude(small[..., 0], small[..., 1]) * np.float32(1 / s)
+    median_px, max_px = float(np.median(length[::2, ::2])), float(length.max())
+    if max_px < MIN_SHIFT:
+        return FlowRefinement(
+            img2,
+            ran=True,
+            support=support,
+            median_px=median_px,
+            max_px=max_px,
+            ms=(time.perf_counter() - t0) * 1e3,
+            message=(
+                f"not applied: the residual displacement is under {MIN_SHIFT:g} px everywhere "
+                "(the maps' 1-px tolerance covers it)"
+            ),
+        )
     flow = small
     if s < 1.0:
         flow = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(1 / s)
-    warped = _remap(img2, flow, borderMode=cv2.BORDER_REPLICATE)
+    maps = _maps(flow)
+    warped = cv2.remap(img2, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     take = _residual(img1, warped) < _residual(img1, img2)
     if quiet.any():  # a displaced copy from outside image 2's coverage is not taken
-        take &= _remap(quiet.view(np.uint8) * np.uint8(255), flow, borderValue=255) == 0
+        off = cv2.remap(quiet.view(np.uint8), *maps, cv2.INTER_NEAREST, borderValue=1)
+        take &= off == 0
     out = np.where(take[..., None], warped, img2)
-    coarse = flow[::4, ::4]
-    length = cv2.magnitude(coarse[..., 0].copy(), coarse[..., 1].copy())
     return FlowRefinement(
         np.ascontiguousarray(out),
         ran=True,
         applied=True,
         support=support,
         explained=float(take.mean()),
-        median_px=float(np.median(length)),
-        max_px=float(length.max()),
+        median_px=median_px,
+        max_px=max_px,
         ms=(time.perf_counter() - t0) * 1e3,
     )
