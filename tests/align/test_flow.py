@@ -107,6 +107,17 @@ def test_a_moved_object_is_still_reported(moved, expected_x2):
     assert abs(x2 - expected_x2) <= 6
 
 
+def test_a_correct_registration_leaves_nothing_to_follow():
+    """A flat scene shifted by the camera: registration explains it all; the flow finds under
+    1 px everywhere and image 2 is left as registered (the cost is the estimate alone)."""
+    img1, img2 = parallax_pair(relief=0.0)
+    r = find(img1, img2)
+    meta = r.metadata["flow"]
+    assert r.aligned and meta["ran"] and not meta["applied"]
+    assert meta["max_px"] < 1.0 and "under 1 px" in meta["message"]
+    assert len(r) == 1 and box_iou(r.boxes, OBJECT_BOX)[0, 0] > 0.6
+
+
 def test_no_camera_move_flow_does_not_run():
     ground = _ground()
     img1 = _view(ground)
