@@ -11,7 +11,7 @@ The pipeline (each step a pure function of its own module):
    not needed, identity with a warning when it fails; pixels image 2 does not cover are never
    reported; tone curves fitted so a brightness / contrast / gamma change is not a difference,
    and the sharper image blurred to the other's sharpness (:func:`spotdiff.align.match_pair`);
-   after a registration that moved image 2, local residual misalignment (parallax, lens) is
+   after a registration beyond a translation, local residual misalignment (parallax, lens) is
    followed by a smooth dense flow where that explains the difference
    (:func:`spotdiff.align.flow.refine_flow`, option ``flow``, metadata ``"flow"``);
 4. difference maps (:mod:`spotdiff.maps`): a colour difference tolerant to 1-px shifts,
@@ -220,7 +220,7 @@ def find_prepared(
     if skip is not None:
         quiet |= cv2.resize(skip.view(np.uint8), (ww, wh), interpolation=cv2.INTER_AREA) > 0
     # local residual misalignment (parallax, lens): :mod:`spotdiff.align.flow`
-    flow = flow_step(a, b, quiet, mode=opt.flow, registered=reg.aligned)
+    flow = flow_step(a, b, quiet, mode=opt.flow, motion=reg.method)
     b = flow.img2
     t2 = time.perf_counter()
     timings["align"] = (t2 - t1) * 1e3

@@ -91,7 +91,8 @@ class FindConfig:
         diff_map: return the evidence map at image-1 size. Default True.
         flow: dense-flow refinement of local residual misalignment (parallax, lens) after the
             global registration (:mod:`spotdiff.align.flow`): ``"auto"`` runs it only when
-            registration moved image 2 (the camera moved), True always, False never; the
+            registration found more than a translation (the camera turned or tilted), True
+            always, False never; the
             ``"flow"`` metadata entry says whether it ran, was applied and why not. A smooth
             field of at most 2% of the side: a removed, added, recoloured or moved object stays
             a change. Default ``"auto"``.

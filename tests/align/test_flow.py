@@ -108,26 +108,34 @@ def test_a_moved_object_is_still_reported(moved, expected_x2):
 
 
 def test_a_correct_registration_leaves_nothing_to_follow():
-    """A flat scene shifted by the camera: registration explains it all; the flow finds under
-    1 px everywhere and image 2 is left as registered (the cost is the estimate alone)."""
-    img1, img2 = parallax_pair(relief=0.0)
-    r = find(img1, img2)
+    """A flat scene, the camera turned by 1 degree: registration (beyond a translation) explains
+    it all; the flow finds under 1 px everywhere and image 2 is left as registered."""
+    ground = _ground()
+    img1 = ground.copy()
+    _put(img1, *OBJECT)
+    h, w = ground.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), 1.0, 1.0)
+    img2 = cv2.warpAffine(ground, turn, (w, h), flags=cv2.INTER_LINEAR)
+    r = find(_view(img1), _view(img2))
     meta = r.metadata["flow"]
-    assert r.aligned and meta["ran"] and not meta["applied"]
+    assert r.metadata["registration"]["method"] in ("similarity", "affine")
+    assert meta["ran"] and not meta["applied"]
     assert meta["max_px"] < 1.0 and "under 1 px" in meta["message"]
     assert len(r) == 1 and box_iou(r.boxes, OBJECT_BOX)[0, 0] > 0.6
 
 
-def test_no_camera_move_flow_does_not_run():
+@pytest.mark.parametrize(("shift", "motion"), [(0, "identity"), (1, "translation")])
+def test_no_camera_turn_flow_does_not_run(shift, motion):
+    """Aligned or only shifted pairs (registration's tiles agree) pay nothing."""
     ground = _ground()
     img1 = _view(ground)
     _put(ground, *OBJECT)
-    img2 = _view(ground)
+    img2 = _view(np.roll(ground, (3 * shift, 5 * shift), axis=(0, 1)))
     r = find(img1, img2)
-    assert not r.aligned
+    assert r.metadata["registration"]["method"] == motion
     meta = r.metadata["flow"]
     assert meta["mode"] == "auto" and meta["ran"] is False and meta["applied"] is False
-    assert meta["message"] == "not run: registration left image 2 in place"
+    assert meta["message"] == f"not run: registration found {motion} only"
     assert len(r) == 1 and box_iou(r.boxes, OBJECT_BOX)[0, 0] > 0.6
     forced = find(img1, img2, flow=True)  # nothing to explain: the object stays
     assert forced.metadata["flow"]["ran"]
@@ -212,17 +220,19 @@ def test_elongated_images_keep_a_short_side_the_flow_can_use():
 
 # ------------------------------------------------------------------------------------ options
 @pytest.mark.parametrize(
-    ("mode", "registered", "expected"),
+    ("mode", "motion", "expected"),
     [
-        ("auto", True, True),
-        ("auto", False, False),
-        ("AUTO", True, True),
-        (True, False, True),
-        (False, True, False),
+        ("auto", "affine", True),
+        ("auto", "similarity", True),
+        ("AUTO", "homography", True),
+        ("auto", "translation", False),
+        ("auto", "identity", False),
+        (True, "identity", True),
+        (False, "affine", False),
     ],
 )
-def test_should_run(mode, registered, expected):
-    assert should_run(mode, registered=registered) is expected
+def test_should_run(mode, motion, expected):
+    assert should_run(mode, motion=motion) is expected
 
 
 @pytest.mark.parametrize(("value", "resolved"), [(None, "auto"), ("Auto", "auto"), (False, False)])
