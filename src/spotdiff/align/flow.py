@@ -273,7 +273,7 @@ def refine_flow(
             support=support,
             ms=(time.perf_counter() - t0) * 1e3,
             message=(
-                f"flow not applied: only {support:.0%} of image 1's textured pixels have a "
+                f"not applied: only {support:.0%} of image 1's textured pixels have a "
                 f"plausible displacement (needs {MIN_SUPPORT:.0%})"
             ),
         )
