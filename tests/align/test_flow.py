@@ -148,7 +148,7 @@ def _residual(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return cv2.blur(d, (5, 5))
 
 
-def test_refinement_never_adds_difference_and_explains_most_parallax():
+def test_refinement_explains_the_parallax_and_keeps_the_object():
     img1, img2 = parallax_pair()
     # image 2 brought back by the camera's shift only, as a translation registration would
     back = cv2.warpAffine(img2, np.float32([[1, 0, -10], [0, 1, -6]]), (W, H))
