@@ -11,6 +11,9 @@ The pipeline (each step a pure function of its own module):
    not needed, identity with a warning when it fails; pixels image 2 does not cover are never
    reported; tone curves fitted so a brightness / contrast / gamma change is not a difference,
    and the sharper image blurred to the other's sharpness (:func:`spotdiff.align.match_pair`);
+   after a registration beyond a translation, local residual misalignment (parallax, lens) is
+   followed by a smooth dense flow where that explains the difference
+   (:func:`spotdiff.align.flow.refine_flow`, option ``flow``, metadata ``"flow"``);
 4. difference maps (:mod:`spotdiff.maps`): a colour difference tolerant to 1-px shifts,
    resampling and clipping, and a noise-aware structural (SSIM) difference, divided by their
    thresholds into one evidence map (1 = threshold);
@@ -64,6 +67,7 @@ import numpy as np
 
 from ._errors import InvalidOptionError
 from .align import match_pair, register, scale_transform, warp_image
+from .align.flow import flow_step
 from .find_config import FindConfig, FindSettings, working_size
 from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
 from .maps.antialias import antialias_zone, looks_rendered
@@ -219,6 +223,9 @@ def find_prepared(
         quiet |= cv2.erode(cover2, np.ones((3, 3), np.uint8)) < 255
     if skip is not None:
         quiet |= cv2.resize(skip.view(np.uint8), (ww, wh), interpolation=cv2.INTER_AREA) > 0
+    # local residual misalignment (parallax, lens): :mod:`spotdiff.align.flow`
+    flow = flow_step(a, b, quiet, mode=opt.flow, motion=reg.method)
+    b = flow.img2
     t2 = time.perf_counter()
     timings["align"] = (t2 - t1) * 1e3
 
@@ -307,6 +314,7 @@ def find_prepared(
             "failed": reg.failed,
             "message": reg.message,
         },
+        "flow": flow.to_dict(),
         "tone": matched.tone.params.round(4).tolist(),
         "decoded_size": [w, h],
         "options": settings.to_dict(),
