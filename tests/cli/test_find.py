@@ -348,18 +348,19 @@ def test_an_unexpected_error_is_one_line_and_exit_2(files, tmp_path, capsys, mon
         main(["find", files["a"], files["b"]])
 
 
-def test_antialias_flag_reaches_find(files, monkeypatch):
+@pytest.mark.parametrize("field", ["antialias", "flow"])
+def test_on_off_flags_reach_find(files, monkeypatch, field):
     import spotdiff.detect as detect
 
     seen = []
     real = detect.find_prepared
 
     def spy(pair, **kwargs):
-        seen.append(kwargs["config"].antialias)
+        seen.append(getattr(kwargs["config"], field))
         return real(pair, **kwargs)
 
     monkeypatch.setattr(detect, "find_prepared", spy)
     main(["find", files["a"], files["b"], "--json"])
-    main(["find", files["a"], files["b"], "--json", "--antialias"])
-    main(["find", files["a"], files["b"], "--json", "--no-antialias"])
+    main(["find", files["a"], files["b"], "--json", f"--{field}"])
+    main(["find", files["a"], files["b"], "--json", f"--no-{field}"])
     assert seen == [None, True, False]

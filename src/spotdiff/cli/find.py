@@ -247,6 +247,14 @@ def find_command(
             "smoothing are not differences; default on).",
         ),
     ] = None,
+    flow: Annotated[
+        bool | None,
+        typer.Option(
+            "--flow/--no-flow",
+            help="Dense-flow refinement of parallax left after a registration beyond a "
+            "translation (default: auto, only then; --flow always, --no-flow never).",
+        ),
+    ] = None,
     colormap: Annotated[str, typer.Option(help="Colormap of --heatmap.")] = "inferno",
     report: Annotated[
         Path | None,
@@ -270,6 +278,7 @@ def find_command(
         align="none" if no_align else align,
         max_side=max_side,
         antialias=antialias,
+        flow=flow,
     )
     policy = _size_policy(size_mismatch, resize, pad)
     if heatmap is not None:  # the picture modules load only when a picture is asked for
