@@ -10,11 +10,14 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from .._errors import InvalidOptionError
 
 __all__ = [
+    "EngineOption",
     "JsonLinesLog",
     "check_outputs",
     "debugging",
@@ -25,6 +28,20 @@ __all__ = [
     "progress",
     "stderr_console",
     "warnings_to_stderr",
+]
+
+
+#: ``--engine local|ray`` of the batch commands: pass it on to ``spotdiff.batch.make_engine``
+#: (which checks the name), ``--workers`` being its ``workers``.
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        metavar="local|ray",
+        help="Directories / manifests: where rows run: local (processes of this machine) or ray "
+        "(Ray Data actors: a local Ray, or the cluster of RAY_ADDRESS, e.g. auto; needs "
+        "pip install 'spotdiff[ray]'). The rows are the same.",
+    ),
 ]
 
 

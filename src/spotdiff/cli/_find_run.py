@@ -174,6 +174,7 @@ def run_directories(
     report: Path | None = None,
     *,
     workers: int | None = None,
+    engine: str = "local",
     retry_errors: bool = False,
     overwrite: bool = False,
 ) -> int:
@@ -188,7 +189,8 @@ def run_directories(
         settings: :func:`run_pair`'s ``config``, ``size_mismatch`` and ``ignore``.
         report: the folder of the HTML report (``--report``), built from the rows at the end;
             summary.jsonl goes there when ``dirs.annotated`` is None.
-        workers: processes (None: the machine's cores; 1: this process).
+        workers: processes (None: the machine's cores; 1: this process), or Ray actors.
+        engine: ``"local"`` or ``"ray"`` (:func:`spotdiff.batch.make_engine`).
         retry_errors: redo the rows of an earlier summary.jsonl that have ``"error"``.
         overwrite: start again even when summary.jsonl could be resumed.
 
@@ -196,11 +198,11 @@ def run_directories(
         The exit code: 2 when a row of the final summary failed or is a file without a match,
         else 1 when any pair differs, else 0.
     """
-    from ..batch import LocalEngine, directory_rows, run_batch
+    from ..batch import directory_rows, make_engine, run_batch
     from ..batch._rows import directory_key
 
     outdir = dirs.annotated
-    engine = LocalEngine(workers)  # checked before anything is written
+    runner = make_engine(engine, workers=workers)  # checked before anything is written
     rows = directory_rows(dir1, dir2)
     for directory in (dirs.annotated, dirs.heatmap, dirs.mask):
         if directory is not None:
@@ -247,14 +249,14 @@ def run_directories(
                 task,
                 key_of=key_of,
                 settings=_fingerprint(dirs, settings),
-                engine=engine,
+                engine=runner,
                 retry_errors=retry_errors,
                 overwrite=overwrite,
                 on_row=on_row,
             )
             kept = run.kept
         else:  # nothing to keep: no summary to resume
-            for record in engine.map(task, payloads):
+            for record in runner.map(task, payloads):
                 on_row(record, True)
             kept = 0
     pairs = counts["different"] + counts["same"] + counts["failed"]

@@ -17,7 +17,7 @@ import typer
 
 from .._errors import InvalidOptionError
 from . import app
-from ._common import check_outputs, emit_json
+from ._common import EngineOption, check_outputs, emit_json
 from ._find_run import (  # HEATMAP_VMAX stays importable from here
     HEATMAP_VMAX,  # noqa: F401
     Ignore,
@@ -51,6 +51,7 @@ Examples:
   spotdiff find a.png b.jpg --no-align --size-mismatch error
   spotdiff find shots/ new_shots/ -o out/    # pairs matched by file name
   spotdiff find shots/ new_shots/ -o out/ --workers 8 --retry-errors    # resume
+  RAY_ADDRESS=auto spotdiff find shots/ new_shots/ -o out/ --engine ray    # on a Ray cluster
   spotdiff find shots/ new_shots/ --report report/    # + HTML report (report/index.html)
 
 Pictures are written whole or not at all: the ones asked for appear together once all are
@@ -61,7 +62,8 @@ picture per pair (NAME.png) and summary.jsonl, one JSON line per pair in file-na
 written whole as it is done, with "name" and, for a pair that failed or a file without a match
 in the other directory, "error" (and only "image1" or "image2"). --heatmap and --mask then name
 directories too. A pair that fails is reported and the run goes on. --workers N runs the pairs
-in N processes (default: the machine's cores); the rows are the same for any N.
+in N processes (default: the machine's cores); the rows are the same for any N. --engine ray
+runs them on Ray Data actors instead (--workers N: N actors), with the same rows.
 
 Resuming: a run stopped (Ctrl-C, kill, crash) is resumed by running the same command again:
 the pairs already in summary.jsonl are skipped (not printed again), a torn last line is dropped,
@@ -251,8 +253,12 @@ def find_command(
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Directories: processes running pairs (default: the machine's cores)."),
+        typer.Option(
+            help="Directories: processes (--engine ray: actors) running pairs (default: the "
+            "machine's cores; ray: the cluster's CPUs)."
+        ),
     ] = None,
+    engine: EngineOption = "local",
     retry_errors: Annotated[
         bool,
         typer.Option(
@@ -302,6 +308,7 @@ def find_command(
             n
             for n, v in (
                 ("--workers", workers),
+                ("--engine", engine if engine != "local" else None),
                 ("--retry-errors", retry_errors),
                 ("--overwrite", overwrite),
             )
@@ -331,6 +338,7 @@ def find_command(
         settings,
         report,
         workers=workers,
+        engine=engine,
         retry_errors=retry_errors,
         overwrite=overwrite,
     )
