@@ -35,4 +35,3 @@ __all__ = [
     "run_batch",
     "settings_path",
 ]
-

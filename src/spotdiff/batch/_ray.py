@@ -87,38 +87,39 @@ class RayEngine:
     """``workers`` Ray actors, each doing its task's ``setup`` once, then batch after batch.
 
     Args:
-        workers: actors in the pool (None: the cluster's CPUs / ``num_cpus``, or its GPUs /
+        workers: actors in the pool, one CPU each (None: the cluster's CPUs, or its GPUs /
             ``num_gpus`` for GPU actors). Ray Data waits until every actor has its resources,
-            so on an existing cluster keep ``workers x num_cpus`` (and ``x num_gpus``) within it.
-        num_cpus: CPUs of each actor (default 1); for a local cluster started here, the cluster
-            gets ``max(machine's cores, workers x num_cpus)`` CPUs.
+            so on an existing cluster keep ``workers`` within its CPUs (and GPUs).
+        num_cpus: CPUs of a local Ray started here (None: the machine's cores, and at least
+            ``workers``); unused when joining a cluster.
         num_gpus: GPUs of each actor (0: CPU actors; 1: one GPU per actor, for model backends;
             a fraction shares a GPU).
         address: the cluster to join (``"auto"``, ``"ray://host:10001"``; None: ``RAY_ADDRESS``
-            when set, else a local cluster of this machine). Ignored when Ray is initialised
-            already (the caller's ``ray.init`` wins).
-        batch_size: rows per actor call (and per block of the dataset); 1 keeps the rows
-            streaming in small steps, larger batches cut Ray's per-call cost for cheap rows.
+            when set, else a local Ray of this machine). Ignored when Ray is initialised
+            already: the caller's ``ray.init`` wins.
+        batch_size: rows per actor call (and per block of the dataset); 1 streams the rows in
+            small steps, larger batches cut Ray's per-call cost for cheap rows.
     """
 
     def __init__(
         self,
         workers: int | None = None,
         *,
-        num_cpus: float = 1,
+        num_cpus: int | None = None,
         num_gpus: float = 0,
         address: str | None = None,
         batch_size: int = 1,
     ) -> None:
-        self.workers = (
-            None if workers is None else int(check_number("workers", workers, low=1, integer=True))
-        )
-        self.num_cpus = float(check_number("num_cpus", num_cpus, low=0, low_inclusive=False))
+        def count(name: str, value: int | None) -> int | None:
+            return None if value is None else int(check_number(name, value, low=1, integer=True))
+
+        self.workers = count("workers", workers)
+        self.num_cpus = count("num_cpus", num_cpus)
         self.num_gpus = float(check_number("num_gpus", num_gpus, low=0))
         self.batch_size = int(check_number("batch_size", batch_size, low=1, integer=True))
         self.address = address
-        #: seconds the last ``map`` spent before its first record (ray.init when it ran, actors
-        #: started, their ``setup``, the first batch): the start-up cost of a run
+        #: seconds the last ``map`` spent before its first record (``ray.init`` when it ran,
+        #: actors started, their ``setup``, the first row): the start-up cost of a run
         self.startup_seconds: float | None = None
         self._ray = _require_ray()  # a missing Ray is one clear error, before anything runs
 
@@ -128,12 +129,12 @@ class RayEngine:
         if ray.is_initialized():
             return
         address = self.address or os.environ.get("RAY_ADDRESS") or None
-        quiet = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        quiet = {"include_dashboard": False, "log_to_driver": False}
         if address is not None:
             ray.init(address=address, **quiet)
-            return
-        cpus = max(default_workers(), (self.workers or 1) * self.num_cpus)
-        ray.init(num_cpus=int(-(-cpus // 1)), **quiet)
+        else:
+            cpus = self.num_cpus or max(default_workers(), self.workers or 1)
+            ray.init(num_cpus=cpus, **quiet)
 
     def _actors(self) -> int:
         if self.workers is not None:
@@ -141,7 +142,7 @@ class RayEngine:
         resources = self._ray.cluster_resources()
         if self.num_gpus > 0:
             return max(1, int(resources.get("GPU", 0) // self.num_gpus))
-        return max(1, int(resources.get("CPU", 1) // self.num_cpus))
+        return max(1, int(resources.get("CPU", 1)))
 
     def map(self, task: Task, payloads: Iterable[Any]) -> Iterator[dict[str, Any]]:
         items = list(payloads)
@@ -161,7 +162,7 @@ class RayEngine:
             batch_size=self.batch_size,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=min(self._actors(), blocks)),
-            num_cpus=self.num_cpus,
+            num_cpus=1,
             num_gpus=self.num_gpus or None,
         )
         waiting: dict[int, bytes] = {}  # records that came before an earlier one
