@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import types
 
@@ -170,3 +171,13 @@ def test_a_missing_ray_is_one_line_naming_the_extra(tmp_path, capsys, monkeypatc
     assert line.startswith("spotdiff: error: ray[data] is required for the Ray engine")
     assert line.endswith("install it with: pip install 'spotdiff[ray]'")
     assert not out.exists()  # checked before anything is written
+
+
+def test_ray_loads_only_when_its_engine_is_made():
+    code = (
+        "import sys, spotdiff, spotdiff.cli; from spotdiff.batch import RayEngine, make_engine; "
+        "make_engine('local', workers=2); print('ray' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False"]
