@@ -1,4 +1,5 @@
-"""Per-pair wall time of ``spotdiff find DIR1 DIR2 --json`` rows with the batch runner.
+"""Per-pair wall time of ``spotdiff find DIR1 DIR2 --json`` rows with the batch runner
+(``--command map``: ``spotdiff map DIR1 DIR2 -o OUT --json``, map pictures written).
 
 Builds a directory of 1080p PNG pairs (default 24; every third pair with a planted change),
 runs the directory run (rows in summary.jsonl, pictures off) with ``workers=1`` and with the
@@ -10,7 +11,7 @@ interleaved: per pair for the whole run and after start-up (first row to last), 
 itself (``ray.init`` once per process; actors and their setup once per run); ``--no-ray`` leaves
 it out.
 
-    python benchmarks/bench_batch.py [--pairs 24] [--repeat 3] [--no-ray]
+    python benchmarks/bench_batch.py [--pairs 24] [--repeat 3] [--command find|map] [--no-ray]
 """
 
 from __future__ import annotations
@@ -47,10 +48,12 @@ def make_pairs(root: Path, n: int) -> tuple[Path, Path]:
     return d1, d2
 
 
-def time_spotdiff(d1: Path, d2: Path, out: Path, workers: int | None) -> float:
+def time_spotdiff(
+    d1: Path, d2: Path, out: Path, workers: int | None, command: str = "find"
+) -> float:
     from spotdiff.cli import main
 
-    args = ["find", str(d1), str(d2), "-o", str(out), "--json", "--overwrite"]
+    args = [command, str(d1), str(d2), "-o", str(out), "--json", "--overwrite"]
     if workers is not None:
         args += ["--workers", str(workers)]
     sink = io.StringIO()
@@ -59,7 +62,7 @@ def time_spotdiff(d1: Path, d2: Path, out: Path, workers: int | None) -> float:
         code = main(args)
     seconds = time.perf_counter() - start
     if code not in (0, 1):
-        raise SystemExit(f"spotdiff find exited {code}")
+        raise SystemExit(f"spotdiff {command} exited {code}")
     return seconds
 
 
@@ -156,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--command", choices=("find", "map"), default="find")
     parser.add_argument("--no-ray", action="store_true", help="leave the Ray engine out")
     ns = parser.parse_args()
     ray_note = None
@@ -166,13 +170,15 @@ def main() -> None:
         rows = []
         for label, workers in (("workers=1", 1), (f"default (workers={cores})", None)):
             # --overwrite: every repeat does every pair (no resume)
-            times = [time_spotdiff(d1, d2, root / "out", workers) for _ in range(ns.repeat)]
-            rows.append((f"spotdiff find, {label}", statistics.median(times)))
+            times = [
+                time_spotdiff(d1, d2, root / "out", workers, ns.command) for _ in range(ns.repeat)
+            ]
+            rows.append((f"spotdiff {ns.command}, {label}", statistics.median(times)))
         (root / "odiff").mkdir()
         odiff = [time_odiff(d1, d2, root / "odiff") for _ in range(ns.repeat)]
         if odiff[0] is not None:
             rows.append(("odiff shell loop", statistics.median(odiff)))  # type: ignore[arg-type]
-        if not ns.no_ray:
+        if not ns.no_ray and ns.command == "find":  # the engines compared on find
             ray, ray_note = engine_rows(d1, d2, root / "out", ns.repeat, cores)
             rows += ray
     print(f"{ns.pairs} pairs of 1920x1080 PNG, median of {ns.repeat} runs, {cores} cores\n")
