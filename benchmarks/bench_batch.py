@@ -17,14 +17,21 @@ process it started, workers included: core-seconds, what a farm of cores pays) p
 the medians of the per-repeat ratios to odiff. ``--baseline SRC`` adds the runners of another
 checkout's ``src`` directory (before -> after in one run).
 
+With Ray installed (``spotdiff[ray]``), the same find run with ``--engine local`` and ``--engine
+ray`` (a local Ray, one actor per core), runs interleaved: per pair for the whole run and after
+start-up (first row to last), and the start-up itself (``ray.init`` once per process; actors and
+their setup once per run); ``--no-ray`` leaves it out.
+
     python benchmarks/bench_batch.py [--pairs 24] [--repeat 3] [--baseline /path/to/src]
-                                     [--command find|map]
+                                     [--command find|map] [--no-ray]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
+import io
 import os
 import resource
 import shutil
@@ -136,6 +143,78 @@ def time_odiff(d1: Path, d2: Path, out: Path) -> tuple[float, float] | None:
     return measure(run)
 
 
+class _TimedEngine:
+    """An engine that notes when its first and last records came (seconds from ``map``)."""
+
+    def __init__(self, engine):
+        self.engine, self.first, self.last = engine, 0.0, 0.0
+
+    def map(self, task, payloads):
+        start = time.perf_counter()
+        for i, record in enumerate(self.engine.map(task, payloads)):
+            now = time.perf_counter() - start
+            self.first, self.last = (now, now) if i == 0 else (self.first, now)
+            yield record
+
+
+def time_engine(d1: Path, d2: Path, out: Path, engine: str, workers: int) -> tuple[float, ...]:
+    """One ``find --engine ENGINE`` run: seconds in all, to the first row, to the last row."""
+    import spotdiff.batch as batch
+    from spotdiff.cli import main
+
+    engines = []
+    make = batch.make_engine
+
+    def timed(*args, **kwargs):  # the run's engine, timed
+        engines.append(_TimedEngine(make(*args, **kwargs)))
+        return engines[-1]
+
+    args = ["find", str(d1), str(d2), "-o", str(out), "--json", "--overwrite", "--engine", engine]
+    batch.make_engine = timed
+    try:
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = main([*args, "--workers", str(workers)])
+        seconds = time.perf_counter() - start
+    finally:
+        batch.make_engine = make
+    if code not in (0, 1):
+        raise SystemExit(f"spotdiff find --engine {engine} exited {code}")
+    return seconds, engines[0].first, engines[0].last
+
+
+def engine_rows(d1: Path, d2: Path, out: Path, repeat: int, workers: int) -> tuple[list, str]:
+    """The local and Ray engines side by side (runs interleaved, so a busy spell hits both):
+    rows for the whole run and after start-up (first row to last), and the start-up line."""
+    from spotdiff.batch import RayEngine
+
+    start = time.perf_counter()
+    RayEngine(num_cpus=workers).connect()  # a local Ray, once per process
+    init = time.perf_counter() - start
+    runs: dict[str, list[tuple[float, ...]]] = {"local": [], "ray": []}
+    for _ in range(repeat):
+        for engine, times in runs.items():
+            times.append(time_engine(d1, d2, out, engine, workers))
+    pairs = len(list(d1.glob("*.png")))
+    rows, after, first = [], {}, {}
+    for engine, times in runs.items():
+        label = f"spotdiff find --engine {engine} (workers={workers})"
+        # after start-up: first row to last, as the time of the whole set
+        after[engine] = statistics.median(
+            (last - t0) / (pairs - 1) * pairs for _, t0, last in times
+        )
+        first[engine] = statistics.median(t0 for _, t0, _ in times)
+        rows.append((label, statistics.median(total for total, _, _ in times)))
+        rows.append((f"{label}, after start-up", after[engine]))
+    note = (
+        f"Start-up (to the first row, median of {repeat}): local {first['local']:.1f} s, "
+        f"Ray {first['ray']:.1f} s (actors, their setup, the first row), plus ray.init "
+        f"{init:.1f} s once per process. After start-up, Ray per pair = "
+        f"{after['ray'] / after['local']:.2f}x the local engine's."
+    )
+    return rows, note
+
+
 def main() -> None:
     from spotdiff.batch import default_workers
 
@@ -146,7 +225,9 @@ def main() -> None:
     parser.add_argument(
         "--command", choices=("find", "map"), default="find", help="map: map DIR1 DIR2 -o OUT"
     )
+    parser.add_argument("--no-ray", action="store_true", help="leave the Ray engine out")
     ns = parser.parse_args()
+    ray_rows, ray_note = [], None
     counted = _adopt_orphans()
     cores = default_workers()
     sources = [("", SRC)] + ([(" [baseline]", ns.baseline)] if ns.baseline else [])
@@ -181,6 +262,8 @@ def main() -> None:
             odiff = time_odiff(d1, d2, root / "odiff")
             if odiff is not None:
                 times[runners[-1][0]].append(odiff)
+        if not ns.no_ray and ns.command == "find":  # the engines compared on find
+            ray_rows, ray_note = engine_rows(d1, d2, root / "out", ns.repeat, cores)
     odiff_times = times[runners[-1][0]]
     print(
         f"{ns.pairs} pairs of 1920x1080 PNG, median of {ns.repeat} runs, {cores} cores; "
@@ -204,6 +287,12 @@ def main() -> None:
         print(f"| {label} | {wall:.3f} | {1 / wall:.2f} | {cpu_text} | {ratios[0]} | {ratios[1]} |")
     if not odiff_times:
         print("\nodiff: not installed here (no `odiff` on the PATH); not timed")
+    if ray_rows:
+        print("\n| engine | s per pair | pairs/s |\n|---|---:|---:|")
+        for label, seconds in ray_rows:
+            print(f"| {label} | {seconds / ns.pairs:.3f} | {ns.pairs / seconds:.2f} |")
+    if ray_note is not None:
+        print(f"\n{ray_note}")
 
 
 if __name__ == "__main__":

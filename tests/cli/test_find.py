@@ -148,6 +148,7 @@ def test_sizes_resize_pad_and_error(files, tmp_path, capsys):
         (["{a}", "{b}", "--ignore", "0,0,nan,5"], "expected x1,y1,x2,y2"),
         (["{a}", "{b}", "--min-area", "lots"], "Invalid value for '--min-area'"),
         (["{a}", "{b}", "--frobnicate"], "No such option"),
+        (["{a}", "{b}", "--engine", "ray"], "--engine applies to two directories"),
     ],
 )
 def test_errors_are_one_line_on_stderr_and_exit_2(files, tmp_path, capsys, args, message):

@@ -467,3 +467,23 @@ def test_a_stopped_workers_run_resumes_with_no_row_lost_or_doubled(tmp_path, sce
     leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
     if how == "ctrl-c":  # kill -9 may leave a worker's temporary picture (never a torn one)
         assert leftovers == []
+
+
+@pytest.mark.parametrize(
+    ("engine", "message"),
+    [("spark", "engine must be one of 'local', 'ray'; got 'spark'"), ("LOCAL", None)],
+)
+def test_engine_is_checked_before_anything_is_written(tmp_path, capsys, scenes, engine, message):
+    d1, d2 = scenes.directories(tmp_path)
+    out = tmp_path / "out"
+    code = main(["find", str(d1), str(d2), "-o", str(out), "--engine", engine, "--workers", "1"])
+    captured = capsys.readouterr()
+    if message is None:  # names are case-insensitive; local is the default engine
+        assert code == 2 and captured.out.splitlines() == [
+            "one: 1 difference",
+            "two: no differences",
+        ]
+        return
+    assert code == 2 and captured.out == ""
+    assert captured.err == f"spotdiff: error: {message}\n"
+    assert not out.exists()

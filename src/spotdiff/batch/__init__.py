@@ -5,25 +5,33 @@
   repaired, ``retry_errors``, ``overwrite``; a callback per row (counts, printing, progress).
 - :class:`LocalEngine`: ``workers`` processes, each doing its task's ``setup`` once (models
   loaded once per worker); an :class:`Engine` is anything with ``map(task, payloads)`` yielding
-  records in input order (a Ray Data engine plugs in there).
+  records in input order.
+- :class:`RayEngine`: the same on a Ray cluster (Ray Data actors; ``spotdiff[ray]``, imported
+  only when the engine is made); :func:`make_engine` makes either by name (``"local"``,
+  ``"ray"``: the ``--engine`` option).
 - :func:`directory_rows` / :func:`manifest_rows`: the two inputs.
 
 See docs/batch.md.
 """
 
+from ._engines import ENGINES, make_engine
 from ._local import Engine, LocalEngine, Task, default_workers, limit_threads
+from ._ray import RayEngine
 from ._rows import directory_rows, manifest_rows
 from ._runner import BatchRow, BatchRun, run_batch, settings_path
 
 __all__ = [
+    "ENGINES",
     "BatchRow",
     "BatchRun",
     "Engine",
     "LocalEngine",
+    "RayEngine",
     "Task",
     "default_workers",
     "directory_rows",
     "limit_threads",
+    "make_engine",
     "manifest_rows",
     "run_batch",
     "settings_path",

@@ -76,7 +76,7 @@ def run_batch(
     *,
     key_of: Callable[[dict[str, Any]], str | None],
     settings: Any,
-    engine: Engine | None = None,
+    engine: Engine | str | None = None,
     retry_errors: bool = False,
     overwrite: bool = False,
     on_row: Callable[[dict[str, Any], bool], None] | None = None,
@@ -90,7 +90,9 @@ def run_batch(
         key_of: the key of a record read back from ``output`` (None: not a row of it).
         settings: JSON-able value of everything a row depends on; an earlier output is resumed
             only when it was written with equal settings.
-        engine: where rows run (default :class:`LocalEngine` with the machine's cores).
+        engine: where rows run: an :class:`~spotdiff.batch.Engine`, or a name for
+            :func:`~spotdiff.batch.make_engine` (``"local"``, ``"ray"``; default: the local
+            engine with the machine's cores).
         retry_errors: rows of an earlier run with ``"error"`` run again (their lines dropped).
         overwrite: start again even when the earlier output could be resumed.
         on_row: ``on_row(record, fresh)`` for every row of the final output, earlier rows first
@@ -105,6 +107,10 @@ def run_batch(
 
     output = Path(output)
     rows = list(rows)
+    if isinstance(engine, str):
+        from ._engines import make_engine
+
+        engine = make_engine(engine)
     engine = engine or LocalEngine()
     run = BatchRun(total=len(rows))
     done: set[str] = set()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..batch import BatchRow, Engine, Task
 
 __all__ = [
+    "EngineOption",
     "OverwriteOption",
     "RetryErrorsOption",
     "WorkersOption",
@@ -34,7 +35,20 @@ __all__ = [
 WorkersOption = Annotated[
     int | None,
     typer.Option(
-        "--workers", help="Directories: processes running pairs (default: the machine's cores)."
+        "--workers",
+        help="Directories: processes (--engine ray: actors) running pairs (default: the "
+        "machine's cores; ray: the cluster's CPUs).",
+    ),
+]
+#: ``--engine local|ray``: passed with ``--workers`` to :func:`batch_engine`.
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        metavar="local|ray",
+        help="Directories: where rows run: local (processes of this machine) or ray (Ray Data "
+        "actors: a local Ray, or the cluster of RAY_ADDRESS, e.g. auto; needs "
+        "pip install 'spotdiff[ray]'). The rows are the same.",
     ),
 ]
 RetryErrorsOption = Annotated[
@@ -49,23 +63,27 @@ OverwriteOption = Annotated[
 ]
 
 
-def batch_engine(workers: int | None) -> Engine:
-    """The engine of a batch command: :class:`spotdiff.batch.LocalEngine` with ``workers``
-    processes (None: the machine's cores). Built before anything is written, so a bad value is
-    one error line and no file.
+def batch_engine(workers: int | None, engine: str = "local") -> Engine:
+    """The engine of a batch command (:func:`spotdiff.batch.make_engine`): ``"local"``,
+    :class:`spotdiff.batch.LocalEngine` with ``workers`` processes (None: the machine's cores),
+    or ``"ray"``, :class:`spotdiff.batch.RayEngine` with ``workers`` actors. Built before
+    anything is written, so a bad value is one error line and no file.
 
     Raises:
-        InvalidOptionError: ``workers`` below 1.
+        InvalidOptionError: ``workers`` below 1, an unknown engine.
+        MissingDependencyError: ``"ray"`` without Ray installed.
     """
     from .._errors import InvalidOptionError
-    from ..batch import LocalEngine
+    from ..batch import make_engine
 
     if workers is not None and workers < 1:
         raise InvalidOptionError(f"--workers {workers}: give 1 or more processes")
-    return LocalEngine(workers)
+    return make_engine(engine, workers=workers)
 
 
-def refuse_batch_options(workers: int | None, retry_errors: bool, overwrite: bool) -> None:
+def refuse_batch_options(
+    workers: int | None, retry_errors: bool, overwrite: bool, engine: str = "local"
+) -> None:
     """For one pair (no batch run): refuse the options of a batch run.
 
     Raises:
@@ -73,7 +91,12 @@ def refuse_batch_options(workers: int | None, retry_errors: bool, overwrite: boo
     """
     from .._errors import InvalidOptionError
 
-    named = (("--workers", workers), ("--retry-errors", retry_errors), ("--overwrite", overwrite))
+    named = (
+        ("--workers", workers),
+        ("--engine", None if engine == "local" else engine),
+        ("--retry-errors", retry_errors),
+        ("--overwrite", overwrite),
+    )
     given = [name for name, value in named if value not in (None, False)]
     if given:
         raise InvalidOptionError(

@@ -173,6 +173,7 @@ def run_directories(
     report: Path | None = None,
     *,
     workers: int | None = None,
+    engine: str = "local",
     retry_errors: bool = False,
     overwrite: bool = False,
 ) -> int:
@@ -187,7 +188,8 @@ def run_directories(
         settings: :func:`run_pair`'s ``config``, ``size_mismatch`` and ``ignore``.
         report: the folder of the HTML report (``--report``), built from the rows at the end;
             summary.jsonl goes there when ``dirs.annotated`` is None.
-        workers: processes (None: the machine's cores; 1: this process).
+        workers: processes (None: the machine's cores; 1: this process), or Ray actors.
+        engine: ``"local"`` or ``"ray"`` (:func:`spotdiff.batch.make_engine`).
         retry_errors: redo the rows of an earlier summary.jsonl that have ``"error"``.
         overwrite: start again even when summary.jsonl could be resumed.
 
@@ -199,7 +201,7 @@ def run_directories(
     from ._batch_run import batch_engine, directory_key_of, run_rows
 
     outdir = dirs.annotated
-    engine = batch_engine(workers)  # checked before anything is written
+    runner = batch_engine(workers, engine)  # checked before anything is written
     rows = directory_rows(dir1, dir2)
     for directory in (dirs.annotated, dirs.heatmap, dirs.mask):
         if directory is not None:
@@ -227,7 +229,7 @@ def run_directories(
         [replace(row, payload=BatchRowPayload(row.payload, stem(row.payload))) for row in rows],
         None if summary_dir is None else summary_dir / "summary.jsonl",
         FindTask(dirs, settings, json_output),
-        engine=engine,
+        engine=runner,
         key_of=directory_key_of,
         settings=_fingerprint(dirs, settings),
         on_row=on_row,

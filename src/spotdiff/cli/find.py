@@ -18,6 +18,7 @@ import typer
 from .._errors import InvalidOptionError
 from . import app
 from ._batch_run import (
+    EngineOption,
     OverwriteOption,
     RetryErrorsOption,
     WorkersOption,
@@ -57,6 +58,7 @@ Examples:
   spotdiff find a.png b.jpg --no-align --size-mismatch error
   spotdiff find shots/ new_shots/ -o out/    # pairs matched by file name
   spotdiff find shots/ new_shots/ -o out/ --workers 8 --retry-errors    # resume
+  RAY_ADDRESS=auto spotdiff find shots/ new_shots/ -o out/ --engine ray    # on a Ray cluster
   spotdiff find shots/ new_shots/ --report report/    # + HTML report (report/index.html)
 
 Pictures are written whole or not at all: the ones asked for appear together once all are
@@ -67,7 +69,8 @@ picture per pair (NAME.png) and summary.jsonl, one JSON line per pair in file-na
 written whole as it is done, with "name" and, for a pair that failed or a file without a match
 in the other directory, "error" (and only "image1" or "image2"). --heatmap and --mask then name
 directories too. A pair that fails is reported and the run goes on. --workers N runs the pairs
-in N processes (default: the machine's cores); the rows are the same for any N.
+in N processes (default: the machine's cores); the rows are the same for any N. --engine ray
+runs them on Ray Data actors instead (--workers N: N actors), with the same rows.
 
 Resuming: a run stopped (Ctrl-C, kill, crash) is resumed by running the same command again:
 the pairs already in summary.jsonl are skipped (not printed again), a torn last line is dropped,
@@ -264,6 +267,7 @@ def find_command(
         ),
     ] = None,
     workers: WorkersOption = None,
+    engine: EngineOption = "local",
     retry_errors: RetryErrorsOption = False,
     overwrite: OverwriteOption = False,
 ) -> int:
@@ -300,7 +304,7 @@ def find_command(
     check_outputs(outputs.paths(), directories=directories)
 
     if not directories:
-        refuse_batch_options(workers, retry_errors, overwrite)
+        refuse_batch_options(workers, retry_errors, overwrite, engine)
         start = time.perf_counter()
         result = run_pair(image1, image2, outputs=outputs, **settings)
         record = pair_record(image1, image2, result)
@@ -319,6 +323,7 @@ def find_command(
         settings,
         report,
         workers=workers,
+        engine=engine,
         retry_errors=retry_errors,
         overwrite=overwrite,
     )

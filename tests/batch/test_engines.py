@@ -1,0 +1,30 @@
+"""spotdiff.batch._engines: engines by name (``engine="local" | "ray"``, ``--engine``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from spotdiff._errors import InvalidOptionError
+from spotdiff.batch import ENGINES, LocalEngine, make_engine
+
+
+def test_local_by_name_with_its_workers():
+    assert ENGINES == ("local", "ray")
+    engine = make_engine("Local", workers=3)
+    assert isinstance(engine, LocalEngine) and engine.workers == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("spark", {}, "engine must be one of 'local', 'ray'; got 'spark'"),
+        ("local", {"workers": 0}, "workers must be >= 1"),
+        ("local", {"num_gpus": 1}, "num_gpus and address apply to engine='ray'"),
+        ("local", {"address": "auto"}, "num_gpus and address apply to engine='ray'"),
+        ("ray", {"workers": 0}, "workers must be >= 1"),
+        ("ray", {"num_gpus": -1}, "num_gpus must be >= 0"),
+    ],
+)
+def test_bad_names_and_options_are_one_clear_error(name, options, message):
+    with pytest.raises(InvalidOptionError, match=message):
+        make_engine(name, **options)
