@@ -97,6 +97,25 @@ def test_find_engine_ray_gives_the_local_rows_and_writes_nothing_in_the_cwd(
     assert list(ray_cwd.iterdir()) == []  # Ray's start-up wrote nothing where it started
 
 
+def test_map_engine_ray_gives_the_local_rows(ray_cwd, tmp_path, capsys):
+    d1, d2 = _pairs(tmp_path)
+    out = {}
+    for engine in ("local", "ray"):
+        args = [str(d1), str(d2), "-o", str(tmp_path / engine), "--engine", engine]
+        assert main(["map", *args, "--workers", "2", "--json"]) == 2  # p2 and lonely failed
+        out[engine] = (tmp_path / engine / "summary.jsonl").read_text()
+    capsys.readouterr()
+    assert out["ray"] == out["local"].replace(str(tmp_path / "local"), str(tmp_path / "ray"))
+    rows = [json.loads(line) for line in out["ray"].splitlines()]
+    assert [r["name"] for r in rows] == ["lonely", "p0", "p1", "p2", "p3"]
+    assert ["error" in r for r in rows] == [True, False, False, True, False]
+    assert sorted(p.name for p in (tmp_path / "ray").glob("*.png")) == [
+        "p0.png",
+        "p1.png",
+        "p3.png",
+    ]
+
+
 def test_a_partial_summary_is_completed_by_ray_row_by_row(ray_cwd, tmp_path, capsys):
     d1, d2 = _pairs(tmp_path)
     out = tmp_path / "out"

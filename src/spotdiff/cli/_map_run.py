@@ -7,8 +7,10 @@ torch loads in the workers (each builds its :class:`~spotdiff.maps.Finder` once,
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,7 +124,7 @@ class MapTask:
         if row.path1 is None or row.path2 is None:  # a file without a partner
             return _failed(row_record(row.name, row.path1, row.path2, metric), row.error or "")
         try:
-            with warnings_to_stderr(prefix=f"{row.name}: "):
+            with warnings_to_stderr(prefix=f"{row.name}: "), _one_torch_thread():
                 result = finder.map(row.path1, row.path2)
                 written = save_map(result.map[0], self.output / f"{row.name}.png", self.look)
         except Exception as exc:  # one row failing never stops the run
@@ -131,6 +133,21 @@ class MapTask:
             record = row_record(row.name, row.path1, row.path2, metric)
             return _failed(record, error_message(exc))
         return row_record(row.name, row.path1, row.path2, metric, written, result.values[0])
+
+
+@contextlib.contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """Torch on one CPU thread for a row: its CPU reductions (the metric's value, sums inside
+    the map) depend on the number of threads, so a row is the same bit for bit whatever the
+    workers or the engine (a worker has ``cores // workers`` threads, a Ray actor one)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def row_record(
@@ -186,6 +203,7 @@ def map_directories(
     json_output: bool,
     *,
     workers: int | None = None,
+    engine: str = "local",
     retry_errors: bool = False,
     overwrite: bool = False,
 ) -> int:
@@ -200,7 +218,7 @@ def map_directories(
         json_output: print each new row as a JSON line (:func:`row_line`), else one
             ``OUTPUT  metric=value`` line per map written; rows kept from an earlier run are not
             printed again.
-        workers, retry_errors, overwrite: as ``spotdiff find`` (see docs/batch.md).
+        workers, engine, retry_errors, overwrite: as ``spotdiff find`` (see docs/batch.md).
 
     Returns:
         The exit code: 2 when a row of the final summary has ``"error"`` (a file without a
@@ -209,7 +227,7 @@ def map_directories(
     from ..batch import directory_rows
     from ._batch_run import batch_engine, directory_key_of, run_rows
 
-    engine = batch_engine(workers)  # checked before anything is written
+    runner = batch_engine(workers, engine)  # checked before anything is written
     rows = directory_rows(dir1, dir2)
     output.mkdir(parents=True, exist_ok=True)
     failed = 0
@@ -224,7 +242,7 @@ def map_directories(
         rows,
         output / "summary.jsonl",
         MapTask(spec, output, look, finder),
-        engine=engine,
+        engine=runner,
         key_of=directory_key_of,
         settings={"command": "map", **spec.settings(), **look, "output": str(output)},
         on_row=on_row,

@@ -11,6 +11,7 @@ import typer
 from .._errors import InvalidOptionError
 from . import app
 from ._batch_run import (
+    EngineOption,
     OverwriteOption,
     RetryErrorsOption,
     WorkersOption,
@@ -106,6 +107,7 @@ def map_command(
     ] = "auto",
     json_output: Annotated[bool, typer.Option("--json", help="One JSON line per pair.")] = False,
     workers: WorkersOption = None,
+    engine: EngineOption = "local",
     retry_errors: RetryErrorsOption = False,
     overwrite: OverwriteOption = False,
 ) -> int:
@@ -132,10 +134,11 @@ def map_command(
             look,
             json_output,
             workers=workers,
+            engine=engine,
             retry_errors=retry_errors,
             overwrite=overwrite,
         )
-    refuse_batch_options(workers, retry_errors, overwrite)
+    refuse_batch_options(workers, retry_errors, overwrite, engine)
     result = finder.map(img1, img2)
     written = save_map(result.map[0], output, look)
     record = row_record(img1.stem, img1, img2, spec.metric_name, written, result.values[0])
