@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from .._errors import InvalidOptionError
 from .._validate import check_number
-from ..batch._jsonl import (
-    LINE_KEY,
-    META,
-    InputLine,
-    check_first_row,
-    check_paths,
-    report_counts,
-    scan_output,
-    stream_rows,
-)
 from . import app
-from ._common import progress
 from ._imgdiff_config import load_config
+from ._jsonl_run import check_first_row, check_output, check_paths, check_workers
 
 HELP = """Find the object-level differences of image pairs with captions (Data-Juicer's ImgDiff
 difference-area generator) for every row of a JSONL file.
@@ -96,27 +84,6 @@ def _options(
     return options
 
 
-def _process(op: Any, line: InputLine, id_field: str | None) -> tuple[dict[str, Any], bool]:
-    """``(output row, True)``, or ``(error row, False)`` when the line or its pair fails."""
-    record = dict(line.row) if line.row is not None else {}
-    try:
-        if line.problem is not None:
-            raise InvalidOptionError(line.problem)
-        if id_field is not None and record.get(id_field) is None:
-            raise InvalidOptionError(
-                f"row has no field {id_field!r} (--id-field); add it, or leave --id-field out "
-                "to key rows by line number"
-            )
-        record = op.process_single(line.row)
-        record[META] = {**record[META], LINE_KEY: line.number}
-        return record, True
-    except Exception as exc:  # a failing row is recorded and the run goes on
-        meta = record.get(META) if isinstance(record.get(META), Mapping) else {}
-        record = {**record, META: {**meta, LINE_KEY: line.number}}
-        record["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
-        return record, False
-
-
 @app.command("imgdiff", help=HELP, no_args_is_help=True)
 def imgdiff_command(
     input_path: Annotated[
@@ -142,6 +109,14 @@ def imgdiff_command(
     image_root: Annotated[
         Path | None, typer.Option("--image-root", help="Folder that relative image paths are in.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes, each with its own models (default: 1 when a model runs, else the "
+            "machine's cores).",
+        ),
+    ] = None,
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="On resume, redo the rows that failed.")
     ] = False,
@@ -158,30 +133,31 @@ def imgdiff_command(
 ) -> int:
     check_paths(input_path, output)  # before anything is read
     options = _options(config, backend, device, batch_size)
+    workers = check_workers(workers)
     if id_field is not None:
         check_first_row(input_path, id_field)
-    scan = None
-    if output.exists() and not overwrite:  # an output that is not ours: refused before any model
-        scan = scan_output(output, id_field=id_field, retry_errors=retry_errors)
 
     from ..imgdiff import DifferenceAreaGenerator
+    from ._imgdiff_run import imgdiff_settings, run_imgdiff
 
     op = DifferenceAreaGenerator(**options)
+    # an OUTPUT that is not ours: refused before any model loads
+    check_output(output, imgdiff_settings(op, id_field, image_root), id_field=id_field,
+                 overwrite=overwrite)  # fmt: skip
     backends = op.prepare()  # a missing model with backend=models fails here
     sys.stderr.write(f"spotdiff: {describe_backends(backends)}\n")
     # main() shows every Python warning raised in here as one "spotdiff: warning:" line
-    counts, scan = stream_rows(
+    failed = run_imgdiff(
         input_path,
         output,
-        lambda line: _process(op, line, id_field),
+        op,
+        backends,
+        workers=workers,
         id_field=id_field,
+        image_root=image_root,
         retry_errors=retry_errors,
         overwrite=overwrite,
-        image_root=image_root,
-        progress=progress,
-        scan=scan,
     )
-    failed = report_counts(counts, scan, output)
     if report is not None:
         from ..viz.report import build_report
 
