@@ -461,55 +461,26 @@ def test_a_second_run_resumes_and_retry_errors_and_overwrite(tmp_path, capsys, s
     assert "--workers applies to two directories" in capsys.readouterr().err
 
 
-def _spotdiff(args, **kw) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "spotdiff", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        **kw,
-    )
-
-
-def _wait_for_rows(proc, summary, n: int) -> None:
-    import time
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if summary.exists() and summary.read_bytes().count(b"\n") >= n:
-            return
-        if proc.poll() is not None:
-            pytest.fail(f"the run ended (code {proc.returncode}) before {n} rows")
-        time.sleep(0.05)
-    pytest.fail(f"no {n} rows in time")
-
-
 @pytest.mark.parametrize("how", ["kill -9", "ctrl-c"])
-def test_a_stopped_workers_run_resumes_with_no_row_lost_or_doubled(tmp_path, scenes, how):
-    import os
+def test_a_stopped_workers_run_resumes_with_no_row_lost_or_doubled(
+    tmp_path, scenes, how, processes
+):
     import signal
 
     d1, d2 = _many(tmp_path, scenes, 14, size=(600, 800))
     out, clean = tmp_path / "out", tmp_path / "clean"
-    proc = _spotdiff(["find", str(d1), str(d2), "-o", str(out), "--workers", "2"])
+    proc = processes.start(["find", str(d1), str(d2), "-o", str(out), "--workers", "2"])
     try:
-        _wait_for_rows(proc, out / "summary.jsonl", 3)
-        if how == "kill -9":  # the whole process group: the parent and its workers
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            os.killpg(proc.pid, signal.SIGINT)
-        code = proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        processes.wait_for_rows(proc, out / "summary.jsonl", 3)
+    finally:  # the whole process group: the parent and its workers
+        code = processes.stop(proc, signal.SIGKILL if how == "kill -9" else signal.SIGINT)
     assert code == (-signal.SIGKILL if how == "kill -9" else 130)
     text = (out / "summary.jsonl").read_bytes()
     done = text.count(b"\n")
     assert 3 <= done < 16 and (how == "kill -9" or text.endswith(b"\n"))  # whole lines only
-    resumed = _spotdiff(["find", str(d1), str(d2), "-o", str(out), "--workers", "2"])
+    resumed = processes.start(["find", str(d1), str(d2), "-o", str(out), "--workers", "2"])
     assert resumed.wait(timeout=300) == 2
-    ref = _spotdiff(["find", str(d1), str(d2), "-o", str(clean), "--workers", "1"])
+    ref = processes.start(["find", str(d1), str(d2), "-o", str(clean), "--workers", "1"])
     assert ref.wait(timeout=300) == 2
     rows, expected = _summary(out), _summary(clean)
     names = [r["name"] for r in rows]

@@ -1,0 +1,135 @@
+"""`spotdiff imgdiff IN.jsonl` on the batch runner (cli/_imgdiff_run.py): workers, kill -9 and
+resume, the settings file, default workers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spotdiff.cli import main
+from spotdiff.cli._imgdiff_run import default_workers, uses_models
+from spotdiff.imgdiff import DifferenceAreaGenerator
+
+
+@pytest.fixture(autouse=True)
+def _captions():
+    pytest.importorskip("lemminflect", reason="caption comparison needs lemminflect ('models')")
+
+
+def _dataset(tmp_path, n: int, size: tuple[int, int] = (72, 96), bad: bool = True):
+    """``n`` rows over 3 pairs (a red block planted in image 2), then (``bad``) a row with a
+    missing image and a line that is not JSON."""
+    h, w = size
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        low = rng.integers(60, 200, size=(h // 8 + 1, w // 8 + 1, 3)).astype(np.uint8)
+        img1 = np.kron(low, np.ones((8, 8, 1), dtype=np.uint8))[:h, :w].copy()
+        img2 = img1.copy()
+        img2[h // 4 : h // 2, w // 3 : w * 2 // 3] = (230, 20, 20)
+        Image.fromarray(img1).save(tmp_path / f"a{seed}.png")
+        Image.fromarray(img2).save(tmp_path / f"b{seed}.png")
+    rows = [
+        {"id": f"r{i}", "image_path1": f"a{i % 3}.png", "image_path2": f"b{i % 3}.png",
+         "caption1": "A plane in the sky.", "caption2": "A boat in the sky."}
+        for i in range(n)
+    ]  # fmt: skip
+    lines = [json.dumps(r) for r in rows]
+    if bad:
+        lines[1:1] = [json.dumps({**rows[0], "id": "bad", "image_path1": "missing.png"}), "{no"]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _args(dataset, out, *extra):
+    return ["imgdiff", str(dataset), "-o", str(out), "--backend", "classical",
+            "--image-root", str(dataset.parent), *extra]  # fmt: skip
+
+
+def test_two_workers_write_the_rows_of_one(tmp_path, capsys):
+    dataset = _dataset(tmp_path, 5)
+    out1, out2 = tmp_path / "w1.jsonl", tmp_path / "w2.jsonl"
+    assert main(_args(dataset, out1, "--workers", "1")) == 2
+    err1 = capsys.readouterr().err
+    assert main(_args(dataset, out2, "--workers", "2")) == 2
+    err2 = capsys.readouterr().err
+    assert out1.read_bytes() == out2.read_bytes()  # same rows, same order, byte for byte
+    rows = [json.loads(x) for x in out1.read_text().splitlines()]
+    assert [r["__dj__meta__"]["spotdiff_line"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+    assert [r.get("id") for r in rows] == ["r0", "bad", None, "r1", "r2", "r3", "r4"]
+    assert "ImageReadError" in rows[1]["error"] and "line 3 is not JSON" in rows[2]["error"]
+    assert all(len(r["__dj__meta__"]["__dj__bbox__"]) == 1 for r in rows if "error" not in r)
+    assert err1.replace("w1.jsonl", "W") == err2.replace("w2.jsonl", "W")  # messages in row order
+    assert "spotdiff: error: line 2: ImageReadError" in err1
+    assert "5 written, 0 already done, 2 failed, of 7 rows" in err1
+
+
+def test_kill_9_mid_run_then_resume_equals_a_clean_run(tmp_path, processes):
+    dataset = _dataset(tmp_path, 60, size=(240, 320))
+    out, clean = tmp_path / "out.jsonl", tmp_path / "clean.jsonl"
+    # default workers: classical backends use every core (a pool of worker processes here)
+    text = processes.kill_9_after(_args(dataset, out, "--id-field", "id"), out, 3)
+    assert 3 <= text.count(b"\n") < 62
+    assert (tmp_path / "out.run.json").exists()  # the settings, written with the first row
+    resumed = processes.start(_args(dataset, out, "--id-field", "id"))
+    assert resumed.wait(timeout=300) == 2  # the bad rows
+    assert b"already done" in resumed.stderr.read()
+    ref = processes.start(_args(dataset, clean, "--id-field", "id", "--workers", "1"))
+    assert ref.wait(timeout=300) == 2
+    lines, expected = out.read_text().splitlines(), clean.read_text().splitlines()
+    assert len(lines) == len(set(lines)) == 62  # 0 rows lost, 0 duplicated
+    assert lines == expected  # line for line
+
+
+def test_other_settings_start_again_with_a_warning(tmp_path, capsys):
+    dataset = _dataset(tmp_path, 2, bad=False)
+    out = tmp_path / "out.jsonl"
+    assert main(_args(dataset, out, "--workers", "1")) == 0
+    settings = json.loads((tmp_path / "out.run.json").read_text())
+    assert settings["command"] == "imgdiff" and settings["backend"] == "classical"
+    capsys.readouterr()
+    assert main(_args(dataset, out, "--workers", "2")) == 0  # workers: same rows, resumed
+    assert "0 written, 2 already done" in capsys.readouterr().err
+    config = tmp_path / "c.yaml"
+    config.write_text("image_pair_similarity_filter_args: {max_score_1: 0.5}\n")
+    assert main(_args(dataset, out, "--config", str(config), "--workers", "1")) == 0
+    err = capsys.readouterr().err
+    assert "was written with other settings; this run starts again" in err
+    assert "2 written, 0 already done" in err
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["__dj__meta__"]["spotdiff_imgdiff"]["filtered_at"] for r in rows] == [
+        "similarity",
+        "similarity",
+    ]
+
+
+def test_an_output_without_settings_file_starts_again_with_a_warning(tmp_path, capsys):
+    dataset = _dataset(tmp_path, 2, bad=False)
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"__dj__meta__": {"spotdiff_line": 1}, "old": true}\n')  # an older run's
+    assert main(_args(dataset, out, "--workers", "1")) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {out} has no settings file out.run.json" in err
+    assert "2 written, 0 already done" in err
+    assert not any("old" in json.loads(x) for x in out.read_text().splitlines())
+
+
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_bad_workers_is_one_error_line(tmp_path, capsys, workers):
+    dataset = _dataset(tmp_path, 1, bad=False)
+    assert main(_args(dataset, tmp_path / "o.jsonl", "--workers", workers)) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"spotdiff: error: --workers must be >= 1; got {workers}"
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_default_workers_one_with_models_else_the_cores(monkeypatch):
+    classical = DifferenceAreaGenerator(backend="classical").prepare()
+    assert not uses_models(classical)
+    monkeypatch.setattr("spotdiff.batch.default_workers", lambda: 7)
+    assert default_workers(classical) == 7
+    models = type(classical)(None, None, None, names={"similarity": "clip"})
+    assert uses_models(models) and default_workers(models) == 1
