@@ -43,9 +43,12 @@ cue values behind the ranking). -o draws the answer box (thick) over the other c
 optional "id" and truth "box": [x1, y1, x2, y2] (or "boxes", one per query)}; relative paths are
 taken from --image-root, else from FILE's folder. -o OUTPUT (JSONL) gets one line per row: the row
 plus "results": [{"query", "parsed", "box", "score", "regions", and with truth "iou"}], or
-"error". Streaming and resumable like `spotdiff imgdiff` (rows already in OUTPUT are skipped,
---retry-errors redoes failed ones, --overwrite starts again); with truth boxes, Acc@0.3/0.5/0.7
-and mean IoU over OUTPUT are printed at the end.
+"error". Rows are written in input order, resumable like `spotdiff imgdiff` (OUTPUT.run.json
+holds the settings; with the same ones rows already in OUTPUT are skipped, other ones start
+again; --retry-errors redoes failed rows, --overwrite starts again); with truth boxes,
+Acc@0.3/0.5/0.7 and mean IoU over OUTPUT are printed at the end. --workers N: processes, each
+with its own ranker (default: 1 with CLIP, one model copy per worker; the machine's cores with
+the model-free cues).
 
 Backends: auto (CLIP when its weights are local, else cues), cues (model-free), clip (needs
 transformers and CLIP weights; --clip DIR_OR_ID, --blip DIR_OR_ID for re-ranking).

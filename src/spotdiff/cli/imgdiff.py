@@ -22,13 +22,14 @@ are copied). Each output row is the input row plus
   "__dj__meta__": {"__dj__bbox__": [[cx, cy, w, h], ...], "spotdiff_imgdiff": {...},
                    "spotdiff_line": N}
 ([[0, 0, 0, 0]] when the pair is filtered out), or, when the row fails, the input row plus
-"error": "...". Rows are written as they finish (one line each, flushed).
+"error": "...".
 
 \b
 Examples:
   spotdiff imgdiff pairs.jsonl -o boxes.jsonl
   spotdiff imgdiff pairs.jsonl -o boxes.jsonl --config imgdiff.yaml --backend classical
   spotdiff imgdiff pairs.jsonl -o boxes.jsonl --retry-errors      # resume, redo failed rows
+  spotdiff imgdiff pairs.jsonl -o boxes.jsonl --backend classical --workers 8
 
 \b
 The config file (YAML or JSON) holds the operator's arguments:
@@ -40,11 +41,20 @@ The config file (YAML or JSON) holds the operator's arguments:
 or a Data-Juicer recipe whose `process` list has imgdiff_difference_area_generator_mapper or
 spotdiff_difference_area_generator_mapper.
 
-Resuming: when OUTPUT exists, rows already in it are skipped and new rows are appended; rows are
-keyed by --id-field when given, else by line number. A torn last line (a run killed mid-write)
-is cut off with a warning and redone; error rows already there count as failed (--retry-errors
-redoes them); a file that is not an output of this command is refused. --overwrite writes a new
-OUTPUT beside the old one, which stays until the run is done. OUTPUT must not be INPUT.
+Rows are written as they finish, in input order, one line each (flushed), whatever --workers. --workers N runs
+the rows in N processes, each loading its own models once: the default is 1 when a model runs
+(one model copy per worker; more workers on one device mostly multiply its memory), else the
+machine's cores (the model-free steps are CPU bound).
+
+Resuming: OUTPUT.run.json beside OUTPUT holds what the rows depend on (the operator's options,
+--id-field, --image-root; not --device, --batch-size or --workers). When OUTPUT exists and was
+written with the same settings, rows already in it are skipped and new rows are appended; rows
+are keyed by --id-field when given, else by line number. A torn last line (a run killed
+mid-write) is cut off with a warning and redone; error rows already there count as failed
+(--retry-errors redoes them). With other settings, or without OUTPUT.run.json, the run starts
+again (a warning says so); a file that is not an output of this command is refused. Starting
+again (and --overwrite) keeps the old OUTPUT until the first new row replaces it. OUTPUT must
+not be INPUT.
 
 \b
 --id-field NAME: the first row must have the field (else one error line, nothing written); a
@@ -53,7 +63,8 @@ later row without it (or with null) becomes an error row "row has no field NAME 
 \b
 Bad lines (not UTF-8, not JSON, not an object, missing fields, unreadable images) become error
 rows and the run goes on. stderr shows one "spotdiff: ..." line naming the backends that run,
-"spotdiff: warning: ..." lines, and a summary: written, already done, failed, of all rows.
+"spotdiff: warning: ..." lines (each once), one "spotdiff: error: line N: ..." line per failed
+row, and a summary: written, already done, failed, of all rows.
 
 Exit codes: 0 every row in OUTPUT done, 2 bad options, or any row in OUTPUT failed (the others
 are written).
