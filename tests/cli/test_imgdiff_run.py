@@ -4,6 +4,7 @@ resume, the settings file, default workers."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -133,3 +134,52 @@ def test_default_workers_one_with_models_else_the_cores(monkeypatch):
     assert default_workers(classical) == 7
     models = type(classical)(None, None, None, names={"similarity": "clip"})
     assert uses_models(models) and default_workers(models) == 1
+
+
+def _models_config(tmp_path, tiny) -> Path:
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        f"image_pair_similarity_filter_args: {{hf_clip: {tiny['clip']}, min_score_1: 0.0,"
+        " max_score_1: 1.0, min_score_2: 0.0, max_score_2: 1.0}\n"
+        f"image_text_matching_filter_args: {{hf_blip: {tiny['blip_high']}}}\n"
+        "backend: {similarity: models, matching: models, segmentation: classical}\n"
+        "device: cpu\n"
+    )
+    return config
+
+
+def test_tiny_models_in_two_workers_write_the_rows_of_one(tmp_path, capsys, tiny_models):
+    dataset = _dataset(tmp_path, 4)
+    config = _models_config(tmp_path, tiny_models)
+    outs = {}
+    for workers in ("1", "2"):  # 2: each worker process loads the tiny models in its setup
+        outs[workers] = tmp_path / f"w{workers}.jsonl"
+        args = ["imgdiff", str(dataset), "-o", str(outs[workers]), "--config", str(config),
+                "--image-root", str(tmp_path), "--workers", workers]  # fmt: skip
+        assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "spotdiff: similarity: clip; segmentation: find; matching: blip" in err
+    assert outs["1"].read_bytes() == outs["2"].read_bytes()
+    rows = [json.loads(x) for x in outs["1"].read_text().splitlines() if "error" not in x]
+    summary = rows[0]["__dj__meta__"]["spotdiff_imgdiff"]
+    assert summary["backends"]["similarity"] == "clip" and summary["forward_passes"]
+
+
+def test_models_load_once_per_worker_in_setup(tiny_models, tmp_path):
+    import pickle
+
+    from spotdiff.cli._imgdiff_run import ImgdiffTask
+
+    op = DifferenceAreaGenerator(
+        {"hf_clip": tiny_models["clip"]}, None, None, backend={"similarity": "models"},
+        device="cpu",
+    )  # fmt: skip
+    backends = op.prepare()  # the parent, naming the backends
+    task = ImgdiffTask(op, None, None)
+    assert task.setup() is backends  # one worker: this process, the models it loaded
+    assert default_workers(backends) == 1
+    shipped = pickle.loads(pickle.dumps(task))  # what a worker process gets: no models
+    assert shipped.op._backends is None
+    loaded = shipped.setup()
+    assert loaded is not backends and loaded.names == backends.names
+    assert shipped.setup() is loaded  # once per worker
