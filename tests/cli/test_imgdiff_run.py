@@ -50,20 +50,14 @@ def _args(dataset, out, *extra):
             "--image-root", str(dataset.parent), *extra]  # fmt: skip
 
 
-def test_two_workers_write_the_rows_of_one(tmp_path, capsys):
+def test_two_workers_write_the_rows_of_one(tmp_path, one_and_two_workers):
     dataset = _dataset(tmp_path, 5)
-    out1, out2 = tmp_path / "w1.jsonl", tmp_path / "w2.jsonl"
-    assert main(_args(dataset, out1, "--workers", "1")) == 2
-    err1 = capsys.readouterr().err
-    assert main(_args(dataset, out2, "--workers", "2")) == 2
-    err2 = capsys.readouterr().err
-    assert out1.read_bytes() == out2.read_bytes()  # same rows, same order, byte for byte
-    rows = [json.loads(x) for x in out1.read_text().splitlines()]
+    text, err1 = one_and_two_workers(lambda out: _args(dataset, out), 2)
+    rows = [json.loads(x) for x in text.splitlines()]
     assert [r["__dj__meta__"]["spotdiff_line"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
     assert [r.get("id") for r in rows] == ["r0", "bad", None, "r1", "r2", "r3", "r4"]
     assert "ImageReadError" in rows[1]["error"] and "line 3 is not JSON" in rows[2]["error"]
     assert all(len(r["__dj__meta__"]["__dj__bbox__"]) == 1 for r in rows if "error" not in r)
-    assert err1.replace("w1.jsonl", "W") == err2.replace("w2.jsonl", "W")  # messages in row order
     assert "spotdiff: error: line 2: ImageReadError" in err1
     assert "5 written, 0 already done, 2 failed, of 7 rows" in err1
 
@@ -148,19 +142,19 @@ def _models_config(tmp_path, tiny) -> Path:
     return config
 
 
-def test_tiny_models_in_two_workers_write_the_rows_of_one(tmp_path, capsys, tiny_models):
+def test_tiny_models_in_two_workers_write_the_rows_of_one(
+    tmp_path, tiny_models, one_and_two_workers
+):
     dataset = _dataset(tmp_path, 4)
     config = _models_config(tmp_path, tiny_models)
-    outs = {}
-    for workers in ("1", "2"):  # 2: each worker process loads the tiny models in its setup
-        outs[workers] = tmp_path / f"w{workers}.jsonl"
-        args = ["imgdiff", str(dataset), "-o", str(outs[workers]), "--config", str(config),
-                "--image-root", str(tmp_path), "--workers", workers]  # fmt: skip
-        assert main(args) == 2
-    err = capsys.readouterr().err
+    # --workers 2: each worker process loads the tiny models in its setup
+    text, err = one_and_two_workers(
+        lambda out: ["imgdiff", str(dataset), "-o", str(out), "--config", str(config),
+                     "--image-root", str(tmp_path)],
+        2,
+    )  # fmt: skip
     assert "spotdiff: similarity: clip; segmentation: find; matching: blip" in err
-    assert outs["1"].read_bytes() == outs["2"].read_bytes()
-    rows = [json.loads(x) for x in outs["1"].read_text().splitlines() if "error" not in x]
+    rows = [json.loads(x) for x in text.splitlines() if "error" not in x]
     summary = rows[0]["__dj__meta__"]["spotdiff_imgdiff"]
     assert summary["backends"]["similarity"] == "clip" and summary["forward_passes"]
 
