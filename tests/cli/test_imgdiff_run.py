@@ -152,6 +152,7 @@ def test_tiny_models_in_two_workers_write_the_rows_of_one(
         lambda out: ["imgdiff", str(dataset), "-o", str(out), "--config", str(config),
                      "--image-root", str(tmp_path)],
         2,
+        messages=False,  # model loading prints progress bars where the models load
     )  # fmt: skip
     assert "spotdiff: similarity: clip; segmentation: find; matching: blip" in err
     rows = [json.loads(x) for x in text.splitlines() if "error" not in x]
