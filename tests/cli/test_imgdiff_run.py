@@ -21,8 +21,9 @@ def _captions():
 
 
 def _dataset(tmp_path, n: int, size: tuple[int, int] = (72, 96), bad: bool = True):
-    """``n`` rows over 3 pairs (a red block planted in image 2), then (``bad``) a row with a
-    missing image and a line that is not JSON."""
+    """``n`` rows over 3 pairs (a red block planted in image 2), then (``bad``) after the first
+    row: a row with a missing image, a line that is not JSON, a row with a corrupt image and a
+    line that is not UTF-8."""
     h, w = size
     for seed in range(3):
         rng = np.random.default_rng(seed)
@@ -37,11 +38,17 @@ def _dataset(tmp_path, n: int, size: tuple[int, int] = (72, 96), bad: bool = Tru
          "caption1": "A plane in the sky.", "caption2": "A boat in the sky."}
         for i in range(n)
     ]  # fmt: skip
-    lines = [json.dumps(r) for r in rows]
+    lines = [json.dumps(r).encode() for r in rows]
     if bad:
-        lines[1:1] = [json.dumps({**rows[0], "id": "bad", "image_path1": "missing.png"}), "{no"]
+        (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+        lines[1:1] = [
+            json.dumps({**rows[0], "id": "bad", "image_path1": "missing.png"}).encode(),
+            b"{no",
+            json.dumps({**rows[0], "id": "corrupt", "image_path2": "corrupt.png"}).encode(),
+            b'{"id": "latin", "caption1": "caf\xe9"}',
+        ]
     path = tmp_path / "in.jsonl"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_bytes(b"\n".join(lines) + b"\n")
     return path
 
 
@@ -54,12 +61,25 @@ def test_two_workers_write_the_rows_of_one(tmp_path, one_and_two_workers):
     dataset = _dataset(tmp_path, 5)
     text, err1 = one_and_two_workers(lambda out: _args(dataset, out), 2)
     rows = [json.loads(x) for x in text.splitlines()]
-    assert [r["__dj__meta__"]["spotdiff_line"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
-    assert [r.get("id") for r in rows] == ["r0", "bad", None, "r1", "r2", "r3", "r4"]
-    assert "ImageReadError" in rows[1]["error"] and "line 3 is not JSON" in rows[2]["error"]
+    assert [r["__dj__meta__"]["spotdiff_line"] for r in rows] == list(range(1, 10))
+    assert [r.get("id") for r in rows] == [
+        "r0",
+        "bad",
+        None,
+        "corrupt",
+        None,
+        "r1",
+        "r2",
+        "r3",
+        "r4",
+    ]
+    assert "ImageReadError" in rows[1]["error"] and "missing.png" in rows[1]["error"]
+    assert "line 3 is not JSON" in rows[2]["error"]
+    assert "ImageReadError" in rows[3]["error"] and "corrupt.png" in rows[3]["error"]
+    assert "line 5 is not UTF-8 text" in rows[4]["error"]
     assert all(len(r["__dj__meta__"]["__dj__bbox__"]) == 1 for r in rows if "error" not in r)
     assert "spotdiff: error: line 2: ImageReadError" in err1
-    assert "5 written, 0 already done, 2 failed, of 7 rows" in err1
+    assert "5 written, 0 already done, 4 failed, of 9 rows" in err1
 
 
 def test_kill_9_mid_run_then_resume_equals_a_clean_run(tmp_path, processes):
@@ -67,7 +87,7 @@ def test_kill_9_mid_run_then_resume_equals_a_clean_run(tmp_path, processes):
     out, clean = tmp_path / "out.jsonl", tmp_path / "clean.jsonl"
     # default workers: classical backends use every core (a pool of worker processes here)
     text = processes.kill_9_after(_args(dataset, out, "--id-field", "id"), out, 3)
-    assert 3 <= text.count(b"\n") < 62
+    assert 3 <= text.count(b"\n") < 64
     assert (tmp_path / "out.run.json").exists()  # the settings, written with the first row
     resumed = processes.start(_args(dataset, out, "--id-field", "id"))
     assert resumed.wait(timeout=300) == 2  # the bad rows
@@ -75,7 +95,7 @@ def test_kill_9_mid_run_then_resume_equals_a_clean_run(tmp_path, processes):
     ref = processes.start(_args(dataset, clean, "--id-field", "id", "--workers", "1"))
     assert ref.wait(timeout=300) == 2
     lines, expected = out.read_text().splitlines(), clean.read_text().splitlines()
-    assert len(lines) == len(set(lines)) == 62  # 0 rows lost, 0 duplicated
+    assert len(lines) == len(set(lines)) == 64  # 0 rows lost, 0 duplicated
     assert lines == expected  # line for line
 
 
