@@ -5,10 +5,10 @@ Each non-blank input line is one row (:func:`spotdiff.batch.manifest_rows`: key 
 ``--id-field``, else ``line:N``). Its output row (:func:`line_record`, shared by the commands'
 tasks) is the command's record of the input row with ``__dj__meta__.spotdiff_line = N``, or the
 input row plus ``"error"`` (a line that is not UTF-8 / JSON / an object, a row without the
-``--id-field``, a pair that fails); the run goes on. :func:`run_manifest` is the run: an output
-that is not this command's is refused before anything is written, then rows are written in
-input order, resumed by key when ``OUTPUT.run.json`` holds the same settings, messages printed
-in row order, and the closing counts line.
+``--id-field``, a pair that fails); the run goes on. :func:`check_output` refuses, before any
+model loads, an OUTPUT that is not this command's; :func:`run_manifest` is the run: rows written
+in input order, resumed by key when ``OUTPUT.run.json`` holds the same settings, messages
+printed in row order, and the closing counts line.
 """
 
 from __future__ import annotations
