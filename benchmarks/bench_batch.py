@@ -1,4 +1,5 @@
-"""Per-pair wall time of ``spotdiff find DIR1 DIR2 --json`` rows with the batch runner.
+"""Per-pair wall time of ``spotdiff find DIR1 DIR2 --json`` rows with the batch runner
+(``--command map``: ``spotdiff map DIR1 DIR2 -o OUT --json``, map pictures written).
 
 Builds a directory of 1080p PNG pairs (default 24; every third pair with a planted change),
 runs the directory run (rows in summary.jsonl, pictures off) with ``workers=1`` and with the
@@ -6,7 +7,7 @@ default workers (the machine's cores), ``--repeat`` times each, and prints a mar
 the medians (seconds per pair, pairs per second). With ``odiff`` on the PATH (``npm i odiff-bin``)
 a shell loop of it over the same pairs is timed too.
 
-    python benchmarks/bench_batch.py [--pairs 24] [--repeat 3]
+    python benchmarks/bench_batch.py [--pairs 24] [--repeat 3] [--command find|map]
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ def make_pairs(root: Path, n: int) -> tuple[Path, Path]:
     return d1, d2
 
 
-def time_spotdiff(d1: Path, d2: Path, out: Path, workers: int | None) -> float:
+def time_spotdiff(
+    d1: Path, d2: Path, out: Path, workers: int | None, command: str = "find"
+) -> float:
     from spotdiff.cli import main
 
-    args = ["find", str(d1), str(d2), "-o", str(out), "--json", "--overwrite"]
+    args = [command, str(d1), str(d2), "-o", str(out), "--json", "--overwrite"]
     if workers is not None:
         args += ["--workers", str(workers)]
     sink = io.StringIO()
@@ -55,7 +58,7 @@ def time_spotdiff(d1: Path, d2: Path, out: Path, workers: int | None) -> float:
         code = main(args)
     seconds = time.perf_counter() - start
     if code not in (0, 1):
-        raise SystemExit(f"spotdiff find exited {code}")
+        raise SystemExit(f"spotdiff {command} exited {code}")
     return seconds
 
 
@@ -80,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--command", choices=("find", "map"), default="find")
     ns = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -88,8 +92,10 @@ def main() -> None:
         rows = []
         for label, workers in (("workers=1", 1), (f"default (workers={cores})", None)):
             # --overwrite: every repeat does every pair (no resume)
-            times = [time_spotdiff(d1, d2, root / "out", workers) for _ in range(ns.repeat)]
-            rows.append((f"spotdiff find, {label}", statistics.median(times)))
+            times = [
+                time_spotdiff(d1, d2, root / "out", workers, ns.command) for _ in range(ns.repeat)
+            ]
+            rows.append((f"spotdiff {ns.command}, {label}", statistics.median(times)))
         (root / "odiff").mkdir()
         odiff = [time_odiff(d1, d2, root / "odiff") for _ in range(ns.repeat)]
         if odiff[0] is not None:

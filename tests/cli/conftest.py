@@ -1,14 +1,8 @@
 """Fixtures of the CLI tests: a synthetic scene, the same scene with a planted change, files and
-directories of them (the ``find`` tests); CLI runs in processes of their own, stopped for real
-with ``kill -9`` (every batch command's resume test)."""
+directories of them (the ``find`` tests); a JSONL batch command run with 1 and 2 workers."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -76,59 +70,6 @@ def files(tmp_path, scenes):
     Image.fromarray(scenes.changed()[:100, :150]).save(paths["small"])
     paths["corrupt"].write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
     return {k: str(v) for k, v in paths.items()}
-
-
-class Processes:
-    """``python -m spotdiff ARGS`` in a process group of its own (its workers included), and
-    ways to stop it mid-run."""
-
-    @staticmethod
-    def start(args: list[str], **kw) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "spotdiff", *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            **kw,
-        )
-
-    @staticmethod
-    def wait_for_rows(proc: subprocess.Popen, path: Path, n: int) -> None:
-        """Wait until ``path`` has ``n`` lines (fails when the run ends first, or after 120 s)."""
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if path.exists() and path.read_bytes().count(b"\n") >= n:
-                return
-            if proc.poll() is not None:
-                pytest.fail(f"the run ended (code {proc.returncode}) before {n} rows")
-            time.sleep(0.05)
-        pytest.fail(f"no {n} rows in time")
-
-    @staticmethod
-    def stop(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> int:
-        """Send ``sig`` to the whole group (the parent and its workers); its exit code."""
-        try:
-            os.killpg(proc.pid, sig)
-            return proc.wait(timeout=60)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-    def kill_9_after(self, args: list[str], path: Path, n: int) -> bytes:
-        """Run ``args``, ``kill -9`` it once ``path`` has ``n`` lines; ``path``'s bytes then."""
-        proc = self.start(args)
-        try:
-            self.wait_for_rows(proc, path, n)
-        finally:
-            code = self.stop(proc)
-        assert code == -signal.SIGKILL
-        return path.read_bytes()
-
-
-@pytest.fixture
-def processes() -> Processes:
-    return Processes()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import warnings
@@ -133,3 +134,70 @@ def test_error_message_names_unexpected_errors():
 
 def test_each_with_progress_is_gone():
     assert not hasattr(_common, "each_with_progress")
+
+
+# ---------------------------------------------------------------------------- progress
+def _shown(columns, task) -> list[str]:
+    """The text of each column but the bar (a fake clock: no timing)."""
+    from rich.progress import BarColumn
+    from rich.text import Text
+
+    return [
+        Text.from_markup(column.format(task=task)).plain
+        if isinstance(column, str)
+        else column.render(task).plain.strip()
+        for column in columns
+        if not isinstance(column, BarColumn)
+    ]
+
+
+def test_progress_shows_done_total_this_runs_rate_and_time_left(monkeypatch):
+    from rich.console import Console
+
+    from spotdiff.cli._common import progress, progress_columns
+
+    now = [100.0]
+    console = Console(file=io.StringIO(), force_terminal=True, width=100, get_time=lambda: now[0])
+    monkeypatch.setattr(_common, "stderr_console", lambda: console)
+    columns = progress_columns("pairs")
+    with progress(10, "maps") as advance:
+        assert _shown(columns, advance.task) == ["maps", "0/10", "? pairs/s", "-:--:--"]
+        now[0] = 102.0
+        for _ in range(4):  # rows kept from an earlier run: counted at once, not in the rate
+            advance(fresh=False)
+        now[0] = 150.0  # a long pause before this run's first row
+        assert _shown(columns, advance.task) == ["maps", "4/10", "? pairs/s", "-:--:--"]
+        advance()
+        now[0] = 152.0
+        advance()
+        # 2 rows in the 50 s since the kept ones: 0.04 pairs/s, 4 rows left: 100 s
+        assert _shown(columns, advance.task) == ["maps", "6/10", "0.04 pairs/s", "0:01:40"]
+        assert advance.task.completed == 6 and advance.fresh == 2
+        for _ in range(4):
+            advance()
+        assert _shown(columns, advance.task)[1:] == ["10/10", "0.12 pairs/s", "0:00:00"]
+    assert "10/10" in console.file.getvalue()  # drawn on the (fake) terminal
+
+
+def test_progress_rate_unit_and_hours(monkeypatch):
+    from rich.console import Console
+
+    from spotdiff.cli._common import progress, progress_columns
+
+    now = [0.0]
+    console = Console(file=io.StringIO(), force_terminal=True, get_time=lambda: now[0])
+    monkeypatch.setattr(_common, "stderr_console", lambda: console)
+    with progress(10_001, "imgdiff", unit="rows") as advance:
+        now[0] = 1.0
+        advance()
+        assert _shown(progress_columns("rows"), advance.task)[2:] == ["1 rows/s", "2:46:40"]
+
+
+def test_progress_off_a_terminal_draws_nothing_and_still_counts(capsys):
+    from spotdiff.cli._common import progress
+
+    with progress(3, "find") as advance:
+        advance(fresh=False)
+        advance()
+    assert advance.task.completed == 2 and advance.fresh == 1
+    assert capsys.readouterr().err == ""

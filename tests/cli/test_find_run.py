@@ -13,6 +13,8 @@ from PIL import Image
 
 from spotdiff.cli import main
 
+from .batch_runs import many, spotdiff, stop_mid_run, summary_rows
+
 # `files` and `scenes`: tests/cli/conftest.py
 
 
@@ -210,7 +212,7 @@ def test_summary_after_kill_9_holds_whole_lines_only(tmp_path, monkeypatch, kill
         assert json.loads(text)["name"] == "one"
 
 
-def test_a_run_stopped_before_its_first_line_keeps_the_earlier_summary(
+def test_a_run_stopped_before_its_first_line_keeps_the_earliersummary_rows(
     tmp_path, monkeypatch, scenes
 ):
     d1, d2 = scenes.directories(tmp_path)
@@ -391,39 +393,14 @@ def test_a_large_pair_is_decoded_reduced_and_reported_in_original_pixels(tmp_pat
 
 
 # ---------------------------------------------------------------------------- batch runner
-def _many(root, scenes, n: int, size: tuple[int, int] = (120, 160)) -> tuple:
-    """``root/d1``, ``root/d2`` with ``n`` pairs p00.. (every third one changed) and a corrupt
-    pair ``bad`` and an unmatched ``lonely``."""
-    d1, d2 = root / "d1", root / "d2"
-    d1.mkdir()
-    d2.mkdir()
-    for i in range(n):
-        img = scenes.scene(i, *size)
-        Image.fromarray(img).save(d1 / f"p{i:02d}.png")
-        if i % 3 == 0:
-            img = img.copy()
-            img[10:40, 20:60] = (220, 30, 30)
-        Image.fromarray(img).save(d2 / f"p{i:02d}.png")
-    Image.fromarray(scenes.scene(0)).save(d1 / "bad.png")
-    (d2 / "bad.png").write_bytes(b"not an image at all")
-    Image.fromarray(scenes.scene(0)).save(d1 / "lonely.png")
-    return d1, d2
-
-
-def _summary(out) -> list[dict]:
-    """summary.jsonl's rows with the output folder taken out of the picture paths."""
-    text = (out / "summary.jsonl").read_text()
-    return [json.loads(line.replace(str(out), "OUT")) for line in text.splitlines()]
-
-
 def test_rows_are_identical_for_one_and_two_workers(tmp_path, capsys, scenes):
-    d1, d2 = _many(tmp_path, scenes, 5)
+    d1, d2 = many(tmp_path, scenes, 5)
     runs = {}
     for workers in ("1", "2"):
         out = tmp_path / f"out{workers}"
         code = main(["find", str(d1), str(d2), "-o", str(out), "--json", "--workers", workers])
         assert code == 2  # the corrupt pair and the unmatched file
-        runs[workers] = (_summary(out), capsys.readouterr())
+        runs[workers] = (summary_rows(out), capsys.readouterr())
     assert runs["1"][0] == runs["2"][0]
     assert [r["name"] for r in runs["1"][0]] == ["bad", "lonely", "p00", "p01", "p02", "p03", "p04"]
     assert "error" in runs["1"][0][0] and "error" in runs["1"][0][1]
@@ -434,11 +411,11 @@ def test_rows_are_identical_for_one_and_two_workers(tmp_path, capsys, scenes):
 
 
 def test_a_second_run_resumes_and_retry_errors_and_overwrite(tmp_path, capsys, scenes):
-    d1, d2 = _many(tmp_path, scenes, 2)
+    d1, d2 = many(tmp_path, scenes, 2)
     out = tmp_path / "out"
     args = ["find", str(d1), str(d2), "-o", str(out), "--workers", "1"]
     assert main(args) == 2
-    first = _summary(out)
+    first = summary_rows(out)
     capsys.readouterr()
     assert main(args) == 2  # nothing redone; the exit code counts the rows kept
     captured = capsys.readouterr()
@@ -447,14 +424,14 @@ def test_a_second_run_resumes_and_retry_errors_and_overwrite(tmp_path, capsys, s
         and "3 pairs: 1 with differences, 1 without, 1 failed; 1 file without a match; 4 rows kept from an earlier run;"
         in captured.err
     )
-    assert _summary(out) == first
+    assert summary_rows(out) == first
     (d2 / "bad.png").write_bytes((d2 / "p01.png").read_bytes())  # fixed
     (d1 / "lonely.png").unlink()  # its error row is dropped, not redone
     assert main([*args, "--retry-errors"]) == 1
     assert capsys.readouterr().out == "bad: no differences\n"
-    assert [r["name"] for r in _summary(out)] == ["p00", "p01", "bad"]
+    assert [r["name"] for r in summary_rows(out)] == ["p00", "p01", "bad"]
     assert main([*args, "--overwrite"]) == 1
-    assert [r["name"] for r in _summary(out)] == ["bad", "p00", "p01"]
+    assert [r["name"] for r in summary_rows(out)] == ["bad", "p00", "p01"]
     assert main([*args, "--sensitivity", "0.9"]) == 1  # other options: starts again
     assert "written with other settings" in capsys.readouterr().err
     assert main(["find", str(d1 / "p00.png"), str(d2 / "p00.png"), "--workers", "2"]) == 2
@@ -462,27 +439,23 @@ def test_a_second_run_resumes_and_retry_errors_and_overwrite(tmp_path, capsys, s
 
 
 @pytest.mark.parametrize("how", ["kill -9", "ctrl-c"])
-def test_a_stopped_workers_run_resumes_with_no_row_lost_or_doubled(
-    tmp_path, scenes, how, processes
-):
+def test_a_stopped_workers_run_resumes_with_no_row_lost_or_doubled(tmp_path, scenes, how):
     import signal
 
-    d1, d2 = _many(tmp_path, scenes, 14, size=(600, 800))
+    d1, d2 = many(tmp_path, scenes, 14, size=(600, 800))
     out, clean = tmp_path / "out", tmp_path / "clean"
-    proc = processes.start(["find", str(d1), str(d2), "-o", str(out), "--workers", "2"])
-    try:
-        processes.wait_for_rows(proc, out / "summary.jsonl", 3)
-    finally:  # the whole process group: the parent and its workers
-        code = processes.stop(proc, signal.SIGKILL if how == "kill -9" else signal.SIGINT)
+    args = ["find", str(d1), str(d2), "-o", str(out), "--workers", "2"]
+    # the whole process group: the parent and its workers
+    code = stop_mid_run(args, out / "summary.jsonl", rows=3, how=how)
     assert code == (-signal.SIGKILL if how == "kill -9" else 130)
     text = (out / "summary.jsonl").read_bytes()
     done = text.count(b"\n")
     assert 3 <= done < 16 and (how == "kill -9" or text.endswith(b"\n"))  # whole lines only
-    resumed = processes.start(["find", str(d1), str(d2), "-o", str(out), "--workers", "2"])
+    resumed = spotdiff(["find", str(d1), str(d2), "-o", str(out), "--workers", "2"])
     assert resumed.wait(timeout=300) == 2
-    ref = processes.start(["find", str(d1), str(d2), "-o", str(clean), "--workers", "1"])
+    ref = spotdiff(["find", str(d1), str(d2), "-o", str(clean), "--workers", "1"])
     assert ref.wait(timeout=300) == 2
-    rows, expected = _summary(out), _summary(clean)
+    rows, expected = summary_rows(out), summary_rows(clean)
     names = [r["name"] for r in rows]
     assert len(names) == len(set(names)) == 16  # 0 rows lost, 0 duplicated
     assert rows == expected  # same rows, same order (rows are written in input order)

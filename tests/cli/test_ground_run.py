@@ -8,6 +8,8 @@ from pathlib import Path
 
 from spotdiff.cli import main
 
+from .batch_runs import spotdiff, stop_mid_run
+
 EXAMPLES = Path(__file__).parents[2] / "examples"
 QUERIES = ["what vanished", "the red thing that appeared", "the biggest change", "the left one"]
 
@@ -40,16 +42,17 @@ def test_two_workers_write_the_rows_of_one(tmp_path, one_and_two_workers):
     assert "spotdiff: error: line 5: " in err1 and "4 written, 0 already done, 1 failed" in err1
 
 
-def test_kill_9_mid_run_then_resume_equals_a_clean_run(tmp_path, processes):
+def test_kill_9_mid_run_then_resume_equals_a_clean_run(tmp_path):
     batch = _batch(tmp_path, 16)
     out, clean = tmp_path / "out.jsonl", tmp_path / "clean.jsonl"
     # default workers: the cues backend uses every core (a pool of worker processes here)
-    text = processes.kill_9_after(_args(batch, out), out, 2)
+    stop_mid_run(_args(batch, out), out, rows=2, how="kill -9")
+    text = out.read_bytes()
     assert 2 <= text.count(b"\n") < 17
-    resumed = processes.start(_args(batch, out))
+    resumed = spotdiff(_args(batch, out))
     assert resumed.wait(timeout=300) == 2  # the row with a missing image
     assert b"already done" in resumed.stderr.read()
-    ref = processes.start(_args(batch, clean, "--workers", "1"))
+    ref = spotdiff(_args(batch, clean, "--workers", "1"))
     assert ref.wait(timeout=300) == 2
     lines, expected = out.read_text().splitlines(), clean.read_text().splitlines()
     assert len(lines) == len(set(lines)) == 17  # 0 rows lost, 0 duplicated

@@ -14,6 +14,8 @@ from spotdiff.cli import main
 from spotdiff.cli._imgdiff_run import default_workers, uses_models
 from spotdiff.imgdiff import DifferenceAreaGenerator
 
+from .batch_runs import spotdiff, stop_mid_run
+
 
 @pytest.fixture(autouse=True)
 def _captions():
@@ -82,17 +84,18 @@ def test_two_workers_write_the_rows_of_one(tmp_path, one_and_two_workers):
     assert "5 written, 0 already done, 4 failed, of 9 rows" in err1
 
 
-def test_kill_9_mid_run_then_resume_equals_a_clean_run(tmp_path, processes):
+def test_kill_9_mid_run_then_resume_equals_a_clean_run(tmp_path):
     dataset = _dataset(tmp_path, 60, size=(240, 320))
     out, clean = tmp_path / "out.jsonl", tmp_path / "clean.jsonl"
     # default workers: classical backends use every core (a pool of worker processes here)
-    text = processes.kill_9_after(_args(dataset, out, "--id-field", "id"), out, 3)
+    stop_mid_run(_args(dataset, out, "--id-field", "id"), out, rows=3, how="kill -9")
+    text = out.read_bytes()
     assert 3 <= text.count(b"\n") < 64
     assert (tmp_path / "out.run.json").exists()  # the settings, written with the first row
-    resumed = processes.start(_args(dataset, out, "--id-field", "id"))
+    resumed = spotdiff(_args(dataset, out, "--id-field", "id"))
     assert resumed.wait(timeout=300) == 2  # the bad rows
     assert b"already done" in resumed.stderr.read()
-    ref = processes.start(_args(dataset, clean, "--id-field", "id", "--workers", "1"))
+    ref = spotdiff(_args(dataset, clean, "--id-field", "id", "--workers", "1"))
     assert ref.wait(timeout=300) == 2
     lines, expected = out.read_text().splitlines(), clean.read_text().splitlines()
     assert len(lines) == len(set(lines)) == 64  # 0 rows lost, 0 duplicated
@@ -137,7 +140,7 @@ def test_bad_workers_is_one_error_line(tmp_path, capsys, workers):
     dataset = _dataset(tmp_path, 1, bad=False)
     assert main(_args(dataset, tmp_path / "o.jsonl", "--workers", workers)) == 2
     err = capsys.readouterr().err
-    assert err.strip() == f"spotdiff: error: --workers must be >= 1; got {workers}"
+    assert err.strip() == f"spotdiff: error: --workers {workers}: give 1 or more processes"
     assert not (tmp_path / "o.jsonl").exists()
 
 

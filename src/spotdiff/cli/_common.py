@@ -16,6 +16,7 @@ from .._errors import InvalidOptionError
 
 __all__ = [
     "JsonLinesLog",
+    "ProgressHandle",
     "check_outputs",
     "debugging",
     "emit_json",
@@ -23,6 +24,7 @@ __all__ = [
     "json_line",
     "parse_spec",
     "progress",
+    "progress_columns",
     "stderr_console",
     "warnings_to_stderr",
 ]
@@ -154,24 +156,92 @@ def stderr_console() -> Any:
     return Console(stderr=True)
 
 
-@contextmanager
-def progress(total: int, description: str, *, enabled: bool = True) -> Iterator[Any]:
-    """A Rich progress bar on stderr (hidden when not a terminal or not ``enabled``)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+def _rate(task: Any) -> float | None:
+    fresh, since = task.fields.get("fresh", 0), task.fields.get("since")
+    elapsed = None if since is None else task.get_time() - since
+    return fresh / elapsed if fresh and elapsed else None
 
-    console = stderr_console()
-    bar = Progress(
+
+def _rate_text(task: Any, unit: str) -> str:
+    """This run's rate: rows done now over the time since the bar started (rows kept from an
+    earlier run count in done/total, not here); ``?`` before the first row."""
+    rate = _rate(task)
+    return f"? {unit}/s" if rate is None else f"{rate:.3g} {unit}/s"
+
+
+def _remaining(task: Any) -> str:
+    """Time left at this run's rate, ``H:MM:SS`` (``-:--:--`` before the first row)."""
+    import math
+
+    rate = _rate(task)
+    if task.total is None or (rate is None and task.completed < task.total):
+        return "-:--:--"
+    left = 0 if rate is None else math.ceil((task.total - task.completed) / rate)
+    minutes, seconds = divmod(left, 60)
+    return f"{minutes // 60:d}:{minutes % 60:02d}:{seconds:02d}"
+
+
+def progress_columns(unit: str = "pairs") -> tuple[Any, ...]:
+    """The columns of every batch progress bar: description, bar, done/total (rows kept from an
+    earlier run included), this run's rate in ``unit`` per second and the time remaining."""
+    from rich.progress import BarColumn, MofNCompleteColumn, RenderableColumn
+    from rich.text import Text
+
+    class _Text(RenderableColumn):  # a column drawn by a function of the task
+        def __init__(self, draw: Any, style: str) -> None:
+            super().__init__()
+            self.draw, self.style = draw, style
+
+        def render(self, task: Any) -> Text:
+            return Text(self.draw(task), style=self.style)
+
+    return (
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
-        TimeRemainingColumn(),
+        _Text(lambda task: _rate_text(task, unit), "progress.data.speed"),
+        _Text(_remaining, "progress.remaining"),
+    )
+
+
+class ProgressHandle:
+    """What :func:`progress` yields: call it once per row done, ``fresh=False`` for a row kept
+    from an earlier run (counted at once, not in the rate)."""
+
+    def __init__(self, bar: Any, task_id: Any) -> None:
+        self._bar, self._id, self.fresh = bar, task_id, 0
+
+    @property
+    def task(self) -> Any:
+        """The Rich task (``completed``, ``total``, ``fields``) the columns draw."""
+        return next(task for task in self._bar.tasks if task.id == self._id)
+
+    def __call__(self, fresh: bool = True) -> None:
+        if fresh:
+            self.fresh += 1
+        else:  # kept rows arrive before this run's first: the rate's clock starts after them
+            self._bar.update(self._id, since=self._bar.get_time())
+        self._bar.update(self._id, advance=1, fresh=self.fresh)
+
+
+@contextmanager
+def progress(
+    total: int, description: str, *, unit: str = "pairs", enabled: bool = True
+) -> Iterator[ProgressHandle]:
+    """A Rich progress bar on stderr (hidden when not a terminal or not ``enabled``) with the
+    columns of :func:`progress_columns`; yields a :class:`ProgressHandle` to call per row."""
+    from rich.progress import Progress
+
+    console = stderr_console()
+    bar = Progress(
+        *progress_columns(unit),
         console=console,
         disable=not enabled or not console.is_terminal,
         transient=False,
     )
     with bar:
-        task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
+        task_id = bar.add_task(description, total=total, fresh=0, since=bar.get_time())
+        yield ProgressHandle(bar, task_id)
 
 
 def debugging() -> bool:

@@ -20,7 +20,6 @@ from ._common import (
     debugging,
     error_message,
     json_line,
-    progress,
     warnings_to_stderr,
 )
 
@@ -196,11 +195,11 @@ def run_directories(
         The exit code: 2 when a row of the final summary failed or is a file without a match,
         else 1 when any pair differs, else 0.
     """
-    from ..batch import LocalEngine, directory_rows, run_batch
-    from ..batch._rows import directory_key
+    from ..batch import directory_rows
+    from ._batch_run import batch_engine, directory_key_of, run_rows
 
     outdir = dirs.annotated
-    engine = LocalEngine(workers)  # checked before anything is written
+    engine = batch_engine(workers)  # checked before anything is written
     rows = directory_rows(dir1, dir2)
     for directory in (dirs.annotated, dirs.heatmap, dirs.mask):
         if directory is not None:
@@ -213,50 +212,29 @@ def run_directories(
         report.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     records: list[dict[str, Any]] = []
-    task = FindTask(dirs, settings, json_output)
-    payloads = [
-        BatchRowPayload(
-            row.payload, row.payload.name if names[row.payload.name] == 1 else row.payload.file.name
-        )
-        for row in rows
-    ]
-    batch_rows = [
-        replace(row, payload=payload) for row, payload in zip(rows, payloads, strict=True)
-    ]
 
-    def key_of(record: dict[str, Any]) -> str | None:
-        name = record.get("name")
-        if not isinstance(name, str) or not ("image1" in record or "image2" in record):
-            return None
-        return directory_key(name, record.get("image1"), record.get("image2"))
+    def stem(row: DirectoryRow) -> str:
+        return row.name if names[row.name] == 1 else row.file.name
 
-    with progress(len(rows), "find") as advance:
+    def on_row(record: dict[str, Any], fresh: bool) -> None:
+        counts[_outcome(record)] += 1
+        if report is not None:
+            records.append({k: v for k, v in record.items() if not k.startswith("_")})
+        if fresh:
+            _echo(record, json_output)
 
-        def on_row(record: dict[str, Any], fresh: bool) -> None:
-            counts[_outcome(record)] += 1
-            if report is not None:
-                records.append({k: v for k, v in record.items() if not k.startswith("_")})
-            if fresh:
-                _echo(record, json_output)
-            advance()
-
-        if summary_dir is not None:
-            run = run_batch(
-                batch_rows,
-                summary_dir / "summary.jsonl",
-                task,
-                key_of=key_of,
-                settings=_fingerprint(dirs, settings),
-                engine=engine,
-                retry_errors=retry_errors,
-                overwrite=overwrite,
-                on_row=on_row,
-            )
-            kept = run.kept
-        else:  # nothing to keep: no summary to resume
-            for record in engine.map(task, payloads):
-                on_row(record, True)
-            kept = 0
+    kept = run_rows(
+        [replace(row, payload=BatchRowPayload(row.payload, stem(row.payload))) for row in rows],
+        None if summary_dir is None else summary_dir / "summary.jsonl",
+        FindTask(dirs, settings, json_output),
+        engine=engine,
+        key_of=directory_key_of,
+        settings=_fingerprint(dirs, settings),
+        on_row=on_row,
+        description="find",
+        retry_errors=retry_errors,
+        overwrite=overwrite,
+    )
     pairs = counts["different"] + counts["same"] + counts["failed"]
     unmatched = counts["unmatched"]
     extra = f"; {_plural(unmatched, 'file')} without a match" if unmatched else ""
@@ -304,9 +282,9 @@ def _outcome(record: dict[str, Any]) -> str:
 
 def _echo(record: dict[str, Any], json_output: bool) -> None:
     """Print a new row: its messages on stderr, then its JSON line or ``NAME: N differences``."""
-    if record.get("_stderr"):
-        sys.stderr.write(record["_stderr"])
-        sys.stderr.flush()
+    from ._batch_run import print_messages
+
+    print_messages(record)
     if json_output:
         sys.stdout.write(json_line({k: v for k, v in record.items() if not k.startswith("_")}))
     elif "error" not in record:
@@ -334,14 +312,10 @@ class FindTask:
         from .. import detect  # noqa: F401 - NumPy, OpenCV and Pillow, once per worker
 
     def run(self, state: None, payload: BatchRowPayload) -> dict[str, Any]:
-        import io
-        from contextlib import redirect_stderr
+        from ._batch_run import capture_stderr
 
-        buffer = io.StringIO()  # messages go back with the row, printed in row order
-        with redirect_stderr(buffer):
-            record = _run_row(payload.row, payload.stem, self.dirs, self.settings)
-        record["_stderr"] = buffer.getvalue()
-        return record
+        # messages go back with the row, printed in row order
+        return capture_stderr(lambda: _run_row(payload.row, payload.stem, self.dirs, self.settings))
 
 
 def write_report(records: list[dict[str, Any]], folder: Path, *, run_seconds: float) -> None:

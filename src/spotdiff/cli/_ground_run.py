@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..batch import Engine
     from ..batch._jsonl import InputLine
     from ..grounding.rankers import Ranker
 
@@ -101,24 +102,24 @@ def run_ground_batch(
     task: GroundTask,
     *,
     settings: dict[str, Any],
-    workers: int | None,
+    engine: Engine | None,
     retry_errors: bool,
     overwrite: bool,
 ) -> int:
     """Every line of ``batch`` grounded into ``output`` (resumable); the accuracy line over
     OUTPUT at the end; return the failed rows of the final OUTPUT. ``settings``:
-    :func:`ground_settings`; ``workers`` None: 1 for a model ranker (one model copy per
-    worker), else the machine's cores."""
-    from ..batch import LocalEngine, default_workers
+    :func:`ground_settings`; ``engine`` None: 1 process for a model ranker (one model copy
+    per worker), else the machine's cores."""
+    from ..batch import default_workers
+    from ._batch_run import batch_engine
     from ._jsonl_run import run_manifest
 
-    if workers is None:
-        workers = default_workers() if task.backend == "cues" else 1
+    engine = engine or batch_engine(default_workers() if task.backend == "cues" else 1)
     failed = run_manifest(
         batch,
         output,
         task,
-        engine=LocalEngine(workers),
+        engine=engine,
         id_field=task.id_field,
         settings=settings,
         retry_errors=retry_errors,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..batch import Engine
     from ..imgdiff import Backends, DifferenceAreaGenerator
 
 __all__ = ["ImgdiffTask", "default_workers", "imgdiff_settings", "run_imgdiff", "uses_models"]
@@ -91,18 +92,18 @@ def run_imgdiff(
     op: DifferenceAreaGenerator,
     backends: Backends,
     *,
-    workers: int | None,
+    engine: Engine | None,
     id_field: str | None,
     image_root: Path | None,
     retry_errors: bool,
     overwrite: bool,
 ) -> int:
     """Every line of ``input_path`` through ``op`` into ``output`` (resumable); return the
-    failed rows of the final OUTPUT. ``workers`` None: :func:`default_workers`."""
-    from ..batch import LocalEngine
+    failed rows of the final OUTPUT. ``engine`` None: :func:`default_workers` processes."""
+    from ._batch_run import batch_engine
     from ._jsonl_run import run_manifest
 
-    engine = LocalEngine(default_workers(backends) if workers is None else workers)
+    engine = engine or batch_engine(default_workers(backends))
     return run_manifest(
         input_path,
         output,

@@ -21,17 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidOptionError
-from .._validate import check_number
 
 if TYPE_CHECKING:
-    from ..batch import BatchRun, Engine, Task
+    from ..batch import Engine, Task
     from ..batch._jsonl import InputLine
 
 __all__ = [
     "check_first_row",
     "check_output",
     "check_paths",
-    "check_workers",
     "line_record",
     "output_key",
     "run_manifest",
@@ -67,13 +65,6 @@ def check_first_row(input_path: Path, id_field: str) -> None:
         )
 
 
-def check_workers(workers: int | None) -> int | None:
-    """``--workers``: None (the command's default) or an integer >= 1."""
-    if workers is None:
-        return None
-    return int(check_number("--workers", workers, low=1, integer=True))
-
-
 def line_record(
     line: InputLine, id_field: str | None, work: Callable[[dict[str, Any]], dict[str, Any]]
 ) -> dict[str, Any]:
@@ -86,31 +77,30 @@ def line_record(
     (``spotdiff: error: line N: ...``) are returned in ``"_stderr"`` (printed by the parent in
     row order, never written to the output).
     """
-    import io
-    from contextlib import redirect_stderr
-
     from ..batch._jsonl import LINE_KEY, META
+    from ._batch_run import capture_stderr
     from ._common import warnings_to_stderr
 
-    buffer = io.StringIO()
-    record = dict(line.row) if line.row is not None else {}
-    with redirect_stderr(buffer), warnings_to_stderr():
-        try:
-            if line.problem is not None:
-                raise InvalidOptionError(line.problem)
-            if id_field is not None and record.get(id_field) is None:
-                raise InvalidOptionError(
-                    f"row has no field {id_field!r} (--id-field); add it, or leave --id-field "
-                    "out to key rows by line number"
-                )
-            record = work(dict(record))
-        except Exception as exc:  # a failing row is recorded and the run goes on
-            record["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
-            sys.stderr.write(f"spotdiff: error: line {line.number}: {record['error']}\n")
-    meta = record.get(META)
-    record[META] = {**(meta if isinstance(meta, Mapping) else {}), LINE_KEY: line.number}
-    record["_stderr"] = buffer.getvalue()
-    return record
+    def record_of_line() -> dict[str, Any]:
+        record = dict(line.row) if line.row is not None else {}
+        with warnings_to_stderr():
+            try:
+                if line.problem is not None:
+                    raise InvalidOptionError(line.problem)
+                if id_field is not None and record.get(id_field) is None:
+                    raise InvalidOptionError(
+                        f"row has no field {id_field!r} (--id-field); add it, or leave "
+                        "--id-field out to key rows by line number"
+                    )
+                record = work(dict(record))
+            except Exception as exc:  # a failing row is recorded and the run goes on
+                record["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
+                sys.stderr.write(f"spotdiff: error: line {line.number}: {record['error']}\n")
+        meta = record.get(META)
+        record[META] = {**(meta if isinstance(meta, Mapping) else {}), LINE_KEY: line.number}
+        return record
+
+    return capture_stderr(record_of_line)
 
 
 def output_key(record: dict[str, Any], id_field: str | None) -> str | None:
@@ -154,19 +144,6 @@ def _as_json(settings: dict[str, Any]) -> Any:
     return json.loads(json.dumps(settings, sort_keys=True, default=str))
 
 
-def report_counts(run: BatchRun, errors: int, output: Path) -> int:
-    """Write the run's closing line on stderr; return the failed rows in OUTPUT (this run's
-    ``errors`` and the error rows kept from an earlier run)."""
-    earlier = run.kept_failed
-    failed = errors + earlier
-    note = f" ({earlier} from an earlier run; --retry-errors redoes them)" if earlier else ""
-    sys.stderr.write(
-        f"{run.written - errors} written, {run.kept} already done, {failed} failed{note}, "
-        f"of {run.total} rows -> {output}\n"
-    )
-    return failed
-
-
 def run_manifest(
     input_path: Path,
     output: Path,
@@ -180,7 +157,10 @@ def run_manifest(
     description: str,
 ) -> int:
     """Run ``task`` (its ``run`` returns :func:`line_record`'s rows) over every line of
-    ``input_path`` into ``output`` on ``engine``; return the failed rows of the final OUTPUT.
+    ``input_path`` into ``output`` on ``engine`` (:func:`~._batch_run.run_rows`: the runner
+    with its progress bar); write the closing line (written, already done, failed, of all
+    rows); return the failed rows of the final OUTPUT (error rows kept from an earlier run
+    included).
 
     Args:
         settings: what the rows depend on (JSON-able; ``OUTPUT.run.json``): the same settings
@@ -188,36 +168,35 @@ def run_manifest(
             :func:`check_output` with them first, before it loads any model.
         description: the progress bar's label.
     """
-    from ..batch import manifest_rows, run_batch
-    from ._common import progress
+    from collections import Counter
+
+    from ..batch import manifest_rows
+    from ._batch_run import run_rows
 
     rows = manifest_rows(input_path, id_field=id_field)
-    errors = 0
+    counts: Counter[str] = Counter()
     shown: set[str] = set()
 
     def on_row(record: dict[str, Any], fresh: bool) -> None:
-        nonlocal errors
-        if fresh:
-            errors += "error" in record
-            for text in str(record.get("_stderr") or "").splitlines(keepends=True):
-                if text.startswith("spotdiff: warning: "):  # each warning once per run
-                    if text in shown:
-                        continue
-                    shown.add(text)
-                sys.stderr.write(text)
-            sys.stderr.flush()
-        advance()
+        failed = "error" in record
+        counts[("errors" if failed else "written") if fresh else "kept"] += 1
+        counts["kept_failed"] += failed and not fresh
+        for text in str(record.get("_stderr") or "").splitlines(keepends=True) if fresh else ():
+            if text.startswith("spotdiff: warning: "):  # each warning once per run
+                if text in shown:
+                    continue
+                shown.add(text)
+            sys.stderr.write(text)
+        sys.stderr.flush()
 
-    with progress(len(rows), description) as advance:
-        run = run_batch(
-            rows,
-            output,
-            task,
-            key_of=lambda record: output_key(record, id_field),
-            settings=_as_json(settings),
-            engine=engine,
-            retry_errors=retry_errors,
-            overwrite=overwrite,
-            on_row=on_row,
-        )
-    return report_counts(run, errors, output)
+    run_rows(rows, output, task, engine=engine, key_of=lambda r: output_key(r, id_field),
+             settings=_as_json(settings), on_row=on_row, description=description,
+             retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
+    earlier = counts["kept_failed"]
+    failed = counts["errors"] + earlier
+    note = f" ({earlier} from an earlier run; --retry-errors redoes them)" if earlier else ""
+    sys.stderr.write(
+        f"{counts['written']} written, {counts['kept']} already done, {failed} failed{note}, "
+        f"of {len(rows)} rows -> {output}\n"
+    )
+    return failed

@@ -17,6 +17,12 @@ import typer
 
 from .._errors import InvalidOptionError
 from . import app
+from ._batch_run import (
+    OverwriteOption,
+    RetryErrorsOption,
+    WorkersOption,
+    refuse_batch_options,
+)
 from ._common import check_outputs, emit_json
 from ._find_run import (  # HEATMAP_VMAX stays importable from here
     HEATMAP_VMAX,  # noqa: F401
@@ -249,22 +255,9 @@ def find_command(
             "(see spotdiff report --help)."
         ),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(help="Directories: processes running pairs (default: the machine's cores)."),
-    ] = None,
-    retry_errors: Annotated[
-        bool,
-        typer.Option(
-            "--retry-errors", help="Directories: redo the failed rows of an earlier summary.jsonl."
-        ),
-    ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite", help="Directories: start again instead of resuming summary.jsonl."
-        ),
-    ] = False,
+    workers: WorkersOption = None,
+    retry_errors: RetryErrorsOption = False,
+    overwrite: OverwriteOption = False,
 ) -> int:
     from ..detect import FindConfig
     from ..io import is_directory_pair
@@ -298,19 +291,7 @@ def find_command(
     check_outputs(outputs.paths(), directories=directories)
 
     if not directories:
-        given = [
-            n
-            for n, v in (
-                ("--workers", workers),
-                ("--retry-errors", retry_errors),
-                ("--overwrite", overwrite),
-            )
-            if v not in (None, False)
-        ]
-        if given:
-            raise InvalidOptionError(
-                f"{given[0]} applies to two directories (a batch run); leave it out for one pair"
-            )
+        refuse_batch_options(workers, retry_errors, overwrite)
         start = time.perf_counter()
         result = run_pair(image1, image2, outputs=outputs, **settings)
         record = pair_record(image1, image2, result)
@@ -321,8 +302,6 @@ def find_command(
         if report is not None:
             _pair_report(record, outputs, report, time.perf_counter() - start)
         return 1 if len(result) else 0
-    if workers is not None and workers < 1:
-        raise InvalidOptionError(f"--workers {workers}: give 1 or more processes")
     return run_directories(
         image1,
         image2,

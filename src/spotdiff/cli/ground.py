@@ -267,13 +267,15 @@ def _run_batch(
     code. ``build``: :func:`spotdiff.grounding.resolve_ranker`'s keyword arguments."""
     from .._validate import check_number
     from ..grounding import resolve_ranker
+    from ._batch_run import batch_engine
     from ._ground_run import GroundTask, ground_settings, run_ground_batch
-    from ._jsonl_run import check_first_row, check_output, check_paths, check_workers
+    from ._jsonl_run import check_first_row, check_output, check_paths
 
     if settings["top_k"] is not None:
         check_number("--top-k", settings["top_k"], low=1, integer=True)
     check_paths(batch, output)
-    workers = check_workers(workers)
+    # --workers given: its engine (a bad value is one error line); else chosen by the ranker
+    engine = batch_engine(workers) if workers is not None else None
     if id_field is not None:
         check_first_row(batch, id_field)
     root = image_root if image_root is not None else batch.parent
@@ -288,6 +290,6 @@ def _run_batch(
     task = GroundTask(ranker.name, options, settings["top_k"], settings["sensitivity"], id_field,
                       root, ranker=ranker)  # fmt: skip
     sys.stderr.write(f"spotdiff: ground with the {ranker.name} backend\n")
-    failed = run_ground_batch(batch, output, task, settings=run_settings, workers=workers,
+    failed = run_ground_batch(batch, output, task, settings=run_settings, engine=engine,
                               retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
     return 2 if failed else 0

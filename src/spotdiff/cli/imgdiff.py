@@ -10,8 +10,9 @@ import typer
 
 from .._validate import check_number
 from . import app
+from ._batch_run import batch_engine
 from ._imgdiff_config import load_config
-from ._jsonl_run import check_first_row, check_output, check_paths, check_workers
+from ._jsonl_run import check_first_row, check_output, check_paths
 
 HELP = """Find the object-level differences of image pairs with captions (Data-Juicer's ImgDiff
 difference-area generator) for every row of a JSONL file.
@@ -144,7 +145,8 @@ def imgdiff_command(
 ) -> int:
     check_paths(input_path, output)  # before anything is read
     options = _options(config, backend, device, batch_size)
-    workers = check_workers(workers)
+    # --workers given: its engine (a bad value is one error line); else chosen by the backends
+    engine = batch_engine(workers) if workers is not None else None
     if id_field is not None:
         check_first_row(input_path, id_field)
 
@@ -163,7 +165,7 @@ def imgdiff_command(
         output,
         op,
         backends,
-        workers=workers,
+        engine=engine,
         id_field=id_field,
         image_root=image_root,
         retry_errors=retry_errors,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from .._errors import InvalidOptionError, SpotdiffError
+from .._errors import InvalidOptionError
 from . import app
-from ._common import emit_json, parse_spec, progress, warnings_to_stderr
+from ._batch_run import (
+    OverwriteOption,
+    RetryErrorsOption,
+    WorkersOption,
+    refuse_batch_options,
+)
+from ._map_run import MapSpec, build_finder, map_directories, print_row, row_record, save_map
 
 HELP = """Write the difference map between two images (or every pair of two directories).
 
@@ -23,31 +27,30 @@ Examples:
   spotdiff map a.png b.png -o map.png --strategy gradient --metric ssim --pre highpass_filter:factor=0.2
   spotdiff map a.png b.png -o map.npy            # raw float32 values
   spotdiff map dir1/ dir2/ -o maps/              # pairs matched by file name
+  spotdiff map dir1/ dir2/ -o maps/ --workers 4 --retry-errors   # resume
 
 Strategies: gradient (autograd gradient of the metric), difference (|img1 - img2|), ssim_map
 (1 - SSIM). Metrics: mse, psnr, ssim, ms_ssim, lpips. Pre-processors: identity, normalize,
 highpass_filter, lowpass_filter, grayscale, gaussian_blur. Post-processors: identity, abs,
 normalize, gaussian_blur, threshold. Options of a component: NAME:key=value,key=value.
 
+Directories: files are paired by name (a.png with a.png or a.jpg). OUTDIR gets one map picture
+per pair (NAME.png) and summary.jsonl, one JSON line per file name in file-name order, each
+written whole as it is done: "name", "image1", "image2", "output" (the picture), "metric",
+"value", and "error" for a pair that failed or a file without a match (its other image null).
+--json prints the same lines ("error": null when there is none). A pair that fails is reported
+and the run goes on. --workers N maps the pairs in N processes, each loading the metric once
+(default: the machine's cores); the rows are the same for any N.
+
+Resuming: a stopped run (Ctrl-C, kill, crash) is resumed by running the same command again: the
+rows already in summary.jsonl are skipped (not printed again) and a torn last line is dropped.
+Resuming requires summary.run.json (beside summary.jsonl) to match this run's options (strategy,
+metric, processors, reduce, size policy, colours; not --workers or --device); otherwise the run
+starts again. --retry-errors redoes the rows with "error"; --overwrite starts again.
+
 Exit codes: 0 done, 2 bad input or options (or any file of a directory run failed: a file with no
 partner of the same name, an unreadable file, ...; the other maps are still written).
 """
-
-
-def _build_finder(pre: str, post: str, strategy: str, metric: str, **kwargs: Any) -> Any:
-    from ..maps import Finder, get_metric, get_postprocessor, get_preprocessor, get_strategy
-
-    def build(spec: str, option: str, getter: Any) -> Any:
-        name, options = parse_spec(spec, option)
-        return getter(name, **options)
-
-    return Finder(
-        pre_processor=build(pre, "--pre", get_preprocessor),
-        post_processor=build(post, "--post", get_postprocessor),
-        strategy=build(strategy, "--strategy", get_strategy),
-        metric=build(metric, "--metric", get_metric),
-        **kwargs,
-    )
 
 
 def _check_display_range(vmin: float, vmax: float | None) -> None:
@@ -71,10 +74,6 @@ def _check_display_range(vmin: float, vmax: float | None) -> None:
             f"--vmax must be a finite number > --vmin ({vmin}) (the map magnitude shown as the "
             f"top colour), got {vmax}; omit it to use each map's maximum"
         )
-
-
-def _number(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 @app.command("map", help=HELP)
@@ -106,6 +105,9 @@ def map_command(
         str, typer.Option(help="auto (CUDA when available, else CPU), cpu, cuda, cuda:1, ...")
     ] = "auto",
     json_output: Annotated[bool, typer.Option("--json", help="One JSON line per pair.")] = False,
+    workers: WorkersOption = None,
+    retry_errors: RetryErrorsOption = False,
+    overwrite: OverwriteOption = False,
 ) -> int:
     from .._validate import check_choice
     from ..io import is_directory_pair
@@ -117,101 +119,25 @@ def map_command(
         )
     colormap = check_choice("colormap", colormap, COLORMAPS)
     _check_display_range(vmin, vmax)
-    finder = _build_finder(
-        pre, post, strategy, metric, device=device, reduce=reduce, size_mismatch=size_mismatch
-    )
+    spec = MapSpec(pre, post, strategy, metric, device, reduce, size_mismatch)
+    finder = build_finder(spec)
     look = {"colormap": colormap, "vmin": vmin, "vmax": vmax}
-    metric_name = parse_spec(metric, "--metric")[0]
-    if not is_directory_pair(img1, img2):
-        result = finder.map(img1, img2)
-        written = _save(result.map[0], output, look)
-        value = result.values[0]
-        _report(
-            json_output, img1.stem, img1, img2, metric=metric_name, written=written, value=value
+    if is_directory_pair(img1, img2):
+        return map_directories(
+            spec,
+            finder,
+            img1,
+            img2,
+            output,
+            look,
+            json_output,
+            workers=workers,
+            retry_errors=retry_errors,
+            overwrite=overwrite,
         )
-        return 0
-    return _map_directories(finder, img1, img2, output, look, metric_name, json_output)
-
-
-def _map_directories(
-    finder: Any,
-    dir1: Path,
-    dir2: Path,
-    output: Path,
-    look: dict[str, Any],
-    metric_name: str,
-    json_output: bool,
-) -> int:
-    """One row per file name: a map written, or one error line; exit 2 if any row failed."""
-    from ..maps.finder import directory_rows
-
-    rows = directory_rows(dir1, dir2)
-    output.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    with progress(len(rows), "maps") as advance:
-        for row in rows:
-            with warnings_to_stderr(prefix=f"{row.name}: "):
-                row = finder.map_row(row)
-            written = None
-            if row.result is not None:  # row names are unique: io and directory_rows see to it
-                try:
-                    written = _save(row.result.map[0], output / f"{row.name}.png", look)
-                except SpotdiffError as exc:
-                    row = dataclasses.replace(row, error=exc)
-            if written is None:
-                failed += 1
-                _report(
-                    json_output, row.name, row.path1, row.path2, metric=metric_name, error=row.error
-                )
-            else:
-                value = row.result.values[0]
-                _report(
-                    json_output,
-                    row.name,
-                    row.path1,
-                    row.path2,
-                    metric=metric_name,
-                    written=written,
-                    value=value,
-                )
-            advance()
-    sys.stderr.write(f"{len(rows) - failed} of {len(rows)} maps written to {output}\n")
-    return 2 if failed else 0
-
-
-def _save(diff_map: Any, path: Path, look: dict[str, Any]) -> Path:
-    """Write one (H, W) map atomically (viz's ``save_map``: a picture, or ``.npy`` values)."""
-    from ..viz.colormap import save_map
-
-    return save_map(diff_map, path, **look)
-
-
-def _report(
-    as_json: bool,
-    name: str,
-    path1: Path | None,
-    path2: Path | None,
-    *,
-    metric: str,
-    written: Path | None = None,
-    value: float | None = None,
-    error: Exception | None = None,
-) -> None:
-    """One row out: a JSON line (same keys for every row) or ``OUTPUT  metric=value``; a failed
-    row is also one ``spotdiff: error: NAME: ...`` line on stderr."""
-    if error is not None:
-        sys.stderr.write(f"spotdiff: error: {name}: {error}\n")
-    if as_json:
-        emit_json(
-            {
-                "name": name,
-                "image1": None if path1 is None else str(path1),
-                "image2": None if path2 is None else str(path2),
-                "output": None if written is None else str(written),
-                "metric": metric,
-                "value": None if value is None else _number(float(value)),
-                "error": None if error is None else str(error),
-            }
-        )
-    elif error is None:
-        sys.stdout.write(f"{written}  {metric}={float(value):.6g}\n")
+    refuse_batch_options(workers, retry_errors, overwrite)
+    result = finder.map(img1, img2)
+    written = save_map(result.map[0], output, look)
+    record = row_record(img1.stem, img1, img2, spec.metric_name, written, result.values[0])
+    print_row(record, json_output)
+    return 0

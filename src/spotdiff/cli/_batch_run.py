@@ -1,0 +1,161 @@
+"""What every directory command shares on the batch runner (``find DIR1 DIR2``, ``map DIR1
+DIR2``): the engine (built in one place, where an ``--engine`` option plugs in), the key of a
+directory row read back from summary.jsonl, a row's messages captured in the worker and printed
+by the parent in row order, and the run itself with its progress bar.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ._common import progress
+
+if TYPE_CHECKING:
+    from ..batch import BatchRow, Engine, Task
+
+__all__ = [
+    "OverwriteOption",
+    "RetryErrorsOption",
+    "WorkersOption",
+    "batch_engine",
+    "capture_stderr",
+    "directory_key_of",
+    "print_messages",
+    "refuse_batch_options",
+    "run_rows",
+]
+
+#: The options of a directory run, defined once for every directory command.
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", help="Directories: processes running pairs (default: the machine's cores)."
+    ),
+]
+RetryErrorsOption = Annotated[
+    bool,
+    typer.Option(
+        "--retry-errors", help="Directories: redo the failed rows of an earlier summary.jsonl."
+    ),
+]
+OverwriteOption = Annotated[
+    bool,
+    typer.Option("--overwrite", help="Directories: start again instead of resuming summary.jsonl."),
+]
+
+
+def batch_engine(workers: int | None) -> Engine:
+    """The engine of a batch command: :class:`spotdiff.batch.LocalEngine` with ``workers``
+    processes (None: the machine's cores). Built before anything is written, so a bad value is
+    one error line and no file.
+
+    Raises:
+        InvalidOptionError: ``workers`` below 1.
+    """
+    from .._errors import InvalidOptionError
+    from ..batch import LocalEngine
+
+    if workers is not None and workers < 1:
+        raise InvalidOptionError(f"--workers {workers}: give 1 or more processes")
+    return LocalEngine(workers)
+
+
+def refuse_batch_options(workers: int | None, retry_errors: bool, overwrite: bool) -> None:
+    """For one pair (no batch run): refuse the options of a batch run.
+
+    Raises:
+        InvalidOptionError: naming the first of them given.
+    """
+    from .._errors import InvalidOptionError
+
+    named = (("--workers", workers), ("--retry-errors", retry_errors), ("--overwrite", overwrite))
+    given = [name for name, value in named if value not in (None, False)]
+    if given:
+        raise InvalidOptionError(
+            f"{given[0]} applies to two directories (a batch run); leave it out for one pair"
+        )
+
+
+def directory_key_of(record: dict[str, Any]) -> str | None:
+    """The key of a directory row read back from summary.jsonl (its pair's name, or
+    ``only1:FILE`` / ``only2:FILE``; see :func:`spotdiff.batch._rows.directory_key`); None for a
+    line that is not a directory row (needs ``name`` and ``image1`` or ``image2``)."""
+    from ..batch._rows import directory_key
+
+    name = record.get("name")
+    if not isinstance(name, str) or not ("image1" in record or "image2" in record):
+        return None
+    return directory_key(name, record.get("image1"), record.get("image2"))
+
+
+def capture_stderr(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``run()``'s record with what it wrote to stderr (errors, warnings) under ``"_stderr"``:
+    a worker's messages travel back with its row and :func:`print_messages` prints them in row
+    order."""
+    import io
+    from contextlib import redirect_stderr
+
+    buffer = io.StringIO()
+    with redirect_stderr(buffer):
+        record = run()
+    record["_stderr"] = buffer.getvalue()
+    return record
+
+
+def print_messages(record: dict[str, Any]) -> None:
+    """Write a row's captured messages (:func:`capture_stderr`) to stderr."""
+    if record.get("_stderr"):
+        sys.stderr.write(record["_stderr"])
+        sys.stderr.flush()
+
+
+def run_rows(
+    rows: Sequence[BatchRow],
+    summary: Path | None,
+    task: Task,
+    *,
+    engine: Engine,
+    key_of: Callable[[dict[str, Any]], str | None],
+    settings: Any,
+    on_row: Callable[[dict[str, Any], bool], None],
+    description: str,
+    retry_errors: bool = False,
+    overwrite: bool = False,
+) -> int:
+    """Run ``task`` over ``rows`` with a progress bar (rate and time left): into ``summary``
+    (resumable, see :func:`spotdiff.batch.run_batch`), or with no summary to keep (None) just
+    mapped. ``key_of`` and ``on_row(record, fresh)`` as in ``run_batch`` (rows kept from an earlier run first,
+    ``fresh=False``); the bar advances after it.
+
+    Returns:
+        The number of rows kept from an earlier run.
+    """
+    from ..batch import run_batch
+
+    with progress(len(rows), description) as advance:
+
+        def counted(record: dict[str, Any], fresh: bool) -> None:
+            on_row(record, fresh)
+            advance(fresh)
+
+        if summary is None:  # nothing to keep: no summary to resume
+            for record in engine.map(task, [row.payload for row in rows]):
+                counted(record, True)
+            return 0
+        run = run_batch(
+            rows,
+            summary,
+            task,
+            key_of=key_of,
+            settings=settings,
+            engine=engine,
+            retry_errors=retry_errors,
+            overwrite=overwrite,
+            on_row=counted,
+        )
+    return run.kept
