@@ -15,7 +15,7 @@ from spotdiff.batch import _jsonl
 from spotdiff.batch._jsonl import (
     InputLine,
     RowWriter,
-    count_rows,
+    join_image_root,
     read_rows,
     repair_output,
     row_key,
@@ -38,9 +38,9 @@ def test_read_rows_decodes_each_line_on_its_own(tmp_path):
         b"{broken\n"
         b'{"last": "no newline"}'
     )
-    lines = list(read_rows(path, Path("/root")))
+    lines = list(read_rows(path))
     assert [line.number for line in lines] == [1, 4, 5, 6, 7, 8]
-    assert lines[0] == InputLine(1, {"image_path1": "/root/a.png", "image_path2": "/abs/b.png"})
+    assert lines[0] == InputLine(1, {"image_path1": "a.png", "image_path2": "/abs/b.png"})
     assert lines[1].row is None
     assert lines[1].problem == (
         "line 4 is not UTF-8 text (byte 0xe9 at column 18); re-encode the file as UTF-8"
@@ -49,7 +49,18 @@ def test_read_rows_decodes_each_line_on_its_own(tmp_path):
     assert lines[3].problem.startswith("line 6 is not a JSON object (got null)")
     assert lines[4].problem.startswith("line 7 is not JSON: Expecting property name")
     assert lines[5] == InputLine(8, {"last": "no newline"})
-    assert count_rows(path) == 6
+
+
+def test_join_image_root_joins_relative_image_paths_only():
+    row = {"image_path1": "a.png", "image_path2": "/abs/b.png", "caption1": "c.png"}
+    joined = join_image_root(row, Path("/root"))
+    assert joined == {
+        "image_path1": "/root/a.png",
+        "image_path2": "/abs/b.png",
+        "caption1": "c.png",
+    }
+    assert row["image_path1"] == "a.png"  # the input row is not changed
+    assert join_image_root(row, None) is row
 
 
 @pytest.mark.parametrize(

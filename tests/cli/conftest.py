@@ -1,5 +1,5 @@
-"""Fixtures of the ``spotdiff find`` tests (test_find.py, test_find_run.py): a synthetic scene,
-the same scene with a planted change, files and directories of them."""
+"""Fixtures of the CLI tests: a synthetic scene, the same scene with a planted change, files and
+directories of them (the ``find`` tests); a JSONL batch command run with 1 and 2 workers."""
 
 from __future__ import annotations
 
@@ -70,3 +70,24 @@ def files(tmp_path, scenes):
     Image.fromarray(scenes.changed()[:100, :150]).save(paths["small"])
     paths["corrupt"].write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
     return {k: str(v) for k, v in paths.items()}
+
+
+@pytest.fixture
+def one_and_two_workers(tmp_path, capsys):
+    """``run(args_of, code, messages=True)``: the CLI with ``args_of(OUT)`` and ``--workers 1``,
+    then ``--workers 2``; both must exit ``code`` and write the same bytes and (``messages``) the
+    same stderr, OUT named alike; returns the output's text and the stderr of the first."""
+    from spotdiff.cli import main
+
+    def run(args_of, code: int, messages: bool = True) -> tuple[str, str]:
+        outs, errs = [], []
+        for workers in ("1", "2"):
+            out = tmp_path / f"workers{workers}.jsonl"
+            assert main([*args_of(out), "--workers", workers]) == code
+            errs.append(capsys.readouterr().err.replace(str(out), "OUT"))
+            outs.append(out.read_bytes())
+        assert outs[0] == outs[1]  # same rows, same order, byte for byte
+        assert errs[0] == errs[1] or not messages  # messages in row order
+        return outs[0].decode(), errs[0]
+
+    return run

@@ -37,13 +37,12 @@ __all__ = [
     "InputLine",
     "OutputScan",
     "RowWriter",
-    "count_rows",
+    "join_image_root",
     "read_rows",
     "repair_output",
     "resume_output",
     "row_key",
     "scan_output",
-    "stream_rows",
 ]
 
 #: Data-Juicer's meta field; the batch commands put the input line number in it.
@@ -77,17 +76,11 @@ def _decode(raw: bytes, number: int) -> tuple[Any, str | None]:
         return None, f"line {number} is not JSON: {exc}"
 
 
-def count_rows(path: str | os.PathLike[str]) -> int:
-    """The number of non-blank lines of ``path`` (what :func:`read_rows` yields)."""
-    with open(path, "rb") as fh:
-        return sum(1 for raw in fh if raw.strip())
-
-
-def read_rows(path: str | os.PathLike[str], image_root: Path | None = None) -> Iterator[InputLine]:
+def read_rows(path: str | os.PathLike[str]) -> Iterator[InputLine]:
     """Every non-blank line of the JSONL file ``path``, streamed, one :class:`InputLine` each.
 
     Lines are split on ``\\n`` and decoded one by one (a UTF-8 byte-order mark on the first line
-    is allowed). With ``image_root``, relative ``image_path1`` / ``image_path2`` are joined to it.
+    is allowed).
     """
     with open(path, "rb") as fh:
         for number, raw in enumerate(fh, start=1):
@@ -102,12 +95,20 @@ def read_rows(path: str | os.PathLike[str], image_root: Path | None = None) -> I
                 problem = f"line {number} is not a JSON object (got {kind}); each line is one row"
                 yield InputLine(number, None, problem)
                 continue
-            if image_root is not None:
-                for name in ("image_path1", "image_path2"):
-                    given = value.get(name)
-                    if isinstance(given, str) and not os.path.isabs(given):
-                        value[name] = str(image_root / given)
             yield InputLine(number, value)
+
+
+def join_image_root(row: dict[str, Any], image_root: Path | None) -> dict[str, Any]:
+    """``row`` with relative ``image_path1`` / ``image_path2`` joined to ``image_root`` (a new
+    dict; ``row`` itself when there is no root)."""
+    if image_root is None:
+        return row
+    out = dict(row)
+    for name in ("image_path1", "image_path2"):
+        given = out.get(name)
+        if isinstance(given, str) and not os.path.isabs(given):
+            out[name] = str(image_root / given)
+    return out
 
 
 def row_key(row: dict[str, Any] | None, number: Any, id_field: str | None) -> str:
@@ -254,22 +255,24 @@ class RowWriter:
     serialized completely before anything is written, so a crash leaves at most a torn last line.
 
     With ``replace=True`` an existing file is kept until the first row: that row goes to a
-    temporary file beside ``path`` which then replaces it (``os.replace``), later rows are
-    appended to it; a run that writes no row leaves ``path`` as it was. ``rows`` counts the rows
-    written.
+    temporary file beside ``path`` which then replaces it (``os.replace``; through a symlink,
+    its target, whose permissions the new file keeps), later rows are appended to it; a run that
+    writes no row leaves ``path`` as it was. ``rows`` counts the rows written.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, replace: bool = False) -> None:
         self.path = Path(path)
         self._fd: int | None = None
         self._tmp: Path | None = None
+        self._real = self.path
         self._replace = replace
         self.rows = 0
 
     def __enter__(self) -> RowWriter:
         target = self.path
         if self._replace:
-            target = self._tmp = _temp_beside(self.path)
+            self._real = Path(os.path.realpath(self.path))
+            target = self._tmp = _temp_beside(self._real)
         self._fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         return self
 
@@ -280,7 +283,7 @@ class RowWriter:
         while data:
             data = data[os.write(self._fd, data) :]
         if self._tmp is not None:  # the first row: the new file takes the old one's place
-            os.replace(self._tmp, self.path)
+            os.replace(self._tmp, self._real)
             self._tmp = None
         self.rows += 1
 
@@ -308,99 +311,3 @@ def resume_output(output: Path, scan: OutputScan) -> None:
             "a run stopped mid-write); that row is done again\n"
         )
         sys.stderr.flush()
-
-
-def stream_rows(
-    input_path: Path,
-    output: Path,
-    process: Any,
-    *,
-    id_field: str | None,
-    retry_errors: bool,
-    overwrite: bool,
-    description: str = "pairs",
-    image_root: Path | None = None,
-    progress: Any = None,
-    scan: OutputScan | None = None,
-) -> tuple[dict[str, int], OutputScan | None]:
-    """The resumable batch loop of every JSONL command (``imgdiff``, ``ground --batch``).
-
-    Resumes ``output`` (:func:`scan_output`, :func:`repair_output`, a warning for a torn last
-    line) unless ``overwrite`` (then a new file replaces it atomically at the end), streams
-    ``input_path`` (:func:`read_rows`), skips rows already done, writes
-    ``process(line) -> (row, ok)`` for the others (:class:`RowWriter`). ``progress(total,
-    description)``: a context manager giving an ``advance()`` callable (the CLI's progress bar),
-    or None. ``scan``: the caller's own :func:`scan_output` of ``output`` (read once), if any.
-
-    Returns:
-        ``(counts, scan)``: ``{"written", "skipped", "errors", "total"}`` and the scan of the
-        earlier output (None on a fresh run).
-    """
-    resume = output.exists() and not overwrite
-    if scan is None and resume:
-        scan = scan_output(output, id_field=id_field, retry_errors=retry_errors)
-    if scan is not None:
-        resume_output(output, scan)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    done = scan.done if scan is not None else set()
-    total = count_rows(input_path)
-    counts = {"written": 0, "skipped": 0, "errors": 0, "total": total}
-    with contextlib.ExitStack() as stack:
-        replace = overwrite and output.exists()
-        real = Path(os.path.realpath(output))
-        target = stack.enter_context(atomic_path(real)) if replace else output
-        if replace:
-            shutil.copymode(real, target)
-        out = stack.enter_context(RowWriter(target))
-        advance = stack.enter_context(progress(total, description)) if progress else (lambda: None)
-        for line in read_rows(input_path, image_root):
-            if row_key(line.row, line.number, id_field) in done:
-                counts["skipped"] += 1
-            else:
-                record, ok = process(line)
-                counts["written" if ok else "errors"] += 1
-                out.write(record)
-            advance()
-    return counts, scan
-
-
-def check_paths(input_path: Path, output: Path) -> None:
-    """INPUT must be a file, OUTPUT not a folder and not the input itself (checked before
-    anything is read: ``-o`` equal to the input used to loop forever)."""
-    if not input_path.is_file():
-        what = "is a directory" if input_path.is_dir() else "no such file"
-        raise InvalidOptionError(f"{input_path}: {what}; pass a JSONL file of image pairs")
-    if output.is_dir():
-        raise InvalidOptionError(f"-o {output} is a directory; pass the JSONL file to write")
-    if output.exists() and os.path.samefile(input_path, output):
-        raise InvalidOptionError(
-            f"-o {output} is the input file {input_path}; write the output to another file "
-            "(the input is never written to)"
-        )
-
-
-def check_first_row(input_path: Path, id_field: str) -> None:
-    """--id-field naming no field of the first row is a typo: one error line, nothing written."""
-    first = next((line for line in read_rows(input_path) if line.row is not None), None)
-    if first is not None and first.row.get(id_field) is None:
-        fields = ", ".join(map(str, first.row)) or "none"
-        raise InvalidOptionError(
-            f"--id-field {id_field!r}: the first row (line {first.number}) has no such field "
-            f"(its fields: {fields}); name a field every row has, or leave --id-field out to "
-            "key rows by line number"
-        )
-
-
-def report_counts(counts: dict[str, int], scan: OutputScan | None, output: Path) -> int:
-    """Write the run's closing line on stderr; return the failed rows in OUTPUT (this run's and
-    error rows kept from an earlier run)."""
-    import sys
-
-    earlier = scan.failed if scan is not None else 0
-    failed = counts["errors"] + earlier
-    note = f" ({earlier} from an earlier run; --retry-errors redoes them)" if earlier else ""
-    sys.stderr.write(
-        f"{counts['written']} written, {counts['skipped']} already done, {failed} failed{note}, "
-        f"of {counts['total']} rows -> {output}\n"
-    )
-    return failed

@@ -69,6 +69,10 @@ def _write_settings(output: Path, settings: Any) -> None:
         handle.write(json.dumps(settings, sort_keys=True) + "\n")
 
 
+def _private(key: str) -> bool:
+    return key.startswith("_") and not key.startswith("__")
+
+
 def run_batch(
     rows: Iterable[BatchRow],
     output: str | os.PathLike[str],
@@ -86,7 +90,8 @@ def run_batch(
     Args:
         rows: the input, in the order rows are written (keys unique).
         task: the work of a row (:class:`~spotdiff.batch.Task`); its record is written without
-            the keys that start with ``_`` (``on_row`` gets them: messages, outcome).
+            the keys that start with one ``_`` (``on_row`` gets them: messages, outcome); a
+            key that starts with ``__`` is data (Data-Juicer's ``__dj__meta__``).
         key_of: the key of a record read back from ``output`` (None: not a row of it).
         settings: JSON-able value of everything a row depends on; an earlier output is resumed
             only when it was written with equal settings.
@@ -148,7 +153,7 @@ def run_batch(
         records = engine.map(task, [row.payload for row in pending])
         stack.callback(getattr(records, "close", lambda: None))
         for record in records:
-            writer.write({k: v for k, v in record.items() if not k.startswith("_")})
+            writer.write({k: v for k, v in record.items() if not _private(k)})
             if writer.rows == 1 and not run.resumed:
                 _write_settings(output, settings)
             run.written += 1

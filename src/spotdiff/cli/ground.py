@@ -6,7 +6,6 @@ Thin over :func:`spotdiff.ground` (same option names). Without models nothing he
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -44,9 +43,12 @@ cue values behind the ranking). -o draws the answer box (thick) over the other c
 optional "id" and truth "box": [x1, y1, x2, y2] (or "boxes", one per query)}; relative paths are
 taken from --image-root, else from FILE's folder. -o OUTPUT (JSONL) gets one line per row: the row
 plus "results": [{"query", "parsed", "box", "score", "regions", and with truth "iou"}], or
-"error". Streaming and resumable like `spotdiff imgdiff` (rows already in OUTPUT are skipped,
---retry-errors redoes failed ones, --overwrite starts again); with truth boxes, Acc@0.3/0.5/0.7
-and mean IoU over OUTPUT are printed at the end.
+"error". Rows are written in input order, resumable like `spotdiff imgdiff` (OUTPUT.run.json
+holds the settings; with the same ones rows already in OUTPUT are skipped, other ones start
+again; --retry-errors redoes failed rows, --overwrite starts again); with truth boxes,
+Acc@0.3/0.5/0.7 and mean IoU over OUTPUT are printed at the end. --workers N: processes, each
+with its own ranker (default: 1 with CLIP, one model copy per worker; the machine's cores with
+the model-free cues).
 
 Backends: auto (CLIP when its weights are local, else cues), cues (model-free), clip (needs
 transformers and CLIP weights; --clip DIR_OR_ID, --blip DIR_OR_ID for re-ranking).
@@ -182,6 +184,14 @@ def ground_command(
     id_field: Annotated[
         str | None, typer.Option("--id-field", help="Row field that keys resuming (--batch).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="--batch: processes, each with its own models (default: 1 with a model "
+            "backend, else the machine's cores).",
+        ),
+    ] = None,
     image_root: Annotated[
         Path | None, typer.Option("--image-root", help="Folder of relative image paths.")
     ] = None,
@@ -196,8 +206,6 @@ def ground_command(
         typer.Option("--report", help="With --batch: the HTML report of OUTPUT in this folder."),
     ] = None,
 ) -> int:
-    from ..grounding import resolve_ranker
-
     settings = {"top_k": top_k, "sensitivity": sensitivity}
     if batch is not None:
         if image1 is not None or query:
@@ -206,16 +214,18 @@ def ground_command(
             )
         if output is None:
             raise InvalidOptionError("--batch needs -o OUTPUT.jsonl (the results file)")
-        ranker = resolve_ranker(backend, device=device, batch_size=batch_size,
-                                options=_options(clip, blip))  # fmt: skip
-        code = _run_batch(batch, output, ranker, settings, id_field=id_field,
-                          image_root=image_root, retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
+        code = _run_batch(batch, output, backend, settings, id_field=id_field, workers=workers,
+                          image_root=image_root, retry_errors=retry_errors, overwrite=overwrite,
+                          build={"device": device, "batch_size": batch_size,
+                                 "options": _options(clip, blip)})  # fmt: skip
         if report is not None:
             from ..viz.report import build_report
 
             info = build_report(output, report, title=output.name)
             sys.stderr.write(f"report: {info.index}\n")
         return code
+    if workers is not None:
+        raise InvalidOptionError("--workers needs --batch (one pair runs in this process)")
     if report is not None:
         raise InvalidOptionError("--report needs --batch (the report shows a batch's rows)")
     if image1 is None or image2 is None or not query:
@@ -240,103 +250,46 @@ def ground_command(
     return 0
 
 
-def _batch_row(line: Any, ranker: Any, settings: dict[str, Any], root: Path) -> dict[str, Any]:
-    from ..evaluation.grounding import grounding_ious, parse_grounding_row
-    from ..grounding import prepare_grounding
-
-    if line.problem is not None:
-        raise InvalidOptionError(line.problem)
-    row = parse_grounding_row(line.row, root=root)
-    pair = prepare_grounding(row.image1, row.image2, sensitivity=settings["sensitivity"])
-    results = pair.ground(list(row.queries), backend=ranker, top_k=settings["top_k"])
-    out = []
-    for i, (text, result) in enumerate(zip(row.queries, results, strict=True)):
-        record = ground_record(row.image1, row.image2, result)
-        top = record["regions"][0] if record["regions"] else None
-        item = {
-            "query": text,
-            "parsed": record["query"],
-            "box": top["box"] if top else None,
-            "score": top["score"] if top else None,
-            "regions": record["regions"],
-        }
-        if row.boxes is not None:
-            pred = [top["box"] if top else None]
-            item["truth"] = [float(v) for v in row.boxes[i]]
-            item["iou"] = round(float(grounding_ious(pred, row.boxes[i : i + 1])[0]), 4)
-        out.append(item)
-    return {"results": out, "size": record["size"], "backend": ranker.name}
-
-
 def _run_batch(
     batch: Path,
     output: Path,
-    ranker: Any,
+    backend: str,
     settings: dict[str, Any],
     *,
     id_field: str | None,
+    workers: int | None,
     image_root: Path | None,
     retry_errors: bool,
     overwrite: bool,
+    build: dict[str, Any],
 ) -> int:
+    """``--batch``: checks first (nothing written, no model loaded), then the run; the exit
+    code. ``build``: :func:`spotdiff.grounding.resolve_ranker`'s keyword arguments."""
     from .._validate import check_number
-    from ..batch._jsonl import (
-        LINE_KEY,
-        META,
-        check_first_row,
-        check_paths,
-        report_counts,
-        stream_rows,
-    )
+    from ..grounding import resolve_ranker
+    from ._batch_run import batch_engine
+    from ._ground_run import GroundTask, ground_settings, run_ground_batch
+    from ._jsonl_run import check_first_row, check_output, check_paths
 
     if settings["top_k"] is not None:
         check_number("--top-k", settings["top_k"], low=1, integer=True)
     check_paths(batch, output)
+    # --workers given: its engine (a bad value is one error line); else chosen by the ranker
+    engine = batch_engine(workers) if workers is not None else None
     if id_field is not None:
         check_first_row(batch, id_field)
     root = image_root if image_root is not None else batch.parent
+    run_settings = ground_settings(backend, build["options"], top_k=settings["top_k"],
+                                   sensitivity=settings["sensitivity"], id_field=id_field,
+                                   root=root)  # fmt: skip
+    # an OUTPUT that is not ours: refused before any model loads
+    check_output(output, run_settings, id_field=id_field, overwrite=overwrite)
+    ranker = resolve_ranker(backend, **build)
+    # a worker builds the same ranker by its resolved name; cues takes no model options
+    options = {} if ranker.name == "cues" else build
+    task = GroundTask(ranker.name, options, settings["top_k"], settings["sensitivity"], id_field,
+                      root, ranker=ranker)  # fmt: skip
     sys.stderr.write(f"spotdiff: ground with the {ranker.name} backend\n")
-
-    def process(line: Any) -> tuple[dict[str, Any], bool]:
-        record = dict(line.row) if line.row is not None else {}
-        record[META] = {LINE_KEY: line.number}
-        try:
-            if id_field is not None and record.get(id_field) is None:
-                raise InvalidOptionError(f"row has no field {id_field!r} (--id-field)")
-            return {**record, **_batch_row(line, ranker, settings, root)}, True
-        except Exception as exc:  # a failing row is recorded and the run goes on
-            record["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
-            sys.stderr.write(f"spotdiff: error: line {line.number}: {record['error']}\n")
-            return record, False
-
-    from ._common import progress
-
-    counts, scan = stream_rows(batch, output, process, id_field=id_field, progress=progress,
-                               retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
-    failed = report_counts(counts, scan, output)
-    _print_accuracy(output)
+    failed = run_ground_batch(batch, output, task, settings=run_settings, engine=engine,
+                              retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
     return 2 if failed else 0
-
-
-def _print_accuracy(output: Path) -> None:
-    """Acc@0.3/0.5/0.7 and mean IoU over every query of OUTPUT that has a truth box."""
-    import numpy as np
-
-    from ..evaluation.grounding import THRESHOLDS
-
-    ious = []
-    with open(output, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            for item in row.get("results", []) if isinstance(row, dict) else []:
-                if isinstance(item, dict) and isinstance(item.get("iou"), int | float):
-                    ious.append(float(item["iou"]))
-    if not ious:
-        return
-    v = np.asarray(ious)
-    acc = ", ".join(f"Acc@{t:g} {(v >= t).mean():.3f}" for t in THRESHOLDS)
-    sys.stdout.write(f"{len(v)} queries with a truth box: {acc}, mean IoU {v.mean():.3f}\n")
-    sys.stdout.flush()

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from .._errors import InvalidOptionError
 from .._validate import check_number
-from ..batch._jsonl import (
-    LINE_KEY,
-    META,
-    InputLine,
-    check_first_row,
-    check_paths,
-    report_counts,
-    scan_output,
-    stream_rows,
-)
 from . import app
-from ._common import progress
+from ._batch_run import batch_engine
 from ._imgdiff_config import load_config
+from ._jsonl_run import check_first_row, check_output, check_paths
 
 HELP = """Find the object-level differences of image pairs with captions (Data-Juicer's ImgDiff
 difference-area generator) for every row of a JSONL file.
@@ -34,13 +23,14 @@ are copied). Each output row is the input row plus
   "__dj__meta__": {"__dj__bbox__": [[cx, cy, w, h], ...], "spotdiff_imgdiff": {...},
                    "spotdiff_line": N}
 ([[0, 0, 0, 0]] when the pair is filtered out), or, when the row fails, the input row plus
-"error": "...". Rows are written as they finish (one line each, flushed).
+"error": "...".
 
 \b
 Examples:
   spotdiff imgdiff pairs.jsonl -o boxes.jsonl
   spotdiff imgdiff pairs.jsonl -o boxes.jsonl --config imgdiff.yaml --backend classical
   spotdiff imgdiff pairs.jsonl -o boxes.jsonl --retry-errors      # resume, redo failed rows
+  spotdiff imgdiff pairs.jsonl -o boxes.jsonl --backend classical --workers 8
 
 \b
 The config file (YAML or JSON) holds the operator's arguments:
@@ -52,11 +42,20 @@ The config file (YAML or JSON) holds the operator's arguments:
 or a Data-Juicer recipe whose `process` list has imgdiff_difference_area_generator_mapper or
 spotdiff_difference_area_generator_mapper.
 
-Resuming: when OUTPUT exists, rows already in it are skipped and new rows are appended; rows are
-keyed by --id-field when given, else by line number. A torn last line (a run killed mid-write)
-is cut off with a warning and redone; error rows already there count as failed (--retry-errors
-redoes them); a file that is not an output of this command is refused. --overwrite writes a new
-OUTPUT beside the old one, which stays until the run is done. OUTPUT must not be INPUT.
+Rows are written as they finish, in input order, one line each (flushed), whatever --workers. --workers N runs
+the rows in N processes, each loading its own models once: the default is 1 when a model runs
+(one model copy per worker; more workers on one device mostly multiply its memory), else the
+machine's cores (the model-free steps are CPU bound).
+
+Resuming: OUTPUT.run.json beside OUTPUT holds what the rows depend on (the operator's options,
+--id-field, --image-root; not --device, --batch-size or --workers). When OUTPUT exists and was
+written with the same settings, rows already in it are skipped and new rows are appended; rows
+are keyed by --id-field when given, else by line number. A torn last line (a run killed
+mid-write) is cut off with a warning and redone; error rows already there count as failed
+(--retry-errors redoes them). With other settings, or without OUTPUT.run.json, the run starts
+again (a warning says so); a file that is not an output of this command is refused. Starting
+again (and --overwrite) keeps the old OUTPUT until the first new row replaces it. OUTPUT must
+not be INPUT.
 
 \b
 --id-field NAME: the first row must have the field (else one error line, nothing written); a
@@ -65,7 +64,8 @@ later row without it (or with null) becomes an error row "row has no field NAME 
 \b
 Bad lines (not UTF-8, not JSON, not an object, missing fields, unreadable images) become error
 rows and the run goes on. stderr shows one "spotdiff: ..." line naming the backends that run,
-"spotdiff: warning: ..." lines, and a summary: written, already done, failed, of all rows.
+"spotdiff: warning: ..." lines (each once), one "spotdiff: error: line N: ..." line per failed
+row, and a summary: written, already done, failed, of all rows.
 
 Exit codes: 0 every row in OUTPUT done, 2 bad options, or any row in OUTPUT failed (the others
 are written).
@@ -96,27 +96,6 @@ def _options(
     return options
 
 
-def _process(op: Any, line: InputLine, id_field: str | None) -> tuple[dict[str, Any], bool]:
-    """``(output row, True)``, or ``(error row, False)`` when the line or its pair fails."""
-    record = dict(line.row) if line.row is not None else {}
-    try:
-        if line.problem is not None:
-            raise InvalidOptionError(line.problem)
-        if id_field is not None and record.get(id_field) is None:
-            raise InvalidOptionError(
-                f"row has no field {id_field!r} (--id-field); add it, or leave --id-field out "
-                "to key rows by line number"
-            )
-        record = op.process_single(line.row)
-        record[META] = {**record[META], LINE_KEY: line.number}
-        return record, True
-    except Exception as exc:  # a failing row is recorded and the run goes on
-        meta = record.get(META) if isinstance(record.get(META), Mapping) else {}
-        record = {**record, META: {**meta, LINE_KEY: line.number}}
-        record["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
-        return record, False
-
-
 @app.command("imgdiff", help=HELP, no_args_is_help=True)
 def imgdiff_command(
     input_path: Annotated[
@@ -142,6 +121,14 @@ def imgdiff_command(
     image_root: Annotated[
         Path | None, typer.Option("--image-root", help="Folder that relative image paths are in.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes, each with its own models (default: 1 when a model runs, else the "
+            "machine's cores).",
+        ),
+    ] = None,
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="On resume, redo the rows that failed.")
     ] = False,
@@ -158,30 +145,32 @@ def imgdiff_command(
 ) -> int:
     check_paths(input_path, output)  # before anything is read
     options = _options(config, backend, device, batch_size)
+    # --workers given: its engine (a bad value is one error line); else chosen by the backends
+    engine = batch_engine(workers) if workers is not None else None
     if id_field is not None:
         check_first_row(input_path, id_field)
-    scan = None
-    if output.exists() and not overwrite:  # an output that is not ours: refused before any model
-        scan = scan_output(output, id_field=id_field, retry_errors=retry_errors)
 
     from ..imgdiff import DifferenceAreaGenerator
+    from ._imgdiff_run import imgdiff_settings, run_imgdiff
 
     op = DifferenceAreaGenerator(**options)
+    # an OUTPUT that is not ours: refused before any model loads
+    check_output(output, imgdiff_settings(op, id_field, image_root), id_field=id_field,
+                 overwrite=overwrite)  # fmt: skip
     backends = op.prepare()  # a missing model with backend=models fails here
     sys.stderr.write(f"spotdiff: {describe_backends(backends)}\n")
     # main() shows every Python warning raised in here as one "spotdiff: warning:" line
-    counts, scan = stream_rows(
+    failed = run_imgdiff(
         input_path,
         output,
-        lambda line: _process(op, line, id_field),
+        op,
+        backends,
+        engine=engine,
         id_field=id_field,
+        image_root=image_root,
         retry_errors=retry_errors,
         overwrite=overwrite,
-        image_root=image_root,
-        progress=progress,
-        scan=scan,
     )
-    failed = report_counts(counts, scan, output)
     if report is not None:
         from ..viz.report import build_report
 
