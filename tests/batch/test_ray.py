@@ -116,6 +116,33 @@ def test_map_engine_ray_gives_the_local_rows(ray_cwd, tmp_path, capsys):
     ]
 
 
+def test_imgdiff_engine_ray_gives_the_local_rows(ray_cwd, tmp_path, capsys):
+    pytest.importorskip("lemminflect", reason="caption comparison needs lemminflect ('models')")
+    rows = []
+    for i in range(4):
+        a = np.full((64, 80, 3), 90 + 20 * i, np.uint8)
+        b = a.copy()
+        b[10:30, 20:50] = (230, 20, 20)
+        Image.fromarray(a).save(tmp_path / f"a{i}.png")
+        Image.fromarray(b).save(tmp_path / f"b{i}.png")
+        rows.append({"id": f"r{i}", "image_path1": f"a{i}.png", "image_path2": f"b{i}.png",
+                     "caption1": "A plane.", "caption2": "A boat."})  # fmt: skip
+    rows.insert(2, {"id": "bad", "image_path1": "missing.png", "image_path2": "b0.png"})
+    manifest = tmp_path / "in.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = {}
+    for engine in ("local", "ray"):
+        path = tmp_path / f"{engine}.jsonl"
+        args = ["imgdiff", str(manifest), "-o", str(path), "--backend", "classical"]
+        assert main([*args, "--engine", engine, "--workers", "2"]) == 2  # the missing image
+        out[engine] = path.read_text()
+    capsys.readouterr()
+    assert out["ray"] == out["local"]  # byte for byte, in input order
+    assert [json.loads(line).get("id") for line in out["ray"].splitlines()] == [
+        "r0", "r1", "bad", "r2", "r3"
+    ]  # fmt: skip
+
+
 def test_a_partial_summary_is_completed_by_ray_row_by_row(ray_cwd, tmp_path, capsys):
     d1, d2 = _pairs(tmp_path)
     out = tmp_path / "out"

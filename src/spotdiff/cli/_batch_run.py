@@ -63,7 +63,7 @@ OverwriteOption = Annotated[
 ]
 
 
-def batch_engine(workers: int | None, engine: str = "local") -> Engine:
+def batch_engine(workers: int | None, engine: str = "local", *, num_gpus: float = 0) -> Engine:
     """The engine of a batch command (:func:`spotdiff.batch.make_engine`): ``"local"``,
     :class:`spotdiff.batch.LocalEngine` with ``workers`` processes (None: the machine's cores),
     or ``"ray"``, :class:`spotdiff.batch.RayEngine` with ``workers`` actors. Built before
@@ -78,7 +78,24 @@ def batch_engine(workers: int | None, engine: str = "local") -> Engine:
 
     if workers is not None and workers < 1:
         raise InvalidOptionError(f"--workers {workers}: give 1 or more processes")
-    return make_engine(engine, workers=workers)
+    return make_engine(engine, workers=workers, **({"num_gpus": num_gpus} if num_gpus else {}))
+
+
+def model_engine(workers: int | None, engine: str, *, models: bool, device: Any = None) -> Engine:
+    """The engine of a command whose rows may run a model (imgdiff, ground --batch): ``workers``
+    default to 1 when a model runs (one model copy per worker), else the machine's cores; on
+    ``"ray"`` each actor then gets one GPU when ``device`` resolves to CUDA here (GPU actors),
+    else a CPU."""
+    from ..batch import default_workers
+
+    if workers is None:
+        workers = 1 if models else default_workers()
+    gpus = 0
+    if engine == "ray" and models:
+        from .._device import resolve_device
+
+        gpus = 1 if resolve_device(device).type == "cuda" else 0
+    return batch_engine(workers, engine, num_gpus=gpus)
 
 
 def refuse_batch_options(

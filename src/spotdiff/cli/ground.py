@@ -14,6 +14,7 @@ import typer
 
 from .._errors import InvalidOptionError
 from . import app
+from ._batch_run import EngineOption
 from ._common import check_outputs, emit_json
 
 if TYPE_CHECKING:
@@ -195,6 +196,7 @@ def ground_command(
     image_root: Annotated[
         Path | None, typer.Option("--image-root", help="Folder of relative image paths.")
     ] = None,
+    engine: EngineOption = "local",
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="On resume, redo the rows that failed.")
     ] = False,
@@ -215,6 +217,7 @@ def ground_command(
         if output is None:
             raise InvalidOptionError("--batch needs -o OUTPUT.jsonl (the results file)")
         code = _run_batch(batch, output, backend, settings, id_field=id_field, workers=workers,
+                          engine=engine,
                           image_root=image_root, retry_errors=retry_errors, overwrite=overwrite,
                           build={"device": device, "batch_size": batch_size,
                                  "options": _options(clip, blip)})  # fmt: skip
@@ -258,6 +261,7 @@ def _run_batch(
     *,
     id_field: str | None,
     workers: int | None,
+    engine: str = "local",
     image_root: Path | None,
     retry_errors: bool,
     overwrite: bool,
@@ -267,15 +271,16 @@ def _run_batch(
     code. ``build``: :func:`spotdiff.grounding.resolve_ranker`'s keyword arguments."""
     from .._validate import check_number
     from ..grounding import resolve_ranker
-    from ._batch_run import batch_engine
+    from ._batch_run import batch_engine, model_engine
     from ._ground_run import GroundTask, ground_settings, run_ground_batch
     from ._jsonl_run import check_first_row, check_output, check_paths
 
     if settings["top_k"] is not None:
         check_number("--top-k", settings["top_k"], low=1, integer=True)
     check_paths(batch, output)
-    # --workers given: its engine (a bad value is one error line); else chosen by the ranker
-    engine = batch_engine(workers) if workers is not None else None
+    # --workers / --engine checked now (a bad value is one error line); the engine is built
+    # once the ranker is known (1 worker with a model; GPU actors on Ray with CUDA)
+    batch_engine(workers, engine)
     if id_field is not None:
         check_first_row(batch, id_field)
     root = image_root if image_root is not None else batch.parent
@@ -290,6 +295,7 @@ def _run_batch(
     task = GroundTask(ranker.name, options, settings["top_k"], settings["sensitivity"], id_field,
                       root, ranker=ranker)  # fmt: skip
     sys.stderr.write(f"spotdiff: ground with the {ranker.name} backend\n")
-    failed = run_ground_batch(batch, output, task, settings=run_settings, engine=engine,
+    runner = model_engine(workers, engine, models=ranker.name != "cues", device=build["device"])
+    failed = run_ground_batch(batch, output, task, settings=run_settings, engine=runner,
                               retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
     return 2 if failed else 0

@@ -10,7 +10,7 @@ import typer
 
 from .._validate import check_number
 from . import app
-from ._batch_run import batch_engine
+from ._batch_run import EngineOption, batch_engine, model_engine
 from ._imgdiff_config import load_config
 from ._jsonl_run import check_first_row, check_output, check_paths
 
@@ -129,6 +129,7 @@ def imgdiff_command(
             "machine's cores).",
         ),
     ] = None,
+    engine: EngineOption = "local",
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="On resume, redo the rows that failed.")
     ] = False,
@@ -145,13 +146,14 @@ def imgdiff_command(
 ) -> int:
     check_paths(input_path, output)  # before anything is read
     options = _options(config, backend, device, batch_size)
-    # --workers given: its engine (a bad value is one error line); else chosen by the backends
-    engine = batch_engine(workers) if workers is not None else None
+    # --workers / --engine checked now (a bad value is one error line); the engine is built
+    # once the backends are known (1 worker with a model; GPU actors on Ray with CUDA)
+    batch_engine(workers, engine)
     if id_field is not None:
         check_first_row(input_path, id_field)
 
     from ..imgdiff import DifferenceAreaGenerator
-    from ._imgdiff_run import imgdiff_settings, run_imgdiff
+    from ._imgdiff_run import imgdiff_settings, run_imgdiff, uses_models
 
     op = DifferenceAreaGenerator(**options)
     # an OUTPUT that is not ours: refused before any model loads
@@ -159,13 +161,16 @@ def imgdiff_command(
                  overwrite=overwrite)  # fmt: skip
     backends = op.prepare()  # a missing model with backend=models fails here
     sys.stderr.write(f"spotdiff: {describe_backends(backends)}\n")
+    runner = model_engine(
+        workers, engine, models=uses_models(backends), device=options.get("device")
+    )
     # main() shows every Python warning raised in here as one "spotdiff: warning:" line
     failed = run_imgdiff(
         input_path,
         output,
         op,
         backends,
-        engine=engine,
+        engine=runner,
         id_field=id_field,
         image_root=image_root,
         retry_errors=retry_errors,
