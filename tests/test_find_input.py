@@ -67,3 +67,66 @@ def test_prepare_pair_places_a_near_size_image_on_image_1s_canvas():
     with pytest.warns(SpotdiffWarning, match="resized"):
         pair = prepare_pair(img1, cv2.resize(img1, (W * 2, H * 2)))
     assert pair.cover2 is None
+
+
+# Constructed the way the misaligned real puzzles come (``../shared/realpairs``, condition
+# puzzle-misaligned): one textured scene, image 2 cropped with a few extra rows / columns, shifted
+# by a fraction of a pixel through resampling, or rescaled by about 1 %, with two planted changes.
+# find must give exactly the two boxes: no drift along the far edges, no box where image 2 does
+# not reach.
+
+_CHANGES = ((60, 70, 110, 110), (300, 220, 350, 260))  # xyxy in image-1 pixels
+
+
+def _two_changes(img: np.ndarray, offset: tuple[float, float] = (0, 0), scale: float = 1.0):
+    out = img.copy()
+    for (x1, y1, x2, y2), colour in zip(_CHANGES, ((230, 40, 40), (30, 60, 220)), strict=True):
+        a, b = round((x1 + offset[0]) * scale), round((y1 + offset[1]) * scale)
+        c, d = round((x2 + offset[0]) * scale), round((y2 + offset[1]) * scale)
+        out[b:d, a:c] = colour
+    return out
+
+
+def _assert_two_boxes(r) -> None:
+    assert len(r) == 2, r.boxes.round().tolist()
+    for truth in _CHANGES:
+        assert max(_iou(box, truth) for box in r.boxes) >= 0.5, (truth, r.boxes.round().tolist())
+
+
+def _shifted(scene: np.ndarray, dx: float, dy: float, size: tuple[int, int]) -> np.ndarray:
+    """``scene`` resampled so that its content moves by (dx, dy) px, on a (W, H) canvas."""
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(scene, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+@pytest.mark.parametrize(
+    ("extra", "shift"),
+    [((0, 3), (0.0, 3.0)), ((1, 0), (1.0, 0.0)), ((1, 3), (2.5, 1.5)), ((1, 0), (0.5, 0.0))],
+    ids=["3-rows-on-top", "1-column-on-the-left", "resampled-2.5px", "resampled-0.5px"],
+)
+def test_near_size_crops_give_exactly_the_planted_changes(extra, shift):
+    img1 = _photo("astronaut")
+    size2 = (W + extra[0], H + extra[1])
+    img2 = _two_changes(_shifted(img1, *shift, size2), offset=shift)
+    with pytest.warns(SpotdiffWarning, match="canvas"):
+        r = find(img1, img2)
+    _assert_two_boxes(r)
+    # image-2 pixel (x, y) shows image-1 pixel (x - dx, y - dy)
+    assert r.transform[:2, 2] == pytest.approx([-shift[0], -shift[1]], abs=0.15)
+    assert r.metadata["registration"]["method"] == ("translation" if any(shift) else "identity")
+
+
+def test_a_rescaled_image_2_is_registered_by_a_similarity_not_resized():
+    img1 = _photo("astronaut")
+    s = 1.013  # the puzzle halves of puzzle_ghats differ by about 1 %
+    size2 = (round(W * s), round(H * s))
+    img2 = _two_changes(cv2.resize(img1, size2, interpolation=cv2.INTER_LINEAR), scale=s)
+    with pytest.warns(SpotdiffWarning, match="canvas"):
+        r = find(img1, img2)
+    _assert_two_boxes(r)
+    assert r.metadata["registration"]["method"] in ("similarity", "affine")
+    # the far corner lands where it should (no sub-pixel drift across the picture): image-1
+    # pixel x is image-2 pixel (x + 0.5) * sx - 0.5 (cv2.resize keeps pixel centres)
+    sx, sy = size2[0] / W, size2[1] / H
+    corner = r.transform @ np.array([(W - 0.5) * sx - 0.5, (H - 0.5) * sy - 0.5, 1.0])
+    assert corner[:2] / corner[2] == pytest.approx([W - 1, H - 1], abs=0.25)

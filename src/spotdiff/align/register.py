@@ -67,6 +67,7 @@ _SMOOTH = 1.0
 #: with local changes, the fit to the changed parts gains a few percent at most.
 _CLEAR = 0.1
 _LK_STEPS = 3  # Lucas-Kanade steps refining a translation
+_LK_REACH = 1.0  # px: a refinement that moves farther than this has diverged, and is dropped
 #: Bounds of an accepted transform: singular values of its linear part (scale, shear), rotation
 #: (degrees), largest corner displacement (share of the longer side).
 SCALE_RANGE = (0.65, 1.5)
@@ -179,10 +180,12 @@ def _refine_shift(a: np.ndarray, b: np.ndarray, w_ab: np.ndarray) -> np.ndarray:
 
     Phase correlation's sub-pixel peak is biased towards whole pixels (0.1-0.3 px at the
     registration scale on a 0.5 px shift); least squares on the image gradients is not. Pixels
-    whose difference is far above the typical one (changed content) do not vote.
+    whose difference a shift of :data:`_LK_REACH` px cannot explain (above the typical
+    difference plus the local gradient) are changed content and do not vote.
     """
     gx = cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3) * np.float32(0.125)
     gy = cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3) * np.float32(0.125)
+    reach = cv2.magnitude(gx, gy) * np.float32(_LK_REACH)
     inner = np.zeros(a.shape, dtype=bool)
     inner[4:-4, 4:-4] = True
     out = w_ab.copy()
@@ -193,7 +196,7 @@ def _refine_shift(a: np.ndarray, b: np.ndarray, w_ab: np.ndarray) -> np.ndarray:
         if ok.sum() < 64:
             break
         typical = float(np.median(np.abs(diff[ok])))
-        ok &= np.abs(diff) < max(4.5 * typical, 1.0)
+        ok &= np.abs(diff) < reach + max(4.5 * typical, 1.0)
         x, y, d = gx[ok], gy[ok], diff[ok]
         g = np.array([[x @ x, x @ y], [x @ y, y @ y]], dtype=np.float64)
         if np.linalg.cond(g) > 1e6:
@@ -202,7 +205,8 @@ def _refine_shift(a: np.ndarray, b: np.ndarray, w_ab: np.ndarray) -> np.ndarray:
         out[:2, 2] -= step
         if math.hypot(*step) < 1e-3:
             break
-    return out if np.all(np.isfinite(out)) else w_ab
+    moved = float(np.hypot(*(out[:2, 2] - w_ab[:2, 2])))
+    return out if np.isfinite(moved) and moved <= _LK_REACH else w_ab
 
 
 def _compose(w_ab: np.ndarray, a_small: np.ndarray) -> np.ndarray:
@@ -349,6 +353,7 @@ def register(
     w_ab = np.array([[1.0, 0, dx], [0, 1.0, dy], [0, 0, 1]])  # a coords -> b coords
     translation = w_ab.copy()
     method = "translation"
+    agreed = False  # the tiles agree on a translation: no correlation gain needed to keep it
     if motion != "translation":
         _, shifts, resp = _tile_shifts(a, _warp_inv(b, w_ab))
         ok = resp > _MIN_RESPONSE
@@ -357,8 +362,9 @@ def register(
             common = np.median(shifts[ok], axis=0)  # what the tiles agree on: a translation
             spread = np.abs(shifts[ok] - common).max(axis=1)
             rigid = np.median(spread) < _STILL and spread.max() < 3 * _STILL
-        if motion == "auto" and rigid:
-            w_ab[:2, 2] += common  # what the tiles agree on
+        agreed = motion == "auto" and rigid
+        if agreed:
+            w_ab[:2, 2] += common
         else:
             w_ab, method = _fit_motion(a, b, w_ab, motion, size)
     if method == "translation":
@@ -367,16 +373,16 @@ def register(
             return Registration(np.eye(3), "identity", ncc0, ncc0, 0.0)
     elif motion == "auto":  # a rotation / scale / shear must clearly beat the best translation
         shift = _refine_shift(a_s, b_s, translation)
-        base = _ncc(a_s, b_s, shift)
+        base = max(ncc0, _ncc(a_s, b_s, shift))
         if _ncc(a_s, b_s, w_ab) - base < _CLEAR * (1.0 - base):
-            w_ab, method = shift, "translation"
-            if math.hypot(*w_ab[:2, 2]) < _STILL:
+            if base == ncc0 or math.hypot(*shift[:2, 2]) < _STILL:
                 return Registration(np.eye(3), "identity", ncc0, ncc0, 0.0)
+            w_ab, method = shift, "translation"
     ncc1 = _ncc(a_s, b_s, w_ab)
     t = _to_full(w_ab, size, small)  # image-2 full coords -> image-1 full coords
     disp = displacement(t, size)
     problem = _sane(t, size)
-    if not problem and ncc1 < ncc0 + 1e-4:
+    if not problem and ncc1 < ncc0 + 1e-4 and not agreed:
         if ncc0 >= 0.5 or disp < 1.0:  # already aligned as well as we can tell
             return Registration(np.eye(3), "identity", ncc0, ncc0, 0.0)
         problem = f"the estimate ({method}) does not improve the correlation ({ncc0:.3f})"
