@@ -140,6 +140,24 @@ def test_a_rescaled_image_2_is_registered_by_a_similarity_not_resized():
     assert corner[:2] / corner[2] == pytest.approx([W - 1, H - 1], abs=0.25)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_page_with_3_extra_rows_is_registered_by_whole_pixels(layout_page, seed):
+    # a screenshot taken 3 rows lower and 1 column wider, with a recoloured panel and a new
+    # label: the exact whole-pixel offset (no resampling residue), exactly the two changes
+    page = layout_page(seed)
+    img2 = np.full((486, 641, 3), 250, np.uint8)
+    img2[3:483, :640] = page
+    img2[103:163, 80:300] = (200, 40, 40)
+    cv2.putText(img2, "New label", (380, 303), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2, 16)
+    with pytest.warns(SpotdiffWarning, match="canvas"):
+        r = find(page, img2)
+    assert r.metadata["registration"]["method"] == "translation"
+    np.testing.assert_array_equal(r.transform, [[1, 0, 0], [0, 1, -3], [0, 0, 1]])
+    assert len(r) == 2
+    assert max(_iou(b, (80, 100, 300, 160)) for b in r.boxes) >= 0.8
+    assert max(_iou(b, (380, 282, 500, 300)) for b in r.boxes) >= 0.5
+
+
 # Real-pair regressions (issue 9): the misaligned puzzles of the development set, read where it
 # lives (``/work/shared/realpairs`` or $SPOTDIFF_REALPAIRS; never copied into the repository).
 REALPAIRS = Path(os.environ.get("SPOTDIFF_REALPAIRS", "/work/shared/realpairs"))

@@ -161,32 +161,16 @@ def test_degenerate_transforms_are_rejected():
     assert _sane(np.eye(3), (W, H)) == ""
 
 
-def _layout(seed: int) -> np.ndarray:
-    """A rendered page: flat panels and anti-aliased text on white, 640x480."""
-    rng = np.random.default_rng(seed)
-    img = np.full((480, 640, 3), 250, np.uint8)
-    for _ in range(14):
-        x, y = int(rng.integers(0, 560)), int(rng.integers(0, 420))
-        w, h = int(rng.integers(30, 200)), int(rng.integers(15, 60))
-        cv2.rectangle(img, (x, y), (x + w, y + h), [int(c) for c in rng.integers(0, 255, 3)], -1)
-    for i in range(12):
-        org = (int(rng.integers(0, 450)), int(rng.integers(20, 470)))
-        cv2.putText(
-            img, f"Lorem ipsum {i}", org, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (20, 20, 20), 1, 16
-        )
-    return img
-
-
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], 1)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("quality", [90, 75])
-def test_a_pixel_identical_layout_with_local_changes_stays_identity(seed, quality):
+def test_a_pixel_identical_layout_with_local_changes_stays_identity(layout_page, seed, quality):
     # the same page re-rendered: one panel recoloured, a label added, both re-encoded; the fit to
     # the changed parts and the JPEG blocks used to give a 0.2-0.8 px similarity or affine
-    img1 = _layout(seed)
+    img1 = layout_page(seed)
     img2 = img1.copy()
     img2[100:160, 80:300] = (200, 40, 40)
     cv2.putText(img2, "New label", (380, 300), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2, 16)
