@@ -6,7 +6,7 @@ histogram-equalized (so a brightness / contrast / gamma change does not move the
 1. a global phase correlation gives the translation (sub-pixel);
 2. phase correlation of a 4x3 grid of tiles, after that translation, gives local shifts; when
    they agree (median deviation from their median below 0.1 px at that scale, none above 0.3 px)
-   the motion is a translation: their median shift, or nothing at all when that is below 0.1 px,
+   the motion is a translation: their median shift (nothing at all when that is below 0.1 px),
    refined by Lucas-Kanade steps (:func:`._shift.refine_shift`: phase correlation's sub-pixel
    peak is biased towards whole pixels), and snapped to whole pixels when within 0.1 px of them
    (crops of screenshots are exact);
@@ -35,9 +35,9 @@ On constructed cases ORB + RANSAC reached 0.3-0.5 px in 40 ms, ECC alone drifted
 under zoom (and under gamma changes without histogram equalization), phase correlation alone
 cannot see rotation. Sub-pixel shifts of 0.3-2.5 px of 930x700 photos: within 0.05 px (phase
 correlation and tile medians alone: 0.1-0.25 px, and a 0.5 px shift of a smooth picture kept as
-identity); re-encoded layouts with two local edits: identity on 12 of 12 (a 0.2-0.8 px similarity
-or affine on 12 of 12 before). OpenCV 5.0's ``phaseCorrelate`` writes its window into its inputs: it is
-called on copies.
+identity); re-encoded layouts with two local edits: identity on 12 of 12 (a 0.2-0.8 px
+similarity or affine on 12 of 12 before). OpenCV 5.0's ``phaseCorrelate`` writes its window into
+its inputs: it is called on copies.
 
 Conventions: the transform is a (3, 3) float64 matrix ``T`` with ``[x1, y1, 1] = T @ [x2, y2, 1]``
 (image-2 pixel coordinates to image-1 pixel coordinates, pixel centres at integers).
@@ -98,7 +98,7 @@ class Registration:
         transform: (3, 3) float64, image-2 pixel coordinates -> image-1 pixel coordinates.
         method: ``"identity"``, ``"translation"``, ``"similarity"`` or ``"affine"``.
         ncc_before, ncc_after: normalized cross-correlation of the equalized grey images at the
-            registration scale, before and after (in [-1, 1]).
+            registration scale, blurred by 1 px, before and after (in [-1, 1]).
         displacement: largest displacement of an image corner under ``transform``, in pixels.
         failed: True when an estimate was attempted and rejected (identity returned, warned).
         message: why identity was kept, or "".
@@ -142,9 +142,9 @@ def _beyond_shift(w_ab: np.ndarray, size: tuple[int, int]) -> float:
     w, h = size
     centre = np.array([(w - 1) / 2, (h - 1) / 2, 1.0])
     moved = w_ab @ centre
-    shift = np.array([[1.0, 0, centre[0] - moved[0] / moved[2]], [0, 1.0, 0], [0, 0, 1.0]])
-    shift[1, 2] = centre[1] - moved[1] / moved[2]
-    return displacement(shift @ w_ab, size)
+    back = np.eye(3)
+    back[:2, 2] = centre[:2] - moved[:2] / moved[2]
+    return displacement(back @ w_ab, size)
 
 
 def _compose(w_ab: np.ndarray, a_small: np.ndarray) -> np.ndarray:
