@@ -5,8 +5,8 @@ histogram-equalized (so a brightness / contrast / gamma change does not move the
 
 1. a global phase correlation gives the translation (sub-pixel);
 2. phase correlation of a 4x3 grid of tiles, after that translation, gives local shifts; when
-   they agree (median deviation from their median below 0.1 px at that scale, two thirds of them
-   within 0.3 px: the others hold local changes) the motion is a translation: their median shift (nothing at all when that is below 0.1 px),
+   they agree (median deviation from their median below 0.1 px at that scale, none above 0.3 px)
+   the motion is a translation: their median shift (nothing at all when that is below 0.1 px),
    refined by Lucas-Kanade steps (:func:`._shift.refine_shift`: phase correlation's sub-pixel
    peak is biased towards whole pixels), and snapped to whole pixels when within 0.1 px of them
    (crops of screenshots are exact);
@@ -17,8 +17,8 @@ histogram-equalized (so a brightness / contrast / gamma change does not move the
    start; the candidate with the highest correlation among the sane ones wins. One that moves a
    corner by less than 2 px beyond the shift of the centre must also remove a tenth of the
    decorrelation (``1 - NCC``) that the best translation leaves, or that translation is kept --
-   or the identity, when the translation is below a pixel (tiles that disagree on a sub-pixel
-   motion: a re-encoded or re-rendered layout, whose edits, JPEG blocks or anti-aliasing the fit
+   or the identity, when the translation is below a pixel and fewer than half of the tiles agree
+   on it (a re-encoded or re-rendered layout, whose edits, JPEG blocks or anti-aliasing the fit
    followed);
 4. the estimate is kept only if it raises the normalized cross-correlation (NCC) of the two
    images over their overlap (a translation the tiles agree on excepted) and stays within sane
@@ -68,9 +68,6 @@ __all__ = ["ALIGN_MODES", "Registration", "register"]
 ALIGN_MODES = ("auto", "translation", "similarity", "affine", "homography", "none")
 
 _STILL = 0.1  # px at the registration scale: below this every tile is "already aligned"
-#: Share of the tiles that must agree on a translation (within 0.3 px of their median) for the
-#: motion to be one; the rest may hold local changes.
-_AGREE = 2 / 3
 _FLAT = 2.0  # std of the equalized grey copy below this: a flat image, nothing to register
 #: Gaussian sigma (px, registration scale) of the copies correlations are measured on: a
 #: sub-pixel warp blurs image 2 by up to 0.5 px (bilinear), which alone changes the correlation of
@@ -296,6 +293,7 @@ def register(
     translation = w_ab.copy()
     method = "translation"
     agreed = False  # the tiles agree on a translation: no correlation gain needed to keep it
+    share = 1.0  # of the tiles that agree on a translation (within 0.3 px of their median)
     if motion != "translation":
         _, shifts, resp = tile_shifts(a, warp_inv(b, w_ab))
         ok = resp > MIN_RESPONSE
@@ -303,8 +301,8 @@ def register(
         if ok.sum() >= 3:
             common = np.median(shifts[ok], axis=0)  # what the tiles agree on: a translation
             spread = np.abs(shifts[ok] - common).max(axis=1)
-            # most tiles agree; the others (a third at most) hold local changes
-            rigid = np.median(spread) < _STILL and np.mean(spread < 3 * _STILL) >= _AGREE
+            share = float(np.mean(spread < 3 * _STILL))
+            rigid = np.median(spread) < _STILL and spread.max() < 3 * _STILL
         agreed = motion == "auto" and rigid
         if agreed:
             w_ab[:2, 2] += common
@@ -321,8 +319,9 @@ def register(
         shift = refine_shift(a_s, b_s, translation)
         base = max(ncc0, ncc(a_s, b_s, shift))
         if ncc(a_s, b_s, w_ab) - base < _CLEAR * (1.0 - base):
-            if base == ncc0 or math.hypot(*shift[:2, 2]) < 1.0:  # tiles disagree, sub-pixel:
-                return Registration(np.eye(3), "identity", ncc0, ncc0, 0.0)  # a re-render
+            rerender = share < 0.5 and math.hypot(*shift[:2, 2]) < 1.0  # no common sub-pixel shift
+            if base == ncc0 or rerender or math.hypot(*shift[:2, 2]) < _STILL:
+                return Registration(np.eye(3), "identity", ncc0, ncc0, 0.0)
             w_ab, method = shift, "translation"
     ncc1 = ncc(a_s, b_s, w_ab)
     t = _to_full(w_ab, size, small)  # image-2 full coords -> image-1 full coords
