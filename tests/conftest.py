@@ -1,5 +1,5 @@
 """Fixtures shared by the test suite: tiny saved models, a synthetic pair with a planted object,
-a sample DiffResult."""
+a sample DiffResult, a rendered page layout."""
 
 from __future__ import annotations
 
@@ -90,3 +90,27 @@ def empty_model_caches(tmp_path, monkeypatch):
     clear_cache()
     yield tmp_path
     clear_cache()
+
+
+@pytest.fixture
+def layout_page():
+    """``layout_page(seed)``: a rendered page, uint8 (480, 640, 3) RGB: 14 flat panels and 12
+    lines of anti-aliased text on white (tests of screenshots and re-rendered layouts)."""
+    import cv2
+    import numpy as np
+
+    def make(seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        img = np.full((480, 640, 3), 250, np.uint8)
+        for _ in range(14):
+            x, y = int(rng.integers(0, 560)), int(rng.integers(0, 420))
+            w, h = int(rng.integers(30, 200)), int(rng.integers(15, 60))
+            colour = [int(c) for c in rng.integers(0, 255, 3)]
+            cv2.rectangle(img, (x, y), (x + w, y + h), colour, -1)
+        for i in range(12):
+            org = (int(rng.integers(0, 450)), int(rng.integers(20, 470)))
+            font = cv2.FONT_HERSHEY_SIMPLEX
+            cv2.putText(img, f"Lorem ipsum {i}", org, font, 0.6, (20, 20, 20), 1, cv2.LINE_AA)
+        return img
+
+    return make

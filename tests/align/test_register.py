@@ -159,3 +159,39 @@ def test_degenerate_transforms_are_rejected():
     assert _sane(np.zeros((3, 3)), (W, H))
     assert _sane(np.diag([0.5, 0.5, 1.0]), (W, H))  # scale outside the accepted range
     assert _sane(np.eye(3), (W, H)) == ""
+
+
+def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    return cv2.imdecode(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], 1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("quality", [90, 75])
+def test_a_pixel_identical_layout_with_local_changes_stays_identity(layout_page, seed, quality):
+    # the same page re-rendered: one panel recoloured, a label added, both re-encoded; the fit to
+    # the changed parts and the JPEG blocks used to give a 0.2-0.8 px similarity or affine
+    img1 = layout_page(seed)
+    img2 = img1.copy()
+    img2[100:160, 80:300] = (200, 40, 40)
+    cv2.putText(img2, "New label", (380, 300), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2, 16)
+    reg = register(_jpeg(img1, 95), _jpeg(img2, quality))
+    assert reg.method == "identity"
+    np.testing.assert_array_equal(reg.transform, np.eye(3))
+
+
+@pytest.mark.parametrize("name", ["coffee", "rocket"])
+@pytest.mark.parametrize("shift", [(0.5, 0.0), (1.5, 0.3), (2.5, 0.0), (0.3, 0.2)])
+def test_sub_pixel_shifts_are_exact_to_a_tenth_of_a_pixel(name, shift):
+    # 930x700 is registered at 512 px: phase correlation alone was 0.1-0.25 px off there, and the
+    # 0.5 px shift of the smooth rocket picture was kept as identity (the bilinear warp's blur
+    # cost more correlation than the shift gained)
+    skdata = pytest.importorskip("skimage.data")
+    img1 = cv2.resize(getattr(skdata, name)(), (930, 700), interpolation=cv2.INTER_AREA)
+    m = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    img2 = cv2.warpAffine(
+        img1, m, (930, 700), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+    reg = register(img1, img2)
+    assert reg.method == "translation"
+    assert reg.transform[:2, 2] == pytest.approx([-shift[0], -shift[1]], abs=0.08)
+    np.testing.assert_allclose(reg.transform[:2, :2], np.eye(2), atol=1e-9)

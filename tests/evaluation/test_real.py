@@ -13,11 +13,12 @@ import json
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from spotdiff._errors import ImageReadError, InvalidOptionError
+from spotdiff._errors import ImageReadError, InvalidOptionError, SpotdiffWarning
 from spotdiff.evaluation import evaluate
 from spotdiff.evaluation.real import load_real_pairs, read_mask_map, real_pair
 
@@ -218,3 +219,32 @@ def test_aerial_change_masks_stay_above_twice_absdiff():
         ours = record.outcomes["spotdiff"].pixels.f1
         assert ours >= 0.2 and ours >= 2 * record.outcomes["absdiff"].pixels.f1, record.photo
     assert report.score("spotdiff", "nuisance:aerial").mask_f1 >= 0.2
+
+
+def test_image_2_keeps_its_own_size_spotdiff_registers_it_baselines_resize_it(tmp_path):
+    # a puzzle whose halves differ by a column (puzzle_pirate: 523 vs 524 px): image 2 is the
+    # same scene one column wider and shifted by it, with one change
+    skdata = pytest.importorskip("skimage.data")
+    scene = cv2.resize(skdata.astronaut(), (241, 180), interpolation=cv2.INTER_AREA)
+    a, b = scene[:, 1:].copy(), scene.copy()
+    b[60:100, 121:171] = (30, 60, 220)  # image-1 pixels (120, 60)-(170, 100)
+    Image.fromarray(a).save(tmp_path / "a.png")
+    Image.fromarray(b).save(tmp_path / "b.png")
+    entry = {"image1": "a.png", "image2": "b.png", "boxes": [[120, 60, 170, 100]]}
+    (tmp_path / "pairs.json").write_text(json.dumps([entry]))
+    (pair,) = load_real_pairs(tmp_path / "pairs.json")
+    assert pair.img1.shape == (180, 240, 3) and pair.img2.shape == (180, 241, 3)
+    seen = {}
+
+    def baseline(img1, img2):  # an ordinary detector: gets image 2 resized to image 1
+        seen["baseline"] = img2.shape
+        return np.zeros((0, 4)), np.zeros(0)
+
+    detectors = {"spotdiff": "spotdiff", "baseline": baseline, "absdiff": "absdiff"}
+    with pytest.warns(SpotdiffWarning, match="canvas"):  # find's, not a resize
+        report = evaluate(detectors, [pair])
+    assert seen["baseline"] == (180, 240, 3)
+    assert report.score("spotdiff").f1 == 1.0
+    assert report.records[0].outcomes["spotdiff"].boxes[0] == pytest.approx(
+        [120, 60, 170, 100], abs=6
+    )  # image-1 pixels, within the SSIM window

@@ -2,7 +2,8 @@
 
 :func:`evaluate` scores detectors on any labelled pairs (synthetic or real) and returns a
 :class:`~spotdiff.evaluation.report.BenchmarkReport` (how pairs are scored and grouped is
-described there); :func:`run_benchmark` generates the synthetic pairs
+described there; image 2 may differ in size from image 1, see :func:`evaluate`);
+:func:`run_benchmark` generates the synthetic pairs
 (:func:`~spotdiff.evaluation.synthetic.generate_pairs`) and evaluates spotdiff and the two naive
 baselines on them in one run.
 """
@@ -10,12 +11,13 @@ baselines on them in one run.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
-from .._errors import InvalidOptionError
+from .._errors import InvalidOptionError, SpotdiffWarning
 from .._validate import check_number
 from .detectors import Detector, as_detection, get_detector
 from .metrics import mask_counts, match_boxes
@@ -31,7 +33,8 @@ DEFAULT_DETECTORS: tuple[str, ...] = ("spotdiff", "absdiff", "ssim")
 class LabelledPair(Protocol):
     """What :func:`evaluate` reads from a pair (a :class:`SyntheticPair` has all of it).
 
-    ``img1``, ``img2``: uint8 (H, W, 3) RGB; ``boxes``: (K, 4) xyxy truth in image-1 pixels;
+    ``img1``: uint8 (H, W, 3) RGB; ``img2``: uint8 (H2, W2, 3) RGB, usually (H, W) (real pairs
+    keep image 2 at its own size); ``boxes``: (K, 4) xyxy truth in image-1 pixels;
     ``kinds``: (K,) str; ``nuisance``: str. Optional: ``mask`` (H, W) bool true change mask,
     ``index`` int, ``photo`` str.
     """
@@ -66,6 +69,20 @@ def _resolve(detectors: Mapping[str, Any] | Sequence[str] | None) -> dict[str, D
     return out
 
 
+def _same_size(det: Detector, img1: np.ndarray, img2: np.ndarray) -> np.ndarray:
+    """Image 2 as ``det`` takes it: its own size for a detector marked ``any_size`` (spotdiff
+    registers differently sized halves itself), else resized to image 1 (the baselines' recipe:
+    ``cv2.resize(img2, img1's size)``, area when shrinking, bilinear when enlarging), silently:
+    the bench decides this, not the user."""
+    if img1.shape[:2] == img2.shape[:2] or getattr(det, "any_size", False):
+        return img2
+    from ..io import match_sizes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpotdiffWarning)
+        return match_sizes(img1, img2, "resize")[1]
+
+
 def evaluate(
     detectors: Mapping[str, Any] | Sequence[str] | None,
     pairs: Iterable[LabelledPair],
@@ -75,6 +92,10 @@ def evaluate(
     settings: Mapping[str, Any] | None = None,
 ) -> BenchmarkReport:
     """Run every detector on every pair and score them at IoU >= ``iou``.
+
+    When a pair's images differ in size, detectors marked ``any_size`` (spotdiff) get them as
+    they are, the others image 2 resized to image 1 (:func:`_same_size`); boxes are always
+    scored in image-1 pixels.
 
     Args:
         detectors: ``{name: detector}`` (callables or registered names), a list of registered
@@ -96,7 +117,7 @@ def evaluate(
         outcomes = {}
         for name, det in dets.items():
             t0 = time.perf_counter()
-            out = det(pair.img1, pair.img2)
+            out = det(pair.img1, _same_size(det, pair.img1, pair.img2))
             seconds = time.perf_counter() - t0
             found = as_detection(out)
             match = match_boxes(found.boxes, found.scores, truth, iou=iou)

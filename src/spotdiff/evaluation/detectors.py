@@ -137,7 +137,12 @@ class SpotdiffDetector:
 
     Args:
         **options: keyword options passed to ``find`` on every call.
+
+    ``any_size`` (True): the benchmark hands it image 2 at its own size (``find`` registers
+    near-size halves on image 1's canvas and resizes the rest).
     """
+
+    any_size = True
 
     def __init__(self, **options: Any) -> None:
         self.options = options

@@ -12,8 +12,11 @@ Manifest (JSON), paths relative to the manifest's folder::
     ]
 
 ``kinds`` (default ``"changed"`` for every box) and ``condition`` (reported like a nuisance,
-default ``"real"``) are optional. Boxes are xyxy in image-1 pixels (exclusive ends); image 2 is
-resized to image 1 when the sizes differ.
+default ``"real"``) are optional. Boxes are xyxy in image-1 pixels (exclusive ends). Both images
+are kept at their own sizes: a pair whose halves differ by a few pixels (one scene cropped or
+rescaled differently) is handed to the detectors as it is, so that spotdiff registers it
+(:mod:`spotdiff.find_input`); detectors that need one size (the absdiff and ssim baselines) get
+image 2 resized to image 1, their recipe (:func:`spotdiff.evaluation.evaluate`).
 
 A pixel change mask (grey or colour image of image 1's size, non-zero = changed) is scored too
 (pixel F1, the bench's "mask F1" table) when the entry names it (``"mask": "m.png"``, relative to
@@ -45,7 +48,7 @@ class RealPair:
     """A real labelled pair (reads like a :class:`~spotdiff.evaluation.bench.LabelledPair`).
 
     Attributes:
-        img1, img2: uint8 (H, W, 3) RGB of one size.
+        img1: uint8 (H, W, 3) RGB; img2: uint8 (H2, W2, 3) RGB, its own size (usually H, W).
         boxes: (K, 4) float32 xyxy truth in image-1 pixels.
         kinds: (K,) str, what happened to each box.
         nuisance: the capture condition, reported as a nuisance group.
@@ -83,9 +86,9 @@ def real_pair(
         InvalidOptionError: boxes are not (K, 4) xyxy inside image 1, ``kinds`` has the wrong
             length, or the mask is not of image 1's size.
     """
-    from ..io import load_pair
+    from ..io import decode_pair
 
-    a, b = load_pair(img1, img2, size_mismatch="resize")
+    a, b = decode_pair(img1, img2)
     h, w = a.shape[:2]
     label = f"pair {name!r}: " if name else ""
     arr = check_boxes(
