@@ -21,6 +21,8 @@ from spotdiff._errors import InvalidOptionError, SizeMismatchError, SpotdiffWarn
 from spotdiff.detect import FindConfig, find
 from spotdiff.result import DiffResult
 
+from .realpairs import REALPAIRS_MANIFEST, needs_realpairs
+
 skdata = pytest.importorskip("skimage.data")
 
 W, H = 480, 320
@@ -420,11 +422,6 @@ def test_large_files_are_decoded_reduced_and_answered_in_original_pixels(tmp_pat
 
 # --- issue 9: real geometry, renders and dense pairs ------------------------------------------
 
-REALPAIRS = Path(__file__).resolve().parents[2] / "shared" / "realpairs" / "pairs.json"
-needs_realpairs = pytest.mark.skipif(
-    not REALPAIRS.exists(), reason="the real-pair development set (../shared/realpairs) is absent"
-)
-
 
 def test_find_on_a_photo_rotated_16_degrees_with_shear():
     """Issue 9.1: registration gave up and one box covered 85% of the frame."""
@@ -450,7 +447,7 @@ def test_find_on_a_photo_rotated_16_degrees_with_shear():
 def _real(name: str):
     from spotdiff.evaluation.real import load_real_pairs
 
-    return next(p for p in load_real_pairs(REALPAIRS) if p.photo == name)
+    return next(p for p in load_real_pairs(REALPAIRS_MANIFEST) if p.photo == name)
 
 
 @needs_realpairs

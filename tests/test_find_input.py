@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import warnings
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,6 +17,8 @@ from spotdiff.detect import find
 from spotdiff.evaluation.real import RealPair
 from spotdiff.find_input import prepare_pair
 from spotdiff.result import DiffResult
+
+from .realpairs import REALPAIRS_DIR, REALPAIRS_MANIFEST, needs_realpairs
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -159,12 +159,7 @@ def test_a_page_with_3_extra_rows_is_registered_by_whole_pixels(layout_page, see
 
 
 # Real-pair regressions (issue 9): the misaligned puzzles of the development set, read where it
-# lives (``/work/shared/realpairs`` or $SPOTDIFF_REALPAIRS; never copied into the repository).
-REALPAIRS = Path(os.environ.get("SPOTDIFF_REALPAIRS", "/work/shared/realpairs"))
-needs_realpairs = pytest.mark.skipif(
-    not (REALPAIRS / "pairs.json").is_file(),
-    reason=f"the real development pairs are not at {REALPAIRS} (set SPOTDIFF_REALPAIRS)",
-)
+# lives (tests/realpairs.py; never copied into the repository).
 
 
 @functools.cache
@@ -173,8 +168,10 @@ def _real(name: str) -> tuple[RealPair, DiffResult]:
     result on it."""
     from spotdiff.evaluation.real import real_pair
 
-    entry = next(e for e in json.loads((REALPAIRS / "pairs.json").read_text()) if e["name"] == name)
-    pair = real_pair(REALPAIRS / entry["image1"], REALPAIRS / entry["image2"], entry["boxes"])
+    entry = next(e for e in json.loads(REALPAIRS_MANIFEST.read_text()) if e["name"] == name)
+    pair = real_pair(
+        REALPAIRS_DIR / entry["image1"], REALPAIRS_DIR / entry["image2"], entry["boxes"]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpotdiffWarning)  # "compared on image 1's canvas"
         return pair, find(pair.img1, pair.img2)

@@ -9,7 +9,6 @@ the development set.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -20,6 +19,8 @@ from spotdiff.align import flow as flow_module
 from spotdiff.align.flow import FLOW_SIDE, refine_flow, should_run
 from spotdiff.detect import FindConfig, find
 from spotdiff.evaluation.metrics import box_iou, match_boxes
+
+from ..realpairs import REALPAIRS_DIR, REALPAIRS_MANIFEST, needs_realpairs
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -248,21 +249,16 @@ def test_config_flow_option_rejects(value):
 
 
 # ---------------------------------------------------------------------------------- real pairs
-_ROOT = Path(__file__).resolve().parents[2]
-_MANIFESTS = [p / "shared" / "realpairs" / "pairs.json" for p in (_ROOT.parent, _ROOT.parents[1])]
-REALPAIRS = next((p for p in _MANIFESTS if p.exists()), None)
 
 
-@pytest.mark.skipif(
-    REALPAIRS is None, reason="the real-pair development set (shared/realpairs) is absent"
-)
+@needs_realpairs
 @pytest.mark.parametrize(
     ("name", "max_fp"),
     [("object_chalk", 6), ("object_gamecard", 4)],  # 21 and 6 false boxes without the flow
 )
 def test_handheld_object_photos(name, max_fp):
-    entry = next(e for e in json.loads(REALPAIRS.read_text()) if e["name"] == name)
-    folder = REALPAIRS.parent
+    entry = next(e for e in json.loads(REALPAIRS_MANIFEST.read_text()) if e["name"] == name)
+    folder = REALPAIRS_DIR
     r = find(folder / entry["image1"], folder / entry["image2"])
     assert r.metadata["flow"]["applied"]
     counts = match_boxes(r.boxes, r.scores, np.array(entry["boxes"]), iou=0.5).counts

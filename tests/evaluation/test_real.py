@@ -22,6 +22,8 @@ from spotdiff._errors import ImageReadError, InvalidOptionError, SpotdiffWarning
 from spotdiff.evaluation import evaluate
 from spotdiff.evaluation.real import load_real_pairs, read_mask_map, real_pair
 
+from ..realpairs import REALPAIRS_MANIFEST, needs_realpairs
+
 MANIFEST = Path(__file__).resolve().parent.parent / "fixtures" / "real" / "pairs.json"
 
 
@@ -187,32 +189,25 @@ def test_no_mask_unless_named(tmp_path):
     assert pair.mask is None
 
 
-REALPAIRS = Path("/work/shared/realpairs")
 SHIPPED_MASKS = Path(__file__).resolve().parents[2] / "benchmarks" / "realpairs_masks.json"
 
 
-@pytest.mark.skipif(
-    not (REALPAIRS / "pairs.json").is_file(), reason="the shared real pairs are not on this machine"
-)
+@needs_realpairs
 def test_shipped_masks_file_names_the_aerial_pairs():
     pairs = [
-        p
-        for p in load_real_pairs(REALPAIRS / "pairs.json", masks=SHIPPED_MASKS)
-        if p.mask is not None
+        p for p in load_real_pairs(REALPAIRS_MANIFEST, masks=SHIPPED_MASKS) if p.mask is not None
     ]
     assert sorted(p.photo for p in pairs) == ["aerial_oscd_bercy", "aerial_oscd_bordeaux"]
     assert all(p.nuisance == "aerial" and 0.005 < p.mask.mean() < 0.02 for p in pairs)
 
 
-@pytest.mark.skipif(
-    not (REALPAIRS / "pairs.json").is_file(), reason="the shared real pairs are not on this machine"
-)
+@needs_realpairs
 def test_aerial_change_masks_stay_above_twice_absdiff():
     # real-pair regression (issue 9): spotdiff's change mask on the Sentinel-2 pairs against the
     # OSCD change masks. Measured: bercy 0.213, bordeaux 0.224 (the river that turned brown is a
     # spread change, judged against its own level), pooled 0.221; absdiff + Otsu 0.031, 0.078,
     # 0.051. Before: 0.200, 0.089, 0.096.
-    pairs = load_real_pairs(REALPAIRS / "pairs.json", masks=SHIPPED_MASKS)
+    pairs = load_real_pairs(REALPAIRS_MANIFEST, masks=SHIPPED_MASKS)
     aerial = [p for p in pairs if p.mask is not None]
     report = evaluate(["spotdiff", "absdiff"], aerial)
     for record in report.records:

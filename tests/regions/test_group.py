@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -13,6 +11,8 @@ from spotdiff.detect import find
 from spotdiff.regions.components import find_components
 from spotdiff.regions.extract import extract_regions
 from spotdiff.regions.group import frame_artefacts, group_components, image_objects
+
+from ..realpairs import REALPAIRS_MANIFEST, needs_realpairs
 
 
 def _groups(z: np.ndarray, **kw) -> np.ndarray:
@@ -251,27 +251,12 @@ def test_components_on_one_object_join_whatever_their_distance():
 
 
 # ------------------------------------------------------------ real pairs (issue 9: ui, graphic)
-def _realpairs():
-    here = Path(__file__).resolve()
-    for root in here.parents[3:5]:  # beside the repository, or beside a worktree folder
-        manifest = root / "shared" / "realpairs" / "pairs.json"
-        if manifest.exists():
-            return manifest
-    return None
-
-
-REALPAIRS = _realpairs()
-needs_realpairs = pytest.mark.skipif(
-    REALPAIRS is None, reason="the real-pair development set (shared/realpairs) is absent"
-)
-
-
 def _counts(names):
     from spotdiff.evaluation.metrics import match_boxes
     from spotdiff.evaluation.real import load_real_pairs
 
     tp = fp = fn = 0
-    for p in load_real_pairs(REALPAIRS):
+    for p in load_real_pairs(REALPAIRS_MANIFEST):
         if p.photo in names:
             r = find(p.img1, p.img2)
             c = match_boxes(r.boxes, r.scores, p.boxes, iou=0.5).counts

@@ -1,0 +1,31 @@
+"""Where the real-pair development set is: ``$SPOTDIFF_REALPAIRS``, else ``shared/realpairs``
+beside the repository (``../shared``, what CI has) or beside the folder of a git worktree.
+Tests read it from there (it is never copied into the repository) and are skipped, with this
+reason, where it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+_REPO = Path(__file__).resolve().parents[1]
+
+
+def _find() -> Path | None:
+    given = os.environ.get("SPOTDIFF_REALPAIRS")
+    candidates = [Path(given)] if given else []
+    candidates += [root / "shared" / "realpairs" for root in (_REPO.parent, _REPO.parents[1])]
+    return next((p for p in candidates if (p / "pairs.json").is_file()), None)
+
+
+#: the folder of the real pairs (with ``pairs.json``), or None where it is absent
+REALPAIRS_DIR = _find()
+#: its manifest, or None
+REALPAIRS_MANIFEST = None if REALPAIRS_DIR is None else REALPAIRS_DIR / "pairs.json"
+#: skip a test where the set is absent, saying so
+needs_realpairs = pytest.mark.skipif(
+    REALPAIRS_DIR is None,
+    reason="the real-pair development set (../shared/realpairs or $SPOTDIFF_REALPAIRS) is absent",
+)
