@@ -34,17 +34,6 @@ def _render(*, smooth: bool, change: bool = False) -> np.ndarray:
     return out
 
 
-_FOLLOWED_THE_RENDER = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "passed only while registration followed the anti-aliasing with a spurious 1.2 px "
-        "affine, whose warp blur hid the bitmap '3' (1 px bolder than the anti-aliased glyph); "
-        "registration now keeps identity on re-rendered layouts (issue 9), and the tolerance "
-        "(maps/antialias.py) has to cover that glyph itself"
-    ),
-)
-
-
 @pytest.fixture(scope="module")
 def astronaut():
     from skimage import data
@@ -57,7 +46,6 @@ def smooth():
     return _render(smooth=True)
 
 
-@_FOLLOWED_THE_RENDER
 def test_render_with_and_without_antialiasing_gives_no_box(smooth):
     r = find(smooth, _render(smooth=False), antialias=True)
     assert len(r.boxes) == 0
@@ -70,7 +58,6 @@ def test_without_the_tolerance_the_edges_read_as_change(smooth):
     assert len(r.boxes) >= 2
 
 
-@_FOLLOWED_THE_RENDER
 def test_real_change_next_to_antialiased_edges_is_found(smooth):
     r = find(smooth, _render(smooth=False, change=True), antialias=True)
     assert len(r.boxes) == 1

@@ -153,15 +153,43 @@ def _zone(
 
 def hard_changes(gray1: np.ndarray, gray2: np.ndarray) -> np.ndarray:
     """bool (H, W): pixels that changed by more than :data:`HARD_LEVEL` and are a ramp step in
-    neither image, pixelmatch's test: an anti-aliased pixel has both a darker and a brighter
-    neighbour (it lies on the ramp between two sides of an edge) in one of the images. A thin
-    line drawn or erased is darker (or brighter) than all its neighbours, on a background that
-    is flat in the other image: a real change, whatever the edges around it."""
+    neither image, pixelmatch's test (an anti-aliased pixel has both a darker and a brighter
+    neighbour: it lies on the ramp between two sides of an edge in one of the images), and are
+    a *thin* stroke in one of them (darker or brighter than both neighbours across some
+    direction: row, column or a diagonal) over background that is flat in the other (3x3 range
+    at most :data:`HARD_LEVEL`). A thin line drawn or erased is such a stroke: a real change,
+    whatever the edges around it. A glyph stroke drawn 1 px wide in a bitmap font and as a
+    2-px ramp anti-aliased is a stroke in both images, not on flat background.
+    An edge drawn one pixel over (a bitmap glyph one pixel bolder than its anti-aliased
+    version, an aliased disc's top row) is not: its changed pixels continue the solid on one
+    side in one image and the background in the other."""
     k = np.ones((3, 3), np.uint8)
     ramp = np.zeros(gray1.shape, bool)
     for g in (gray1, gray2):
         ramp |= (g > cv2.erode(g, k)) & (g < cv2.dilate(g, k))
-    return (cv2.absdiff(gray1, gray2) > HARD_LEVEL) & ~ramp
+    flat1, flat2 = (
+        cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) <= HARD_LEVEL for g in (gray1, gray2)
+    )
+    thin = (_stroke(gray1) & flat2) | (_stroke(gray2) & flat1)
+    return (cv2.absdiff(gray1, gray2) > HARD_LEVEL) & ~ramp & thin
+
+
+#: The neighbour pairs across a pixel: row, column and the two diagonals (dy, dx of one side).
+_ACROSS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+def _stroke(gray: np.ndarray) -> np.ndarray:
+    """bool (H, W): pixels darker or brighter than both neighbours across some direction (a
+    stroke at most one pixel wide there); the image's border counts as the pixel's own value."""
+    g = cv2.copyMakeBorder(gray, 1, 1, 1, 1, cv2.BORDER_REPLICATE).astype(np.int16)
+    h, w = gray.shape
+    mid = g[1 : h + 1, 1 : w + 1]
+    out = np.zeros((h, w), bool)
+    for dy, dx in _ACROSS:
+        a = g[1 + dy : h + 1 + dy, 1 + dx : w + 1 + dx]
+        b = g[1 - dy : h + 1 - dy, 1 - dx : w + 1 - dx]
+        out |= ((a > mid) & (b > mid)) | ((a < mid) & (b < mid))
+    return out
 
 
 def _matched(bins: np.ndarray, edge: np.ndarray, other: np.ndarray, other_edge: np.ndarray):
