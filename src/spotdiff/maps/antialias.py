@@ -106,8 +106,9 @@ def antialias_zone(
     Returns:
         bool (H, W): True where the structural map should not count.
     """
+    anchored = moved_from_seed(gray1, gray2, colour_evidence)
     if where is None:
-        return _zone(gray1, gray2, colour_evidence, sigma)
+        return _zone(gray1, gray2, colour_evidence, sigma) & ~anchored
     h, w = gray1.shape
     out = np.zeros((h, w), dtype=bool)
     margin = gaussian_radius(sigma) + 4  # window, dilation and gradient reach
@@ -121,7 +122,28 @@ def antialias_zone(
                 gray1[y0:y1, x0:x1], gray2[y0:y1, x0:x1], colour_evidence[y0:y1, x0:x1], sigma
             )
             out[y : y + TILE, x : x + TILE] = z[y - y0 : y - y0 + TILE, x - x0 : x - x0 + TILE]
-    return out
+    return out & ~anchored
+
+
+def moved_from_seed(
+    gray1: np.ndarray, gray2: np.ndarray, colour_evidence: np.ndarray
+) -> np.ndarray:
+    """bool (H, W): the connected bands of pixels changed by more than :data:`HARD_LEVEL` that
+    hold a colour seed (evidence >= 1), widened by 1 px. An outline redrawn further out (a
+    hair line reshaped, a shape's edge moved by 2 px at one end, tapering to a fraction of a
+    pixel at the other) is one such band: where it moved by more than the colour map's 1-px
+    tolerance it seeds, and its sub-pixel rest belongs to the same change, not to
+    anti-aliasing. Re-rasterized edges move by at most a pixel and seed nowhere."""
+    moved = (cv2.absdiff(gray1, gray2) > HARD_LEVEL).view(np.uint8)
+    n, lab = cv2.connectedComponents(moved, connectivity=8, ltype=cv2.CV_32S)
+    if n < 2:
+        return np.zeros(gray1.shape, bool)
+    seeded = np.zeros(n, bool)
+    seeded[lab[(colour_evidence >= 1.0) & (moved > 0)]] = True
+    seeded[0] = False
+    if not seeded.any():
+        return np.zeros(gray1.shape, bool)
+    return cv2.dilate(seeded[lab].view(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
 def _zone(
