@@ -22,6 +22,12 @@ its structural evidence, since its own edges are not consistent and pull the sha
 keeps its colour evidence anyway. An object inpainted away leaves edges in one image only; an
 element faded (opacity, contrast) keeps its edges but not their step heights: the summed gradient
 magnitude over the window must stay within :data:`MAX_STEP_CHANGE`.
+
+Two guards keep real changes out of the zone: a thin stroke drawn or erased over background that
+is flat in the other image (:func:`hard_changes`; an edge drawn one pixel over, a bitmap glyph
+one pixel bolder, is not one), and a connected band of changed pixels that holds a colour seed
+somewhere (:func:`moved_from_seed`: an outline moved by 3 px at one end and a fraction of a
+pixel at the other is one change along its whole length).
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ __all__ = [
     "MIN_GRADIENT",
     "RENDER_FLAT_SHARE",
     "antialias_zone",
+    "hard_changes",
     "looks_rendered",
+    "moved_from_seed",
 ]
 
 #: Sobel magnitude (3x3 kernel on the sigma-0.7-smoothed grey, levels) of an edge pixel: about a

@@ -24,8 +24,10 @@ corners only, a text line re-flowed after a removed word differs word by word, a
 coloured bars differs bar by bar. :func:`image_objects` labels the image's own objects: the
 connected sets of *inked* pixels (3x3 range above :data:`INK_LEVEL` in either image), bridged
 across gaps of up to :data:`ROW_GAP` px along a row (the spaces between the words of a line) and
-2 px across, and text-like objects of one row (a row of links, a menu) joined across up to
-:data:`ROW_WORD_GAP` heights; an object whose box covers more than :data:`MAX_OBJECT_SHARE` of the
+2 px across, text-like objects of one row (a row of links, a menu) joined across up to
+:data:`ROW_WORD_GAP` heights, and runs of :data:`TOOLBAR_RUN` or more alike compact objects
+drawn in both images, under :data:`TOOLBAR_GAP` heights apart, joined into one toolbar (icons
+reordered are one change; markers added are not drawn in image 1); an object whose box covers more than :data:`MAX_OBJECT_SHARE` of the
 image is layout (a page, a map, a card frame), not one object. Components that overlap the same
 object join; components on two *sibling* objects (compact and alike in size: two map markers,
 two icons) stay two whatever the distance rule says, unless an object of the image holds both
