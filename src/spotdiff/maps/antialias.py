@@ -22,6 +22,12 @@ its structural evidence, since its own edges are not consistent and pull the sha
 keeps its colour evidence anyway. An object inpainted away leaves edges in one image only; an
 element faded (opacity, contrast) keeps its edges but not their step heights: the summed gradient
 magnitude over the window must stay within :data:`MAX_STEP_CHANGE`.
+
+Two guards keep real changes out of the zone: a thin stroke drawn or erased over background that
+is flat in the other image (:func:`hard_changes`; an edge drawn one pixel over, a bitmap glyph
+one pixel bolder, is not one), and a connected band of changed pixels that holds a colour seed
+somewhere (:func:`moved_from_seed`: an outline moved by 3 px at one end and a fraction of a
+pixel at the other is one change along its whole length).
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ __all__ = [
     "MIN_GRADIENT",
     "RENDER_FLAT_SHARE",
     "antialias_zone",
+    "hard_changes",
     "looks_rendered",
+    "moved_from_seed",
 ]
 
 #: Sobel magnitude (3x3 kernel on the sigma-0.7-smoothed grey, levels) of an edge pixel: about a
@@ -106,8 +114,9 @@ def antialias_zone(
     Returns:
         bool (H, W): True where the structural map should not count.
     """
+    anchored = moved_from_seed(gray1, gray2, colour_evidence)
     if where is None:
-        return _zone(gray1, gray2, colour_evidence, sigma)
+        return _zone(gray1, gray2, colour_evidence, sigma) & ~anchored
     h, w = gray1.shape
     out = np.zeros((h, w), dtype=bool)
     margin = gaussian_radius(sigma) + 4  # window, dilation and gradient reach
@@ -121,7 +130,28 @@ def antialias_zone(
                 gray1[y0:y1, x0:x1], gray2[y0:y1, x0:x1], colour_evidence[y0:y1, x0:x1], sigma
             )
             out[y : y + TILE, x : x + TILE] = z[y - y0 : y - y0 + TILE, x - x0 : x - x0 + TILE]
-    return out
+    return out & ~anchored
+
+
+def moved_from_seed(
+    gray1: np.ndarray, gray2: np.ndarray, colour_evidence: np.ndarray
+) -> np.ndarray:
+    """bool (H, W): the connected bands of pixels changed by more than :data:`HARD_LEVEL` that
+    hold a colour seed (evidence >= 1), widened by 1 px. An outline redrawn further out (a
+    hair line reshaped, a shape's edge moved by 2 px at one end, tapering to a fraction of a
+    pixel at the other) is one such band: where it moved by more than the colour map's 1-px
+    tolerance it seeds, and its sub-pixel rest belongs to the same change, not to
+    anti-aliasing. Re-rasterized edges move by at most a pixel and seed nowhere."""
+    moved = (cv2.absdiff(gray1, gray2) > HARD_LEVEL).view(np.uint8)
+    n, lab = cv2.connectedComponents(moved, connectivity=8, ltype=cv2.CV_32S)
+    if n < 2:
+        return np.zeros(gray1.shape, bool)
+    seeded = np.zeros(n, bool)
+    seeded[lab[(colour_evidence >= 1.0) & (moved > 0)]] = True
+    seeded[0] = False
+    if not seeded.any():
+        return np.zeros(gray1.shape, bool)
+    return cv2.dilate(seeded[lab].view(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
 def _zone(
@@ -153,15 +183,43 @@ def _zone(
 
 def hard_changes(gray1: np.ndarray, gray2: np.ndarray) -> np.ndarray:
     """bool (H, W): pixels that changed by more than :data:`HARD_LEVEL` and are a ramp step in
-    neither image, pixelmatch's test: an anti-aliased pixel has both a darker and a brighter
-    neighbour (it lies on the ramp between two sides of an edge) in one of the images. A thin
-    line drawn or erased is darker (or brighter) than all its neighbours, on a background that
-    is flat in the other image: a real change, whatever the edges around it."""
+    neither image, pixelmatch's test (an anti-aliased pixel has both a darker and a brighter
+    neighbour: it lies on the ramp between two sides of an edge in one of the images), and are
+    a *thin* stroke in one of them (darker or brighter than both neighbours across some
+    direction: row, column or a diagonal) over background that is flat in the other (3x3 range
+    at most :data:`HARD_LEVEL`). A thin line drawn or erased is such a stroke: a real change,
+    whatever the edges around it. A glyph stroke drawn 1 px wide in a bitmap font and as a
+    2-px ramp anti-aliased is a stroke in both images, not on flat background.
+    An edge drawn one pixel over (a bitmap glyph one pixel bolder than its anti-aliased
+    version, an aliased disc's top row) is not: its changed pixels continue the solid on one
+    side in one image and the background in the other."""
     k = np.ones((3, 3), np.uint8)
     ramp = np.zeros(gray1.shape, bool)
     for g in (gray1, gray2):
         ramp |= (g > cv2.erode(g, k)) & (g < cv2.dilate(g, k))
-    return (cv2.absdiff(gray1, gray2) > HARD_LEVEL) & ~ramp
+    flat1, flat2 = (
+        cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) <= HARD_LEVEL for g in (gray1, gray2)
+    )
+    thin = (_stroke(gray1) & flat2) | (_stroke(gray2) & flat1)
+    return (cv2.absdiff(gray1, gray2) > HARD_LEVEL) & ~ramp & thin
+
+
+#: The neighbour pairs across a pixel: row, column and the two diagonals (dy, dx of one side).
+_ACROSS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+def _stroke(gray: np.ndarray) -> np.ndarray:
+    """bool (H, W): pixels darker or brighter than both neighbours across some direction (a
+    stroke at most one pixel wide there); the image's border counts as the pixel's own value."""
+    g = cv2.copyMakeBorder(gray, 1, 1, 1, 1, cv2.BORDER_REPLICATE).astype(np.int16)
+    h, w = gray.shape
+    mid = g[1 : h + 1, 1 : w + 1]
+    out = np.zeros((h, w), bool)
+    for dy, dx in _ACROSS:
+        a = g[1 + dy : h + 1 + dy, 1 + dx : w + 1 + dx]
+        b = g[1 - dy : h + 1 - dy, 1 - dx : w + 1 - dx]
+        out |= ((a > mid) & (b > mid)) | ((a < mid) & (b < mid))
+    return out
 
 
 def _matched(bins: np.ndarray, edge: np.ndarray, other: np.ndarray, other_edge: np.ndarray):

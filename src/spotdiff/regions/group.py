@@ -24,8 +24,10 @@ corners only, a text line re-flowed after a removed word differs word by word, a
 coloured bars differs bar by bar. :func:`image_objects` labels the image's own objects: the
 connected sets of *inked* pixels (3x3 range above :data:`INK_LEVEL` in either image), bridged
 across gaps of up to :data:`ROW_GAP` px along a row (the spaces between the words of a line) and
-2 px across, and text-like objects of one row (a row of links, a menu) joined across up to
-:data:`ROW_WORD_GAP` heights; an object whose box covers more than :data:`MAX_OBJECT_SHARE` of the
+2 px across, text-like objects of one row (a row of links, a menu) joined across up to
+:data:`ROW_WORD_GAP` heights, and runs of :data:`TOOLBAR_RUN` or more alike compact objects
+drawn in both images, under :data:`TOOLBAR_GAP` heights apart, joined into one toolbar (icons
+reordered are one change; markers added are not drawn in image 1); an object whose box covers more than :data:`MAX_OBJECT_SHARE` of the
 image is layout (a page, a map, a card frame), not one object. Components that overlap the same
 object join; components on two *sibling* objects (compact and alike in size: two map markers,
 two icons) stay two whatever the distance rule says, unless an object of the image holds both
@@ -48,6 +50,8 @@ __all__ = [
     "SIBLING_RATIO",
     "TEXT_ASPECT",
     "TEXT_HEIGHT",
+    "TOOLBAR_GAP",
+    "TOOLBAR_RUN",
     "frame_artefacts",
     "group_components",
     "image_objects",
@@ -70,6 +74,10 @@ TEXT_ASPECT = 1.5
 TEXT_HEIGHT = 40
 #: Widest gap between the words of one text row, in heights of the lower word.
 ROW_WORD_GAP = 2.0
+#: Toolbar: a run of at least this many alike compact objects in a row ...
+TOOLBAR_RUN = 3
+#: ... at most this many heights apart (icons closer than their own size).
+TOOLBAR_GAP = 1.0
 #: Share of the image above which an inked object's box is layout (page frame, map, card), not
 #: one object: it joins nothing.
 MAX_OBJECT_SHARE = 0.25
@@ -87,9 +95,11 @@ def image_objects(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_GA
         objects larger than :data:`MAX_OBJECT_SHARE` of the image).
     """
     k = np.ones((3, 3), np.uint8)
-    ink = np.zeros(gray1.shape, np.uint8)
-    for g in (gray1, gray2):
-        ink |= (cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) > INK_LEVEL).view(np.uint8)
+    ink1, ink2 = (
+        (cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) > INK_LEVEL).view(np.uint8)
+        for g in (gray1, gray2)
+    )
+    ink = ink1 | ink2
     # the 3x3 range inks one pixel either side of an edge: a gap of g px leaves g - 2 uninked
     bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, row_gap - 1), 1))
     joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, bridge)
@@ -98,29 +108,71 @@ def image_objects(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_GA
     big = stats[:, 2].astype(np.int64) * stats[:, 3] > MAX_OBJECT_SHARE * h * w
     big[0] = True
     lab[big[lab]] = 0
-    return _text_rows(lab, stats, big)
+    n = len(stats)
+    inked1 = np.bincount(lab.ravel(), weights=ink1.ravel(), minlength=n)
+    inked2 = np.bincount(lab.ravel(), weights=ink2.ravel(), minlength=n)
+    shared = np.minimum(inked1, inked2) >= 0.5 * np.maximum(inked1, inked2)
+    return _rows(lab, stats, big, shared)
 
 
-def _text_rows(lab: np.ndarray, stats: np.ndarray, dropped: np.ndarray) -> np.ndarray:
-    """``lab`` with the words of one text row as one object: text-like objects (at least
-    :data:`TEXT_ASPECT` times wider than high, at most :data:`TEXT_HEIGHT` px high) of heights
-    within :data:`SIBLING_RATIO`, overlapping vertically by 70% of the lower one and at most
-    :data:`ROW_WORD_GAP` heights apart (a row of links, a menu bar, a line re-flowed after a
-    word was removed). Compact objects (markers, icons) are never joined this way."""
+def _rows(lab: np.ndarray, stats: np.ndarray, dropped: np.ndarray, shared: np.ndarray):
+    """``lab`` with the objects of one row as one object.
+
+    Text rows: text-like objects (at least :data:`TEXT_ASPECT` times wider than high, at most
+    :data:`TEXT_HEIGHT` px high) of heights within :data:`SIBLING_RATIO`, overlapping
+    vertically by 70% of the lower one and at most :data:`ROW_WORD_GAP` heights apart (a row of
+    links, a menu bar, a line re-flowed after a word was removed).
+
+    Toolbars: runs of at least :data:`TOOLBAR_RUN` compact objects (at most 3x longer than
+    wide) alike within :data:`SIBLING_RATIO` in width and height, in one row the same way and
+    at most :data:`TOOLBAR_GAP` heights apart, each drawn in both images (``shared``: inked
+    pixels of either image at least half the other's): a row of icons whose order changed is
+    one change. Two icons, or markers added on a map (drawn in one image only), never join.
+    """
     x, y, bw, bh = (stats[:, i].astype(np.int64) for i in range(4))
-    ids = np.flatnonzero(~dropped & (bw >= TEXT_ASPECT * bh) & (bh <= TEXT_HEIGHT))
-    if len(ids) < 2:
+    text = ~dropped & (bw >= TEXT_ASPECT * bh) & (bh <= TEXT_HEIGHT)
+    compact = ~dropped & shared & (np.maximum(bw, bh) <= 3 * np.minimum(bw, bh))
+    pairs = []
+    for cand, gap_ratio, run, alike in (
+        (text, ROW_WORD_GAP, 2, False),
+        (compact, TOOLBAR_GAP, TOOLBAR_RUN, True),
+    ):
+        ids = np.flatnonzero(cand)
+        if len(ids) < run:
+            continue
+        row = _same_row(x[ids], y[ids], bw[ids], bh[ids], gap_ratio, alike_width=alike)
+        parent = _union(row)
+        sizes = np.bincount(parent, minlength=len(ids))
+        keep = sizes[parent] >= run
+        pairs.append((ids[keep], ids[parent[keep]]))
+    if not any(len(i) for i, _ in pairs):
         return lab
-    x0, x1, y0, y1, hh = x[ids], x[ids] + bw[ids], y[ids], y[ids] + bh[ids], bh[ids]
-    lo, hi = np.minimum(hh[:, None], hh[None]), np.maximum(hh[:, None], hh[None])
+    remap = np.arange(len(stats), dtype=np.int32)
+    for ids, roots in pairs:
+        remap[ids] = roots
+    return remap[lab]
+
+
+def _same_row(x, y, bw, bh, gap_ratio: float, *, alike_width: bool) -> np.ndarray:
+    """(K, K) bool: objects of heights (and, with ``alike_width``, widths) within
+    :data:`SIBLING_RATIO`, overlapping vertically by 70% of the lower one and at most
+    ``gap_ratio`` heights of the lower one apart along the row."""
+    x0, x1, y0, y1 = x, x + bw, y, y + bh
+    lo, hi = np.minimum(bh[:, None], bh[None]), np.maximum(bh[:, None], bh[None])
     overlap = np.minimum(y1[:, None], y1[None]) - np.maximum(y0[:, None], y0[None])
     gap = np.maximum(x0[:, None], x0[None]) - np.minimum(x1[:, None], x1[None])
-    row = (hi <= SIBLING_RATIO * lo) & (overlap >= 0.7 * lo) & (gap <= ROW_WORD_GAP * lo)
+    row = (hi <= SIBLING_RATIO * lo) & (overlap >= 0.7 * lo) & (gap <= gap_ratio * lo)
+    if alike_width:
+        wlo, whi = np.minimum(bw[:, None], bw[None]), np.maximum(bw[:, None], bw[None])
+        row &= whi <= SIBLING_RATIO * wlo
     np.fill_diagonal(row, False)
-    if not row.any():
-        return lab
-    parent = np.arange(len(ids))
-    for i, j in zip(*np.nonzero(np.triu(row)), strict=True):
+    return row
+
+
+def _union(pairs: np.ndarray) -> np.ndarray:
+    """(K,) root (smallest member) of each item's group under the (K, K) bool relation."""
+    parent = np.arange(len(pairs))
+    for i, j in zip(*np.nonzero(np.triu(pairs)), strict=True):
         while parent[i] != i:
             i = parent[i]
         while parent[j] != j:
@@ -129,9 +181,7 @@ def _text_rows(lab: np.ndarray, stats: np.ndarray, dropped: np.ndarray) -> np.nd
             parent[max(i, j)] = min(i, j)
     for i in range(len(parent)):  # roots come first (parent[i] <= i): one pass resolves
         parent[i] = parent[parent[i]]
-    remap = np.arange(len(stats), dtype=np.int32)
-    remap[ids] = ids[parent]
-    return remap[lab]
+    return parent
 
 
 def frame_artefacts(boxes: np.ndarray, size: tuple[int, int], *, band: float) -> np.ndarray:
