@@ -23,6 +23,6 @@ def test_directory_rows_key_pairs_by_name_and_unmatched_files_by_side(tmp_path):
 def test_manifest_rows_keep_bad_lines_as_rows(tmp_path):
     path = tmp_path / "in.jsonl"
     path.write_text('{"id": 7, "image_path1": "a"}\n\nnot json\n')
-    rows = manifest_rows(path, id_field="id")
+    rows = list(manifest_rows(path, id_field="id"))
     assert [r.key for r in rows] == ["id:7", "line:3"]
     assert rows[1].payload.problem.startswith("line 3 is not JSON")
