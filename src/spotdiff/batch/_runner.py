@@ -174,7 +174,7 @@ def run_batch(
         sys.stderr.write(f"spotdiff: warning: {note}\n")
     sys.stderr.flush()
     output.parent.mkdir(parents=True, exist_ok=True)
-    seen: set[str] = set()  # the input keys read so far
+    seen: set[str] = set()  # the keys of the new rows read so far
     duplicate: list[str] = []
     # the input since the oldest row in flight: None for a row sent to the engine, the key of a
     # kept row read after it (reported once the rows before it are written)
@@ -183,7 +183,7 @@ def run_batch(
         earlier_rows = stack.enter_context(open(output, "rb")) if kept else None
 
         def report_kept(key: str) -> None:
-            earlier_rows.seek(kept[key])
+            earlier_rows.seek(~kept[key])
             raw = earlier_rows.readline()
             record, _ = _decode(raw, 0)
             run.kept += 1
@@ -193,15 +193,18 @@ def run_batch(
 
         def pending() -> Iterator[Any]:
             for row in rows:
-                if row.key in seen:
+                offset = kept.get(row.key)
+                if row.key in seen or (offset is not None and offset < 0):
                     duplicate.append(row.key)
                     return  # the rows before it are still written
-                seen.add(row.key)
                 run.total += 1
-                if row.key not in kept:
+                if offset is None:
+                    seen.add(row.key)
                     waiting.append(None)
                     yield row.payload
-                elif waiting:
+                    continue
+                kept[row.key] = ~offset  # read: negative (a kept key is not added to seen)
+                if waiting:
                     waiting.append(row.key)
                 else:
                     report_kept(row.key)
