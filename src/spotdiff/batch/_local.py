@@ -45,7 +45,9 @@ class Task(Protocol):
 
 
 class Engine(Protocol):
-    """Runs a :class:`Task` over payloads; yields one record per payload, in input order."""
+    """Runs a :class:`Task` over payloads; yields one record per payload, in input order.
+    ``payloads`` may be any iterable (a generator: :func:`~spotdiff.batch.run_batch` streams
+    its rows); an engine reads it as it goes, a bounded number ahead, and to its end."""
 
     def map(self, task: Task, payloads: Iterable[Any]) -> Iterator[dict[str, Any]]: ...
 
