@@ -34,6 +34,32 @@ def test_rows_come_back_in_input_order_whatever_the_workers(workers):
         assert os.getpid() not in pids and 1 <= len(pids) <= 2  # setup once per worker
 
 
+def test_payloads_are_read_lazily_and_no_payload_starts_nothing():
+    class Counting:
+        setups = 0
+
+        def setup(self) -> None:
+            Counting.setups += 1
+
+        def run(self, state: None, payload: int) -> dict:
+            return {"key": payload}
+
+    read: list[int] = []
+
+    def payloads(n):
+        for i in range(n):
+            read.append(i)
+            yield i
+
+    assert list(LocalEngine(4).map(Counting(), payloads(0))) == []
+    assert Counting.setups == 0  # no payload: no setup, no pool
+    records = LocalEngine(4).map(Counting(), payloads(1))  # one payload: inline, not a pool
+    assert next(records) == {"key": 0} and Counting.setups == 1
+    read.clear()
+    records = LocalEngine(1).map(Counting(), payloads(10**9))
+    assert [next(records)["key"] for _ in range(3)] == [0, 1, 2] and read == [0, 1, 2]
+
+
 def test_workers_default_to_the_cores_and_are_checked():
     assert LocalEngine().workers == default_workers() >= 1
     with pytest.raises(InvalidOptionError, match="workers"):

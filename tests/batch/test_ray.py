@@ -159,13 +159,24 @@ def test_a_partial_summary_is_completed_by_ray_row_by_row(ray_cwd, tmp_path, cap
     assert "2 rows kept from an earlier run" in stderr.splitlines()[-1]
 
 
-def test_ray_engine_maps_in_input_order_with_setup_once_per_actor(ray_cwd, tmp_path):
+def test_ray_engine_maps_windows_in_input_order_with_setup_once_per_actor(ray_cwd, tmp_path):
     import batch_tasks  # tests/batch (conftest.py puts it on sys.path)
     from ray import cloudpickle
 
     cloudpickle.register_pickle_by_value(batch_tasks)  # actors cannot import test modules
-    engine = RayEngine(2)
-    records = list(engine.map(batch_tasks.SquareTask(), list(range(12))))
+    engine = RayEngine(2, window=6)
+    read: list[int] = []
+
+    def payloads():
+        for i in range(12):
+            read.append(i)
+            yield i
+
+    records = []
+    for record in engine.map(batch_tasks.SquareTask(), payloads()):
+        records.append(record)
+        if len(records) == 1:
+            assert read == list(range(6))  # one window read, one dataset at a time
     assert [r["key"] for r in records] == list(range(12))
     local = list(LocalEngine(1).map(batch_tasks.SquareTask(), list(range(12))))
     assert [r.pop("_pid", None) is None for r in records] == [k == 3 for k in range(12)]

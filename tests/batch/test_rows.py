@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image
 
 from spotdiff.batch import directory_rows, manifest_rows
-from spotdiff.batch._rows import directory_key
+from spotdiff.batch._rows import count_rows, directory_key
 
 
 def test_directory_rows_key_pairs_by_name_and_unmatched_files_by_side(tmp_path):
@@ -24,5 +24,8 @@ def test_manifest_rows_keep_bad_lines_as_rows(tmp_path):
     path = tmp_path / "in.jsonl"
     path.write_text('{"id": 7, "image_path1": "a"}\n\nnot json\n')
     rows = manifest_rows(path, id_field="id")
+    assert not isinstance(rows, list) and next(rows).key == "id:7"  # read line by line
+    rows = list(manifest_rows(path, id_field="id"))
     assert [r.key for r in rows] == ["id:7", "line:3"]
+    assert count_rows(path) == len(rows) == 2  # the progress bar's total: blank lines left out
     assert rows[1].payload.problem.startswith("line 3 is not JSON")

@@ -179,6 +179,24 @@ def test_progress_shows_done_total_this_runs_rate_and_time_left(monkeypatch):
     assert "10/10" in console.file.getvalue()  # drawn on the (fake) terminal
 
 
+def test_progress_kept_rows_after_this_runs_first_leave_the_clock(monkeypatch):
+    from rich.console import Console
+
+    from spotdiff.cli._common import progress, progress_columns
+
+    now = [0.0]
+    console = Console(file=io.StringIO(), force_terminal=True, get_time=lambda: now[0])
+    monkeypatch.setattr(_common, "stderr_console", lambda: console)
+    with progress(6, "find") as advance:
+        now[0] = 10.0
+        advance()
+        advance(fresh=False)  # a kept row between new ones (resumed with --retry-errors)
+        now[0] = 20.0
+        advance()
+        # 2 new rows in 20 s: 0.1 pairs/s; 3 rows left: 30 s
+        assert _shown(progress_columns(), advance.task)[1:] == ["3/6", "0.1 pairs/s", "0:00:30"]
+
+
 def test_progress_rate_unit_and_hours(monkeypatch):
     from rich.console import Console
 

@@ -1,7 +1,7 @@
 """One resumable batch runner for every directory / manifest command.
 
-- :func:`run_batch`: keyed rows in (:class:`BatchRow`), one JSONL row per key out, written and
-  flushed as each is done, in input order; resume by skipping done keys, a torn last line
+- :func:`run_batch`: keyed rows in (:class:`BatchRow`, streamed: a generator of millions is
+  fine), one JSONL row per key out, written and flushed as each is done, in input order; resume by skipping done keys, a torn last line
   repaired, ``retry_errors``, ``overwrite``; a callback per row (counts, printing, progress).
 - :class:`LocalEngine`: ``workers`` processes, each doing its task's ``setup`` once (models
   loaded once per worker); an :class:`Engine` is anything with ``map(task, payloads)`` yielding

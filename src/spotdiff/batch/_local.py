@@ -13,6 +13,7 @@ threads that fight over the cores (OpenCV's pool spins while it waits).
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
@@ -44,7 +45,9 @@ class Task(Protocol):
 
 
 class Engine(Protocol):
-    """Runs a :class:`Task` over payloads; yields one record per payload, in input order."""
+    """Runs a :class:`Task` over payloads; yields one record per payload, in input order.
+    ``payloads`` may be any iterable (a generator: :func:`~spotdiff.batch.run_batch` streams
+    its rows); an engine reads it as it goes, a bounded number ahead, and to its end."""
 
     def map(self, task: Task, payloads: Iterable[Any]) -> Iterator[dict[str, Any]]: ...
 
@@ -108,11 +111,15 @@ class LocalEngine:
         self.workers = int(check_number("workers", workers, low=1, integer=True))
 
     def map(self, task: Task, payloads: Iterable[Any]) -> Iterator[dict[str, Any]]:
-        items = list(payloads) if not isinstance(payloads, list) else payloads
-        workers = min(self.workers, len(items))
+        """``task`` over ``payloads``, read lazily (any iterable, a generator included): at most
+        ``2 x workers`` payloads are taken ahead of the records yielded. No payload: no setup,
+        no process; fewer payloads than workers: as many workers as payloads."""
+        it = iter(payloads)
+        head = list(itertools.islice(it, self.workers))  # at most `workers` payloads
+        workers = len(head)
         if workers <= 1:
-            state = task.setup() if items else None
-            for payload in items:
+            state = task.setup() if head else None
+            for payload in itertools.chain(head, it):
                 yield task.run(state, payload)
             return
         methods = multiprocessing.get_all_start_methods()
@@ -130,8 +137,7 @@ class LocalEngine:
         )
         pending: deque[Future[dict[str, Any]]] = deque()
         try:
-            it = iter(items)
-            for payload in it:
+            for payload in itertools.chain(head, it):
                 pending.append(pool.submit(_run_in_worker, payload))
                 if len(pending) >= 2 * workers:
                     yield pending.popleft().result()

@@ -1,11 +1,13 @@
 """The Ray Data engine: a task mapped over payloads by an actor pool of a Ray cluster.
 
-:class:`RayEngine` turns the payloads into a dataset (``ray.data.from_items``: each item its
-index and the pickled payload, one block per batch), maps it with ``map_batches`` over a pool of
-``workers`` actors, each doing the task's ``setup()`` once (models loaded once per actor; GPU
-actors with ``num_gpus``), and yields the records in input order: results stream back as Ray
-finishes them and wait in a buffer until every earlier row has come (rows are small dicts, so
-the buffer is too). Payloads and records travel pickled, so a record comes back exactly as the
+:class:`RayEngine` reads the payloads a window at a time (``window`` rows, 10,000 by default)
+and turns each window into a dataset (``ray.data.from_items``: each item its index and the
+pickled payload, one block per batch), maps it with ``map_batches`` over a pool of ``workers``
+actors, each doing the task's ``setup()`` once per window (models loaded once per actor and
+window; GPU actors with ``num_gpus``), and yields the records in input order: results stream
+back as Ray finishes them and wait in a buffer until every earlier row has come (at most a
+window). So a million rows are never held at once; the price is one pool start-up per window
+(Ray Data keeps an actor pool for the life of one dataset, not across datasets). Payloads and records travel pickled, so a record comes back exactly as the
 task returned it (no conversion to Arrow or NumPy types) and :func:`~spotdiff.batch.run_batch`'s
 resume, torn-line and ordering logic is the same as with :class:`~spotdiff.batch.LocalEngine`.
 
@@ -19,6 +21,7 @@ working directory.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import pickle
@@ -99,6 +102,10 @@ class RayEngine:
             already: the caller's ``ray.init`` wins.
         batch_size: rows per actor call (and per block of the dataset); 1 streams the rows in
             small steps, larger batches cut Ray's per-call cost for cheap rows.
+        window: payloads per dataset: the input is read ``window`` rows at a time, each
+            window mapped by a pool of its own (Ray Data keeps an actor pool for one dataset),
+            so memory holds one window, and every window pays the pool's start-up again
+            (actor processes, imports, the task's ``setup``: seconds, a model load).
     """
 
     def __init__(
@@ -109,6 +116,7 @@ class RayEngine:
         num_gpus: float = 0,
         address: str | None = None,
         batch_size: int = 1,
+        window: int = 10_000,
     ) -> None:
         def count(name: str, value: int | None) -> int | None:
             return None if value is None else int(check_number(name, value, low=1, integer=True))
@@ -117,6 +125,7 @@ class RayEngine:
         self.num_cpus = count("num_cpus", num_cpus)
         self.num_gpus = float(check_number("num_gpus", num_gpus, low=0))
         self.batch_size = int(check_number("batch_size", batch_size, low=1, integer=True))
+        self.window = int(check_number("window", window, low=1, integer=True))
         self.address = address
         #: seconds the last ``map`` spent before its first record (``ray.init`` when it ran,
         #: actors started, their ``setup``, the first row): the start-up cost of a run
@@ -145,26 +154,43 @@ class RayEngine:
         return max(1, int(resources.get("CPU", 1)))
 
     def map(self, task: Task, payloads: Iterable[Any]) -> Iterator[dict[str, Any]]:
-        items = list(payloads)
+        """``task`` over ``payloads``, read lazily, ``window`` payloads at a time: each window
+        is one dataset mapped by its own actor pool, the next window read once every record of
+        this one is yielded. No payload: Ray is not started."""
+        it = iter(payloads)
+        items = list(itertools.islice(it, self.window))
         if not items:
             return
         start = time.perf_counter()
         self.connect()
+        actor = _actor_class(task, os.getcwd())
+        first = True
+        while items:
+            for record in self._map_window(actor, items):
+                if first:
+                    self.startup_seconds, first = time.perf_counter() - start, False
+                yield record
+            items = list(itertools.islice(it, self.window))
+
+    def _map_window(self, actor: type, items: list[Any]) -> Iterator[dict[str, Any]]:
+        """One window: a dataset of ``items``, mapped over a pool of actors, records in order."""
         import ray.data
 
         rows = [{"index": i, "payload": pickle.dumps(p)} for i, p in enumerate(items)]
+        del items  # pickled: the window's payloads are held once
         blocks = -(-len(rows) // self.batch_size)
         dataset = ray.data.from_items(rows, override_num_blocks=blocks)
         dataset.context.enable_progress_bars = False  # the caller shows progress (on_row)
         dataset.context.print_on_execution_start = False
         mapped = dataset.map_batches(
-            _actor_class(task, os.getcwd()),
+            actor,
             batch_size=self.batch_size,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=min(self._actors(), blocks)),
             num_cpus=1,
             num_gpus=self.num_gpus or None,
         )
+        del rows
         waiting: dict[int, bytes] = {}  # records that came before an earlier one
         following = 0
         with _quiet_ray_data():
@@ -172,7 +198,5 @@ class RayEngine:
                 for index, record in zip(batch["index"], batch["record"], strict=True):
                     waiting[int(index)] = record
                 while following in waiting:
-                    if following == 0:
-                        self.startup_seconds = time.perf_counter() - start
                     yield pickle.loads(waiting.pop(following))
                     following += 1

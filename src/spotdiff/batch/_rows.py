@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from ._runner import BatchRow
 
-__all__ = ["directory_key", "directory_rows", "manifest_rows"]
+__all__ = ["count_rows", "directory_key", "directory_rows", "manifest_rows"]
 
 
 def directory_key(name: str, path1: str | None, path2: str | None) -> str:
@@ -36,10 +37,20 @@ def directory_rows(dir1: Path, dir2: Path) -> list[BatchRow]:
     ]
 
 
-def manifest_rows(path: Path, *, id_field: str | None = None) -> list[BatchRow]:
-    """Every non-blank line of a JSONL manifest; payload a :class:`spotdiff.batch._jsonl.InputLine`
-    (a line that is not a JSON object has ``problem`` set and is still a row), key ``id:VALUE``
-    of ``id_field`` or ``line:N``."""
+def manifest_rows(path: Path, *, id_field: str | None = None) -> Iterator[BatchRow]:
+    """Every non-blank line of a JSONL manifest, read line by line as the rows are taken (a
+    generator: a manifest of millions of lines is never held in memory; :func:`count_rows`
+    gives their number); payload a :class:`spotdiff.batch._jsonl.InputLine` (a line that is not
+    a JSON object has ``problem`` set and is still a row), key ``id:VALUE`` of ``id_field`` or
+    ``line:N``."""
     from ._jsonl import read_rows, row_key
 
-    return [BatchRow(row_key(line.row, line.number, id_field), line) for line in read_rows(path)]
+    for line in read_rows(path):
+        yield BatchRow(row_key(line.row, line.number, id_field), line)
+
+
+def count_rows(path: Path) -> int:
+    """The number of rows :func:`manifest_rows` gives: the non-blank lines of ``path`` (one
+    pass over its bytes, no JSON decoded; the progress bar's total)."""
+    with open(path, "rb") as fh:
+        return sum(1 for raw in fh if raw.strip())

@@ -7,7 +7,7 @@ by the parent in row order, and the run itself with its progress bar.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -155,7 +155,7 @@ def print_messages(record: dict[str, Any]) -> None:
 
 
 def run_rows(
-    rows: Sequence[BatchRow],
+    rows: Iterable[BatchRow],
     summary: Path | None,
     task: Task,
     *,
@@ -166,25 +166,27 @@ def run_rows(
     description: str,
     retry_errors: bool = False,
     overwrite: bool = False,
+    total: int | None = None,
 ) -> int:
     """Run ``task`` over ``rows`` with a progress bar (rate and time left): into ``summary``
     (resumable, see :func:`spotdiff.batch.run_batch`), or with no summary to keep (None) just
-    mapped. ``key_of`` and ``on_row(record, fresh)`` as in ``run_batch`` (rows kept from an earlier run first,
-    ``fresh=False``); the bar advances after it.
+    mapped. ``key_of`` and ``on_row(record, fresh)`` as in ``run_batch`` (a row kept from an
+    earlier run, ``fresh=False``, as the input reaches it); the bar advances after it. ``rows`` is read as the rows run (a generator
+    too); ``total``: their number, for the bar (None: ``len(rows)``).
 
     Returns:
         The number of rows kept from an earlier run.
     """
     from ..batch import run_batch
 
-    with progress(len(rows), description) as advance:
+    with progress(len(rows) if total is None else total, description) as advance:
 
         def counted(record: dict[str, Any], fresh: bool) -> None:
             on_row(record, fresh)
             advance(fresh)
 
         if summary is None:  # nothing to keep: no summary to resume
-            for record in engine.map(task, [row.payload for row in rows]):
+            for record in engine.map(task, (row.payload for row in rows)):
                 counted(record, True)
             return 0
         run = run_batch(

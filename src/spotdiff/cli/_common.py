@@ -219,7 +219,7 @@ class ProgressHandle:
     def __call__(self, fresh: bool = True) -> None:
         if fresh:
             self.fresh += 1
-        else:  # kept rows arrive before this run's first: the rate's clock starts after them
+        elif not self.fresh:  # kept rows before this run's first: its clock starts after them
             self._bar.update(self._id, since=self._bar.get_time())
         self._bar.update(self._id, advance=1, fresh=self.fresh)
 

@@ -171,9 +171,10 @@ def run_manifest(
     from collections import Counter
 
     from ..batch import manifest_rows
+    from ..batch._rows import count_rows
     from ._batch_run import run_rows
 
-    rows = manifest_rows(input_path, id_field=id_field)
+    rows = manifest_rows(input_path, id_field=id_field)  # read as the rows run
     counts: Counter[str] = Counter()
     shown: set[str] = set()
 
@@ -191,12 +192,13 @@ def run_manifest(
 
     run_rows(rows, output, task, engine=engine, key_of=lambda r: output_key(r, id_field),
              settings=_as_json(settings), on_row=on_row, description=description,
-             retry_errors=retry_errors, overwrite=overwrite)  # fmt: skip
+             retry_errors=retry_errors, overwrite=overwrite,
+             total=count_rows(input_path))  # fmt: skip
     earlier = counts["kept_failed"]
     failed = counts["errors"] + earlier
     note = f" ({earlier} from an earlier run; --retry-errors redoes them)" if earlier else ""
     sys.stderr.write(
         f"{counts['written']} written, {counts['kept']} already done, {failed} failed{note}, "
-        f"of {len(rows)} rows -> {output}\n"
+        f"of {counts['written'] + counts['errors'] + counts['kept']} rows -> {output}\n"
     )
     return failed
