@@ -115,13 +115,13 @@ def fit_matches(
 
 def match_support(
     w_ab: np.ndarray, src: np.ndarray, dst: np.ndarray, *, threshold: float = 1.5
-) -> int:
-    """How many matches ``src -> dst`` the transform ``w_ab`` (a coords -> b coords) explains
-    within ``threshold`` pixels."""
+) -> np.ndarray:
+    """(N,) bool: the matches ``src -> dst`` that the transform ``w_ab`` (a coords -> b coords)
+    explains within ``threshold`` pixels."""
     p = w_ab @ np.vstack([src.T.astype(np.float64), np.ones(len(src))])
     with np.errstate(divide="ignore", invalid="ignore"):
         err = np.hypot(p[0] / p[2] - dst[:, 0], p[1] / p[2] - dst[:, 1])
-    return int(np.sum(err < threshold))
+    return err < threshold
 
 
 def feature_transform(

@@ -231,8 +231,8 @@ def _structure_moves(
     """The keypoint matches clearly follow ``w_ab`` rather than the translation ``shift``."""
     if matches is None:
         return False
-    n = match_support(w_ab, *matches)
-    return n >= _MIN_SUPPORT and match_support(shift, *matches) < _SUPPORT * n
+    n = int(match_support(w_ab, *matches).sum())
+    return n >= _MIN_SUPPORT and match_support(shift, *matches).sum() < _SUPPORT * n
 
 
 def _fit_motion(
@@ -283,9 +283,9 @@ def _fit_motion(
     if not candidates:
         return tiles, method
     if matches is not None:
-        support = [match_support(c, *matches) for c, _ in candidates]
-        floor = _SUPPORT * max(support)
+        support = [int(match_support(c, *matches).sum()) for c, _ in candidates]
         if max(support) >= _MIN_SUPPORT:
+            floor = _SUPPORT * max(support)
             candidates = [c for c, n in zip(candidates, support, strict=True) if n >= floor]
     best, best_ncc = candidates[0], -2.0
     for cand, name in candidates:
