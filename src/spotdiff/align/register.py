@@ -12,11 +12,17 @@ histogram-equalized (so a brightness / contrast / gamma change does not move the
    (crops of screenshots are exact);
 3. otherwise a similarity (rotation, scale, translation) is fitted to the tile shifts with RANSAC,
    twice, and refined by OpenCV's ECC (affine) when that raises the correlation;
-   When the tiles disagree, ORB keypoints matched with RANSAC (:mod:`.features`: rotation up to
-   25 degrees, shear, ``align="homography"``) are a second candidate, and ECC refines the better
-   start; the candidate with the highest correlation among the sane ones wins. One that moves a
+   When the tiles disagree, ORB keypoints matched with USAC (:mod:`.features`, on the grey
+   copies before equalization: rotation up to 25 degrees, shear, ``align="homography"``; in
+   ``auto`` also a homography when it explains more matches than the affine fit) are further
+   candidates, and ECC refines the better start. Candidates that explain fewer than 80 % of the
+   keypoint matches the best one explains are dropped (the whole-image correlation is dominated
+   by a textured background where one fills the frame: a handheld photo of a board on black
+   fabric correlated 0.771 under a translation 7 px off the board and 0.775 under the board's
+   homography), and the highest correlation among the rest wins. One that moves a
    corner by less than 2 px beyond the shift of the centre must also remove a tenth of the
-   decorrelation (``1 - NCC``) that the best translation leaves, or that translation is kept --
+   decorrelation (``1 - NCC``) that the best translation leaves -- or explain clearly more
+   matches than it (the same 80 %) -- or that translation is kept,
    or the identity, when the translation is below a pixel and fewer than half of the tiles agree
    on it (a re-encoded or re-rendered layout, whose edits, JPEG blocks or anti-aliasing the fit
    followed);
