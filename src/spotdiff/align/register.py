@@ -90,14 +90,15 @@ _CHECK_BELOW = 2.0
 #: px: a translation this close to whole pixels in both axes is taken as whole (estimates on
 #: whole-pixel crops come out within 0.05 px of them).
 _SNAP = 0.1
-#: Bounds of an accepted transform: singular values of its linear part (scale, shear), rotation
-#: (degrees), largest corner displacement (share of the longer side).
 #: A candidate transform explaining fewer keypoint matches than this share of the best
-#: candidate's count is not the motion of the matched structure (:func:`_fit_motion`), and a
-#: rotation / scale / shear explaining this many more than the best translation is kept over it.
+#: candidate's count is not the motion of the matched structure (:func:`_fit_motion`); a
+#: rotation / scale / shear is kept over the best translation when that explains fewer than this
+#: share of its matches.
 _SUPPORT = 0.8
 #: Matches the best candidate must explain before match counts judge anything.
 _MIN_SUPPORT = 20
+#: Bounds of an accepted transform: singular values of its linear part (scale, shear), rotation
+#: (degrees), largest corner displacement (share of the longer side).
 SCALE_RANGE = (0.65, 1.5)
 MAX_ROTATION = 25.0
 MAX_SHIFT = 0.3
