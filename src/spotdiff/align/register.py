@@ -19,13 +19,12 @@ histogram-equalized (so a brightness / contrast / gamma change does not move the
    keypoint matches the best one explains are dropped (the whole-image correlation is dominated
    by a textured background where one fills the frame: a handheld photo of a board on black
    fabric correlated 0.771 under a translation 7 px off the board and 0.775 under the board's
-   homography), and the highest correlation among the rest wins. One that moves a
-   corner by less than 2 px beyond the shift of the centre must also remove a tenth of the
-   decorrelation (``1 - NCC``) that the best translation leaves -- or explain clearly more
-   matches than it (the same 80 %) -- or that translation is kept,
-   or the identity, when the translation is below a pixel and fewer than half of the tiles agree
-   on it (a re-encoded or re-rendered layout, whose edits, JPEG blocks or anti-aliasing the fit
-   followed);
+   homography), and the highest correlation among the rest wins. One that moves a corner by
+   less than 2 px beyond the shift of the centre must also remove a tenth of the decorrelation
+   (``1 - NCC``) that the best translation leaves, or that translation must explain fewer than
+   80 % of its matches, or that translation is kept -- or the identity, when the translation
+   is below a pixel and fewer than half of the tiles agree on it (a re-encoded or re-rendered
+   layout, whose edits, JPEG blocks or anti-aliasing the fit followed);
 4. the estimate is kept only if it raises the normalized cross-correlation (NCC) of the two
    images over their overlap (a translation the tiles agree on excepted) and stays within sane
    bounds (:data:`SCALE_RANGE`, :data:`MAX_ROTATION`, :data:`MAX_SHIFT`; finite and
