@@ -94,15 +94,13 @@ __all__ = [
 ]
 
 _MIN_STRUCTURE_SIDE = 11  # the SSIM window (sigma 1.5) is 11 px wide
-#: ``min_score`` after a registration beyond a translation (similarity, affine, homography: a
-#: scene photographed again from elsewhere). Such a warp resamples all of image 2 and leaves the
-#: parallax of whatever is not on the fitted plane (a hinge, a socket, dust on the glass), thin
-#: strips and specks that score just above :data:`MIN_SCORE`. On the real development pairs so
-#: registered (2 misaligned puzzles, 3 handheld photos) the 7 false regions below 0.2 scored
-#: 0.10-0.18 and no true one scored below 0.2; on synthetic rotations, zooms and shifts
-#: (45 pairs, 87 true regions) none scored below 0.25. Pairs kept as they are, or only shifted,
-#: keep :data:`MIN_SCORE` (their true regions go down to 0.11).
-_WARPED_MIN_SCORE = 0.2
+#: ``min_score`` when the dense flow was applied (:mod:`spotdiff.align.flow`: a scene with depth,
+#: photographed again from elsewhere). What is not on the fitted plane and not followed exactly by
+#: the smooth flow (a hinge, a socket, dust on the glass) leaves thin strips and specks scoring
+#: just above :data:`MIN_SCORE`: on the real development pairs so refined (2 handheld photos,
+#: 1 puzzle) the false regions below 0.2 scored 0.17-0.18 and no true one scored below 0.33.
+#: Not applied after a rigid warp alone: synthetic rotations and zooms keep true regions at 0.135.
+_FLOW_MIN_SCORE = 0.2
 
 
 def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -284,7 +282,7 @@ def find_prepared(
         max_gap=opt.merge_gap * ww / w,
         min_area=opt.min_area,
         max_regions=opt.max_regions,
-        min_score=MIN_SCORE if reg.method in ("identity", "translation") else _WARPED_MIN_SCORE,
+        min_score=_FLOW_MIN_SCORE if flow.applied else MIN_SCORE,
         masks=opt.masks,
         objects=objects,
         halo=halo,
