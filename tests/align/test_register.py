@@ -265,4 +265,3 @@ def test_a_board_on_a_textured_cloth_is_registered_on_the_board(photo):
     centres = (found.boxes[:, :2] + found.boxes[:, 2:]) / 2
     others = np.delete(centres, best, axis=0)
     assert np.all(np.hypot(*(others - spot[:2] / spot[2]).T) < 2 * GLARE[2])  # the rest: glare
-
