@@ -51,3 +51,15 @@ def test_flat_or_unrelated_images_give_none():
     b = rng.integers(0, 256, (H, W), dtype=np.uint8)
     out = feature_transform(a, b)
     assert out is None or np.isfinite(out[0]).all()
+
+
+def test_match_support_counts_the_matches_a_transform_explains():
+    from spotdiff.align.features import match_support
+
+    src = np.float32([[10, 10], [100, 20], [50, 80], [200, 150]])
+    shift = np.array([[1, 0, 5.0], [0, 1, -3.0], [0, 0, 1]])
+    dst = src + np.float32([5, -3])
+    dst[3] += 4  # one match the shift does not explain
+    assert match_support(shift, src, dst).tolist() == [True, True, True, False]
+    assert match_support(np.eye(3), src, dst).sum() == 0
+    assert match_support(shift, src, dst, threshold=6.0).all()

@@ -263,3 +263,36 @@ def test_handheld_object_photos(name, max_fp):
     assert r.metadata["flow"]["applied"]
     counts = match_boxes(r.boxes, r.scores, np.array(entry["boxes"]), iou=0.5).counts
     assert counts.tp == 1 and counts.fp <= max_fp
+
+
+def test_after_the_flow_regions_under_0_2_are_dropped(monkeypatch):
+    """Parallax the smooth flow does not follow exactly leaves specks scoring 0.1-0.2
+    (detect._FLOW_MIN_SCORE); a speck of that score is dropped once the flow was applied."""
+    from spotdiff import detect
+    from spotdiff.regions.extract import MIN_SCORE
+
+    img1, img2 = parallax_pair()
+    speck = img2.astype(np.int16)
+    speck[60:66, 380:386] += 60
+    speck = np.clip(speck, 0, 255).astype(np.uint8)
+    monkeypatch.setattr(detect, "_FLOW_MIN_SCORE", MIN_SCORE)
+    loose = find(img1, speck)
+    assert loose.metadata["flow"]["applied"] and len(loose) == 2
+    assert 0.1 <= loose.scores.min() < 0.2
+    monkeypatch.undo()
+    r = find(img1, speck)
+    assert r.metadata["flow"]["applied"] and len(r) == 1
+    assert box_iou(r.boxes, OBJECT_BOX)[0, 0] > 0.6
+
+
+def test_a_rigid_warp_keeps_faint_regions(photo):
+    """No flow after a rotation of a flat picture: a faint speck still counts (0.14)."""
+    speck = photo.astype(np.int16)
+    speck[200:206, 100:106] += 60
+    speck = np.clip(speck, 0, 255).astype(np.uint8)
+    rot = cv2.getRotationMatrix2D(((W - 1) / 2, (H - 1) / 2), 3.0, 1.0)
+    rotated = cv2.warpAffine(speck, rot, (W, H), borderMode=cv2.BORDER_REFLECT)
+    r = find(photo, rotated)
+    assert r.metadata["registration"]["method"] == "similarity"
+    assert not r.metadata["flow"]["applied"]
+    assert len(r) == 1 and 0.1 <= r.scores[0] < 0.2
