@@ -123,6 +123,16 @@ def _mask_path(folder: Path, entry: dict[str, Any], masks: Mapping[str, str]) ->
     return folder / masks[name] if name in masks else None
 
 
+def _read_json(path: Path, what: str) -> Any:
+    """The JSON of ``path`` (``what`` names it in the one error line of a missing file)."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise ImageReadError(f"{path}: no such {what}; check the path") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidOptionError(f"{path}: not valid JSON ({exc})") from exc
+
+
 def read_mask_map(source: str | os.PathLike[str] | Mapping[str, str] | None) -> dict[str, str]:
     """``{pair name: mask path}`` from a JSON object file (or a mapping; None: empty).
 
@@ -140,12 +150,7 @@ def read_mask_map(source: str | os.PathLike[str] | Mapping[str, str] | None) -> 
     else:
         path = Path(source)
         where = str(path)
-        try:
-            raw = json.loads(path.read_text())
-        except FileNotFoundError as exc:
-            raise ImageReadError(f"{path}: no such masks file; check the path") from exc
-        except json.JSONDecodeError as exc:
-            raise InvalidOptionError(f"{path}: not valid JSON ({exc})") from exc
+        raw = _read_json(path, "masks file")
     if not isinstance(raw, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
     ):
@@ -168,12 +173,7 @@ def load_real_pairs(
     """
     path = Path(manifest)
     mask_map = read_mask_map(masks)
-    try:
-        entries = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise ImageReadError(f"{path}: no such manifest; check the path") from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidOptionError(f"{path}: not valid JSON ({exc})") from exc
+    entries = _read_json(path, "manifest")
     if not isinstance(entries, list):
         raise InvalidOptionError(f"{path}: expected a JSON list of pairs, got {type(entries)}")
     pairs = []

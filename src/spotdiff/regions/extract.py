@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -83,17 +84,17 @@ def _grouped(
     grouping linked them."""
     zh, zw = z.shape
     band = max(2.0, FRAME_BAND * min(zw, zh))
+
+    def grouped(c: Components, **rule: Any) -> np.ndarray:
+        frame = frame_artefacts(c.boxes, (zw, zh), band=band)
+        return group_components(
+            c.labels, c.boxes, c.areas, max_gap=max_gap, rel_gap=rel_gap, exclude=frame, **rule
+        )
+
     linked = None
     if halo is not None and halo.any():  # grouped as before, split where siblings lie
         whole = find_components(z, low=low, reach=THIN_REACH)
-        before = group_components(
-            whole.labels,
-            whole.boxes,
-            whole.areas,
-            max_gap=max_gap,
-            rel_gap=rel_gap,
-            exclude=frame_artefacts(whole.boxes, (zw, zh), band=band),
-        )
+        before = grouped(whole)
         z = np.where(halo, np.float32(0.0), z)
         comps = find_components(z, low=low, reach=THIN_REACH)
         linked = np.zeros(len(comps), np.int64)
@@ -104,16 +105,7 @@ def _grouped(
     if len(comps) == 0:
         return z, comps, np.zeros(0, bool), np.zeros(0, np.int64)
     frame = frame_artefacts(comps.boxes, (zw, zh), band=band)
-    groups = group_components(
-        comps.labels,
-        comps.boxes,
-        comps.areas,
-        max_gap=max_gap,
-        rel_gap=rel_gap,
-        exclude=frame,
-        objects=objects,
-        linked=linked,
-    )
+    groups = grouped(comps, objects=objects, linked=linked)
     return z, comps, frame, groups
 
 
