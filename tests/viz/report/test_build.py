@@ -132,12 +132,11 @@ def test_rebuild_replaces_files_atomically(tmp_path, pair):
     assert not [p for p in os.listdir(tmp_path / "r") if p.startswith(".")]  # no temporary left
 
 
-def test_build_10000_rows_is_fast(tmp_path, pair):
-    import time
-
+def test_build_10000_rows(tmp_path, pair):
+    # how fast is benchmarks/bench_report.py's job (10,000 rows by default), not a timed test's
     a, b = pair
     rows = [_record(a, b, name=f"p{i:05d}") for i in range(10_000)]
-    start = time.perf_counter()
     info = build_report(rows, tmp_path / "r")
     assert info.counts["pairs"] == 10_000
-    assert time.perf_counter() - start < 5.0  # about 0.5 s here; generous for loaded machines
+    data = _data(tmp_path / "r")["rows"]
+    assert len(data) == 10_000 and [r["n"] for r in data[:2]] == ["p00000", "p00001"]
