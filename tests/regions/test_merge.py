@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spotdiff.regions.merge import box_gaps, group_boxes
+from spotdiff.regions.merge import box_gaps, group_boxes, union_roots
 
 
 def test_box_gaps():
@@ -45,3 +45,11 @@ def test_panes_split_by_a_thin_unchanged_divider_merge():
     np.testing.assert_array_equal(
         group_boxes([[350, 250, 361, 273], [363, 250, 375, 273]], max_gap=12), [0, 0]
     )
+
+
+def test_union_roots_gives_each_item_the_smallest_member_of_its_group():
+    pairs = np.zeros((6, 6), bool)
+    for i, j in [(4, 1), (1, 3), (5, 2)]:  # {1, 3, 4}, {2, 5}, {0}; given in either order
+        pairs[i, j] = pairs[j, i] = True
+    assert union_roots(pairs).tolist() == [0, 1, 2, 1, 1, 2]
+    assert union_roots(np.zeros((0, 0), bool)).tolist() == []

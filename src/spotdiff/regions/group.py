@@ -42,6 +42,8 @@ import math
 import cv2
 import numpy as np
 
+from .merge import union_roots
+
 __all__ = [
     "INK_LEVEL",
     "MAX_OBJECT_SHARE",
@@ -141,7 +143,7 @@ def _rows(lab: np.ndarray, stats: np.ndarray, dropped: np.ndarray, shared: np.nd
         if len(ids) < run:
             continue
         row = _same_row(x[ids], y[ids], bw[ids], bh[ids], gap_ratio, alike_width=alike)
-        parent = _union(row)
+        parent = union_roots(row)
         sizes = np.bincount(parent, minlength=len(ids))
         keep = sizes[parent] >= run
         pairs.append((ids[keep], ids[parent[keep]]))
@@ -167,21 +169,6 @@ def _same_row(x, y, bw, bh, gap_ratio: float, *, alike_width: bool) -> np.ndarra
         row &= whi <= SIBLING_RATIO * wlo
     np.fill_diagonal(row, False)
     return row
-
-
-def _union(pairs: np.ndarray) -> np.ndarray:
-    """(K,) root (smallest member) of each item's group under the (K, K) bool relation."""
-    parent = np.arange(len(pairs))
-    for i, j in zip(*np.nonzero(np.triu(pairs)), strict=True):
-        while parent[i] != i:
-            i = parent[i]
-        while parent[j] != j:
-            j = parent[j]
-        if i != j:
-            parent[max(i, j)] = min(i, j)
-    for i in range(len(parent)):  # roots come first (parent[i] <= i): one pass resolves
-        parent[i] = parent[parent[i]]
-    return parent
 
 
 def frame_artefacts(boxes: np.ndarray, size: tuple[int, int], *, band: float) -> np.ndarray:

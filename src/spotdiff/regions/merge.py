@@ -12,7 +12,22 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["box_gaps", "group_boxes"]
+__all__ = ["box_gaps", "group_boxes", "union_roots"]
+
+
+def union_roots(pairs: np.ndarray) -> np.ndarray:
+    """(K,) root (smallest member) of each item's group under the (K, K) bool relation."""
+    parent = np.arange(len(pairs))
+    for i, j in zip(*np.nonzero(np.triu(pairs)), strict=True):
+        while parent[i] != i:
+            i = parent[i]
+        while parent[j] != j:
+            j = parent[j]
+        if i != j:
+            parent[max(i, j)] = min(i, j)
+    for i in range(len(parent)):  # roots come first (parent[i] <= i): one pass resolves
+        parent[i] = parent[parent[i]]
+    return parent
 
 
 def box_gaps(boxes: np.ndarray) -> np.ndarray:
@@ -46,21 +61,7 @@ def group_boxes(
         np.fill_diagonal(near, False)
         if not near.any():
             break
-        # union the connected groups of the "near" graph
-        parent = np.arange(len(ids))
-        for i, j in zip(*np.nonzero(np.triu(near)), strict=True):
-            ri, rj = i, j
-            while parent[ri] != ri:
-                ri = parent[ri]
-            while parent[rj] != rj:
-                rj = parent[rj]
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
-        for i in range(len(parent)):
-            r = i
-            while parent[r] != r:
-                r = parent[r]
-            parent[i] = r
+        parent = union_roots(near)  # the connected groups of the "near" graph
         group = parent[np.searchsorted(ids, group)]
     _, first = np.unique(group, return_index=True)
     order = np.argsort(first)
