@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from spotdiff.cli import main
-from spotdiff.cli._imgdiff_run import default_workers, uses_models
+from spotdiff.cli._batch_run import model_engine
+from spotdiff.cli._imgdiff_run import uses_models
 from spotdiff.imgdiff import DifferenceAreaGenerator
 
 from .batch_runs import spotdiff, stop_mid_run
@@ -148,9 +149,10 @@ def test_default_workers_one_with_models_else_the_cores(monkeypatch):
     classical = DifferenceAreaGenerator(backend="classical").prepare()
     assert not uses_models(classical)
     monkeypatch.setattr("spotdiff.batch.default_workers", lambda: 7)
-    assert default_workers(classical) == 7
+    assert model_engine(None, "local", models=uses_models(classical)).workers == 7
     models = type(classical)(None, None, None, names={"similarity": "clip"})
-    assert uses_models(models) and default_workers(models) == 1
+    assert uses_models(models)
+    assert model_engine(None, "local", models=uses_models(models)).workers == 1
 
 
 def _models_config(tmp_path, tiny) -> Path:
@@ -195,7 +197,7 @@ def test_models_load_once_per_worker_in_setup(tiny_models, tmp_path):
     backends = op.prepare()  # the parent, naming the backends
     task = ImgdiffTask(op, None, None)
     assert task.setup() is backends  # one worker: this process, the models it loaded
-    assert default_workers(backends) == 1
+    assert model_engine(None, "local", models=uses_models(backends)).workers == 1
     shipped = pickle.loads(pickle.dumps(task))  # what a worker process gets: no models
     assert shipped.op._backends is None
     loaded = shipped.setup()

@@ -110,11 +110,10 @@ def run_ground_batch(
     OUTPUT at the end; return the failed rows of the final OUTPUT. ``settings``:
     :func:`ground_settings`; ``engine`` None: 1 process for a model ranker (one model copy
     per worker), else the machine's cores."""
-    from ..batch import default_workers
-    from ._batch_run import batch_engine
+    from ._batch_run import model_engine
     from ._jsonl_run import run_manifest
 
-    engine = engine or batch_engine(default_workers() if task.backend == "cues" else 1)
+    engine = engine or model_engine(None, "local", models=task.backend != "cues")
     failed = run_manifest(
         batch,
         output,

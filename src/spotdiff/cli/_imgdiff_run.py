@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..batch import Engine
     from ..imgdiff import Backends, DifferenceAreaGenerator
 
-__all__ = ["ImgdiffTask", "default_workers", "imgdiff_settings", "run_imgdiff", "uses_models"]
+__all__ = ["ImgdiffTask", "imgdiff_settings", "run_imgdiff", "uses_models"]
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,6 @@ def uses_models(backends: Backends) -> bool:
     return False
 
 
-def default_workers(backends: Backends) -> int:
-    """1 when a model runs (one model copy per worker: more workers only multiply memory on one
-    device), else the machine's cores (the model-free steps are CPU bound)."""
-    from ..batch import default_workers as cores
-
-    return 1 if uses_models(backends) else cores()
-
-
 def imgdiff_settings(
     op: DifferenceAreaGenerator, id_field: str | None, root: Path | None
 ) -> dict[str, Any]:
@@ -99,11 +91,12 @@ def run_imgdiff(
     overwrite: bool,
 ) -> int:
     """Every line of ``input_path`` through ``op`` into ``output`` (resumable); return the
-    failed rows of the final OUTPUT. ``engine`` None: :func:`default_workers` processes."""
-    from ._batch_run import batch_engine
+    failed rows of the final OUTPUT. ``engine`` None: 1 process when a model runs, else the cores."""
+    from ._batch_run import model_engine
     from ._jsonl_run import run_manifest
 
-    engine = engine or batch_engine(default_workers(backends))
+    # 1 worker when a model runs (one model copy each), else the cores
+    engine = engine or model_engine(None, "local", models=uses_models(backends))
     return run_manifest(
         input_path,
         output,
