@@ -16,7 +16,9 @@ The pipeline (each step a pure function of its own module):
    (:func:`spotdiff.align.flow.refine_flow`, option ``flow``, metadata ``"flow"``);
 4. difference maps (:mod:`spotdiff.maps`): a colour difference tolerant to 1-px shifts,
    resampling and clipping, and a noise-aware structural (SSIM) difference, divided by their
-   thresholds into one evidence map (1 = threshold);
+   thresholds into one evidence map (1 = threshold); on a noisy pair whose noise is white (pixel
+   noise >= 5% of the tonal range: a dim, grainy photo) the evidence is taken at the change's
+   scale instead, against the pair's own noise there (:mod:`spotdiff.maps.scale`);
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of
