@@ -10,6 +10,7 @@ import pytest
 from tests.realpairs import REALPAIRS_MANIFEST, needs_realpairs
 
 from spotdiff import find
+from spotdiff.evaluation._photos import load_photo
 from spotdiff.evaluation.baselines import absdiff_otsu
 from spotdiff.evaluation.metrics import mask_f1, match_boxes
 from spotdiff.evaluation.real import load_real_pairs
@@ -166,6 +167,43 @@ def test_constructed_noisy_pair_without_blocks_gives_no_box(seed):
     result = find(a, b)
     assert result.metadata["scale_evidence"]["applied"]
     assert len(result) == 0
+
+
+def _dim_photo_pair(name: str, seed: int, *, patches: bool = True):
+    """A photograph shot dim (levels 15-80) twice with sensor noise sigma 5, image 2 brighter
+    (gain 1.15, offset 5), up to 10 patches of 6-20 px moved 18-30 levels in image 2 (the same
+    noise statistics as the constructed aerial pair, on a natural scene)."""
+    rng = np.random.default_rng(seed)
+    dark = 15 + 0.25 * cv2.resize(load_photo(name), (480, 360), interpolation=cv2.INTER_AREA)
+    dark = dark.astype(np.float32)
+    changed = dark.copy()
+    truth = np.zeros(dark.shape[:2], bool)
+    boxes = []
+    for _ in range(10 if patches else 0):
+        bw, bh = (int(v) for v in rng.integers(6, 21, 2))
+        x0, y0 = int(rng.integers(0, 480 - bw)), int(rng.integers(0, 360 - bh))
+        if truth[max(0, y0 - 8) : y0 + bh + 8, max(0, x0 - 8) : x0 + bw + 8].any():
+            continue
+        changed[y0 : y0 + bh, x0 : x0 + bw] += rng.uniform(18, 30) * rng.choice([-1, 1])
+        truth[y0 : y0 + bh, x0 : x0 + bw] = True
+        boxes.append((x0, y0, x0 + bw, y0 + bh))
+    a = _to8(dark + rng.normal(0, 5, dark.shape))
+    b = _to8(changed * 1.15 + 5 + rng.normal(0, 5, dark.shape))
+    return a, b, np.asarray(boxes, np.float32).reshape(-1, 4)
+
+
+@pytest.mark.parametrize("name", ["chelsea", "rocket"])
+def test_dim_noisy_photo_pair_behaves_alike(name):
+    # relative pixel noise 0.07-0.08, whiteness 1.25-1.35: measured 10 / 10 patches found, no
+    # false box, on both photos and seeds 0-1 (coffee, at 0.051, too); "astronaut" sits just
+    # under the gate (0.047) and keeps the per-pixel evidence: 3-5 of 10
+    a, b, boxes = _dim_photo_pair(name, 0)
+    result = find(a, b)
+    assert result.metadata["scale_evidence"]["applied"]
+    counts = match_boxes(result.boxes, result.scores, boxes).counts
+    assert counts.tp >= len(boxes) - 1 and counts.fp <= 1
+    still = find(*_dim_photo_pair(name, 0, patches=False)[:2])
+    assert still.metadata["scale_evidence"]["applied"] and len(still) == 0
 
 
 def test_clean_pair_keeps_the_per_pixel_evidence():
