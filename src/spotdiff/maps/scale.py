@@ -21,12 +21,13 @@ band its robust spread falls as white noise's does, to within :data:`WHITE_LIMIT
 (:func:`whiteness`). Where the residual is structured instead (sub-pixel misregistration of
 dense texture, a sharpness mismatch, unlabelled changes at every scale: the Sentinel-2 pairs of
 ``../shared/realpairs``, whiteness 2.4-2.7, pixel noise 0.033-0.038 of the range) averaging
-does not lift a change above it: used there, it reported 62 boxes on the two pairs, 8 of them on
-the dataset's change mask (box F1 0.189 -> 0.167: 3 more true boxes for 40 more false ones; the
-pixel masks would gain, 0.21 / 0.22 -> 0.28 / 0.30), so the per-pixel evidence stays. There even an ideal detector at each labelled blob's own shape and scale (mean residual
-inside minus a ring around it) finds, for 28 of the 39 blobs away from the border, ten or more
-equally strong patches elsewhere in the picture (unlabelled changes, tone and sharpness
-mismatch): the labels, not the noise, are what a model-free detector cannot reach.
+does not lift a change above it. Used there, it reported 62 boxes on the two pairs, 8 of them
+on the dataset's change mask (box F1 0.189 -> 0.167: 3 more true boxes for 40 more false ones;
+the pixel masks would gain, 0.21 / 0.22 -> 0.28 / 0.30), so the per-pixel evidence stays. There
+even an ideal detector at each labelled blob's own shape and scale (mean residual inside minus
+a ring around it) finds, for 28 of the 39 blobs away from the border, ten or more equally
+strong patches elsewhere in the picture (unlabelled changes, tone and sharpness mismatch): the
+labels, not the noise, are what a model-free detector cannot reach there.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ __all__ = [
     "whiteness",
 ]
 
-#: Gaussian scales (px at the working resolution) of the evidence bands.
+#: Gaussian scales (px at the working resolution) of the evidence bands. One: with 1, 2 and 4 px
+#: together the coarse band's wider support joined neighbouring blocks and the fine one added
+#: specks (constructed noisy pair: 9-13 of 20 blocks boxed at IoU 0.5 instead of 20; 1.5 and
+#: 2.5 px: 16-17).
 SCALES = (2.0,)
 
 #: The finest and the coarsest band of :func:`whiteness`.
@@ -67,7 +71,8 @@ SEED_SIGMAS = 8.0
 
 #: Relative pixel noise (:func:`~.noise.relative_noise`, the noisier image) from which a pair
 #: counts as noisy: the real pairs span 0-0.006 (puzzles, screenshots, illustrations, photos),
-#: 0.020 (a dim photo) and 0.033-0.038 (Sentinel-2); the constructed noisy pair 0.059-0.064.
+#: 0.020 (the re-lit circuit-board photo) and 0.033-0.038 (Sentinel-2); the constructed noisy
+#: pair 0.059-0.064, dim photographs with sigma-5 noise 0.05-0.08 (``tests/maps/test_scale.py``).
 NOISY_SHARE = 0.05
 
 #: Largest :func:`whiteness` for which the scale evidence is used: white noise gives 1, the
