@@ -169,10 +169,12 @@ def _same_share(
     img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None, step: int = 4
 ) -> np.ndarray:
     """(C,) share of (sampled) pixels whose level is exactly equal in both images."""
-    a, b = img1[::step, ::step], img2[::step, ::step]
-    eq = a == b
-    eq = eq[valid[::step, ::step]] if valid is not None else eq.reshape(-1, img1.shape[2])
-    return eq.mean(axis=0) if len(eq) else np.zeros(img1.shape[2])
+    eq = img1[::step, ::step] == img2[::step, ::step]
+    if valid is None:
+        return np.count_nonzero(eq, axis=(0, 1)) / max(1, eq.shape[0] * eq.shape[1])
+    v = valid[::step, ::step]
+    n = np.count_nonzero(v)
+    return np.count_nonzero(eq & v[..., None], axis=(0, 1)) / n if n else np.zeros(eq.shape[2])
 
 
 def fit_tone(
