@@ -73,6 +73,7 @@ from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
 from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence, global_level
+from .maps.light import explain_light
 from .maps.noise import noise_sigma
 from .maps.structure import structural_difference
 from .regions.components import flat_halo
@@ -260,9 +261,14 @@ def find_prepared(
             )
             structure[zone] = 0.0
     z = evidence(colour, structure, thr)
+    level = global_level(z, ~quiet if quiet.any() else None)  # light included
+    light = None
+    if opt.photometric and not rendered:  # glare, relighting: :mod:`spotdiff.maps.light`
+        colour, structure, light = explain_light(matched, colour, structure, noise=noise)
+        if light.active:  # evidence only removed; judged against the level above
+            z = evidence(colour, structure, thr)
     if quiet.any():
         z[quiet] = 0.0
-    level = global_level(z, ~quiet if quiet.any() else None)
     if level > 1.0:  # the whole picture changed a little: judge against the pair's own level
         z *= np.float32(1.0 / level)
     objects = halo = None
@@ -322,6 +328,7 @@ def find_prepared(
             "message": reg.message,
         },
         "flow": flow.to_dict(),
+        "light": None if light is None else light.to_dict(),
         "tone": matched.tone.params.round(4).tolist(),
         "decoded_size": [w, h],
         "options": settings.to_dict(),

@@ -1,0 +1,250 @@
+"""Local light: glare and relighting, which change colours but not the scene.
+
+A handheld photo taken again under other light differs from the first by a *light field*: where a
+specular glare washes the picture out, every colour moves toward the light's colour (brighter,
+less saturated, less contrast); where the light is dimmer or brighter, every colour is scaled.
+Both are, per pixel, the same affine map on the three channels::
+
+    image2 = gain * image1 + offset          (gain, offset the same for R, G and B)
+
+with ``gain = 1 - alpha`` and ``offset = alpha * light`` for a glare of strength ``alpha`` and
+colour ``light``, and ``offset = 0`` for a relighting. The global tone curves
+(:mod:`spotdiff.align.tone`) explain one such map for the whole picture; this module explains a
+*smooth, local* one.
+
+:func:`light_field` fits it:
+
+1. on copies reduced :data:`REDUCE` times (the field is smooth; the cost does not grow with
+   the image), each location gets the least-squares ``(gain, offset)`` over its three channels,
+   fitted from the image with the more colourful (spread-out) channels onto the other (the washed
+   out one is predicted, never amplified);
+2. a location is *trusted* only where a light change explains it: its channels are spread enough
+   (:data:`SPREAD`; grey pixels say nothing about a gain), the three channels agree with one
+   map (:data:`RESIDUAL`), the gain lies in ``[MIN_GAIN, 1 / MIN_GAIN]``, and either the
+   change is a glare (the washed side moved at least :data:`MIN_ALPHA` toward a bright light
+   colour, at least :data:`MIN_LIGHT`) or the whole pair was relit (:data:`RELIT`: the median
+   trusted location changed its gain by that much: the light changed everywhere, not on one
+   object). A recoloured object (its hue turned), an object added or removed (its channels
+   unrelated), or an object darkened on an otherwise unchanged picture is not trusted;
+3. the trusted fits are spread into a smooth field by normalized convolution (a Gaussian of
+   :data:`SMOOTH` working px): a glare's soft falloff is followed, an object's sharp outline
+   is not.
+
+:func:`relight` brings both images to the washed-out side's light (image 1 through the field
+where image 2 is the washed or dimmer one, image 2 through its inverse elsewhere), so differences
+shrink with the light's contrast and nothing is amplified. :func:`spotdiff.find` compares the
+relit pair as well and keeps, per pixel, the smaller colour and structural difference: the field
+can only explain evidence away, never add it, and what no smooth light field explains (an
+object's changed structure, a hue turned) keeps its evidence. Renders (screenshots, drawings)
+are never relit: their colour changes are edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ..align.match import MatchedPair
+from .colour import colour_difference
+from .structure import structural_difference
+
+__all__ = [
+    "MIN_ALPHA",
+    "MIN_GAIN",
+    "MIN_LIGHT",
+    "REDUCE",
+    "RELIT",
+    "RESIDUAL",
+    "SMOOTH",
+    "SPREAD",
+    "LightField",
+    "explain_light",
+    "light_field",
+    "relight",
+]
+
+#: Reduction factor of the grid the field is fitted on (working px per grid cell).
+REDUCE = 4
+#: Gaussian sigma (working px) of the smooth field.
+SMOOTH = 16.0
+#: Channel spread (levels, RMS of a location's channels about their mean) at which a location's
+#: fit is half trusted: grey locations cannot tell a gain from an offset.
+SPREAD = 12.0
+#: RMS residual (levels) of the three channels about the fitted map at which trust falls to 1/e.
+RESIDUAL = 6.0
+#: Smallest gain (and largest, ``1 / MIN_GAIN``) a light change may have.
+MIN_GAIN = 0.25
+#: Glare: the washed side moved at least this share of the way toward the light's colour ...
+MIN_ALPHA = 0.1
+#: ... and the light's colour (``offset / (1 - gain)``, mean level) is at least this bright.
+MIN_LIGHT = 160.0
+#: The pair counts as relit (any light colour, dimming included) when the median trusted
+#: location's ``alpha`` is at least this.
+RELIT = 0.15
+_SCARCE = 0.1  # local trust (normalized-convolution weight) below which the field fades out
+
+
+@dataclass(frozen=True)
+class LightField:
+    """Smooth local light map ``image2 ~ gain * image1 + offset`` on a reduced grid.
+
+    Attributes:
+        gain, offset: float32 (h', w') on the grid :data:`REDUCE` times coarser than the images
+            (identity, 1 and 0, where nothing is trusted).
+        relit: whether the whole pair counted as relit (:data:`RELIT`), not only glared.
+        trusted: share of grid locations with a trusted light fit, in [0, 1].
+    """
+
+    gain: np.ndarray
+    offset: np.ndarray
+    relit: bool
+    trusted: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the ``"light"`` entry of :func:`spotdiff.find`'s metadata):
+        ``trusted`` share, ``relit``, and the smallest / largest gain of the field."""
+        return {
+            "trusted": round(self.trusted, 4),
+            "relit": self.relit,
+            "gain_min": round(float(self.gain.min()), 3),
+            "gain_max": round(float(self.gain.max()), 3),
+        }
+
+    @property
+    def active(self) -> bool:
+        """Whether any light change was found (else :func:`relight` would change nothing)."""
+        return self.trusted > 0.0
+
+
+def _fit(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-location (gain, offset, trust weight) of ``b ~ gain * a + offset`` over channels."""
+    ma = a.mean(2, keepdims=True)
+    mb = b.mean(2, keepdims=True)
+    da, db = a - ma, b - mb
+    va = (da * da).mean(2)
+    vb = (db * db).mean(2)
+    cab = (da * db).mean(2)
+    forward = va >= vb  # predict the less colourful side from the more colourful one
+    gain = np.where(forward, (cab + 1.0) / (va + 1.0), (vb + 1.0) / np.maximum(cab + 1.0, 1e-3))
+    gain = np.where(forward | (cab > 0), gain, -1.0)
+    offset = mb[..., 0] - gain * ma[..., 0]
+    res = np.sqrt(((db - gain[..., None] * da) ** 2).mean(2))
+    res = np.where(forward, res, res / np.maximum(np.abs(gain), 1e-3))  # washed side's levels
+    spread = np.maximum(va, vb)
+    weight = spread / (spread + SPREAD**2) * np.exp(-((res / RESIDUAL) ** 2))
+    weight[(gain < MIN_GAIN) | (gain > 1 / MIN_GAIN)] = 0.0
+    return gain, offset, weight
+
+
+def light_field(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = None) -> LightField:
+    """Fit the smooth local light field of a pair (see the module docstring).
+
+    Args:
+        img1, img2: uint8 (H, W, 3) RGB, image 2 aligned and tone-matched onto image 1.
+        valid: (H, W) bool, the compared pixels (None: all).
+
+    Returns:
+        :class:`LightField` on a grid :data:`REDUCE` times coarser.
+    """
+    h, w = img1.shape[:2]
+    size = (max(1, w // REDUCE), max(1, h // REDUCE))
+    a = cv2.resize(img1, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    b = cv2.resize(img2, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    gain, offset, weight = _fit(a, b)
+    if valid is not None:
+        v8 = valid.view(np.uint8) * np.uint8(255)
+        weight[cv2.resize(v8, size, interpolation=cv2.INTER_AREA) < 255] = 0.0
+    # the washed (or dimmer) side: washed = g * other + o, g <= 1
+    inv = 1.0 / np.maximum(gain, 1e-3)
+    washed_gain = np.where(gain < 1, gain, inv)
+    washed_offset = np.where(gain < 1, offset, -offset * inv)
+    alpha = 1.0 - washed_gain
+    trusted = weight > 0.2
+    relit = bool(trusted.any() and np.median(alpha[trusted]) >= RELIT)
+    if not relit:  # glare only: moved toward a bright light
+        light = washed_offset / np.maximum(alpha, 1e-3)
+        weight[(alpha < MIN_ALPHA) | (light < MIN_LIGHT)] = 0.0
+    weight = weight.astype(np.float32)
+    share = float((weight > 0.2).mean())
+    if share == 0.0:
+        ones = np.ones(gain.shape, np.float32)
+        return LightField(ones, np.zeros_like(ones), relit, 0.0)
+    s = SMOOTH / REDUCE
+    norm = cv2.GaussianBlur(weight, (0, 0), s) + np.float32(1e-6)
+    g = cv2.GaussianBlur(weight * gain.astype(np.float32), (0, 0), s) / norm
+    o = cv2.GaussianBlur(weight * offset.astype(np.float32), (0, 0), s) / norm
+    conf = np.clip(norm * np.float32(1 / _SCARCE), 0, 1)
+    g = 1 + conf * (g - 1)
+    o = conf * o
+    return LightField(g.astype(np.float32), o.astype(np.float32), relit, share)
+
+
+def relight(
+    img1: np.ndarray, img2: tuple[np.ndarray, ...], field: LightField
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Both images in the washed-out side's light.
+
+    Args:
+        img1: uint8 (H, W, 3), image 1.
+        img2: uint8 (H, W, 3) arrays of image 2 in image-1 levels (its bounds ``lo2``, ``hi2``
+            and ``mid2`` of :class:`spotdiff.align.MatchedPair`).
+        field: :func:`light_field` of the pair.
+
+    Returns:
+        ``(img1', [img2', ...])`` uint8 (H, W, 3): image 1 through ``gain * x + offset`` where
+        the gain is below 1 (image 2 is the washed or dimmer side), image 2's arrays through the
+        inverse map where it is above 1; unchanged where the field is the identity.
+    """
+    h, w = img1.shape[:2]
+    g, o = field.gain, field.offset
+    fwd = g < 1
+    inv = 1.0 / g
+
+    def up(x: np.ndarray) -> np.ndarray:
+        return cv2.resize(x.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+    g1, o1 = up(np.where(fwd, g, 1.0)), up(np.where(fwd, o, 0.0))
+    g2, o2 = up(np.where(fwd, 1.0, inv)), up(np.where(fwd, 0.0, -o * inv))
+
+    def apply(x: np.ndarray, gg: np.ndarray, oo: np.ndarray) -> np.ndarray:
+        y = x.astype(np.float32) * gg[..., None] + (oo[..., None] + np.float32(0.5))
+        return np.clip(y, 0, 255).astype(np.uint8)
+
+    return apply(img1, g1, o1), [apply(x, g2, o2) for x in img2]
+
+
+def explain_light(
+    matched: MatchedPair,
+    colour: np.ndarray,
+    structure: np.ndarray | None,
+    *,
+    noise: float,
+) -> tuple[np.ndarray, np.ndarray | None, LightField]:
+    """The colour and structural differences with what a smooth light field explains removed.
+
+    Args:
+        matched: the compared pair (:func:`spotdiff.align.match_pair`).
+        colour: float32 (H, W), :func:`~.colour.colour_difference` of ``matched``.
+        structure: float32 (H, W), :func:`~.structure.structural_difference` of ``matched``,
+            or None (not computed).
+        noise: the pair's noise sigma (levels), as the structural map was given it.
+
+    Returns:
+        ``(colour, structure, field)``: per pixel the smaller of each map and the same map of
+        the relit pair (:func:`relight`), so evidence is only ever removed; the inputs
+        themselves (not copied) when no light change was found.
+    """
+    field = light_field(matched.img1, matched.mid2, matched.fit_on)
+    if not field.active:
+        return colour, structure, field
+    img1, (lo2, hi2, mid2) = relight(matched.img1, (matched.lo2, matched.hi2, matched.mid2), field)
+    np.minimum(colour, colour_difference(img1, lo2, hi2), out=colour)
+    if structure is not None:
+        gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
+        gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)
+        relit = structural_difference(gray1, gray2, noise=noise, unreliable=matched.unreliable)
+        np.minimum(structure, relit, out=structure)
+    return colour, structure, field
