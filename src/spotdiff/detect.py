@@ -59,6 +59,7 @@ raise the limit. Arrays and tensors are used at their own size. ``max_side=0`` d
 from __future__ import annotations
 
 import time
+from functools import partial
 from dataclasses import asdict, fields, replace
 from typing import Any
 
@@ -73,7 +74,7 @@ from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
 from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence, global_level
-from .maps.light import explain_light
+from .maps.light import explain_light, pair_in_one_light
 from .maps.noise import noise_sigma
 from .maps.structure import structural_difference
 from .regions.components import flat_halo
@@ -232,7 +233,8 @@ def find_prepared(
     if skip is not None:
         quiet |= cv2.resize(skip.view(np.uint8), (ww, wh), interpolation=cv2.INTER_AREA) > 0
     # local residual misalignment (parallax, lens): :mod:`spotdiff.align.flow`
-    flow = flow_step(a, b, quiet, mode=opt.flow, motion=reg.method)
+    guide = partial(pair_in_one_light, a, b, quiet) if opt.photometric else None
+    flow = flow_step(a, b, quiet, mode=opt.flow, motion=reg.method, guide=guide)
     b = flow.img2
     t2 = time.perf_counter()
     timings["align"] = (t2 - t1) * 1e3

@@ -53,6 +53,7 @@ from .structure import structural_difference
 
 __all__ = [
     "MIN_ALPHA",
+    "MIN_EXTENT",
     "MIN_GAIN",
     "MIN_LIGHT",
     "REDUCE",
@@ -62,6 +63,7 @@ __all__ = [
     "SPREAD",
     "LightField",
     "explain_light",
+    "pair_in_one_light",
     "light_field",
     "relight",
 ]
@@ -69,7 +71,7 @@ __all__ = [
 #: Reduction factor of the grid the field is fitted on (working px per grid cell).
 REDUCE = 4
 #: Gaussian sigma (working px) of the smooth field.
-SMOOTH = 16.0
+SMOOTH = 8.0
 #: Channel spread (levels, RMS of a location's channels about their mean) at which a location's
 #: fit is half trusted: grey locations cannot tell a gain from an offset.
 SPREAD = 12.0
@@ -81,9 +83,13 @@ MIN_GAIN = 0.25
 MIN_ALPHA = 0.1
 #: ... and the light's colour (``offset / (1 - gain)``, mean level) is at least this bright.
 MIN_LIGHT = 160.0
-#: The pair counts as relit (any light colour, dimming included) when the median trusted
-#: location's ``alpha`` is at least this.
-RELIT = 0.15
+#: The pair counts as relit (any light colour, dimming included) when the smooth gain field of
+#: all trusted fits strays from 1 by ``MIN_ALPHA`` (either way) over at least this share of the
+#: compared picture.
+RELIT = 0.2
+#: Smallest share of the compared picture a light change covers (trusted locations): a glare
+#: or a relighting spans an area, not one object.
+MIN_EXTENT = 0.05
 _SCARCE = 0.1  # local trust (normalized-convolution weight) below which the field fades out
 
 
@@ -154,28 +160,35 @@ def light_field(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = N
     a = cv2.resize(img1, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     b = cv2.resize(img2, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     gain, offset, weight = _fit(a, b)
+    compared = np.ones(gain.shape, bool)
     if valid is not None:
         v8 = valid.view(np.uint8) * np.uint8(255)
-        weight[cv2.resize(v8, size, interpolation=cv2.INTER_AREA) < 255] = 0.0
-    # the washed (or dimmer) side: washed = g * other + o, g <= 1
-    inv = 1.0 / np.maximum(gain, 1e-3)
-    washed_gain = np.where(gain < 1, gain, inv)
-    washed_offset = np.where(gain < 1, offset, -offset * inv)
-    alpha = 1.0 - washed_gain
-    trusted = weight > 0.2
-    relit = bool(trusted.any() and np.median(alpha[trusted]) >= RELIT)
-    if not relit:  # glare only: moved toward a bright light
-        light = washed_offset / np.maximum(alpha, 1e-3)
-        weight[(alpha < MIN_ALPHA) | (light < MIN_LIGHT)] = 0.0
+        compared = cv2.resize(v8, size, interpolation=cv2.INTER_AREA) == 255
+        weight[~compared] = 0.0
+    n_compared = max(int(compared.sum()), 1)
+    s = SMOOTH / REDUCE
+
+    def spread(values: np.ndarray, wt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Normalized convolution: the smooth field of ``values`` and its local weight."""
+        norm = cv2.GaussianBlur(wt, (0, 0), s) + np.float32(1e-6)
+        return cv2.GaussianBlur(wt * values, (0, 0), s) / norm, norm
+
     weight = weight.astype(np.float32)
-    share = float((weight > 0.2).mean())
-    if share == 0.0:
+    # relit: the smooth gain field of every trusted fit strays from 1 over a share of the picture
+    log_gain, norm = spread(np.log(np.clip(gain, MIN_GAIN, 1 / MIN_GAIN)).astype(np.float32), weight)
+    lit = (norm >= _SCARCE) & (np.abs(log_gain) >= -np.log(1.0 - MIN_ALPHA)) & compared
+    relit = float(lit.sum()) / n_compared >= RELIT
+    if not relit:  # glare only: the washed side moved toward a bright light
+        inv = 1.0 / np.maximum(gain, 1e-3)
+        alpha = 1.0 - np.where(gain < 1, gain, inv)
+        light = np.where(gain < 1, offset, -offset * inv) / np.maximum(alpha, 1e-3)
+        weight[(alpha < MIN_ALPHA) | (light < MIN_LIGHT)] = 0.0
+    share = float((weight > 0.2).sum()) / n_compared
+    if share < MIN_EXTENT:
         ones = np.ones(gain.shape, np.float32)
         return LightField(ones, np.zeros_like(ones), relit, 0.0)
-    s = SMOOTH / REDUCE
-    norm = cv2.GaussianBlur(weight, (0, 0), s) + np.float32(1e-6)
-    g = cv2.GaussianBlur(weight * gain.astype(np.float32), (0, 0), s) / norm
-    o = cv2.GaussianBlur(weight * offset.astype(np.float32), (0, 0), s) / norm
+    g, norm = spread(gain.astype(np.float32), weight)
+    o, _ = spread(offset.astype(np.float32), weight)
     conf = np.clip(norm * np.float32(1 / _SCARCE), 0, 1)
     g = 1 + conf * (g - 1)
     o = conf * o
@@ -214,6 +227,25 @@ def relight(
         return np.clip(y, 0, 255).astype(np.uint8)
 
     return apply(img1, g1, o1), [apply(x, g2, o2) for x in img2]
+
+
+def pair_in_one_light(
+    img1: np.ndarray, img2: np.ndarray, quiet: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(img1', img2')``, both uint8 (H, W, 3) in the washed-out side's light (:func:`relight`),
+    or None when no light change is found: what the dense flow (:mod:`spotdiff.align.flow`)
+    is estimated on, since a glare breaks its constant-brightness assumption.
+
+    Args:
+        img1, img2: uint8 (H, W, 3) RGB, image 2 registered onto image 1 (not yet tone-matched:
+            the per-location fit absorbs a global tone change too).
+        quiet: (H, W) bool, pixels not compared (None: none).
+    """
+    field = light_field(img1, img2, None if quiet is None or not quiet.any() else ~quiet)
+    if not field.active:
+        return None
+    out1, (out2,) = relight(img1, (img2,), field)
+    return out1, out2
 
 
 def explain_light(
