@@ -59,8 +59,8 @@ raise the limit. Arrays and tensors are used at their own size. ``max_side=0`` d
 from __future__ import annotations
 
 import time
-from functools import partial
 from dataclasses import asdict, fields, replace
+from functools import partial
 from typing import Any
 
 import cv2
@@ -266,7 +266,7 @@ def find_prepared(
     level = global_level(z, ~quiet if quiet.any() else None)  # light included
     light = None
     if opt.photometric and not rendered:  # glare, relighting: :mod:`spotdiff.maps.light`
-        colour, structure, light = explain_light(matched, colour, structure, noise=noise)
+        colour, structure, light = explain_light(matched, colour, structure, noise=noise, img2=b)
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, structure, thr)
     if quiet.any():

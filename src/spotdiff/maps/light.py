@@ -63,8 +63,8 @@ __all__ = [
     "SPREAD",
     "LightField",
     "explain_light",
-    "pair_in_one_light",
     "light_field",
+    "pair_in_one_light",
     "relight",
 ]
 
@@ -175,7 +175,9 @@ def light_field(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = N
 
     weight = weight.astype(np.float32)
     # relit: the smooth gain field of every trusted fit strays from 1 over a share of the picture
-    log_gain, norm = spread(np.log(np.clip(gain, MIN_GAIN, 1 / MIN_GAIN)).astype(np.float32), weight)
+    log_gain, norm = spread(
+        np.log(np.clip(gain, MIN_GAIN, 1 / MIN_GAIN)).astype(np.float32), weight
+    )
     lit = (norm >= _SCARCE) & (np.abs(log_gain) >= -np.log(1.0 - MIN_ALPHA)) & compared
     relit = float(lit.sum()) / n_compared >= RELIT
     if not relit:  # glare only: the washed side moved toward a bright light
@@ -254,6 +256,7 @@ def explain_light(
     structure: np.ndarray | None,
     *,
     noise: float,
+    img2: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, LightField]:
     """The colour and structural differences with what a smooth light field explains removed.
 
@@ -263,17 +266,25 @@ def explain_light(
         structure: float32 (H, W), :func:`~.structure.structural_difference` of ``matched``,
             or None (not computed).
         noise: the pair's noise sigma (levels), as the structural map was given it.
+        img2: uint8 (H, W, 3), image 2 registered but before the per-channel tone curves, or
+            None (``matched.mid2``).
 
     Returns:
         ``(colour, structure, field)``: per pixel the smaller of each map and the same map of
         the relit pair (:func:`relight`), so evidence is only ever removed; the inputs
         themselves (not copied) when no light change was found.
     """
-    field = light_field(matched.img1, matched.mid2, matched.fit_on)
+    raw = matched.mid2 if img2 is None else img2
+    field = light_field(matched.img1, raw, matched.fit_on)
     if not field.active:
         return colour, structure, field
-    img1, (lo2, hi2, mid2) = relight(matched.img1, (matched.lo2, matched.hi2, matched.mid2), field)
-    np.minimum(colour, colour_difference(img1, lo2, hi2), out=colour)
+    if img2 is not None and matched.blur[1]:
+        raw = cv2.GaussianBlur(raw, (0, 0), matched.blur[1])
+    if img2 is not None and matched.quiet.any():
+        raw = raw.copy()
+        cv2.copyTo(matched.img1, matched.quiet.view(np.uint8), dst=raw)
+    img1, (mid2,) = relight(matched.img1, (raw,), field)
+    np.minimum(colour, colour_difference(img1, mid2, mid2), out=colour)
     if structure is not None:
         gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
         gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)
