@@ -266,15 +266,20 @@ def explain_light(
         structure: float32 (H, W), :func:`~.structure.structural_difference` of ``matched``,
             or None (not computed).
         noise: the pair's noise sigma (levels), as the structural map was given it.
-        img2: uint8 (H, W, 3), image 2 registered but before the per-channel tone curves, or
-            None (``matched.mid2``).
+        img2: uint8 (H, W, 3), image 2 registered but before the tone curves, or None
+            (``matched.mid2``): the field is fitted on it through the *mean* of the three
+            curves, since a strong relighting bends the per-channel curves apart and the light
+            model is the same for R, G and B.
 
     Returns:
         ``(colour, structure, field)``: per pixel the smaller of each map and the same map of
         the relit pair (:func:`relight`), so evidence is only ever removed; the inputs
         themselves (not copied) when no light change was found.
     """
-    raw = matched.mid2 if img2 is None else img2
+    raw = matched.mid2
+    if img2 is not None:  # through the tone curves' mean: a global tone change, channel-uniform
+        lut = np.clip(np.rint(matched.tone.curves.mean(axis=0)), 0, 255).astype(np.uint8)
+        raw = cv2.LUT(img2, lut)
     field = light_field(matched.img1, raw, matched.fit_on)
     if not field.active:
         return colour, structure, field
