@@ -126,23 +126,28 @@ class LightField:
 
 
 def _fit(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-location (gain, offset, trust weight) of ``b ~ gain * a + offset`` over channels."""
-    ma = a.mean(2, keepdims=True)
-    mb = b.mean(2, keepdims=True)
-    da, db = a - ma, b - mb
-    va = (da * da).mean(2)
-    vb = (db * db).mean(2)
-    cab = (da * db).mean(2)
+    """Per-location (gain, offset, trust weight) of ``b ~ gain * a + offset`` over channels.
+
+    ``a``, ``b``: uint8 (h, w, 3); the three channels of a location are its samples (their mean,
+    spread and covariance in closed form; the RMS residual is ``vb - 2 g cab + g^2 va``).
+    """
+    pa = [p.astype(np.float32) for p in cv2.split(a)]
+    pb = [p.astype(np.float32) for p in cv2.split(b)]
+    third = np.float32(1 / 3)
+    ma, mb = sum(pa) * third, sum(pb) * third
+    va = sum(x * x for x in pa) * third - ma * ma
+    vb = sum(y * y for y in pb) * third - mb * mb
+    cab = sum(x * y for x, y in zip(pa, pb, strict=True)) * third - ma * mb
     forward = va >= vb  # predict the less colourful side from the more colourful one
-    gain = np.where(forward, (cab + 1.0) / (va + 1.0), (vb + 1.0) / np.maximum(cab + 1.0, 1e-3))
-    gain = np.where(forward | (cab > 0), gain, -1.0)
-    offset = mb[..., 0] - gain * ma[..., 0]
-    res = np.sqrt(((db - gain[..., None] * da) ** 2).mean(2))
-    res = np.where(forward, res, res / np.maximum(np.abs(gain), 1e-3))  # washed side's levels
+    gain = np.where(forward, (cab + 1) / (va + 1), (vb + 1) / np.maximum(cab + 1, 1e-3))
+    gain = np.where(forward | (cab > 0), gain, np.float32(-1)).astype(np.float32)
+    offset = mb - gain * ma
+    res2 = np.maximum(vb - 2 * gain * cab + gain * gain * va, 0)
+    res2 = np.where(forward, res2, res2 / np.maximum(gain * gain, 1e-6))  # washed side's levels
     spread = np.maximum(va, vb)
-    weight = spread / (spread + SPREAD**2) * np.exp(-((res / RESIDUAL) ** 2))
+    weight = spread / (spread + SPREAD**2) * np.exp(-res2 / np.float32(RESIDUAL**2))
     weight[(gain < MIN_GAIN) | (gain > 1 / MIN_GAIN)] = 0.0
-    return gain, offset, weight
+    return gain, offset, weight.astype(np.float32)
 
 
 def light_field(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = None) -> LightField:
@@ -157,8 +162,8 @@ def light_field(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = N
     """
     h, w = img1.shape[:2]
     size = (max(1, w // REDUCE), max(1, h // REDUCE))
-    a = cv2.resize(img1, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    b = cv2.resize(img2, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    a = cv2.resize(img1, size, interpolation=cv2.INTER_AREA)
+    b = cv2.resize(img2, size, interpolation=cv2.INTER_AREA)
     gain, offset, weight = _fit(a, b)
     compared = np.ones(gain.shape, bool)
     if valid is not None:
