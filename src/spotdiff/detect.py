@@ -16,7 +16,10 @@ The pipeline (each step a pure function of its own module):
    (:func:`spotdiff.align.flow.refine_flow`, option ``flow``, metadata ``"flow"``);
 4. difference maps (:mod:`spotdiff.maps`): a colour difference tolerant to 1-px shifts,
    resampling and clipping, and a noise-aware structural (SSIM) difference, divided by their
-   thresholds into one evidence map (1 = threshold);
+   thresholds into one evidence map (1 = threshold); on photographs, what a smooth local light
+   field explains (a glare, a relighting: :mod:`spotdiff.maps.light`, metadata ``"light"``) is
+   taken out of both maps, never added, and the pair's level (:func:`global_level`) is taken
+   before that; the dense flow of step 3 is estimated on the pair in one light;
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of

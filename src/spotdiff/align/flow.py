@@ -7,7 +7,9 @@ and replaces image 2's pixels by their displaced copy where that explains the di
 
 1. dense optical flow (OpenCV DIS, ``PRESET_FAST``: 10-20 ms at 512 px) from image 1 to image 2 on grey copies
    reduced to at most :data:`FLOW_SIDE` px (the time bound: the cost does not grow with the
-   image), image 2's grey levels matched to image 1's mean and spread first;
+   image), image 2's grey levels matched to image 1's mean and spread first; where the light
+   changed (a glare), on the pair in one light (``guide``), since DIS assumes constant
+   brightness;
 2. the flow is trusted only where it is *plausible*: at most :data:`MAX_SHIFT` of the longer side,
    on textured pixels of image 1, and where image 2 displaced by it matches image 1 well (grey
    residual below :data:`MATCH_LEVELS`); a region that image 2 lacks (a removed or added object)
