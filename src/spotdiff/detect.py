@@ -269,7 +269,7 @@ def find_prepared(
     level = global_level(z, ~quiet if quiet.any() else None)  # light included
     light = None
     if opt.photometric and not rendered:  # glare, relighting: :mod:`spotdiff.maps.light`
-        colour, structure, light = explain_light(matched, colour, structure, noise=noise, img2=b)
+        colour, structure, light = explain_light(matched, colour, structure, noise=noise)
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, structure, thr)
     if quiet.any():

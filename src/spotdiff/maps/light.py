@@ -37,10 +37,8 @@ colour ``light``, and ``offset = 0`` for a relighting. The global tone curves
 :func:`relight` brings both images to the washed-out side's light (image 1 through the field
 where image 2 is the washed or dimmer one, image 2 through its inverse elsewhere), so differences
 shrink with the light's contrast and nothing is amplified. :func:`explain_light` (what
-:func:`spotdiff.find` calls) fits the field on image 2 through the mean of the tone curves (a
-strong relighting bends the per-channel curves apart; the light model is the same for R, G and
-B), compares the relit pair as well and keeps, per pixel, the smaller colour and structural
-difference: the field can only explain evidence away, never add it, and what no smooth light
+:func:`spotdiff.find` calls) fits the field after the global tone curves, compares the relit
+pair as well and keeps, per pixel, the smaller colour and structural difference: the field can only explain evidence away, never add it, and what no smooth light
 field explains (an object's changed structure, a hue turned) keeps its evidence. Renders
 (screenshots, drawings) are never relit: their colour changes are edits.
 """
@@ -269,40 +267,27 @@ def explain_light(
     structure: np.ndarray | None,
     *,
     noise: float,
-    img2: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, LightField]:
     """The colour and structural differences with what a smooth light field explains removed.
 
     Args:
-        matched: the compared pair (:func:`spotdiff.align.match_pair`).
+        matched: the compared pair (:func:`spotdiff.align.match_pair`): the field is fitted on
+            it, after the global tone curves.
         colour: float32 (H, W), :func:`~.colour.colour_difference` of ``matched``.
         structure: float32 (H, W), :func:`~.structure.structural_difference` of ``matched``,
             or None (not computed).
         noise: the pair's noise sigma (levels), as the structural map was given it.
-        img2: uint8 (H, W, 3), image 2 registered but before the tone curves, or None
-            (``matched.mid2``): the field is fitted on it through the *mean* of the three
-            curves, since a strong relighting bends the per-channel curves apart and the light
-            model is the same for R, G and B.
 
     Returns:
         ``(colour, structure, field)``: per pixel the smaller of each map and the same map of
         the relit pair (:func:`relight`), so evidence is only ever removed; the inputs
         themselves (not copied) when no light change was found.
     """
-    raw = matched.mid2
-    if img2 is not None:  # through the tone curves' mean: a global tone change, channel-uniform
-        lut = np.clip(np.rint(matched.tone.curves.mean(axis=0)), 0, 255).astype(np.uint8)
-        raw = cv2.LUT(img2, lut)
-    field = light_field(matched.img1, raw, matched.fit_on)
+    field = light_field(matched.img1, matched.mid2, matched.fit_on)
     if not field.active:
         return colour, structure, field
-    if img2 is not None and matched.blur[1]:
-        raw = cv2.GaussianBlur(raw, (0, 0), matched.blur[1])
-    if img2 is not None and matched.quiet.any():
-        raw = raw.copy()
-        cv2.copyTo(matched.img1, matched.quiet.view(np.uint8), dst=raw)
-    img1, (mid2,) = relight(matched.img1, (raw,), field)
-    np.minimum(colour, colour_difference(img1, mid2, mid2), out=colour)
+    img1, (lo2, hi2, mid2) = relight(matched.img1, (matched.lo2, matched.hi2, matched.mid2), field)
+    np.minimum(colour, colour_difference(img1, lo2, hi2), out=colour)
     if structure is not None:
         gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
         gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)
