@@ -27,9 +27,10 @@ colour ``light``, and ``offset = 0`` for a relighting. The global tone curves
    not on one object); otherwise only *glare* fits stay trusted: the washed side moved at least
    :data:`MIN_ALPHA` toward a bright light colour (at least :data:`MIN_LIGHT`). An object
    darkened on an otherwise unchanged picture is neither;
-4. a light change spans an area: under :data:`MIN_EXTENT` of the picture trusted, nothing is
-   explained (on the synthetic benchmark and on the real pairs without a light change the
-   trusted glare fits, on edited objects, cover 0-4%; on the relit handheld pair 72%);
+4. a light change spans an area: under :data:`MIN_EXTENT` of the picture trusted (for a glare,
+   its core washed out by :data:`GLARE_CORE` or more), nothing is explained (on the synthetic
+   benchmark and on the real pairs without a light change the trusted glare fits, on edited
+   objects, cover 0-4%; on the relit handheld pair 72%);
 5. the trusted fits are spread into a smooth field by normalized convolution (a Gaussian of
    :data:`SMOOTH` working px): a glare's soft falloff is followed, an object's sharp outline
    is not.
@@ -56,6 +57,7 @@ from .colour import colour_difference
 from .structure import structural_difference
 
 __all__ = [
+    "GLARE_CORE",
     "MIN_ALPHA",
     "MIN_EXTENT",
     "MIN_GAIN",
@@ -92,9 +94,13 @@ MIN_LIGHT = 160.0
 #: all trusted fits strays from 1 by ``MIN_ALPHA`` (either way) over at least this share of the
 #: compared picture.
 RELIT = 0.2
-#: Smallest share of the compared picture a light change covers (trusted locations): a glare
-#: or a relighting spans an area, not one object.
+#: Smallest share of the compared picture a light change covers (trusted locations; for a
+#: glare, its core): a glare or a relighting spans an area, not one object.
 MIN_EXTENT = 0.05
+#: A glare's core is washed out at least this far toward the light (a specular highlight);
+#: JPEG's chroma loss on a white spacesuit moves bright pixels 10-15%, and over 8% of that
+#: photo (tests/test_detect.py's planted object), which is no glare.
+GLARE_CORE = 0.2
 _SCARCE = 0.1  # local trust (normalized-convolution weight) below which the field fades out
 
 
@@ -191,13 +197,15 @@ def light_field(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = N
     )
     lit = (norm >= _SCARCE) & (np.abs(log_gain) >= -np.log(1.0 - MIN_ALPHA)) & compared
     relit = float(lit.sum()) / n_compared >= RELIT
+    extent = weight > 0.2
     if not relit:  # glare only: the washed side moved toward a bright light
         inv = 1.0 / np.maximum(gain, 1e-3)
         alpha = 1.0 - np.where(gain < 1, gain, inv)
         light = np.where(gain < 1, offset, -offset * inv) / np.maximum(alpha, 1e-3)
         weight[(alpha < MIN_ALPHA) | (light < MIN_LIGHT)] = 0.0
+        extent = (weight > 0.2) & (alpha >= GLARE_CORE)  # the glare's washed-out core
     share = float((weight > 0.2).sum()) / n_compared
-    if share < MIN_EXTENT:
+    if float(extent.sum()) / n_compared < MIN_EXTENT:
         ones = np.ones(gain.shape, np.float32)
         return LightField(ones, np.zeros_like(ones), relit, 0.0)
     g, norm = spread(gain.astype(np.float32), weight)
