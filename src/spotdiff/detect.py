@@ -16,9 +16,13 @@ The pipeline (each step a pure function of its own module):
    (:func:`spotdiff.align.flow.refine_flow`, option ``flow``, metadata ``"flow"``);
 4. difference maps (:mod:`spotdiff.maps`): a colour difference tolerant to 1-px shifts,
    resampling and clipping, and a noise-aware structural (SSIM) difference, divided by their
-   thresholds into one evidence map (1 = threshold); on a noisy pair whose noise is white (pixel
-   noise >= 5% of the tonal range: a dim, grainy photo) the evidence is taken at the change's
-   scale instead, against the pair's own noise there (:mod:`spotdiff.maps.scale`);
+   thresholds into one evidence map (1 = threshold); on photographs, what a smooth local light
+   field explains (a glare, a relighting: :mod:`spotdiff.maps.light`, metadata ``"light"``) is
+   taken out of both maps, never added, and the pair's level (:func:`global_level`) is taken
+   before that; the dense flow of step 3 is estimated on the pair in one light; on a noisy pair
+   whose noise is white (pixel noise >= 5% of the tonal range: a dim, grainy photo) the evidence
+   is taken at the change's scale instead, against the pair's own noise there
+   (:mod:`spotdiff.maps.scale`);
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of
@@ -62,6 +66,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, fields, replace
+from functools import partial
 from typing import Any
 
 import cv2
@@ -75,6 +80,7 @@ from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
 from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence, global_level
+from .maps.light import explain_light, pair_in_one_light
 from .maps.noise import noise_sigma, relative_noise
 from .maps.scale import scale_evidence
 from .maps.structure import structural_difference
@@ -247,7 +253,8 @@ def find_prepared(
     if skip is not None:
         quiet |= cv2.resize(skip.view(np.uint8), (ww, wh), interpolation=cv2.INTER_AREA) > 0
     # local residual misalignment (parallax, lens): :mod:`spotdiff.align.flow`
-    flow = flow_step(a, b, quiet, mode=opt.flow, motion=reg.method)
+    guide = partial(pair_in_one_light, a, b, quiet) if opt.photometric else None
+    flow = flow_step(a, b, quiet, mode=opt.flow, motion=reg.method, guide=guide)
     b = flow.img2
     t2 = time.perf_counter()
     timings["align"] = (t2 - t1) * 1e3
@@ -276,15 +283,21 @@ def find_prepared(
             )
             structure[zone] = 0.0
     z = evidence(colour, structure, thr)
+    level = global_level(z, ~quiet if quiet.any() else None)  # light included
+    light = None
+    if opt.photometric and not rendered:  # glare, relighting: :mod:`spotdiff.maps.light`
+        colour, structure, light = explain_light(matched, colour, structure, noise=noise)
+        if light.active:  # evidence only removed; judged against the level above
+            z = evidence(colour, structure, thr)
     # a noisy pair whose noise is white: judged at the change's scale (:mod:`spotdiff.maps.scale`)
     pixel_noise = max(relative_noise(_gray(x), matched.fit_on) for x in (a, b))
     scaled = scale_evidence(matched.img1, matched.mid2, matched.fit_on, relative_noise=pixel_noise)
     if scaled.z is not None:
         z = scaled.z
+    if scaled.applied:  # already relative to the pair's own noise at each scale
+        level = 1.0
     if quiet.any():
         z[quiet] = 0.0
-    # the scale evidence is already relative to the pair's own noise at each scale
-    level = 1.0 if scaled.applied else global_level(z, ~quiet if quiet.any() else None)
     if level > 1.0:  # the whole picture changed a little: judge against the pair's own level
         z *= np.float32(1.0 / level)
     objects = halo = None
@@ -345,6 +358,7 @@ def find_prepared(
             "message": reg.message,
         },
         "flow": flow.to_dict(),
+        "light": None if light is None else light.to_dict(),
         "tone": matched.tone.params.round(4).tolist(),
         "decoded_size": [w, h],
         "options": settings.to_dict(),

@@ -296,3 +296,29 @@ def test_a_rigid_warp_keeps_faint_regions(photo):
     assert r.metadata["registration"]["method"] == "similarity"
     assert not r.metadata["flow"]["applied"]
     assert len(r) == 1 and 0.1 <= r.scores[0] < 0.2
+
+
+def test_a_glare_does_not_mislead_the_flow_estimated_in_one_light():
+    """DIS assumes constant brightness: a specular glare over the parallax pair halves the
+    trusted flow and bends the field; on the pair in one light (``guide``,
+    :func:`spotdiff.maps.light.pair_in_one_light`) the field is the glare-free one."""
+    from spotdiff.maps.light import pair_in_one_light
+
+    img1, img2 = parallax_pair()
+    back = cv2.warpAffine(img2, np.float32([[1, 0, -10], [0, 1, -6]]), (W, H))
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    a = 0.6 * np.exp(-((xx - 330) ** 2 + (yy - 110) ** 2) / (2 * 60**2))[..., None]
+    glared = np.clip(back * (1 - a) + 255 * a, 0, 255).astype(np.uint8)
+    quiet = np.zeros((H, W), dtype=bool)
+    quiet[-8:], quiet[:, -12:] = True, True
+    plain = refine_flow(img1, back, quiet)
+    assert pair_in_one_light(img1, back, quiet) is None  # no light change: no guide
+    misled = refine_flow(img1, glared, quiet)
+    guide = pair_in_one_light(img1, glared, quiet)
+    assert guide is not None
+    guided = refine_flow(img1, glared, quiet, guide=guide)
+    assert plain.support > 0.95 and misled.support < 0.8 and guided.support > 0.9
+    assert abs(misled.max_px - plain.max_px) > 1.0
+    assert abs(guided.max_px - plain.max_px) < 0.6
+    assert guided.img2.shape == glared.shape  # image 2 itself (glare and all) is resampled
+    assert guided.img2[110, 330].mean() > 200

@@ -7,7 +7,9 @@ and replaces image 2's pixels by their displaced copy where that explains the di
 
 1. dense optical flow (OpenCV DIS, ``PRESET_FAST``: 10-20 ms at 512 px) from image 1 to image 2 on grey copies
    reduced to at most :data:`FLOW_SIDE` px (the time bound: the cost does not grow with the
-   image), image 2's grey levels matched to image 1's mean and spread first;
+   image), image 2's grey levels matched to image 1's mean and spread first; where the light
+   changed (a glare), on the pair in one light (``guide``), since DIS assumes constant
+   brightness;
 2. the flow is trusted only where it is *plausible*: at most :data:`MAX_SHIFT` of the longer side,
    on textured pixels of image 1, and where image 2 displaced by it matches image 1 well (grey
    residual below :data:`MATCH_LEVELS`); a region that image 2 lacks (a removed or added object)
@@ -34,6 +36,7 @@ shifted pairs (screenshots, puzzles, renders, the 1080p speed benchmark) pay not
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -146,13 +149,15 @@ def flow_step(
     *,
     mode: str | bool,
     motion: str,
+    guide: Callable[[], tuple[np.ndarray, np.ndarray] | None] | None = None,
 ) -> FlowRefinement:
     """:func:`refine_flow` when :func:`should_run` says so; otherwise image 2 as it is, with the
-    reason in the message. Arguments as in those two functions."""
+    reason in the message. Arguments as in those two functions; ``guide`` is called (only when
+    the flow runs) for :func:`refine_flow`'s ``guide``."""
     if not should_run(mode, motion=motion):
         why = "flow=False" if mode is False else f"registration found {motion} only"
         return FlowRefinement(img2, mode=mode, message=f"not run: {why}")
-    return replace(refine_flow(img1, img2, quiet), mode=mode)
+    return replace(refine_flow(img1, img2, quiet, guide=guide() if guide else None), mode=mode)
 
 
 def _grey(img: np.ndarray) -> np.ndarray:
@@ -236,19 +241,26 @@ def refine_flow(
     img1: np.ndarray,
     img2: np.ndarray,
     quiet: np.ndarray,
+    *,
+    guide: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> FlowRefinement:
     """Resample image 2 along a smooth residual flow where that explains the difference.
 
     Args:
         img1, img2: uint8 (H, W, 3) RGB, image 2 already globally aligned onto image 1.
         quiet: (H, W) bool, pixels never reported (outside image 2's coverage, ignored areas).
+        guide: the same pair in one light (uint8 (H, W, 3) each; a glare or relighting
+            explained, :func:`spotdiff.maps.light.pair_in_one_light`), or None: the flow is
+            estimated, trusted and judged (steps 1, 2 and 4) on it, since DIS assumes constant
+            brightness and a glare moves every level; image 2 itself is what is resampled.
 
     Returns:
         :class:`FlowRefinement` (module docstring for the steps and the failure rule).
     """
     t0 = time.perf_counter()
     h, w = img1.shape[:2]
-    g1, g2 = _grey(img1), _grey(img2)
+    e1, e2 = guide if guide is not None else (img1, img2)
+    g1, g2 = _grey(e1), _grey(e2)
     valid = ~quiet
     # at most FLOW_SIDE px long, but the short side kept at MIN_SIDE where there is one
     s = min(1.0, max(FLOW_SIDE / max(h, w), MIN_SIDE / min(h, w)))
@@ -299,7 +311,10 @@ def refine_flow(
         flow = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(1 / s)
     maps = _maps(flow)
     warped = cv2.remap(img2, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    take = _residual(img1, warped) < _residual(img1, img2)
+    judged = warped
+    if guide is not None:
+        judged = cv2.remap(e2, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    take = _residual(e1, judged) < _residual(e1, e2)
     if quiet.any():  # a displaced copy from outside image 2's coverage is not taken
         off = cv2.remap(quiet.view(np.uint8), *maps, cv2.INTER_NEAREST, borderValue=1)
         take &= off == 0

@@ -8,8 +8,9 @@ Two families, one package:
 - NumPy / OpenCV, the model-free engine behind :func:`spotdiff.find` (no torch):
   :mod:`.ssim_cv` (the local SSIM map, shared with the torch SSIM's CPU path),
   :mod:`.colour` (colour difference tolerant to 1-px shifts and clipping), :mod:`.structure`
-  (noise-aware structural difference), :mod:`.noise` (the pair's noise level) and
-  :mod:`.evidence` (thresholds and the combined evidence map).
+  (noise-aware structural difference), :mod:`.noise` (the pair's noise level),
+  :mod:`.light` (a glare or relighting explained away) and :mod:`.evidence` (thresholds and
+  the combined evidence map).
 
 Importing this package loads nothing: each name is imported on first access, so the NumPy map
 makers never pull in torch. Every metric of :mod:`.metrics` is reachable here too

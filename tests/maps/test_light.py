@@ -1,0 +1,285 @@
+"""Local light: a glare or a relighting is explained away; changed structure and a hue turned are
+not (:mod:`spotdiff.maps.light`, and :func:`spotdiff.find` on handheld-photo-like pairs)."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+import spotdiff
+from spotdiff.align import match_pair
+from spotdiff.evaluation.metrics import match_boxes
+from spotdiff.maps.colour import colour_difference
+from spotdiff.maps.light import (
+    MIN_EXTENT,
+    REDUCE,
+    LightField,
+    explain_light,
+    light_field,
+    pair_in_one_light,
+    relight,
+)
+from spotdiff.maps.structure import structural_difference
+
+from ..realpairs import REALPAIRS_DIR, REALPAIRS_MANIFEST, needs_realpairs
+
+W, H, M = 640, 480, 40  # image size and the canvas margin the second camera sees into
+SOCKET = (160, 370, 360, 420)  # canvas pixels: a dark strip with two rows of pin holes
+
+
+def _board(seed: int = 0) -> np.ndarray:
+    """A circuit-board-like canvas (W + 2M, H + 2M): a blue-green board with a fine random
+    texture, lighter traces, bright pads, dark chips and an empty socket."""
+    cw, ch = W + 2 * M, H + 2 * M
+    rng = np.random.default_rng(seed)
+    img = np.empty((ch, cw, 3), np.float32)
+    img[:] = (25, 95, 115)
+    for _ in range(90):  # traces
+        x, y = int(rng.integers(0, cw)), int(rng.integers(0, ch))
+        n = int(rng.integers(30, 200))
+        end = (min(cw - 1, x + n), y) if rng.random() < 0.5 else (x, min(ch - 1, y + n))
+        cv2.line(img, (x, y), end, (40, 130, 150), int(rng.integers(2, 5)))
+    for _ in range(150):  # pads
+        x, y = int(rng.integers(0, cw)), int(rng.integers(0, ch))
+        cv2.rectangle(img, (x, y), (x + 4, y + 6), (200, 200, 190), -1)
+    for _ in range(8):  # chips with pins
+        x, y = int(rng.integers(20, cw - 60)), int(rng.integers(20, ch - 60))
+        cv2.rectangle(img, (x, y), (x + 30, y + 30), (35, 35, 40), -1)
+        for k in range(5):
+            cv2.rectangle(img, (x - 4, y + 3 + 6 * k), (x - 1, y + 5 + 6 * k), (190, 190, 190), -1)
+    x0, y0, x1, y1 = SOCKET
+    cv2.rectangle(img, (x0, y0), (x1, y1), (40, 45, 50), -1)
+    for k in range(14):
+        for yy in (y0 + 6, y1 - 12):
+            cv2.rectangle(
+                img, (x0 + 6 + 14 * k, yy), (x0 + 12 + 14 * k, yy + 6), (95, 100, 105), -1
+            )
+    img += rng.normal(0, 12, img.shape).astype(np.float32)  # the board's fine texture
+    return np.clip(cv2.GaussianBlur(img, (0, 0), 0.7), 0, 255).astype(np.uint8)
+
+
+def _glare(img: np.ndarray, centre, sigma: float, peak: float) -> np.ndarray:
+    """A specular glare: every colour moved toward white by a Gaussian share (soft falloff)."""
+    yy, xx = np.mgrid[0 : img.shape[0], 0 : img.shape[1]].astype(np.float32)
+    a = peak * np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / (2 * sigma**2))
+    out = img.astype(np.float32) * (1 - a[..., None]) + 255 * a[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _relit(img: np.ndarray, low: float = 0.6, high: float = 1.4) -> np.ndarray:
+    """A smooth gain field from ``low`` to ``high`` over the picture (another light's falloff)."""
+    yy, xx = np.mgrid[0 : img.shape[0], 0 : img.shape[1]].astype(np.float32)
+    f = 0.5 + 0.5 * np.sin(xx / img.shape[1] * np.pi + yy / img.shape[0] * 0.8)
+    gain = low + (high - low) * f
+    return np.clip(img.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+
+
+def _chip(img: np.ndarray) -> np.ndarray:
+    """A black chip inserted into the socket (dark over a dark patterned area)."""
+    out = img.copy()
+    x0, y0, x1, y1 = SOCKET
+    cv2.rectangle(out, (x0 + 2, y0 + 4), (x1 - 2, y1 - 4), (22, 22, 26), -1)
+    cv2.putText(out, "ATMEGA", (x0 + 50, y0 + 32), cv2.FONT_HERSHEY_PLAIN, 1.2, (60, 60, 64), 1)
+    return out
+
+
+def _first(canvas: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(canvas[M:-M, M:-M])
+
+
+def _second(canvas: np.ndarray, seed: int = 1) -> np.ndarray:
+    """The canvas photographed again: a small homography (camera moved), sensor noise."""
+    src = np.float32([[M, M], [W + M, M], [W + M, H + M], [M, H + M]])
+    dst = np.float32([[0, 0], [W, 0], [W, H], [0, H]]) + np.float32(
+        [[4, 3], [-3, 5], [-5, -2], [3, -4]]
+    )
+    t = cv2.getPerspectiveTransform(src, dst)
+    out = cv2.warpPerspective(canvas, t, (W, H), flags=cv2.INTER_LINEAR).astype(np.float32)
+    out += np.random.default_rng(seed).normal(0, 2.0, out.shape).astype(np.float32)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _socket_box() -> np.ndarray:
+    x0, y0, x1, y1 = SOCKET
+    return np.array([[x0 - M, y0 - M, x1 - M, y1 - M]], np.float32)
+
+
+def _overlaps(boxes: np.ndarray, centre, radius: float) -> bool:
+    cx, cy = centre
+    return any(
+        x0 - radius <= cx <= x1 + radius and y0 - radius <= cy <= y1 + radius
+        for x0, y0, x1, y1 in boxes
+    )
+
+
+GLARE_AT = (520 + M, 150 + M)  # canvas pixels; (520, 150) in image 1
+
+
+# ---------------------------------------------------------------------------------- find()
+
+
+def test_glare_gives_no_box_and_the_chip_under_other_light_is_found():
+    canvas = _board()
+    r = spotdiff.find(_first(canvas), _second(_chip(_glare(canvas, GLARE_AT, 50, 0.65))))
+    counts = match_boxes(r.boxes, r.scores, _socket_box()).counts
+    assert (counts.tp, counts.fp, counts.fn) == (1, 0, 0)
+    assert r.metadata["light"]["trusted"] >= MIN_EXTENT
+
+
+def test_glare_alone_gives_no_box():
+    canvas = _board()
+    r = spotdiff.find(_first(canvas), _second(_glare(canvas, GLARE_AT, 50, 0.65)))
+    assert len(r) == 0
+    assert r.metadata["light"]["relit"] is False  # a glare, not a relit picture
+
+
+def test_without_the_light_module_the_glare_is_a_box():
+    """The failure the module fixes, made the same way (photometric=False turns it off, with
+    the tone curves)."""
+    canvas = _board()
+    r = spotdiff.find(
+        _first(canvas), _second(_glare(canvas, GLARE_AT, 50, 0.65)), photometric=False
+    )
+    assert _overlaps(r.boxes, (GLARE_AT[0] - M, GLARE_AT[1] - M), 40)
+
+
+def test_relit_photo_gives_no_box(monkeypatch):
+    canvas = _board(seed=3)
+    pair = _first(canvas), _second(_relit(canvas))
+    r = spotdiff.find(*pair)
+    assert len(r) == 0
+    assert r.metadata["light"]["relit"] is True and r.metadata["light"]["trusted"] > 0.5
+    # the failure it fixes: with nothing explained, the relighting leaves boxes (3 here)
+    from spotdiff import detect
+
+    none = LightField(np.ones((1, 1), np.float32), np.zeros((1, 1), np.float32), False, 0.0)
+    monkeypatch.setattr(detect, "explain_light", lambda m, c, s, noise: (c, s, none))
+    assert len(spotdiff.find(*pair)) >= 2
+
+
+def _relit_and_recoloured() -> tuple[np.ndarray, np.ndarray]:
+    canvas = _board(seed=3)
+    return _first(canvas), _second(_relit(_hue_turned(canvas, (300, 150, 420, 230))))
+
+
+RECOLOURED = np.array([[300 - M, 150 - M, 420 - M, 230 - M]], np.float32)
+
+
+def test_a_recolour_under_relighting_is_found():
+    r = spotdiff.find(*_relit_and_recoloured())
+    assert match_boxes(r.boxes, r.scores, RECOLOURED).counts.tp == 1
+    assert r.scores[0] > 0.7 and r.metadata["light"]["relit"] is False  # see below
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the recolour (2% of the canvas) under a 0.6-1.4 relighting bends the per-channel "
+    "tone curves apart (blue: gamma 3.5), so no channel-uniform light fit is trusted after "
+    "them and the relighting stays: 5 false boxes (align/tone.py, not fixed here)",
+)
+def test_a_recolour_under_relighting_gives_no_other_box():
+    r = spotdiff.find(*_relit_and_recoloured())
+    assert match_boxes(r.boxes, r.scores, RECOLOURED).counts.fp == 0
+
+
+# --------------------------------------------------------------------------- the field itself
+
+
+def _hue_turned(img: np.ndarray, box) -> np.ndarray:
+    out = img.copy()
+    x0, y0, x1, y1 = box
+    hsv = cv2.cvtColor(out[y0:y1, x0:x1], cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = (hsv[..., 0].astype(np.int32) + 90) % 180
+    hsv[..., 1] = np.maximum(hsv[..., 1], 160)
+    out[y0:y1, x0:x1] = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    return out
+
+
+def test_unchanged_pair_has_no_light_change():
+    a = _first(_board())
+    noisy = np.clip(a + np.random.default_rng(2).normal(0, 3, a.shape), 0, 255).astype(np.uint8)
+    field = light_field(a, noisy)
+    assert not field.active and field.trusted == 0.0
+    assert np.all(field.gain == 1) and np.all(field.offset == 0)
+    assert pair_in_one_light(a, noisy) is None
+
+
+def test_glare_field_follows_the_glare():
+    canvas = _board()
+    a = _first(canvas)
+    b = _first(_glare(canvas, GLARE_AT, 50, 0.65))  # same camera: the glare alone
+    field = light_field(a, b)
+    assert field.active and not field.relit
+    cx, cy = (GLARE_AT[0] - M) // REDUCE, (GLARE_AT[1] - M) // REDUCE
+    assert 0.3 <= field.gain[cy, cx] <= 0.5  # 1 - 0.65 at the peak, a little smoothed
+    assert field.offset[cy, cx] > 120  # 0.65 x 255 of white light added
+    assert abs(field.gain[-5, 5] - 1) < 0.02  # far from the glare: no light change
+
+
+def test_a_hue_turned_area_is_not_a_light_change():
+    """A recolour (hue turned) cannot be one gain and offset for R, G and B: not trusted, even
+    over 12% of the picture."""
+    a = _first(_board())
+    b = _hue_turned(a, (100, 100, 340, 250))
+    assert not light_field(a, b).active
+
+
+def test_one_darkened_object_on_an_unchanged_picture_is_not_a_light_change():
+    """Dimming is a light change only when the picture was relit; one object 40% darker over
+    9% of the picture is an edit (not extended enough to be relit, and no glare)."""
+    a = _first(_board())
+    b = a.copy()
+    b[100:250, 100:280] = (b[100:250, 100:280] * 0.6).astype(np.uint8)
+    field = light_field(a, b)
+    assert not field.active and not field.relit
+
+
+def test_explain_light_only_removes_evidence():
+    canvas = _board()
+    a = _first(canvas)
+    b = _first(_chip(_glare(canvas, GLARE_AT, 50, 0.65)))
+    quiet = np.zeros(a.shape[:2], bool)
+    m = match_pair(a, b, quiet, warped=False)
+    colour = colour_difference(m.img1, m.lo2, m.hi2)
+    structure = structural_difference(m.gray1, m.gray2, noise=2.0)
+    c0, s0 = colour.copy(), structure.copy()
+    c1, s1, field = explain_light(m, colour, structure, noise=2.0)
+    assert field.active
+    assert np.all(c1 <= c0) and np.all(s1 <= s0)
+    gy, gx = GLARE_AT[1] - M, GLARE_AT[0] - M
+    glare = (slice(gy - 30, gy + 30), slice(gx - 30, gx + 30))
+    assert c0[glare].mean() > 3 * c1[glare].mean()  # the glare explained
+    x0, y0, x1, y1 = _socket_box()[0].astype(int)
+    chip = (slice(y0 + 8, y1 - 8), slice(x0 + 8, x1 - 8))
+    assert s1[chip].mean() >= 0.99 * s0[chip].mean() > 0.35  # the chip's structure kept
+
+
+def test_relight_with_an_identity_field_changes_nothing():
+    a = _first(_board())
+    b = _hue_turned(a, (10, 10, 60, 60))
+    field = light_field(a, a)
+    out1, (out2,) = relight(a, (b,), field)
+    assert np.array_equal(out1, a) and np.array_equal(out2, b)
+
+
+# ------------------------------------------------------------------------------------ real pair
+
+
+@needs_realpairs
+def test_arduino_glare_gives_no_box():
+    """object_arduino: the light moved and a specular glare washes out the crystal, the USB
+    chip and the regulator in one image or the other; those gave 5 false boxes (0.14-0.32), the
+    tall parts' parallax (the flow was not applied: the glare fooled its trust test) among
+    them. The chip inserted into the socket is still not found (its evidence stays below the
+    pair's level): an honest miss, not a false box."""
+    entry = next(
+        e for e in json.loads(REALPAIRS_MANIFEST.read_text()) if e["name"] == "object_arduino"
+    )
+    r = spotdiff.find(REALPAIRS_DIR / entry["image1"], REALPAIRS_DIR / entry["image2"])
+    counts = match_boxes(r.boxes, r.scores, np.array(entry["boxes"], np.float32)).counts
+    assert counts.fp == 0
+    assert r.metadata["light"]["relit"] is True and r.metadata["light"]["trusted"] > 0.5
+    assert r.metadata["flow"]["applied"]
