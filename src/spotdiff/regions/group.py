@@ -38,6 +38,7 @@ two icons) stay two whatever the distance rule says, unless an object of the ima
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -54,6 +55,7 @@ __all__ = [
     "TEXT_HEIGHT",
     "TOOLBAR_GAP",
     "TOOLBAR_RUN",
+    "ObjectMap",
     "frame_artefacts",
     "group_components",
     "image_objects",
@@ -83,6 +85,24 @@ TOOLBAR_GAP = 1.0
 #: Share of the image above which an inked object's box is layout (page frame, map, card), not
 #: one object: it joins nothing.
 MAX_OBJECT_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class ObjectMap:
+    """Objects for :func:`group_components` with a rule of their own for near objects.
+
+    Attributes:
+        labels: int32 (H, W), ``1..M`` on the pixels of each object, 0 elsewhere: components
+            overlapping one object join whatever their distance.
+        apart: bool (M + 1, M + 1), symmetric: components on objects ``a`` and ``b`` with
+            ``apart[a, b]`` never join by distance (two changes side by side); components on
+            other pairs of objects follow the distance rule (no sibling rule: these objects
+            are changed pieces, not the image's own objects;
+            :func:`spotdiff.regions.occlusion.occluded_objects`).
+    """
+
+    labels: np.ndarray
+    apart: np.ndarray
 
 
 def image_objects(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_GAP) -> np.ndarray:
@@ -198,7 +218,7 @@ def group_components(
     rel_gap: float = 0.25,
     min_gap: float = 2.0,
     exclude: np.ndarray | None = None,
-    objects: np.ndarray | None = None,
+    objects: np.ndarray | ObjectMap | None = None,
     linked: np.ndarray | None = None,
 ) -> np.ndarray:
     """Group ids of labelled components under the rule of the module docstring.
@@ -210,7 +230,8 @@ def group_components(
         max_gap, rel_gap, min_gap: the allowed distance (pixels of ``labels``).
         exclude: (K,) bool, components that join nothing (each stays its own group).
         objects: (H, W) int32 object labels of the image (:func:`image_objects`), or None:
-            components overlapping one object join whatever their distance.
+            components overlapping one object join whatever their distance; or an
+            :class:`ObjectMap` (labels, and which objects never join by distance).
         linked: (K,) int, components with the same non-zero id join (they were grouped
             before the halo was removed, :func:`~.components.flat_halo`) unless they lie on
             sibling objects (:func:`_related`).
@@ -222,6 +243,9 @@ def group_components(
     parent = np.arange(k)
     if k < 2:
         return parent.astype(np.int64)
+    apart = None
+    if isinstance(objects, ObjectMap):
+        objects, apart = objects.labels, objects.apart
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -277,8 +301,8 @@ def group_components(
             j = int(j) - 1
             if j < 0 or j == i or skip[j]:
                 continue
-            if on[i] and on[j] and not _related(on[i], on[j], obj_box):
-                continue  # on different objects of the image: near, yet separate things
+            if on[i] and on[j] and not _near_may_join(on[i], on[j], obj_box, apart):
+                continue  # on different objects: near, yet separate things
             ri, rj = root(int(i)), root(j)
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
@@ -288,6 +312,14 @@ def group_components(
     relabel = np.empty(len(order), np.int64)
     relabel[order] = np.arange(len(order))
     return relabel[inverse]
+
+
+def _near_may_join(a: set[int], b: set[int], box: np.ndarray, apart: np.ndarray | None) -> bool:
+    """Whether components on the objects ``a`` and ``b`` may join by distance: with an
+    :class:`ObjectMap`, unless a pair of them is apart; otherwise :func:`_related`."""
+    if apart is None:
+        return _related(a, b, box)
+    return not apart[np.ix_(sorted(a), sorted(b))].any()
 
 
 def _object_boxes(objects: np.ndarray) -> np.ndarray:
