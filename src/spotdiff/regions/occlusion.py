@@ -118,7 +118,10 @@ def occluded_objects(
     if k < 2:
         return ObjectMap(labels, np.zeros((k + 1, k + 1), bool))
     lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (rgb1, rgb2))
-    colours = np.stack([_colours(lab1, lab2, labels == i + 1) for i in range(k)])
+    colours = np.empty((k, 2, 3), np.float32)
+    for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
+        win = (slice(y0, y1), slice(x0, x1))
+        colours[i] = _colours(lab1[win], lab2[win], labels[win] == i + 1)
     h, w = z.shape
     r = math.ceil(reach)
     join = np.zeros((k, k), bool)
