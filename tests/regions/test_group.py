@@ -304,17 +304,17 @@ def test_components_on_one_object_join_whatever_their_distance():
 
 
 @pytest.mark.parametrize("apart", [True, False])
-def test_object_map_apart_objects_never_join_by_distance(apart):
+def test_object_map_apart_pieces_never_join_by_distance(apart):
     """Two alike compact pieces 6 px apart: the distance rule joins them; on an ObjectMap's
-    objects marked apart they stay two (and no sibling rule keeps alike pieces apart)."""
+    pieces marked apart they stay two (and no sibling rule keeps alike pieces apart)."""
     z = np.zeros((100, 200), np.float32)
     z[30:60, 40:70] = 3.0
     z[30:60, 76:106] = 3.0
     c = find_components(z)
-    labels = c.labels.copy()  # each piece its own object
     table = np.zeros((3, 3), bool)
     table[1, 2] = table[2, 1] = apart
-    g = group_components(c.labels, c.boxes, c.areas, max_gap=30.0, objects=ObjectMap(labels, table))
+    objects = ObjectMap(np.zeros_like(c.labels), c.labels.copy(), table)  # no joined sets
+    g = group_components(c.labels, c.boxes, c.areas, max_gap=30.0, objects=objects)
     assert len(np.unique(g)) == (2 if apart else 1)
 
 

@@ -97,8 +97,8 @@ def test_pieces_that_changed_otherwise_are_apart_beyond_the_window(gap):
     rgb1[20:40, x : x + 20] = (60, 60, 60)  # the right piece was dark grey and turned red
     rgb2[20:40, x : x + 20] = MARKER
     objects = occluded_objects(rgb1, rgb2, z, low=0.5, reach=20.0)
-    a, b = objects.labels[30, 30], objects.labels[30, x + 5]
-    assert a != b and a > 0 and b > 0
+    a, b = objects.pieces[30, 30], objects.pieces[30, x + 5]
+    assert a != b and a > 0 and b > 0 and not objects.labels.any()
     assert objects.apart[a, b] == objects.apart[b, a] == (gap == 12)
 
 
@@ -128,7 +128,7 @@ def test_lock_removed_beside_a_rope_added_are_two_boxes(monkeypatch):
 
     def without_apart(*args, **kw):
         objects = rule(*args, **kw)
-        return ObjectMap(objects.labels, np.zeros_like(objects.apart))
+        return ObjectMap(objects.labels, objects.pieces, np.zeros_like(objects.apart))
 
     monkeypatch.setattr(detect, "occluded_objects", without_apart)
     assert len(find(a, b)) == 1  # the rope's allowance (its size) joins the lock

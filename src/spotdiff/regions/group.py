@@ -89,19 +89,20 @@ MAX_OBJECT_SHARE = 0.25
 
 @dataclass(frozen=True)
 class ObjectMap:
-    """Objects for :func:`group_components` with a rule of their own for near objects.
+    """Objects for :func:`group_components` made of changed pieces, not of the image's own
+    objects (:func:`spotdiff.regions.occlusion.occluded_objects`).
 
     Attributes:
         labels: int32 (H, W), ``1..M`` on the pixels of each object, 0 elsewhere: components
             overlapping one object join whatever their distance.
-        apart: bool (M + 1, M + 1), symmetric: components on objects ``a`` and ``b`` with
-            ``apart[a, b]`` never join by distance (two changes side by side); components on
-            other pairs of objects follow the distance rule (no sibling rule: these objects
-            are changed pieces, not the image's own objects;
-            :func:`spotdiff.regions.occlusion.occluded_objects`).
+        pieces: int32 (H, W), ``1..P`` on the pixels of each changed piece, 0 elsewhere.
+        apart: bool (P + 1, P + 1), symmetric: components on pieces ``a`` and ``b`` with
+            ``apart[a, b]`` never join by distance (two changes side by side); others follow
+            the distance rule (no sibling rule: that serves the image's own objects).
     """
 
     labels: np.ndarray
+    pieces: np.ndarray
     apart: np.ndarray
 
 
@@ -231,7 +232,7 @@ def group_components(
         exclude: (K,) bool, components that join nothing (each stays its own group).
         objects: (H, W) int32 object labels of the image (:func:`image_objects`), or None:
             components overlapping one object join whatever their distance; or an
-            :class:`ObjectMap` (labels, and which objects never join by distance).
+            :class:`ObjectMap` (joined pieces, and which pieces never join by distance).
         linked: (K,) int, components with the same non-zero id join (they were grouped
             before the halo was removed, :func:`~.components.flat_halo`) unless they lie on
             sibling objects (:func:`_related`).
@@ -243,9 +244,9 @@ def group_components(
     parent = np.arange(k)
     if k < 2:
         return parent.astype(np.int64)
-    apart = None
+    pieces = apart = None
     if isinstance(objects, ObjectMap):
-        objects, apart = objects.labels, objects.apart
+        objects, pieces, apart = objects.labels, objects.pieces, objects.apart
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -257,13 +258,9 @@ def group_components(
         min(min_gap, max_gap), np.minimum(max_gap, rel_gap * np.sqrt(np.asarray(areas, float)))
     )
     skip = np.zeros(k, bool) if exclude is None else np.asarray(exclude, bool)
-    on: list[set[int]] = [set() for _ in range(k)]  # the objects each component overlaps
-    obj_box = np.zeros((0, 4), np.int64)
-    if objects is not None:
-        inked = (labels > 0) & (objects > 0)
-        for o, c in np.unique(np.stack([objects[inked], labels[inked] - 1], axis=1), axis=0):
-            on[int(c)].add(int(o))
-        obj_box = _object_boxes(objects)
+    on = _overlaps(labels, objects, k)  # the objects each component overlaps
+    on_piece = _overlaps(labels, pieces, k)
+    obj_box = np.zeros((0, 4), np.int64) if objects is None else _object_boxes(objects)
     first: dict[int, int] = {}  # object -> the first component on it
     for c in range(k):
         if skip[c]:
@@ -301,8 +298,12 @@ def group_components(
             j = int(j) - 1
             if j < 0 or j == i or skip[j]:
                 continue
-            if on[i] and on[j] and not _near_may_join(on[i], on[j], obj_box, apart):
-                continue  # on different objects: near, yet separate things
+            if apart is not None:
+                a, b = sorted(on_piece[i]), sorted(on_piece[j])
+                if a and b and apart[np.ix_(a, b)].any():
+                    continue  # two changes side by side
+            elif on[i] and on[j] and not _related(on[i], on[j], obj_box):
+                continue  # on different objects of the image: near, yet separate things
             ri, rj = root(int(i)), root(j)
             if ri != rj:
                 parent[max(ri, rj)] = min(ri, rj)
@@ -314,12 +315,14 @@ def group_components(
     return relabel[inverse]
 
 
-def _near_may_join(a: set[int], b: set[int], box: np.ndarray, apart: np.ndarray | None) -> bool:
-    """Whether components on the objects ``a`` and ``b`` may join by distance: with an
-    :class:`ObjectMap`, unless a pair of them is apart; otherwise :func:`_related`."""
-    if apart is None:
-        return _related(a, b, box)
-    return not apart[np.ix_(sorted(a), sorted(b))].any()
+def _overlaps(labels: np.ndarray, objects: np.ndarray | None, k: int) -> list[set[int]]:
+    """The object labels each of the ``k`` components of ``labels`` overlaps."""
+    on: list[set[int]] = [set() for _ in range(k)]
+    if objects is not None:
+        inked = (labels > 0) & (objects > 0)
+        for o, c in np.unique(np.stack([objects[inked], labels[inked] - 1], axis=1), axis=0):
+            on[int(c)].add(int(o))
+    return on
 
 
 def _object_boxes(objects: np.ndarray) -> np.ndarray:

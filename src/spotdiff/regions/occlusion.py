@@ -24,9 +24,8 @@ the distance rule bridges), with the band between their nearest pixels unchanged
 
 On the real puzzles the pairs judged otherwise lay on two truth objects in 8 of 8 cases, at
 9.8-42 px; two pairs on one object (a string of flags of three colours) lay 2-3 px apart.
-:func:`occluded_objects` returns every piece as an object of an :class:`~.group.ObjectMap`
-(pieces that join share one; the pairs that never join by distance), the form
-:func:`~.group.group_components` takes.
+:func:`occluded_objects` returns the joined sets, every piece and the pairs that never join by
+distance as an :class:`~.group.ObjectMap`, the form :func:`~.group.group_components` takes.
 """
 
 from __future__ import annotations
@@ -110,13 +109,13 @@ def occluded_objects(
         rel_gap, min_gap: the distance rule's other terms (:func:`~.group.group_components`).
 
     Returns:
-        :class:`~.group.ObjectMap`: labels ``1..M`` on the pixels of each piece (pieces that
-        join share one), and which objects never join by distance.
+        :class:`~.group.ObjectMap`: the sets of pieces that join (labels), every piece
+        (pieces), and which pieces never join by distance.
     """
     comps = find_components(z, low=low, reach=thin_reach)
     labels, boxes, k = comps.labels, comps.boxes, len(comps)
     if k < 2:
-        return ObjectMap(labels, np.zeros((k + 1, k + 1), bool))
+        return ObjectMap(np.zeros_like(labels), labels, np.zeros((k + 1, k + 1), bool))
     lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (rgb1, rgb2))
     colours = np.empty((k, 2, 3), np.float32)
     for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
@@ -152,11 +151,14 @@ def occluded_objects(
                 join[i, j] = join[j, i] = True
     keep = _sets(join, apart, near, colours, comps.areas, allow=(min_gap, rel_gap, reach / 2))
     root = union_roots(join & keep[:, None] & keep[None])
-    _, ids = np.unique(root, return_inverse=True)  # object of each piece, 0..M-1
-    m = int(ids.max()) + 1
-    out = np.zeros((m + 1, m + 1), bool)
-    pi, pj = np.nonzero(apart)
-    out[ids[pi] + 1, ids[pj] + 1] = True  # a set is apart from what any of its pieces is
-    out &= ~np.eye(m + 1, dtype=bool)
-    lut = np.concatenate([[0], ids + 1]).astype(np.int32)
-    return ObjectMap(lut[labels], out)
+    joined = np.bincount(root, minlength=k)[root] >= 2
+    for r in np.unique(root[joined]):  # a set is apart from what any of its pieces is
+        members = root == r
+        apart[members] = apart[members].any(0)
+        apart[:, members] = apart[members].T
+    table = np.zeros((k + 1, k + 1), bool)
+    table[1:, 1:] = apart
+    _, dense = np.unique(root[joined], return_inverse=True)
+    lut = np.zeros(k + 1, np.int32)
+    lut[1:][joined] = dense.astype(np.int32) + 1
+    return ObjectMap(lut[labels], labels, table)
