@@ -277,7 +277,7 @@ def find_prepared(
         objects = image_objects(matched.gray1, matched.gray2)
     else:  # pieces of one object seen through an occluder (:mod:`spotdiff.regions.occlusion`)
         objects = occluded_objects(
-            a, matched.mid2, z, low=thr.low, reach=2 * max_gap, thin_reach=THIN_REACH
+            a, matched.mid2, z, low=thr.low, max_gap=max_gap, thin_reach=THIN_REACH
         )
     t4 = time.perf_counter()
     timings["maps"] = (t4 - t3) * 1e3

@@ -78,14 +78,14 @@ def _joined(objects: ObjectMap) -> bool:
 
 def test_occluded_objects_join_across_an_occluder_not_across_background():
     rope = _pieces((230, 190, 60))
-    objects = occluded_objects(*rope, low=0.5, reach=20.0)
+    objects = occluded_objects(*rope, low=0.5, max_gap=10.0)
     assert _joined(objects) and objects.labels[30, 45] == 0
     assert not objects.apart.any()
-    assert not _joined(occluded_objects(*rope, low=0.5, reach=10.0))  # 12 px apart: beyond
+    assert not _joined(occluded_objects(*rope, low=0.5, max_gap=5.0))  # 12 px apart: beyond
     sky = _pieces(SKY)  # image 2's colour of the pieces between them: background
-    assert not _joined(occluded_objects(*sky, low=0.5, reach=20.0))
+    assert not _joined(occluded_objects(*sky, low=0.5, max_gap=10.0))
     white = _pieces(CLOUD)  # image 1's colour of the pieces: one piece would have been drawn
-    assert not _joined(occluded_objects(*white, low=0.5, reach=20.0))
+    assert not _joined(occluded_objects(*white, low=0.5, max_gap=10.0))
 
 
 @pytest.mark.parametrize("gap", [12, 3])
@@ -96,7 +96,7 @@ def test_pieces_that_changed_otherwise_are_apart_beyond_the_window(gap):
     x = 40 + gap
     rgb1[20:40, x : x + 20] = (60, 60, 60)  # the right piece was dark grey and turned red
     rgb2[20:40, x : x + 20] = MARKER
-    objects = occluded_objects(rgb1, rgb2, z, low=0.5, reach=20.0)
+    objects = occluded_objects(rgb1, rgb2, z, low=0.5, max_gap=10.0)
     a, b = objects.pieces[30, 30], objects.pieces[30, x + 5]
     assert a != b and a > 0 and b > 0 and not objects.labels.any()
     assert objects.apart[a, b] == objects.apart[b, a] == (gap == 12)

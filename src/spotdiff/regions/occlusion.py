@@ -6,10 +6,10 @@ one object, but the unchanged occluder cuts its evidence into pieces further apa
 distance rule of :func:`~.group.group_components` allows (its allowance grows with the square
 root of a piece's area: 8 px for a 30 x 35 px piece). Each piece's change is described by two
 colours: the medians (8-bit CIELAB) of image 1 and of image 2 over its pixels that changed most
-(the upper half of its Lab difference). Two pieces whose pixels come within ``reach`` of each
-other (:func:`spotdiff.find` passes twice the merge cap: an occluder can be wider than the gap
-the distance rule bridges), with the band between their nearest pixels unchanged (at least
-:data:`UNCHANGED_SHARE` of it without evidence), are
+(the upper half of its Lab difference). Two pieces whose pixels come within twice the merge cap
+of each other (an occluder can be wider than the gap the distance rule bridges), with the band
+between their nearest pixels unchanged (at least :data:`UNCHANGED_SHARE` of it without
+evidence), are
 
 - one object seen through an occluder when they changed alike, one of their two colours within
   :data:`ALIKE` (the object they were part of, or the one they became), and the band is not
@@ -74,8 +74,8 @@ def _colours(lab1: np.ndarray, lab2: np.ndarray, pixels: np.ndarray) -> np.ndarr
 def _sets(join, apart, near, colours, areas, *, allow) -> np.ndarray:
     """(K,) bool: the pieces that stay in their joined set: a piece within the set's distance
     allowance (:func:`~.group.group_components`: ``min(max_gap, rel_gap * sqrt(set area))``,
-    at least ``min_gap``) of a piece outside the set that changed otherwise, and is not apart
-    from it, would pull that neighbour in too, and leaves the set."""
+    at least ``min_gap``) of a piece outside the set, neither alike nor apart, would pull that
+    neighbour in too, and leaves the set."""
     min_gap, rel_gap, max_gap = allow
     root = union_roots(join)
     size = np.bincount(root, weights=np.asarray(areas, float), minlength=len(root))[root]
@@ -92,7 +92,7 @@ def occluded_objects(
     z: np.ndarray,
     *,
     low: float,
-    reach: float,
+    max_gap: float,
     thin_reach: int | None = None,
     rel_gap: float = 0.25,
     min_gap: float = 2.0,
@@ -104,9 +104,9 @@ def occluded_objects(
         rgb1, rgb2: uint8 (H, W, 3) RGB working images (image 2 aligned, tone-matched).
         z: float32 (H, W) evidence (1 = seed), the map regions are found on.
         low: hysteresis level (:func:`~.components.find_components`).
-        reach: largest distance (px) between the pieces' pixels: twice the merge cap.
+        max_gap, rel_gap, min_gap: the distance rule (:func:`~.group.group_components`);
+            pieces within twice ``max_gap`` are judged.
         thin_reach: as :func:`~.components.find_components`'s ``reach``.
-        rel_gap, min_gap: the distance rule's other terms (:func:`~.group.group_components`).
 
     Returns:
         :class:`~.group.ObjectMap`: the sets of pieces that join (labels), every piece
@@ -122,6 +122,7 @@ def occluded_objects(
         win = (slice(y0, y1), slice(x0, x1))
         colours[i] = _colours(lab1[win], lab2[win], labels[win] == i + 1)
     h, w = z.shape
+    reach = 2.0 * max_gap
     r = math.ceil(reach)
     join = np.zeros((k, k), bool)
     apart = np.zeros((k, k), bool)
@@ -149,11 +150,11 @@ def occluded_objects(
             own2 = np.linalg.norm(lab2[wy0:wy1, wx0:wx1][band] - c2, axis=1) <= ALIKE
             if max(own1.mean(), own2.mean()) <= BACKGROUND_SHARE:
                 join[i, j] = join[j, i] = True
-    keep = _sets(join, apart, near, colours, comps.areas, allow=(min_gap, rel_gap, reach / 2))
+    keep = _sets(join, apart, near, colours, comps.areas, allow=(min_gap, rel_gap, max_gap))
     root = union_roots(join & keep[:, None] & keep[None])
     joined = np.bincount(root, minlength=k)[root] >= 2
-    for r in np.unique(root[joined]):  # a set is apart from what any of its pieces is
-        members = root == r
+    for one in np.unique(root[joined]):  # a set is apart from what any of its pieces is
+        members = root == one
         apart[members] = apart[members].any(0)
         apart[:, members] = apart[members].T
     table = np.zeros((k + 1, k + 1), bool)
