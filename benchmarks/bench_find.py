@@ -102,14 +102,24 @@ def spotdiff_find(img1: np.ndarray, img2: np.ndarray):
     return find(img1, img2)
 
 
-def _median_ms(fn: Callable[[], object], repeats: int) -> float:
+def _median_ms(fn: Callable[[], object], repeats: int, outputs: list | None = None) -> float:
+    """Median wall time (ms) of ``repeats`` calls after a warm-up; each timed call's return
+    value is appended to ``outputs`` when given."""
     fn()  # warm-up (imports, thread pools, caches)
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
-        fn()
+        out = fn()
         times.append(time.perf_counter() - t)
+        if outputs is not None:
+            outputs.append(out)
     return 1e3 * statistics.median(times)
+
+
+def _median_stages(results: list) -> dict[str, float]:
+    """Median per stage (ms) of ``find`` results' ``metadata["timings_ms"]``."""
+    names = results[0].metadata["timings_ms"]
+    return {k: statistics.median(r.metadata["timings_ms"][k] for r in results) for k in names}
 
 
 def _iou(a, b) -> float:
@@ -170,12 +180,13 @@ def main() -> None:
         img1, img2, truth = make_pair(size)
         repeats = args.repeats if size[0] <= 1920 else max(3, args.repeats // 2)
         for name, fn in peers.items():
-            ms = _median_ms(lambda fn=fn, a=img1, b=img2: fn(a, b), repeats)
+            outputs: list = []
+            ms = _median_ms(lambda fn=fn, a=img1, b=img2: fn(a, b), repeats, outputs)
             times[label, name] = ms
-            out = fn(img1, img2)
+            out = outputs[-1]
             if name.startswith("spotdiff"):
                 boxes = out.boxes.tolist()
-                stages = out.metadata["timings_ms"]
+                stages = _median_stages(outputs)
             else:
                 boxes = [[x, y, x + w, y + h] for x, y, w, h in out]
                 stages = None
@@ -192,7 +203,7 @@ def main() -> None:
     for label, _name, _, _, _, stages in rows:
         if stages:
             parts = ", ".join(f"{k} {v:.1f}" for k, v in stages.items() if k != "total")
-            print(f"- {label} find stages (ms, last run): {parts}")
+            print(f"- {label} find stages (ms, medians): {parts}")
     aligned = make_pair(SIZES["1920x1080"])[:2]
     rotated = rotated_pair(SIZES["1920x1080"])
     t_al = _median_ms(lambda: spotdiff_find(*aligned), args.repeats)

@@ -16,7 +16,9 @@ The pipeline (each step a pure function of its own module):
    (:func:`spotdiff.align.flow.refine_flow`, option ``flow``, metadata ``"flow"``);
 4. difference maps (:mod:`spotdiff.maps`): a colour difference tolerant to 1-px shifts,
    resampling and clipping, and a noise-aware structural (SSIM) difference, divided by their
-   thresholds into one evidence map (1 = threshold);
+   thresholds into one evidence map (1 = threshold); on a noisy pair whose noise is white (pixel
+   noise >= 5% of the tonal range: a dim, grainy photo) the evidence is taken at the change's
+   scale instead, against the pair's own noise there (:mod:`spotdiff.maps.scale`);
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of
@@ -74,7 +76,8 @@ from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
 from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence, global_level
-from .maps.noise import noise_sigma
+from .maps.noise import noise_sigma, relative_noise
+from .maps.scale import scale_evidence
 from .maps.structure import structural_difference
 from .regions.components import flat_halo
 from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
@@ -103,6 +106,19 @@ _MIN_STRUCTURE_SIDE = 11  # the SSIM window (sigma 1.5) is 11 px wide
 #: 1 puzzle) the false regions below 0.2 scored 0.17-0.18 and no true one scored below 0.33.
 #: Not applied after a rigid warp alone: synthetic rotations and zooms keep true regions at 0.135.
 _FLOW_MIN_SCORE = 0.2
+
+
+def _min_score(flow_applied: bool, scale_applied: bool) -> float:
+    """``min_score`` of :func:`extract_regions`: 0 for scale evidence (each change was judged
+    against the noise at its own scale; the score's area term would drop a true 5 px change),
+    :data:`_FLOW_MIN_SCORE` after the dense flow, else :data:`MIN_SCORE`."""
+    if scale_applied:
+        return 0.0
+    return _FLOW_MIN_SCORE if flow_applied else MIN_SCORE
+
+
+def _gray(img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
 
 
 def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -264,9 +280,15 @@ def find_prepared(
             )
             structure[zone] = 0.0
     z = evidence(colour, structure, thr)
+    # a noisy pair whose noise is white: judged at the change's scale (:mod:`spotdiff.maps.scale`)
+    pixel_noise = max(relative_noise(_gray(x), matched.fit_on) for x in (a, b))
+    scaled = scale_evidence(matched.img1, matched.mid2, matched.fit_on, relative_noise=pixel_noise)
+    if scaled.z is not None:
+        z = scaled.z
     if quiet.any():
         z[quiet] = 0.0
-    level = global_level(z, ~quiet if quiet.any() else None)
+    # the scale evidence is already relative to the pair's own noise at each scale
+    level = 1.0 if scaled.applied else global_level(z, ~quiet if quiet.any() else None)
     if level > 1.0:  # the whole picture changed a little: judge against the pair's own level
         z *= np.float32(1.0 / level)
     objects = halo = None
@@ -291,7 +313,7 @@ def find_prepared(
         max_gap=max_gap,
         min_area=opt.min_area,
         max_regions=opt.max_regions,
-        min_score=_FLOW_MIN_SCORE if flow.applied else MIN_SCORE,
+        min_score=_min_score(flow.applied, scaled.applied),
         masks=opt.masks,
         objects=objects,
         halo=halo,
@@ -322,6 +344,7 @@ def find_prepared(
         "sharpness_blur": list(matched.blur),
         "thresholds": asdict(thr),
         "global_level": round(level, 3),
+        "scale_evidence": scaled.to_dict(),
         "registration": {
             "method": reg.method,
             "ncc_before": round(reg.ncc_before, 4),

@@ -265,3 +265,25 @@ def test_a_board_on_a_textured_cloth_is_registered_on_the_board(photo):
     centres = (found.boxes[:, :2] + found.boxes[:, 2:]) / 2
     others = np.delete(centres, best, axis=0)
     assert np.all(np.hypot(*(others - spot[:2] / spot[2]).T) < 2 * GLARE[2])  # the rest: glare
+
+
+def _logo_page(bars_moved: bool, shift: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """A flat page whose only structure is a 64 x 80 px logo of four bars (1.6 % of it)."""
+    page = np.full((480, 800, 3), 246, np.uint8)
+    colours = [(230, 60, 50), (250, 180, 30), (60, 170, 80), (50, 110, 220)]
+    for i, c in enumerate(colours):
+        x, y0, y1 = 300 + 16 * i + shift[0], 200 + shift[1], 280 + shift[1]
+        if bars_moved:  # the redesign shortens each bar at one end
+            y0, y1 = y0 + 6 * (i % 2), y1 - 6 * (i % 2 == 0)
+        cv2.rectangle(page, (x, y0), (x + 15, y1), c, -1)
+    return page
+
+
+def test_structure_confined_to_a_patch_is_registered_by_a_translation_at_most():
+    # a rotation / scale / shear fitted to the only structure, the edited logo, is unconstrained
+    # across the page: it used to be a 64.6 px affine that half explained the edit away
+    reg = register(_logo_page(False), _logo_page(True))
+    assert reg.method == "identity"
+    moved = register(_logo_page(False), _logo_page(True, shift=(5, -3)))
+    assert moved.method == "translation"
+    np.testing.assert_allclose(moved.transform[:2, 2], (-5, 3), atol=1.0)

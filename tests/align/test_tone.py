@@ -70,3 +70,21 @@ def test_pixel_identical_render_with_a_recoloured_button_keeps_the_identity():
     other[200:240, 40:360] = (0, 30, 30)  # now a red gradient
     other[200:240, 40:360, 0] = 255 - ramp // 2
     assert fit_tone(page, other).is_identity
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_apply_maps_each_channel_through_its_own_table_into_a_new_array(channels):
+    rng = np.random.default_rng(channels)
+    img = rng.integers(0, 256, (23, 31, channels), dtype=np.uint8)[:, 3:]  # a strided view
+    curves = np.tile(np.arange(256.0), (channels, 1))
+    curves[0] = np.clip(1.3 * curves[0] - 10, 0, 255)  # channel 0 moves, the others do not
+    tone = ToneMap(curves, np.tile([1.0, 0.0, 255.0], (channels, 1)))
+    for luts in (tone.luts(), *tone.interval_luts()):
+        out = tone.apply(img, luts)
+        expected = np.stack([luts[c][img[..., c]] for c in range(channels)], axis=-1)
+        assert out.shape == img.shape and out.dtype == np.uint8
+        np.testing.assert_array_equal(out, expected)
+        assert not np.shares_memory(out, img)
+    same = ToneMap.identity(channels).apply(img)
+    np.testing.assert_array_equal(same, img)
+    assert not np.shares_memory(same, img)  # callers write into it (match_pair fills quiet areas)

@@ -169,37 +169,21 @@ def test_full_resolution_masks_follow_the_change_not_the_working_grid():
     assert mask_f1(result.masks.union(), truth) >= 0.95
 
 
-def _jpeg(img: np.ndarray, q: int = 90) -> np.ndarray:
-    _, buf = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, q])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
-
-
-def _line_drawing(*, strip: bool) -> np.ndarray:
-    """A JPEG line drawing (scan grain: not a render), with or without a 37 x 11 px checker
-    strip on a taxi's roof sign (puzzle_traffic's taxi signs)."""
-    img = np.full((560, 410, 3), 250, np.uint8)
-    rng = np.random.default_rng(1)
-    for _ in range(40):
-        x1, y1, x2, y2 = (int(v) for v in rng.integers(0, 400, 4))
-        cv2.line(img, (x1, y1), (x2, y2), (20, 20, 20), 2, cv2.LINE_AA)
-    cv2.rectangle(img, (260, 120), (340, 170), (20, 20, 20), 2)
-    if strip:
-        cv2.rectangle(img, (280, 136), (316, 146), (20, 20, 20), 1)
-        for i in range(6):
-            y = 136 + (i % 2) * 5
-            cv2.rectangle(img, (280 + i * 6, y), (285 + i * 6, y + 5), (20, 20, 20), -1)
-    noise = np.random.default_rng(0).normal(0, 4, img.shape)
-    return _jpeg(np.clip(img + noise, 0, 255).astype(np.uint8))
-
-
-def test_long_thin_change_loses_the_halo_across_its_short_side():
-    """The box of a 37 x 11 px strip was 43 x 21 (IoU 0.45): its long side exceeded the limit
-    for refinement, so its short side kept the SSIM window's halo too. Each axis is judged on
-    its own: the short one is cut, the long one keeps its ends."""
-    from spotdiff.detect import find
+def test_a_thin_tall_objects_box_loses_its_halo_across():
+    """puzzle_temple's failure: a 14 x 38 px figure on the sky came out 5 px wider on every side
+    (IoU 0.49): only boxes whose longer side was short were refined, and across a thin object
+    the halo is most of the box. Here: IoU 0.35 before, 0.97 now."""
+    from spotdiff import find
     from spotdiff.evaluation.metrics import box_iou
 
-    r = find(_line_drawing(strip=False), _line_drawing(strip=True))
-    assert len(r) == 1
-    assert box_iou(r.boxes, np.array([[280, 136, 317, 147]], np.float32))[0, 0] >= 0.7, r.boxes
-    assert r.boxes[0, 3] - r.boxes[0, 1] <= 13
+    rng = np.random.default_rng(1)
+    h, w = 1302, 866  # compared at a reduced working size: the halo is several pixels wide
+    sky = np.linspace(170, 215, h)[:, None, None] * np.array([0.8, 0.95, 1.0])
+    img1 = np.clip(sky + rng.normal(0, 2, (h, w, 3)), 0, 255).astype(np.uint8)
+    img2 = img1.copy()
+    truth = (428, 339, 438, 374)  # the drawn figure, exclusive ends
+    cv2.rectangle(img1, (428, 340), (437, 373), (70, 65, 60), -1)  # a figure only in image 1
+    cv2.circle(img1, (433, 343), 4, (60, 50, 45), -1)
+    result = find(img1, img2)
+    assert len(result) == 1
+    assert float(box_iou(result.boxes, np.array([truth], np.float32))[0, 0]) >= 0.9

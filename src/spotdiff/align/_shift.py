@@ -53,8 +53,9 @@ def projective(t: np.ndarray) -> bool:
 def ncc(a: np.ndarray, b: np.ndarray, w_ab: np.ndarray) -> float:
     bw = warp_inv(b, w_ab, cv2.BORDER_CONSTANT)
     m = bw >= 0
-    x = a[m] - a[m].mean()
-    y = bw[m] - bw[m].mean()
+    x, y = (a.ravel(), bw.ravel()) if m.all() else (a[m], bw[m])
+    x = x - x.mean()
+    y = y - y.mean()
     den = math.sqrt(float((x * x).sum()) * float((y * y).sum()))
     return float((x * y).sum() / den) if den > 0 else 0.0
 

@@ -13,6 +13,7 @@ pixel noise reads as sharpness too. A real change stays visible through a blur o
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -33,24 +34,52 @@ def sharpness_cells(gray: np.ndarray, valid: np.ndarray | None = None) -> np.nda
     Returns:
         float32 (4, 6) levels per pixel; NaN in cells with fewer than a quarter valid pixels.
     """
+    return _cells(gray, _CellWeights.of(valid, gray.shape))
+
+
+@dataclass(frozen=True)
+class _CellWeights:
+    """The valid pixels of a grid, prepared once for every image measured on it: ``mask``
+    float32 (H, W) (1 valid, 0 not) and ``share`` float32 (4, 6), the valid share of each cell
+    (both None: every pixel counts)."""
+
+    mask: np.ndarray | None
+    share: np.ndarray | None
+
+    @classmethod
+    def of(cls, valid: np.ndarray | None, shape: tuple[int, ...]) -> _CellWeights:
+        if valid is None or _cell_size(shape) is None:
+            return cls(None, None)
+        mask = valid.astype(np.float32)
+        return cls(mask, _cell_means(mask))
+
+
+def _cell_size(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """(cell height, cell width) of the grid on an image of ``shape``, None when below 1 px."""
+    gx, gy = _GRID
+    ch, cw = shape[0] // gy, shape[1] // gx
+    return None if ch == 0 or cw == 0 else (ch, cw)
+
+
+def _cell_means(x: np.ndarray) -> np.ndarray:
+    """float32 (4, 6) means of a float32 (H, W) array over the grid's cells (the remainder rows
+    and columns left out): an integer-factor area reduction, OpenCV's fast path."""
+    gx, gy = _GRID
+    ch, cw = _cell_size(x.shape)
+    return cv2.resize(x[: ch * gy, : cw * gx], (gx, gy), interpolation=cv2.INTER_AREA)
+
+
+def _cells(gray: np.ndarray, weights: _CellWeights) -> np.ndarray:
+    """:func:`sharpness_cells` with the valid pixels prepared (:class:`_CellWeights`)."""
+    if _cell_size(gray.shape) is None:
+        return np.full(_GRID[::-1], np.nan, np.float32)
     g = cv2.medianBlur(gray, 3)
     mag = cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
-    gx, gy = _GRID
-    h, w = mag.shape
-    ch, cw = h // gy, w // gx
-    if ch == 0 or cw == 0:
-        return np.full((gy, gx), np.nan, np.float32)
-
-    def cell_means(x: np.ndarray) -> np.ndarray:  # integer-factor area reduction: fast path
-        crop = np.ascontiguousarray(x[: ch * gy, : cw * gx], dtype=np.float32)
-        return cv2.resize(crop, (gx, gy), interpolation=cv2.INTER_AREA)
-
-    if valid is None:
-        return cell_means(mag)
-    total = cell_means(np.where(valid, mag, np.float32(0)))
-    share = cell_means(valid)
+    if weights.mask is None:
+        return _cell_means(mag)
+    total = _cell_means(np.multiply(mag, weights.mask, out=mag))  # magnitudes are finite
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(share > 0.25, total / share, np.nan).astype(np.float32)
+        return np.where(weights.share > 0.25, total / weights.share, np.nan).astype(np.float32)
 
 
 def noise_level(gray: np.ndarray) -> float:
@@ -63,6 +92,8 @@ def noise_level(gray: np.ndarray) -> float:
     k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
     r = np.abs(cv2.filter2D(gray.astype(np.float32), -1, k)[1:-1, 1:-1])
     h, w = r.shape
+    if h >= 16 and w >= 16:  # whole blocks (the rest left out): OpenCV's integer-factor path
+        r = r[: h // 16 * 16, : w // 16 * 16]
     blocks = cv2.resize(r, (max(1, w // 16), max(1, h // 16)), interpolation=cv2.INTER_AREA)
     return float(math.sqrt(math.pi / 2) / 6 * np.percentile(blocks, 20))
 
@@ -89,7 +120,8 @@ def match_sharpness(
         ``(sigma1, sigma2)``: at most one is non-zero (the sharper image's), both 0 when the
         sharpness agrees within ``TOLERANCE`` or the sharper image is the noisier one.
     """
-    c1, c2 = sharpness_cells(gray1, valid), sharpness_cells(gray2, valid)
+    weights = _CellWeights.of(valid, gray1.shape)
+    c1, c2 = _cells(gray1, weights), _cells(gray2, weights)
     ratio = _log_ratio(c1, c2)
     if abs(ratio) <= math.log1p(TOLERANCE):
         return 0.0, 0.0
@@ -100,7 +132,7 @@ def match_sharpness(
         return 0.0, 0.0
     best, best_err = 0.0, abs(ratio)
     for sigma in SIGMAS:
-        r = _log_ratio(sharpness_cells(cv2.GaussianBlur(sharp, (0, 0), sigma), valid), other_cells)
+        r = _log_ratio(_cells(cv2.GaussianBlur(sharp, (0, 0), sigma), weights), other_cells)
         if abs(r) < best_err:
             best, best_err = sigma, abs(r)
         if r < 0:

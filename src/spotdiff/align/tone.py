@@ -28,6 +28,7 @@ SAME_SHARE = 0.5
 _OCCAM = 1.15  # a simpler tone curve is kept while its robust cost is within 15 % of the best
 _GAMMAS = np.exp(np.linspace(math.log(1 / 3.5), math.log(3.5), 41))
 _POW = (np.arange(256) / 255.0)[None, :] ** _GAMMAS[:, None]  # (G, 256)
+_LEVELS = np.arange(256, dtype=np.uint8)  # the identity table
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,19 @@ class ToneMap:
         return np.clip(lo, 0, 255).astype(np.uint8), np.clip(hi, 0, 255).astype(np.uint8)
 
     def apply(self, img: np.ndarray, luts: np.ndarray | None = None) -> np.ndarray:
-        """Map a uint8 (H, W, C) image through ``luts`` (default :meth:`luts`)."""
+        """Map a uint8 (H, W, C) image through ``luts`` (default :meth:`luts`): a new array.
+
+        Channel by channel (OpenCV's one-channel table is about four times faster per pixel
+        than its per-channel table), channels whose table is the identity copied as they are.
+        """
         luts = self.luts() if luts is None else luts
-        if img.ndim == 3 and img.shape[2] == len(luts) and len(luts) in (3, 4):
-            return cv2.LUT(img, np.ascontiguousarray(luts.T.reshape(256, 1, len(luts))))
-        out = np.empty_like(img)
-        for c in range(img.shape[2]):
-            out[..., c] = cv2.LUT(np.ascontiguousarray(img[..., c]), luts[c])
-        return out
+        moved = [not np.array_equal(lut, _LEVELS) for lut in luts]
+        if not any(moved):
+            return img.copy()
+        planes = list(cv2.split(img))
+        for c in np.flatnonzero(moved):
+            planes[c] = cv2.LUT(planes[c], luts[c])
+        return cv2.merge(planes).reshape(img.shape)
 
 
 def _wmedian(values: np.ndarray, weights: np.ndarray) -> float:
@@ -169,10 +175,12 @@ def _same_share(
     img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None, step: int = 4
 ) -> np.ndarray:
     """(C,) share of (sampled) pixels whose level is exactly equal in both images."""
-    a, b = img1[::step, ::step], img2[::step, ::step]
-    eq = a == b
-    eq = eq[valid[::step, ::step]] if valid is not None else eq.reshape(-1, img1.shape[2])
-    return eq.mean(axis=0) if len(eq) else np.zeros(img1.shape[2])
+    eq = img1[::step, ::step] == img2[::step, ::step]
+    if valid is None:
+        return np.count_nonzero(eq, axis=(0, 1)) / max(1, eq.shape[0] * eq.shape[1])
+    v = valid[::step, ::step]
+    n = np.count_nonzero(v)
+    return np.count_nonzero(eq & v[..., None], axis=(0, 1)) / n if n else np.zeros(eq.shape[2])
 
 
 def fit_tone(

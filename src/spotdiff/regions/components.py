@@ -42,6 +42,20 @@ def _prune_thin(support: np.ndarray, seeds: np.ndarray, reach: int) -> np.ndarra
     return cv2.bitwise_and(support, cv2.bitwise_or(thick, near))
 
 
+def _window(support: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``(x0, y0, x1, y1)``: the bounding box of a uint8 (H, W) mask's pixels grown by 1 px (the
+    3x3 opening of :func:`_prune_thin` then sees the same zeros around the support as on the
+    whole mask), its start moved to even coordinates (OpenCV's labelling scans 2x2 blocks: so
+    aligned, it meets the pixels in the same order and numbers the components as on the whole
+    mask); None when the mask is empty."""
+    x, y, w, h = cv2.boundingRect(support)
+    if w == 0:
+        return None
+    x0, y0 = max(0, x - 1), max(0, y - 1)
+    x0, y0 = x0 - x0 % 2, y0 - y0 % 2
+    return x0, y0, min(support.shape[1], x + w + 1), min(support.shape[0], y + h + 1)
+
+
 def find_components(
     z: np.ndarray, *, low: float = 0.5, high: float = 1.0, reach: int | None = None
 ) -> Components:
@@ -57,9 +71,19 @@ def find_components(
     Returns:
         :class:`Components`, numbered ``1..K`` in label order. Nearby components are joined
         later by :func:`~.merge.group_boxes`.
+
+    The work is done on the support's bounding box (:func:`_window`): OpenCV's component
+    statistics cost about 3 ms per 1024x576 map whatever the mask holds, and the box of a few
+    changes is a small part of the map. The result is the same as on the whole map.
     """
+    labels = np.zeros(z.shape, np.int32)
     support = (z >= low).view(np.uint8)
-    if reach is not None and support.any():
+    window = _window(support)
+    if window is None:
+        return Components(labels, np.zeros((0, 4), np.int64), np.zeros(0, np.int64))
+    x0, y0, x1, y1 = window
+    support, z = support[y0:y1, x0:x1], z[y0:y1, x0:x1]
+    if reach is not None:
         support = _prune_thin(support, (z >= high).view(np.uint8), reach)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(support, connectivity=8, ltype=cv2.CV_32S)
     seeded = np.zeros(n, dtype=bool)
@@ -68,8 +92,10 @@ def find_components(
     keep = np.flatnonzero(seeded)
     remap = np.zeros(n, dtype=np.int32)
     remap[keep] = np.arange(1, len(keep) + 1, dtype=np.int32)
-    labels = remap[lab] if len(keep) < n - 1 else lab
+    labels[y0:y1, x0:x1] = remap[lab] if len(keep) < n - 1 else lab
     st = stats[keep].astype(np.int64)
+    st[:, 0] += x0
+    st[:, 1] += y0
     boxes = np.stack(
         [st[:, 0], st[:, 1], st[:, 0] + st[:, 2], st[:, 1] + st[:, 3]], axis=1
     ).reshape(-1, 4)
