@@ -26,7 +26,8 @@ The pipeline (each step a pure function of its own module):
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of
-   the image's own objects join (:mod:`spotdiff.regions.group`);
+   the image's own objects join (:mod:`spotdiff.regions.group`); elsewhere pieces of one
+   changed object cut by an unchanged occluder join (:mod:`spotdiff.regions.occlusion`);
 6. tight boxes (:func:`spotdiff.regions.refine_boxes`): a small region's box (and mask) shrunk, at full
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
@@ -85,9 +86,10 @@ from .maps.noise import noise_sigma, relative_noise
 from .maps.scale import scale_evidence
 from .maps.structure import structural_difference
 from .regions.components import flat_halo
-from .regions.extract import MIN_SCORE, extract_regions
+from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
 from .regions.group import image_objects
 from .regions.ignore import ignore_mask
+from .regions.occlusion import occluded_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
 from .result import DiffResult
@@ -274,7 +276,9 @@ def find_prepared(
         )
     colour = colour_difference(matched.img1, matched.lo2, matched.hi2)
     rendered = looks_rendered(matched.gray1)
-    if structure is not None and opt.antialias and rendered:
+    # renders, and pairs whose image 2 the registration resampled: edges a fraction of a pixel
+    # apart are not change (:mod:`spotdiff.maps.antialias`)
+    if structure is not None and opt.antialias and (rendered or reg.aligned):
         calm = colour < np.float32(thr.colour)  # structure alone would make these regions
         where = calm & (structure >= np.float32(thr.low * thr.structure))
         if where.any():
@@ -301,10 +305,15 @@ def find_prepared(
     if level > 1.0:  # the whole picture changed a little: judge against the pair's own level
         z *= np.float32(1.0 / level)
     objects = halo = None
+    max_gap = opt.merge_gap * ww / w  # the merge cap, working pixels
     if rendered:  # object-level grouping (:mod:`spotdiff.regions.group`)
         ratio = np.float32(1.0 / (thr.colour * max(level, 1.0)))
         halo = flat_halo(matched.gray1, matched.gray2, colour * ratio, low=thr.low)
         objects = image_objects(matched.gray1, matched.gray2)
+    else:  # pieces of one object seen through an occluder (:mod:`spotdiff.regions.occlusion`)
+        objects = occluded_objects(
+            a, matched.mid2, z, low=thr.low, max_gap=max_gap, thin_reach=THIN_REACH
+        )
     t4 = time.perf_counter()
     timings["maps"] = (t4 - t3) * 1e3
 
@@ -314,7 +323,7 @@ def find_prepared(
         rgb1=a,
         rgb2=matched.mid2,
         low=thr.low,
-        max_gap=opt.merge_gap * ww / w,
+        max_gap=max_gap,
         min_area=opt.min_area,
         max_regions=opt.max_regions,
         min_score=_min_score(flow.applied, scaled.applied),

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from spotdiff.detect import find
 from spotdiff.regions.components import find_components
 from spotdiff.regions.extract import extract_regions
-from spotdiff.regions.group import frame_artefacts, group_components, image_objects
+from spotdiff.regions.group import ObjectMap, frame_artefacts, group_components, image_objects
 
 from ..realpairs import REALPAIRS_MANIFEST, needs_realpairs
 
@@ -293,6 +293,21 @@ def test_components_on_one_object_join_whatever_their_distance():
     objects[38:52, 18:262] = 1
     g = group_components(c.labels, c.boxes, c.areas, max_gap=30.0, objects=objects)
     assert len(np.unique(g)) == 1
+
+
+@pytest.mark.parametrize("apart", [True, False])
+def test_object_map_apart_pieces_never_join_by_distance(apart):
+    """Two alike compact pieces 6 px apart: the distance rule joins them; on an ObjectMap's
+    pieces marked apart they stay two (and no sibling rule keeps alike pieces apart)."""
+    z = np.zeros((100, 200), np.float32)
+    z[30:60, 40:70] = 3.0
+    z[30:60, 76:106] = 3.0
+    c = find_components(z)
+    table = np.zeros((3, 3), bool)
+    table[1, 2] = table[2, 1] = apart
+    objects = ObjectMap(np.zeros_like(c.labels), c.labels.copy(), table)  # no joined sets
+    g = group_components(c.labels, c.boxes, c.areas, max_gap=30.0, objects=objects)
+    assert len(np.unique(g)) == (2 if apart else 1)
 
 
 # ------------------------------------------------------------ real pairs (issue 9: ui, graphic)

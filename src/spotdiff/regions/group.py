@@ -38,6 +38,7 @@ two icons) stay two whatever the distance rule says, unless an object of the ima
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -54,6 +55,7 @@ __all__ = [
     "TEXT_HEIGHT",
     "TOOLBAR_GAP",
     "TOOLBAR_RUN",
+    "ObjectMap",
     "frame_artefacts",
     "group_components",
     "image_objects",
@@ -83,6 +85,25 @@ TOOLBAR_GAP = 1.0
 #: Share of the image above which an inked object's box is layout (page frame, map, card), not
 #: one object: it joins nothing.
 MAX_OBJECT_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class ObjectMap:
+    """Objects for :func:`group_components` made of changed pieces, not of the image's own
+    objects (:func:`spotdiff.regions.occlusion.occluded_objects`).
+
+    Attributes:
+        labels: int32 (H, W), ``1..M`` on the pixels of each object, 0 elsewhere: components
+            overlapping one object join whatever their distance.
+        pieces: int32 (H, W), ``1..P`` on the pixels of each changed piece, 0 elsewhere.
+        apart: bool (P + 1, P + 1), symmetric: components on pieces ``a`` and ``b`` with
+            ``apart[a, b]`` never join by distance (two changes side by side); others follow
+            the distance rule (no sibling rule: that serves the image's own objects).
+    """
+
+    labels: np.ndarray
+    pieces: np.ndarray
+    apart: np.ndarray
 
 
 def image_objects(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_GAP) -> np.ndarray:
@@ -198,7 +219,7 @@ def group_components(
     rel_gap: float = 0.25,
     min_gap: float = 2.0,
     exclude: np.ndarray | None = None,
-    objects: np.ndarray | None = None,
+    objects: np.ndarray | ObjectMap | None = None,
     linked: np.ndarray | None = None,
 ) -> np.ndarray:
     """Group ids of labelled components under the rule of the module docstring.
@@ -210,7 +231,8 @@ def group_components(
         max_gap, rel_gap, min_gap: the allowed distance (pixels of ``labels``).
         exclude: (K,) bool, components that join nothing (each stays its own group).
         objects: (H, W) int32 object labels of the image (:func:`image_objects`), or None:
-            components overlapping one object join whatever their distance.
+            components overlapping one object join whatever their distance; or an
+            :class:`ObjectMap` (joined pieces, and which pieces never join by distance).
         linked: (K,) int, components with the same non-zero id join (they were grouped
             before the halo was removed, :func:`~.components.flat_halo`) unless they lie on
             sibling objects (:func:`_related`).
@@ -222,6 +244,9 @@ def group_components(
     parent = np.arange(k)
     if k < 2:
         return parent.astype(np.int64)
+    pieces = apart = None
+    if isinstance(objects, ObjectMap):
+        objects, pieces, apart = objects.labels, objects.pieces, objects.apart
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -233,13 +258,9 @@ def group_components(
         min(min_gap, max_gap), np.minimum(max_gap, rel_gap * np.sqrt(np.asarray(areas, float)))
     )
     skip = np.zeros(k, bool) if exclude is None else np.asarray(exclude, bool)
-    on: list[set[int]] = [set() for _ in range(k)]  # the objects each component overlaps
-    obj_box = np.zeros((0, 4), np.int64)
-    if objects is not None:
-        inked = (labels > 0) & (objects > 0)
-        for o, c in np.unique(np.stack([objects[inked], labels[inked] - 1], axis=1), axis=0):
-            on[int(c)].add(int(o))
-        obj_box = _object_boxes(objects)
+    on = _overlaps(labels, objects, k)  # the objects each component overlaps
+    on_piece = _overlaps(labels, pieces, k)
+    obj_box = np.zeros((0, 4), np.int64) if objects is None else _object_boxes(objects)
     first: dict[int, int] = {}  # object -> the first component on it
     for c in range(k):
         if skip[c]:
@@ -277,7 +298,11 @@ def group_components(
             j = int(j) - 1
             if j < 0 or j == i or skip[j]:
                 continue
-            if on[i] and on[j] and not _related(on[i], on[j], obj_box):
+            if apart is not None:
+                a, b = sorted(on_piece[i]), sorted(on_piece[j])
+                if a and b and apart[np.ix_(a, b)].any():
+                    continue  # two changes side by side
+            elif on[i] and on[j] and not _related(on[i], on[j], obj_box):
                 continue  # on different objects of the image: near, yet separate things
             ri, rj = root(int(i)), root(j)
             if ri != rj:
@@ -288,6 +313,16 @@ def group_components(
     relabel = np.empty(len(order), np.int64)
     relabel[order] = np.arange(len(order))
     return relabel[inverse]
+
+
+def _overlaps(labels: np.ndarray, objects: np.ndarray | None, k: int) -> list[set[int]]:
+    """The object labels each of the ``k`` components of ``labels`` overlaps."""
+    on: list[set[int]] = [set() for _ in range(k)]
+    if objects is not None:
+        inked = (labels > 0) & (objects > 0)
+        for o, c in np.unique(np.stack([objects[inked], labels[inked] - 1], axis=1), axis=0):
+            on[int(c)].add(int(o))
+    return on
 
 
 def _object_boxes(objects: np.ndarray) -> np.ndarray:
