@@ -23,6 +23,12 @@ def _jpeg(img: np.ndarray, q: int = 90) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
 
 
+def _scanned(img: np.ndarray) -> np.ndarray:
+    """The drawing with a scan's grain (gaussian noise, sigma 3) saved as JPEG: not a render."""
+    noise = np.random.default_rng(0).normal(0, 3, img.shape)
+    return _jpeg(np.clip(img + noise, 0, 255).astype(np.uint8))
+
+
 def _drawing(*, cloud: bool) -> np.ndarray:
     """A 520 px JPEG drawing (grain of a scan: not a render): a white cloud in the sky crossed
     by an outlined rope 9 px wide, as puzzle_pirate's cloud behind the rigging."""
@@ -32,8 +38,7 @@ def _drawing(*, cloud: bool) -> np.ndarray:
         cv2.ellipse(img, (260, 150), (55, 22), 0, 0, 360, CLOUD, -1, cv2.LINE_AA)
     cv2.line(img, (180, 60), (340, 240), (30, 30, 30), 9, cv2.LINE_AA)
     cv2.line(img, (180, 60), (340, 240), (230, 190, 60), 5, cv2.LINE_AA)
-    noise = np.random.default_rng(0).normal(0, 3, img.shape)
-    return _jpeg(np.clip(img + noise, 0, 255).astype(np.uint8))
+    return _scanned(img)
 
 
 def test_cloud_removed_from_behind_a_rope_is_one_box(monkeypatch):
@@ -114,8 +119,7 @@ def _chest(*, lock: bool) -> np.ndarray:
     else:
         cv2.line(img, (60, 350), (340, 350), (30, 30, 30), 16)
         cv2.line(img, (60, 350), (340, 350), (235, 205, 80), 11)
-    noise = np.random.default_rng(0).normal(0, 3, img.shape)
-    return _jpeg(np.clip(img + noise, 0, 255).astype(np.uint8))
+    return _scanned(img)
 
 
 def test_lock_removed_beside_a_rope_added_are_two_boxes(monkeypatch):
