@@ -63,6 +63,7 @@ import numpy as np
 
 from .._errors import InvalidOptionError, SpotdiffWarning
 from .._validate import check_choice
+from ._estimate import ecc, fit_tiles, usable
 from ._shift import MIN_RESPONSE, ncc, phase, projective, refine_shift, tile_shifts, warp_inv
 from .features import feature_matches, fit_matches, match_support
 from .warp import displacement, scale_matrix
@@ -155,14 +156,6 @@ def _small_gray(img: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray,
     return cv2.equalizeHist(gray).astype(np.float32), gray, (w, h)
 
 
-def _usable(t: np.ndarray | None) -> bool:
-    """A finite, non-degenerate transform (anything else never reaches a warp)."""
-    if t is None or not np.all(np.isfinite(t)):
-        return False
-    det = float(np.linalg.det(t[:2, :2]))
-    return 1e-3 < abs(det) < 1e3 and abs(float(t[2, 2])) > 1e-6
-
-
 def _beyond_shift(w_ab: np.ndarray, size: tuple[int, int]) -> float:
     """Largest corner displacement (px) of ``w_ab`` beyond the translation of the image centre."""
     w, h = size
@@ -188,48 +181,8 @@ def _structure_share(gray: np.ndarray) -> float:
     return float((x1 - x0 + 1) * (y1 - y0 + 1) / (w * h))
 
 
-def _compose(w_ab: np.ndarray, a_small: np.ndarray) -> np.ndarray:
-    out = np.eye(3)
-    out[:2] = a_small
-    return w_ab @ out
-
-
-def _fit_tiles(a: np.ndarray, b: np.ndarray, w_ab: np.ndarray, affine: bool) -> np.ndarray | None:
-    centres, shifts, resp = tile_shifts(a, warp_inv(b, w_ab))
-    ok = resp > MIN_RESPONSE
-    if ok.sum() < 3:
-        return None
-    src = centres[ok].astype(np.float32)
-    dst = (centres[ok] + shifts[ok]).astype(np.float32)
-    fit = cv2.estimateAffine2D if affine else cv2.estimateAffinePartial2D
-    m, _ = fit(src, dst, method=cv2.RANSAC, ransacReprojThreshold=1.0, maxIters=2000)
-    if m is None or not np.all(np.isfinite(m)):
-        return None
-    out = _compose(w_ab, m)
-    return out if _usable(out) else None
-
-
-def _ecc(a: np.ndarray, b: np.ndarray, w_ab: np.ndarray) -> np.ndarray | None:
-    if not _usable(w_ab):
-        return None
-    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-5)
-    perspective = projective(w_ab)
-    start = w_ab.astype(np.float32) if perspective else w_ab[:2].astype(np.float32)
-    motion = cv2.MOTION_HOMOGRAPHY if perspective else cv2.MOTION_AFFINE
-    try:
-        _, m = cv2.findTransformECC(a, b, start, motion, crit, None, 3)
-    except cv2.error:
-        return None
-    out = np.eye(3)
-    if perspective:
-        out = m.astype(np.float64)
-    else:
-        out[:2] = m
-    return out if _usable(out) else None
-
-
 def _sane(t: np.ndarray, size: tuple[int, int]) -> str:
-    if not _usable(t):
+    if not usable(t):
         return "a degenerate or non-finite transform"
     lin = t[:2, :2] / t[2, 2]
     scales = np.linalg.svd(lin, compute_uv=False)
@@ -254,7 +207,7 @@ def _to_full(w_ab: np.ndarray, size: tuple[int, int], small: tuple[int, int]) ->
     """Image-1 -> image-2 map at the registration scale to image-2 -> image-1 at full size."""
     s = scale_matrix(size, small)
     t = np.linalg.inv(s) @ np.linalg.inv(w_ab) @ s
-    return t / t[2, 2] if _usable(t) else t
+    return t / t[2, 2] if usable(t) else t
 
 
 def _structure_moves(
@@ -287,7 +240,7 @@ def _fit_motion(
     affine = motion in ("affine", "homography")
     tiles, method = w_ab, "translation"
     for _ in range(2):
-        fitted = _fit_tiles(a, b, tiles, affine=affine)
+        fitted = fit_tiles(a, b, tiles, affine=affine)
         if fitted is None:
             break
         tiles, method = fitted, ("affine" if affine else "similarity")
@@ -308,7 +261,7 @@ def _fit_motion(
         start = tiles
         if feat is not None and ncc(a, b, feat) > ncc(a, b, tiles):
             start = feat
-        refined = _ecc(a, b, start)
+        refined = ecc(a, b, start)
         if refined is not None:
             candidates.append((refined, "homography" if projective(refined) else "affine"))
     candidates = [(c, n) for c, n in candidates if not _sane(_to_full(c, size, small), size)]
