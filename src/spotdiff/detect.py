@@ -85,7 +85,7 @@ from .maps.light import explain_light, pair_in_one_light
 from .maps.noise import noise_sigma, relative_noise
 from .maps.scale import scale_evidence
 from .maps.structure import structural_difference
-from .regions.components import flat_halo
+from .regions.components import find_components, flat_halo
 from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
 from .regions.group import image_objects
 from .regions.ignore import ignore_mask
@@ -121,10 +121,6 @@ def _min_score(flow_applied: bool, scale_applied: bool) -> float:
     if scale_applied:
         return 0.0
     return _FLOW_MIN_SCORE if flow_applied else MIN_SCORE
-
-
-def _gray(img: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
 
 
 def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -294,7 +290,9 @@ def find_prepared(
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, structure, thr)
     # a noisy pair whose noise is white: judged at the change's scale (:mod:`spotdiff.maps.scale`)
-    pixel_noise = max(relative_noise(_gray(x), matched.fit_on) for x in (a, b))
+    pixel_noise = max(
+        relative_noise(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), matched.fit_on) for x in (a, b)
+    )
     scaled = scale_evidence(matched.img1, matched.mid2, matched.fit_on, relative_noise=pixel_noise)
     if scaled.z is not None:
         z = scaled.z
@@ -304,15 +302,16 @@ def find_prepared(
         z[quiet] = 0.0
     if level > 1.0:  # the whole picture changed a little: judge against the pair's own level
         z *= np.float32(1.0 / level)
-    objects = halo = None
+    objects = halo = pieces = None
     max_gap = opt.merge_gap * ww / w  # the merge cap, working pixels
     if rendered:  # object-level grouping (:mod:`spotdiff.regions.group`)
         ratio = np.float32(1.0 / (thr.colour * max(level, 1.0)))
         halo = flat_halo(matched.gray1, matched.gray2, colour * ratio, low=thr.low)
         objects = image_objects(matched.gray1, matched.gray2)
     else:  # pieces of one object seen through an occluder (:mod:`spotdiff.regions.occlusion`)
+        pieces = find_components(z, low=thr.low, reach=THIN_REACH)  # also the regions' pieces
         objects = occluded_objects(
-            a, matched.mid2, z, low=thr.low, max_gap=max_gap, thin_reach=THIN_REACH
+            a, matched.mid2, z, low=thr.low, max_gap=max_gap, components=pieces
         )
     t4 = time.perf_counter()
     timings["maps"] = (t4 - t3) * 1e3
@@ -330,6 +329,7 @@ def find_prepared(
         masks=opt.masks,
         objects=objects,
         halo=halo,
+        components=pieces,
     )
     regions = refine_boxes(
         regions,

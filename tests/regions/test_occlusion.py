@@ -154,3 +154,21 @@ def test_real_misaligned_puzzle_keeps_its_objects():
         p = pairs[name]
         c = match_boxes(find(p.img1, p.img2).boxes, None, p.boxes).counts
         assert (c.tp, c.fp) == counts, (name, c)
+
+
+def test_find_labels_the_pieces_once_for_occlusion_and_regions(monkeypatch):
+    # the occlusion rule and the regions work on the same hysteresis components of one map
+    import spotdiff.regions.components as components
+    import spotdiff.regions.extract as extract
+    import spotdiff.regions.occlusion as occlusion
+
+    calls = []
+
+    def counted(*args, **kw):
+        calls.append(1)
+        return components.find_components(*args, **kw)
+
+    for module in (detect, extract, occlusion):
+        monkeypatch.setattr(module, "find_components", counted)
+    r = find(_drawing(cloud=True), _drawing(cloud=False))
+    assert len(r) == 1 and len(calls) == 1

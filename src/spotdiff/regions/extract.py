@@ -10,7 +10,7 @@ import numpy as np
 
 from ..result import DiffResult, RegionMasks
 from .components import Components, find_components
-from .group import frame_artefacts, group_components
+from .group import ObjectMap, frame_artefacts, group_components
 from .kind import classify_kind
 from .spread import relative_to_spread
 
@@ -76,12 +76,13 @@ def _grouped(
     low: float,
     max_gap: float,
     rel_gap: float,
-    objects: np.ndarray | None = None,
+    objects: np.ndarray | ObjectMap | None = None,
     halo: np.ndarray | None = None,
+    components: Components | None = None,
 ) -> tuple[np.ndarray, Components, np.ndarray, np.ndarray]:
-    """Hysteresis components of ``z``, their frame-artefact flags and group ids; with a
-    ``halo``, ``z`` without it (returned first) and its components linked as the whole map's
-    grouping linked them."""
+    """Hysteresis components of ``z`` (``components`` when given and no ``halo``), their
+    frame-artefact flags and group ids; with a ``halo``, ``z`` without it (returned first) and
+    its components linked as the whole map's grouping linked them."""
     zh, zw = z.shape
     band = max(2.0, FRAME_BAND * min(zw, zh))
 
@@ -100,6 +101,8 @@ def _grouped(
         linked = np.zeros(len(comps), np.int64)
         on = comps.labels > 0
         linked[comps.labels[on] - 1] = np.append(-1, before)[whole.labels[on]] + 1
+    elif components is not None:
+        comps = components
     else:
         comps = find_components(z, low=low, reach=THIN_REACH)
     if len(comps) == 0:
@@ -128,8 +131,9 @@ def extract_regions(
     max_regions: int | None = None,
     min_score: float = 0.0,
     masks: bool = True,
-    objects: np.ndarray | None = None,
+    objects: np.ndarray | ObjectMap | None = None,
     halo: np.ndarray | None = None,
+    components: Components | None = None,
 ) -> DiffResult:
     """Regions of an evidence map, in image-1 pixels.
 
@@ -149,10 +153,14 @@ def extract_regions(
             :func:`spotdiff.find` uses).
         masks: build the per-region masks (cropped, image-1 pixels).
         objects: int32 (h, w) labels of the image's own objects (:func:`~.group.image_objects`),
-            or None: components on one object join (:func:`~.group.group_components`).
+            an :class:`~.group.ObjectMap` of changed pieces
+            (:func:`~.occlusion.occluded_objects`), or None: components on one object join
+            (:func:`~.group.group_components`).
         halo: bool (h, w), evidence that is only the structural window's spread over flat
             background (:func:`~.components.flat_halo`), or None: regions are grown without it;
             components it connected still join unless they lie on sibling objects.
+        components: ``find_components(z, low=low, reach=THIN_REACH)`` when the caller has it
+            (ignored with a ``halo``), or None: computed here.
 
     Returns:
         :class:`~spotdiff.result.DiffResult` sorted by decreasing score, with ``data["kind"]``
@@ -163,7 +171,7 @@ def extract_regions(
     zh, zw = z.shape
     scale = (zw / w, zh / h)
     grouping = dict(low=low, max_gap=max_gap, rel_gap=rel_gap, objects=objects)
-    z, comps, frame, groups = _grouped(z, halo=halo, **grouping)
+    z, comps, frame, groups = _grouped(z, halo=halo, components=components, **grouping)
     relative = relative_to_spread(z, comps, groups) if len(comps) else None
     if relative is not None:  # a change spread over a large area: judged against its own level
         z, comps, frame, groups = _grouped(relative, **grouping)

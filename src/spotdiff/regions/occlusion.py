@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from ..maps.ssim_cv import gaussian_radius
-from .components import find_components
+from .components import Components, find_components
 from .group import ObjectMap
 from .merge import union_roots
 
@@ -96,6 +96,7 @@ def occluded_objects(
     thin_reach: int | None = None,
     rel_gap: float = 0.25,
     min_gap: float = 2.0,
+    components: Components | None = None,
 ) -> ObjectMap:
     """The changed pieces as objects: joined across occluders, apart where they changed
     otherwise (module docstring).
@@ -107,12 +108,15 @@ def occluded_objects(
         max_gap, rel_gap, min_gap: the distance rule (:func:`~.group.group_components`);
             pieces within twice ``max_gap`` are judged.
         thin_reach: as :func:`~.components.find_components`'s ``reach``.
+        components: ``find_components(z, low=low, reach=thin_reach)`` when the caller has it
+            (:func:`spotdiff.find` hands the same to :func:`~.extract.extract_regions`), or
+            None: computed here.
 
     Returns:
         :class:`~.group.ObjectMap`: the sets of pieces that join (labels), every piece
         (pieces), and which pieces never join by distance.
     """
-    comps = find_components(z, low=low, reach=thin_reach)
+    comps = find_components(z, low=low, reach=thin_reach) if components is None else components
     labels, boxes, k = comps.labels, comps.boxes, len(comps)
     if k < 2:
         return ObjectMap(np.zeros_like(labels), labels, np.zeros((k + 1, k + 1), bool))
