@@ -190,7 +190,6 @@ def light_field(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = N
         norm = cv2.GaussianBlur(wt, (0, 0), s) + np.float32(1e-6)
         return cv2.GaussianBlur(wt * values, (0, 0), s) / norm, norm
 
-    weight = weight.astype(np.float32)
     # relit: the smooth gain field of every trusted fit strays from 1 over a share of the picture
     log_gain, norm = spread(
         np.log(np.clip(gain, MIN_GAIN, 1 / MIN_GAIN)).astype(np.float32), weight
