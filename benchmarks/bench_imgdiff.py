@@ -182,6 +182,25 @@ class OriginalDesign:
 
 
 # --------------------------------------------------------------------------- runs
+
+
+def tiny_generator(
+    clip_dir: str, blip_dir: str, *, batch_size: int = 32
+) -> DifferenceAreaGenerator:
+    """spotdiff's generator on the saved tiny CLIP / BLIP, on CPU, with :class:`GridProposals`
+    as its segmenter (FastSAM's stand-in)."""
+    op = DifferenceAreaGenerator(
+        {"hf_clip": clip_dir},
+        None,
+        {"hf_blip": blip_dir},
+        backend={"similarity": "models", "matching": "models"},
+        device="cpu",
+        batch_size=batch_size,
+    )
+    object.__setattr__(op.prepare(), "segmenter", GridProposals())
+    return op
+
+
 def _time_rows(rows, pairs, repeats):
     per_pair = {name: [] for name in rows}
     outputs = {}
@@ -216,15 +235,7 @@ def _benchmark(
     cache = work / "assets"
     cache.mkdir()
     original = OriginalDesign(clip_dir, blip_dir, cache)
-    ours = DifferenceAreaGenerator(
-        {"hf_clip": clip_dir},
-        None,
-        {"hf_blip": blip_dir},
-        backend={"similarity": "models", "matching": "models"},
-        device="cpu",
-    )
-    backends = ours.prepare()
-    object.__setattr__(backends, "segmenter", GridProposals())
+    ours = tiny_generator(clip_dir, blip_dir)
     classical = DifferenceAreaGenerator(backend="classical")
     object.__setattr__(classical.prepare(), "segmenter", GridProposals())
 

@@ -34,7 +34,7 @@ import torch
 from PIL import Image
 
 from _common import markdown_table
-from bench_imgdiff import CAP1, CAP2, GridProposals
+from bench_imgdiff import CAP1, CAP2, tiny_generator
 from spotdiff.backends.tiny import build_tiny_blip, build_tiny_clip
 from spotdiff.evaluation.synthetic import generate_pairs
 from spotdiff.imgdiff import DifferenceAreaGenerator
@@ -44,19 +44,6 @@ BATCH_SIZES = (1, 8, 32)
 
 def _passes(result) -> int:
     return int(result.metadata["forward_passes"]["total"])
-
-
-def _generator(clip_dir: str, blip_dir: str, batch_size: int) -> DifferenceAreaGenerator:
-    op = DifferenceAreaGenerator(
-        {"hf_clip": clip_dir},
-        None,
-        {"hf_blip": blip_dir},
-        backend={"similarity": "models", "matching": "models"},
-        device="cpu",
-        batch_size=batch_size,
-    )
-    object.__setattr__(op.prepare(), "segmenter", GridProposals())
-    return op
 
 
 def run_compute(op: DifferenceAreaGenerator, pairs: list[tuple[str, str]]):
@@ -91,7 +78,7 @@ def benchmark(n_pairs: int, size: tuple[int, int], repeat: int, model_size: int)
             pairs.append((str(p1), str(p2)))
         rows = []
         for batch_size in BATCH_SIZES:
-            op = _generator(clip_dir, blip_dir, batch_size)
+            op = tiny_generator(clip_dir, blip_dir, batch_size=batch_size)
             run_compute(op, pairs[:2])  # warm-up: first passes allocate
             seconds: dict[str, list[float]] = {"compute": [], "compute_many": []}
             passes: dict[str, int] = {}

@@ -65,23 +65,29 @@ def _one_region(box, size, *, with_mask=True):
     )
 
 
-def test_refine_boxes_cuts_a_small_regions_halo_to_the_changed_pixels():
+def _refine(region, img1, img2, *, skip=None):
+    """:func:`refine_boxes` of one region on an unregistered, tone-identical pair (colour
+    threshold 24 levels, no blur, working size = image size)."""
     from spotdiff.align import ToneMap
     from spotdiff.regions.refine import refine_boxes
 
-    img1, img2 = _pair_with_square()
-    halo = (194, 94, 214, 114)  # the 8x8 change with 6 px of SSIM halo (reach: 7 px)
-    out = refine_boxes(
-        _one_region(halo, (400, 300)),
+    return refine_boxes(
+        region,
         img1,
         img2,
         transform=None,
         tone=ToneMap.identity(),
         blur=(0.0, 0.0),
         colour_threshold=24.0,
-        skip=None,
+        skip=skip,
         scale=1.0,
     )
+
+
+def test_refine_boxes_cuts_a_small_regions_halo_to_the_changed_pixels():
+    img1, img2 = _pair_with_square()
+    halo = (194, 94, 214, 114)  # the 8x8 change with 6 px of SSIM halo (reach: 7 px)
+    out = _refine(_one_region(halo, (400, 300)), img1, img2)
     assert tuple(out.boxes[0].astype(int)) == (200, 100, 208, 108)
     assert int(out.data["area"][0]) == 64 and out.masks is not None
     crop, origin = out.masks.crop(0)
@@ -89,34 +95,19 @@ def test_refine_boxes_cuts_a_small_regions_halo_to_the_changed_pixels():
 
 
 def test_refine_boxes_leaves_large_boxes_and_ignored_pixels_alone():
-    from spotdiff.align import ToneMap
-    from spotdiff.regions.refine import refine_boxes
-
     img1, img2 = _pair_with_square()
-    common = dict(transform=None, tone=ToneMap.identity(), blur=(0.0, 0.0), scale=1.0)
     big = (100, 50, 300, 250)  # longer than 3x the SSIM window's reach: kept as it is
-    out = refine_boxes(
-        _one_region(big, (400, 300)), img1, img2, colour_threshold=24.0, skip=None, **common
-    )
+    out = _refine(_one_region(big, (400, 300)), img1, img2)
     assert tuple(out.boxes[0].astype(int)) == big
     skip = np.zeros((300, 400), bool)
     skip[100:108, 200:204] = True  # the left half of the change is ignored
-    out = refine_boxes(
-        _one_region((194, 94, 214, 114), (400, 300), with_mask=False),
-        img1,
-        img2,
-        colour_threshold=24.0,
-        skip=skip,
-        **common,
-    )
+    region = _one_region((194, 94, 214, 114), (400, 300), with_mask=False)
+    out = _refine(region, img1, img2, skip=skip)
     # the cue now starts 10 px inside the left side, beyond the reach (7 px): that side stays
     assert tuple(out.boxes[0].astype(int)) == (194, 100, 208, 108)
 
 
 def _large_region_refined(ring: bool):
-    from spotdiff.align import ToneMap
-    from spotdiff.regions.refine import refine_boxes
-
     rng = np.random.default_rng(5)
     img1 = rng.integers(90, 110, (300, 400, 3), dtype=np.uint8)
     img2 = img1.copy()
@@ -124,17 +115,7 @@ def _large_region_refined(ring: bool):
     if ring:  # the middle of the change keeps its colour: enclosed, it stays in the mask
         img2[108:122, 108:122] = img1[108:122, 108:122]
     halo = (95, 95, 135, 135)  # 5 px of SSIM halo a side; 40 px > 3x the reach: a large box
-    return refine_boxes(
-        _one_region(halo, (400, 300)),
-        img1,
-        img2,
-        transform=None,
-        tone=ToneMap.identity(),
-        blur=(0.0, 0.0),
-        colour_threshold=24.0,
-        skip=None,
-        scale=1.0,
-    )
+    return _refine(_one_region(halo, (400, 300)), img1, img2)
 
 
 @pytest.mark.parametrize("ring", [False, True], ids=["solid", "ring"])
