@@ -517,3 +517,22 @@ def test_globally_changed_pair_ranks_the_edited_object_first_with_a_tight_box(na
     share = r.box_area / (480 * 360)
     assert share.max() <= 0.25, share.max()
     assert r.metadata["global_level"] > 1.0
+
+
+@pytest.mark.parametrize("replace", ["black", "white", "inverted", "other photo"])
+def test_a_picture_against_a_blank_inverted_or_other_one_is_one_box_over_it(astronaut, replace):
+    """Not "no differences": a blank render, an inverted or a different picture is the change."""
+    img2 = {
+        "black": np.zeros_like(astronaut),
+        "white": np.full_like(astronaut, 255),
+        "inverted": 255 - astronaut,
+        "other photo": _photo("coffee"),
+    }[replace]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpotdiffWarning)
+        r = find(astronaut, img2)
+    assert len(r) >= 1
+    share = r.box_area / (W * H)
+    assert share[0] >= 0.9, (r.boxes[:3], share[:3])
+    assert r.scores[0] == r.scores.max()
+    assert r.metadata["global_level"] == 1.0

@@ -22,7 +22,9 @@ The pipeline (each step a pure function of its own module):
    before that; the dense flow of step 3 is estimated on the pair in one light; on a noisy pair
    whose noise is white (pixel noise >= 5% of the tonal range: a dim, grainy photo) the evidence
    is taken at the change's scale instead, against the pair's own noise there
-   (:mod:`spotdiff.maps.scale`);
+   (:mod:`spotdiff.maps.scale`); a *replaced* picture (most pixels differ: a blank, inverted or
+   other image; :func:`spotdiff.maps.evidence.replaced`, metadata ``"replaced"``) is judged at a
+   noise-free pair's thresholds, its difference being neither noise nor a re-rendering;
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of
@@ -80,7 +82,7 @@ from .find_config import FindConfig, FindSettings, working_size
 from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
 from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
-from .maps.evidence import auto_thresholds, evidence, global_level
+from .maps.evidence import auto_thresholds, evidence, global_level, replaced
 from .maps.light import explain_light, pair_in_one_light
 from .maps.noise import noise_sigma, relative_noise
 from .maps.scale import scale_evidence
@@ -271,6 +273,10 @@ def find_prepared(
             matched.gray1, matched.gray2, noise=noise, unreliable=matched.unreliable
         )
     colour = colour_difference(matched.img1, matched.lo2, matched.hi2)
+    # a blank, inverted or other picture: its difference is not noise, nor a re-rendering
+    swapped = replaced(colour, ~quiet if quiet.any() else None)
+    if swapped:
+        thr = auto_thresholds(0.0, sensitivity=opt.sensitivity, threshold=opt.threshold)
     rendered = looks_rendered(matched.gray1)
     # renders, and pairs whose image 2 the registration resampled: edges a fraction of a pixel
     # apart are not change (:mod:`spotdiff.maps.antialias`)
@@ -283,9 +289,9 @@ def find_prepared(
             )
             structure[zone] = 0.0
     z = evidence(colour, structure, thr)
-    level = global_level(z, ~quiet if quiet.any() else None)  # light included
+    level = 1.0 if swapped else global_level(z, ~quiet if quiet.any() else None)  # light too
     light = None
-    if opt.photometric and not rendered:  # glare, relighting: :mod:`spotdiff.maps.light`
+    if opt.photometric and not rendered and not swapped:  # glare, relighting: maps.light
         colour, structure, light = explain_light(matched, colour, structure, noise=noise)
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, structure, thr)
@@ -357,6 +363,7 @@ def find_prepared(
         "sharpness_blur": list(matched.blur),
         "thresholds": asdict(thr),
         "global_level": round(level, 3),
+        "replaced": swapped,
         "scale_evidence": scaled.to_dict(),
         "registration": {
             "method": reg.method,

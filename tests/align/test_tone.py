@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from spotdiff.align import ToneMap, fit_tone
+from spotdiff.align.tone import MIN_GAIN
 
 W, H = 480, 320
 
@@ -88,3 +89,21 @@ def test_apply_maps_each_channel_through_its_own_table_into_a_new_array(channels
     same = ToneMap.identity(channels).apply(img)
     np.testing.assert_array_equal(same, img)
     assert not np.shares_memory(same, img)  # callers write into it (match_pair fills quiet areas)
+
+
+@pytest.mark.parametrize(
+    "replace",
+    [
+        lambda p: 255 - p,  # the picture inverted
+        lambda p: np.concatenate(
+            [p[..., :1], 255 - p[..., 1:2], p[..., 2:]], axis=2
+        ),  # one channel
+        lambda p: np.random.default_rng(0).integers(0, 256, p.shape, dtype=np.uint8),  # noise
+        lambda p: np.random.default_rng(1).integers(120, 136, p.shape, dtype=np.uint8),  # grey
+    ],
+    ids=["inverted", "green-inverted", "noise", "grey"],
+)
+def test_a_picture_inverted_or_replaced_is_never_explained_by_a_tone_curve(photo, replace):
+    tone = fit_tone(photo, replace(photo))
+    assert (tone.params[:, 2] >= MIN_GAIN).all(), tone.params  # never falling nor flat
+    assert tone.is_identity, tone.params  # the change stays for the maps to see

@@ -4,7 +4,9 @@ Photometry (:func:`fit_tone`): per channel, a curve ``ref = offset + gain * (img
 fitted robustly (Tukey IRLS on the joint histogram of reduced copies of the images; the identity or
 a linear curve is kept when it explains the pixels within 15 % of the best robust cost) maps image
 2's values onto image 1's, so a global brightness / contrast / gamma or white-balance change does
-not show as a difference; edited areas are outliers of the fit. :meth:`ToneMap.interval_luts`
+not show as a difference; edited areas are outliers of the fit. Only rising curves are fitted: a
+picture inverted (in a channel or whole) or replaced is a change, not a photometric nuisance
+(:data:`MIN_GAIN`). :meth:`ToneMap.interval_luts`
 gives, for each level of image 2, the range of image-1 levels consistent with it (quantization
 and clipping).
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["ToneMap", "fit_tone"]
+__all__ = ["MIN_GAIN", "ToneMap", "fit_tone"]
 
 
 #: A channel whose levels are exactly equal on at least this share of the pixels keeps the
@@ -25,10 +27,15 @@ __all__ = ["ToneMap", "fit_tone"]
 #: robust fit sees only the few levels that are not clipped white or black, where the edit
 #: can be the majority).
 SAME_SHARE = 0.5
+#: The least rise (levels of image 1 over image 2's whole range) of a tone curve: a flatter one
+#: would explain any picture by a constant (image 2 replaced by noise or another picture); a
+#: falling one inverts. Such channels keep the identity: photometry never explains them away.
+MIN_GAIN = 32.0
 _OCCAM = 1.15  # a simpler tone curve is kept while its robust cost is within 15 % of the best
 _GAMMAS = np.exp(np.linspace(math.log(1 / 3.5), math.log(3.5), 41))
 _POW = (np.arange(256) / 255.0)[None, :] ** _GAMMAS[:, None]  # (G, 256)
 _LEVELS = np.arange(256, dtype=np.uint8)  # the identity table
+_IDENTITY = (1.0, 0.0, 255.0)  # (gamma, offset, gain) of the identity curve
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class ToneMap:
     @classmethod
     def identity(cls, channels: int = 3) -> ToneMap:
         curves = np.tile(np.arange(256, dtype=np.float64), (channels, 1))
-        return cls(curves, np.tile([1.0, 0.0, 255.0], (channels, 1)))
+        return cls(curves, np.tile(_IDENTITY, (channels, 1)))
 
     @property
     def is_identity(self) -> bool:
@@ -143,7 +150,7 @@ def _fit_channel(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     count = h2.sum(1).astype(np.float64)
     levels = np.flatnonzero(count)
     if len(levels) < 3:
-        return 1.0, 0.0, 255.0
+        return _IDENTITY
     median = (h2.cumsum(1) < count[:, None] / 2).sum(1).astype(np.float64)
     all_gammas = np.arange(len(_GAMMAS))
     k, _, _, scale = _power_irls(
@@ -164,11 +171,15 @@ def _fit_channel(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
         u = np.minimum(((cy - off - g * (cx / 255.0) ** gamma) / c) ** 2, 1.0)
         return float((1 - (1 - u) ** 3) @ cw)
 
-    best = cost(*fitted)
-    for simpler in ((1.0, 0.0, 255.0), (1.0, lin_offset, lin_gain)):
+    # a falling or flat curve is no tone change: an inverted or replaced picture is a change
+    rising = [fit for fit in ((1.0, lin_offset, lin_gain), fitted) if fit[2] >= MIN_GAIN]
+    if not rising:
+        return _IDENTITY
+    best = cost(*rising[-1])
+    for simpler in (_IDENTITY, *rising[:-1]):
         if cost(*simpler) <= _OCCAM * best + 1e-9:
             return simpler
-    return fitted
+    return rising[-1]
 
 
 def _same_share(
@@ -219,7 +230,7 @@ def fit_tone(
     for c in range(img2.shape[2]):
         if same[c] >= SAME_SHARE:  # a render / screenshot pair: most levels are untouched
             curves.append(np.arange(256, dtype=np.float64))
-            params.append((1.0, 0.0, 255.0))
+            params.append(_IDENTITY)
             continue
         x, y = m[..., c], r[..., c]
         if v is not None:

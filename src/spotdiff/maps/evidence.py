@@ -23,6 +23,11 @@ the object that changed most to its re-rendered surroundings. The pair's own cha
 median evidence over the compared pixels; above :data:`GLOBAL_MEDIAN` the map is divided by
 ``median / GLOBAL_MEDIAN``, which raises every per-pixel threshold by that factor (1 on aligned
 pairs: the median pixel of a pair with local edits has not changed).
+
+A *replaced* picture (:func:`replaced`: a blank, inverted or different image) is not a re-rendered
+one: most pixels differ in colour beyond a noise-free pair's threshold. Its difference then
+inflates the noise estimate (made for pairs whose edits are a minority), and the relative level
+would hide the change altogether; such a pair is judged at the noise-free thresholds, level 1.
 """
 
 from __future__ import annotations
@@ -34,12 +39,15 @@ import numpy as np
 __all__ = [
     "COLOUR_FLOOR",
     "COLOUR_PER_NOISE",
+    "GLOBAL_MAX_MEDIAN",
     "GLOBAL_MEDIAN",
+    "REPLACED_SHARE",
     "STRUCTURE_FLOOR",
     "Thresholds",
     "auto_thresholds",
     "evidence",
     "global_level",
+    "replaced",
 ]
 
 COLOUR_FLOOR = 24.0
@@ -52,6 +60,12 @@ STRUCTURE_FLOOR = 0.35
 #: removed a box over 27% of the frame); on re-rendered pairs (2-px smooth warp, colour drift,
 #: blur, JPEG) 0.3-0.4, where the edited object then comes first with a tight box.
 GLOBAL_MEDIAN = 0.1
+#: Median evidence at or above which the relative rule stops (:func:`global_level` gives 1): the
+#: typical pixel is itself a seed, so the picture did not change "a little" but throughout (a
+#: drawing against a blank page), and that is what is reported.
+GLOBAL_MAX_MEDIAN = 1.0
+#: Share of the compared pixels beyond which a pair counts as *replaced* (:func:`replaced`).
+REPLACED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -113,7 +127,8 @@ def global_level(z: np.ndarray, valid: np.ndarray | None = None, *, step: int = 
 
     Returns:
         ``max(1, median(z[valid]) / GLOBAL_MEDIAN)``: 1 when the typical pixel has not changed,
-        larger when the whole picture changed a little (see the module docstring).
+        larger when the whole picture changed a little (see the module docstring); 1 again from
+        a median of :data:`GLOBAL_MAX_MEDIAN` (the picture changed throughout).
     """
     sample = z[::step, ::step]
     if valid is not None:
@@ -121,4 +136,27 @@ def global_level(z: np.ndarray, valid: np.ndarray | None = None, *, step: int = 
     if sample.size == 0:
         return 1.0
     med = float(np.partition(sample.ravel(), sample.size // 2)[sample.size // 2])
-    return max(1.0, med / GLOBAL_MEDIAN)
+    return 1.0 if med >= GLOBAL_MAX_MEDIAN else max(1.0, med / GLOBAL_MEDIAN)
+
+
+def replaced(colour: np.ndarray, valid: np.ndarray | None = None, *, step: int = 2) -> bool:
+    """True when the picture was replaced: a blank, inverted or different image.
+
+    Args:
+        colour: float32 (H, W) colour difference in levels (:func:`~.colour.colour_difference`).
+        valid: (H, W) bool, the compared pixels (None: all).
+        step: sampling stride in both directions.
+
+    Returns:
+        Whether more than :data:`REPLACED_SHARE` of the compared pixels differ by more than
+        :data:`COLOUR_FLOOR` levels, the colour threshold of a noise-free pair. On the real pairs of
+        ``../shared/realpairs`` the median colour difference is 0-2 levels (a handheld photo pair
+        whose cloth texture leaves residue included); a photo against a blank, inverted or other
+        photo gives 97-230 levels.
+    """
+    sample = colour[::step, ::step]
+    if valid is not None:
+        sample = sample[valid[::step, ::step]]
+    if sample.size == 0:
+        return False
+    return bool(np.count_nonzero(sample > COLOUR_FLOOR) > REPLACED_SHARE * sample.size)
