@@ -528,10 +528,10 @@ def test_a_picture_against_a_blank_inverted_or_other_one_is_one_box_over_it(astr
         "inverted": 255 - astronaut,
         "other photo": _photo("coffee"),
     }[replace]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SpotdiffWarning)
+    with pytest.warns(SpotdiffWarning, match="most of the picture differs"):
         r = find(astronaut, img2)
     assert len(r) >= 1
+    assert r.metadata["replaced"]
     share = r.box_area / (W * H)
     assert share[0] >= 0.9, (r.boxes[:3], share[:3])
     assert r.scores[0] == r.scores.max()

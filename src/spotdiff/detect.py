@@ -68,6 +68,7 @@ raise the limit. Arrays and tensors are used at their own size. ``max_side=0`` d
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, fields, replace
 from functools import partial
 from typing import Any
@@ -75,7 +76,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ._errors import InvalidOptionError
+from ._errors import InvalidOptionError, SpotdiffWarning
 from .align import match_pair, register, scale_transform, warp_image
 from .align.flow import flow_step
 from .find_config import FindConfig, FindSettings, working_size
@@ -277,6 +278,12 @@ def find_prepared(
     swapped = replaced(colour, ~quiet if quiet.any() else None)
     if swapped:
         thr = auto_thresholds(0.0, sensitivity=opt.sensitivity, threshold=opt.threshold)
+        warnings.warn(
+            "most of the picture differs: image 2 is blank, inverted or another picture "
+            "(check the file names); the whole changed area is reported",
+            SpotdiffWarning,
+            stacklevel=2,
+        )
     rendered = looks_rendered(matched.gray1)
     # renders, and pairs whose image 2 the registration resampled: edges a fraction of a pixel
     # apart are not change (:mod:`spotdiff.maps.antialias`)
