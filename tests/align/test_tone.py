@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -107,3 +108,38 @@ def test_a_picture_inverted_or_replaced_is_never_explained_by_a_tone_curve(photo
     tone = fit_tone(photo, replace(photo))
     assert (tone.params[:, 2] >= MIN_GAIN).all(), tone.params  # never falling nor flat
     assert tone.is_identity, tone.params  # the change stays for the maps to see
+
+
+def _screenshot() -> np.ndarray:
+    """A white page with black anti-aliased text, grey fields and a photo-like gradient banner."""
+    page = np.full((300, 400, 3), 255, np.uint8)
+    for i, y in enumerate(range(30, 130, 25)):
+        cv2.putText(
+            page,
+            f"line {i} of some text",
+            (20, y),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.7,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
+        )
+    page[150:170, 20:380] = 200
+    page[180:200, 20:380] = 230
+    ramp = np.linspace(30, 220, 360)
+    page[220:280, 20:380] = np.stack([ramp, ramp * 0.8 + 20, ramp[::-1]], axis=1)[None].astype(
+        np.uint8
+    )
+    return page
+
+
+def test_a_gamma_changed_screenshot_is_fitted_though_its_white_page_and_black_text_stay():
+    """Levels 0 and 255 are fixed points of a gamma curve: most pixels of a screenshot stay equal,
+    the others all moved; the identity kept for renders must not be kept for it."""
+    page = _screenshot()
+    gamma = np.clip(np.rint(255 * (page / 255.0) ** 0.8), 0, 255).astype(np.uint8)
+    assert np.mean(gamma == page) > 0.5  # the render rule alone would keep the identity
+    tone = fit_tone(page, gamma)
+    levels = np.unique(gamma[220:280])
+    truth = 255 * (levels / 255.0) ** (1 / 0.8)
+    assert np.abs(tone.curves[:, levels] - truth).max() < 3.0

@@ -27,6 +27,11 @@ __all__ = ["MIN_GAIN", "ToneMap", "fit_tone"]
 #: robust fit sees only the few levels that are not clipped white or black, where the edit
 #: can be the majority).
 SAME_SHARE = 0.5
+#: ... and on at least this share of the pixels not clipped in both: levels 0 and 255 are fixed
+#: points of every gamma curve, so a gamma-changed screenshot keeps its white page and black text
+#: equal while its other levels moved (there 0.00-0.15 of them stay equal; 0.47-1.0 on the real
+#: screenshot and render pairs of ``../shared/realpairs`` whose edits leave the identity).
+SAME_SHARE_UNCLIPPED = 0.3
 #: The least rise (levels of image 1 over image 2's whole range) of a tone curve: a flatter one
 #: would explain any picture by a constant (image 2 replaced by noise or another picture); a
 #: falling one inverts. Such channels keep the identity: photometry never explains them away.
@@ -184,14 +189,23 @@ def _fit_channel(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 
 def _same_share(
     img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None, step: int = 4
-) -> np.ndarray:
-    """(C,) share of (sampled) pixels whose level is exactly equal in both images."""
-    eq = img1[::step, ::step] == img2[::step, ::step]
-    if valid is None:
-        return np.count_nonzero(eq, axis=(0, 1)) / max(1, eq.shape[0] * eq.shape[1])
-    v = valid[::step, ::step]
-    n = np.count_nonzero(v)
-    return np.count_nonzero(eq & v[..., None], axis=(0, 1)) / n if n else np.zeros(eq.shape[2])
+) -> tuple[np.ndarray, np.ndarray]:
+    """(C,) shares of (sampled) pixels whose level is exactly equal in both images: of all the
+    compared pixels, and of those not clipped (level 0 or 255) in both."""
+    a, b = img1[::step, ::step], img2[::step, ::step]
+    eq = a == b
+    mid = ((a != 0) & (a != 255)) | ((b != 0) & (b != 255))
+    if valid is not None:
+        v = valid[::step, ::step, None]
+        eq, mid = eq & v, mid & v
+        n = np.count_nonzero(v)
+    else:
+        n = a.shape[0] * a.shape[1]
+    all_share = np.count_nonzero(eq, axis=(0, 1)) / max(n, 1)
+    mid_share = np.count_nonzero(eq & mid, axis=(0, 1)) / np.maximum(
+        np.count_nonzero(mid, axis=(0, 1)), 1
+    )
+    return all_share, mid_share
 
 
 def fit_tone(
@@ -210,7 +224,8 @@ def fit_tone(
 
     Returns:
         :class:`ToneMap`. Robust to edits covering a minority of the pixels (Tukey weights); a
-        channel whose levels are exactly equal on at least :data:`SAME_SHARE` of the pixels
+        channel whose levels are exactly equal on at least :data:`SAME_SHARE` of the pixels (and
+        :data:`SAME_SHARE_UNCLIPPED` of those not clipped)
         keeps the identity.
     """
     h, w = img1.shape[:2]
@@ -226,9 +241,9 @@ def fit_tone(
             v = cv2.resize(v8, size, interpolation=cv2.INTER_AREA) == 255
     xs = np.arange(256) / 255.0
     curves, params = [], []
-    same = _same_share(img1, img2, valid)
+    same, same_unclipped = _same_share(img1, img2, valid)
     for c in range(img2.shape[2]):
-        if same[c] >= SAME_SHARE:  # a render / screenshot pair: most levels are untouched
+        if same[c] >= SAME_SHARE and same_unclipped[c] >= SAME_SHARE_UNCLIPPED:  # a render pair
             curves.append(np.arange(256, dtype=np.float64))
             params.append(_IDENTITY)
             continue
