@@ -92,6 +92,7 @@ from .regions.ignore import ignore_mask
 from .regions.occlusion import occluded_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
+from .regions.transient import drop_transients, transient_specks
 from .result import DiffResult
 
 __all__ = [
@@ -310,6 +311,9 @@ def find_prepared(
         objects = image_objects(matched.gray1, matched.gray2)
     else:  # pieces of one object seen through an occluder (:mod:`spotdiff.regions.occlusion`)
         pieces = find_components(z, low=thr.low, reach=THIN_REACH)  # also the regions' pieces
+        # a glint or vehicle the colour bands saw apart (:mod:`spotdiff.regions.transient`)
+        specks = transient_specks(matched.img1, matched.mid2, threshold=thr.colour)
+        z, pieces = drop_transients(z, specks, pieces, low=thr.low)
         objects = occluded_objects(
             a, matched.mid2, z, low=thr.low, max_gap=max_gap, components=pieces
         )
