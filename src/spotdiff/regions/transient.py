@@ -68,10 +68,13 @@ EVIDENCE_REACH = gaussian_radius(1.5) + 1
 
 def _offset_bands(change: np.ndarray, strong: float) -> bool:
     """True when the (n, 3) per-band change of a blob's pixels has strongly changed pixels of
-    pure colour (a band below a third of the strongest) with two different strongest bands."""
+    pure colour (some band below a third of the strongest) of two different hues (the sets of
+    bands at or above that third: red and yellow, yellow and cyan, ...)."""
     top = change.max(axis=1)
-    pure = (top >= strong) & (change.min(axis=1) * 3 < top)
-    return len(np.unique(np.argmax(change[pure], axis=1))) >= 2
+    present = change * 3 >= top[:, None]
+    pure = (top >= strong) & ~present.all(axis=1)
+    hues = present[pure] @ (1 << np.arange(change.shape[1]))
+    return len(np.unique(hues)) >= 2
 
 
 def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> np.ndarray:
