@@ -12,7 +12,7 @@ several grouped into one box, and none of its 24 labelled changes (building site
 one.
 
 A blob of change is a *transient speck* (:func:`transient_specks`) when, in the image that
-holds it (the one where it is brighter, or darker),
+holds it (the one where it is brighter),
 
 - it is small: at most :data:`MAX_AREA` pixels changed by more than the colour threshold (a
   vehicle or a glint at 10 m plus the bands' offset; a building site is larger, and a finer
@@ -92,21 +92,28 @@ def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) ->
     """
     if img1.ndim != 3 or img1.shape[2] != 3:
         return np.zeros(img1.shape[:2], bool)
-    diff = img2.astype(np.int16) - img1.astype(np.int16)
     out = np.zeros(img1.shape[:2], bool)
     strong = STRONG * threshold
-    for sign, holder in ((1, img2), (-1, img1)):  # brighter in image 2, then in image 1
-        change = np.maximum(diff * sign, 0)  # what the holder has more of, per band
-        blobs = (change.max(axis=2) > threshold).view(np.uint8)
+    for holder, other in ((img2, img1), (img1, img2)):  # brighter in image 2, then in image 1
+        change = cv2.subtract(holder, other)  # what the holder has more of, per band (uint8)
+        blobs = (_band_max(change) > threshold).view(np.uint8)
+        saturated = blobs.view(bool) & (_band_max(holder) >= CLIP_LEVEL)
+        if not saturated.any():
+            continue
         _, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
-        for k in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] <= MAX_AREA) + 1:
+        for k in np.unique(labels[saturated]):
+            if stats[k, cv2.CC_STAT_AREA] > MAX_AREA:
+                continue
             x, y, w, h = stats[k, :4]
             blob = labels[y : y + h, x : x + w] == k
-            if holder[y : y + h, x : x + w][blob].max() < CLIP_LEVEL:
-                continue
-            if _offset_bands(change[y : y + h, x : x + w][blob], strong):
+            if _offset_bands(change[y : y + h, x : x + w][blob].astype(np.float32), strong):
                 out[y : y + h, x : x + w] |= blob
     return out
+
+
+def _band_max(img: np.ndarray) -> np.ndarray:
+    """uint8 (H, W): the largest band of a uint8 (H, W, 3) image."""
+    return cv2.max(cv2.max(img[..., 0], img[..., 1]), img[..., 2])
 
 
 def drop_transients(
