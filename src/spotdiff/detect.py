@@ -27,7 +27,9 @@ The pipeline (each step a pure function of its own module):
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of
    the image's own objects join (:mod:`spotdiff.regions.group`); elsewhere pieces of one
-   changed object cut by an unchanged occluder join (:mod:`spotdiff.regions.occlusion`);
+   changed object cut by an unchanged occluder join (:mod:`spotdiff.regions.occlusion`), and
+   the evidence only a transient speck made (a glint or a vehicle the colour bands saw at
+   different places: :mod:`spotdiff.regions.transient`) is dropped;
 6. tight boxes (:func:`spotdiff.regions.refine_boxes`): a small region's box (and mask) shrunk, at full
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
