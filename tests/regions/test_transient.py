@@ -40,31 +40,75 @@ def _ground(seed=0, shape=(40, 40)):
     return np.clip(70 + rng.normal(0, 4, (*shape, 3)), 0, 255).astype(np.uint8)
 
 
+def _both(x0, y0, x1, y1, level):
+    """A static patch of ``level`` in both images (ground that does not change)."""
+
+    def draw(holder, other):
+        holder[y0:y1, x0:x1] = level
+        other[y0:y1, x0:x1] = level
+
+    return draw
+
+
+def _then(*steps):
+    def draw(holder, other):
+        for step in steps:
+            step(holder, other)
+
+    return draw
+
+
 @pytest.mark.parametrize(
     ("draw", "expected"),
     [
-        (lambda im: _speck(im, 18, 18), True),  # bands 1 px apart along x: red, ..., blue rims
-        (lambda im: _speck(im, 18, 18, dx=0, dy=1), True),  # along y
-        (lambda im: _speck(im, 18, 18, size=2, dx=2), True),  # 2 px object, 2 px apart
-        (lambda im: _speck(im, 18, 18, dx=0), False),  # bands aligned: a white roof
-        (lambda im: _roof(im, 18, 18, (255, 40, 40)), False),  # one hue: a red roof
-        (lambda im: _roof(im, 18, 18, (255, 255, 40)), False),  # one hue: a yellow roof
-        (lambda im: _speck(im, 18, 18, level=200), False),  # not saturated
-        (lambda im: _speck(im, 14, 14, size=6), False),  # 6 x 8 px: larger than a speck
+        (lambda h, o: _speck(h, 18, 18), True),  # bands 1 px apart along x: red, ..., blue rims
+        (lambda h, o: _speck(h, 18, 18, dx=0, dy=1), True),  # along y
+        (lambda h, o: _speck(h, 18, 18, size=2, dx=2), True),  # 2 px object, 2 px apart
+        (lambda h, o: _speck(h, 18, 18, dx=0), False),  # bands aligned: a white roof
+        (lambda h, o: _roof(h, 18, 18, (255, 40, 40)), False),  # one hue: a red roof
+        (lambda h, o: _roof(h, 18, 18, (255, 255, 40)), False),  # one hue: a yellow roof
+        (lambda h, o: _speck(h, 14, 14, size=6), False),  # 6 x 8 px: larger than a speck
+        # not saturated where the image saturates elsewhere (a static white patch)
+        (_then(_both(0, 0, 4, 4, 255), lambda h, o: _speck(h, 18, 18, level=200)), False),
+        # the brightest of an image that never saturates: its own top level
+        (lambda h, o: _speck(h, 18, 18, level=200), True),
     ],
-    ids=["offset-x", "offset-y", "offset-2px", "aligned", "red", "yellow", "unsaturated", "large"],
+    ids=[
+        "offset-x",
+        "offset-y",
+        "offset-2px",
+        "aligned",
+        "red",
+        "yellow",
+        "large",
+        "unsaturated",
+        "brightest",
+    ],
 )
 @pytest.mark.parametrize("holder", [1, 2])
 def test_transient_specks_table(draw, expected, holder):
     a = _ground()
     b = _ground(1)
-    draw(a if holder == 1 else b)
+    draw(*((a, b) if holder == 1 else (b, a)))
     specks = transient_specks(a, b, threshold=24.0)
     assert specks.any() == expected
     if expected:  # the speck's pixels, nothing of the ground around it
         ys, xs = np.nonzero(specks)
         assert xs.min() >= 14 and xs.max() <= 25 and ys.min() >= 14 and ys.max() <= 25
         assert specks.sum() <= MAX_AREA
+
+
+@pytest.mark.parametrize(("ground", "expected"), [(70, True), (120, True), (215, False)])
+def test_a_speck_must_outshine_its_ground(ground, expected):
+    # the same saturated band-offset speck on ground of three levels, at a threshold low enough
+    # that its rims change strongly on all three: on bright ground (a drawing's small object on
+    # white) it is not a point of light (its mean grey / the 90th percentile around it: 2.04, 1.45,
+    # 1.06; OUTSHINE 1.25)
+    a, b = _ground(), _ground(1)
+    for img in (a, b):
+        img[8:30, 8:30] = np.clip(img[8:30, 8:30].astype(int) - 70 + ground, 0, 255)
+    _speck(a, 18, 18)
+    assert transient_specks(a, b, threshold=10.0).any() == expected
 
 
 def test_transient_specks_grey_images_have_none():

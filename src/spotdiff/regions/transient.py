@@ -18,8 +18,12 @@ holds it (the one where it is brighter),
 - it is small: at most :data:`MAX_AREA` pixels changed by more than the colour threshold (a
   vehicle or a glint at 10 m plus the bands' offset; a building site is larger, and a finer
   image shows a vehicle larger still, where this rule does not fire);
-- it is saturated: some band reaches :data:`CLIP_LEVEL` there (a specular glint or a white
-  roof in the sun clips; a diffuse surface of the ground under the same light does not);
+- it is a point of light: some band of its strongly changed pixels saturates (reaches
+  :data:`CLIP_LEVEL`; in an image whose stretch never gets there, the level of its brightest
+  :data:`TOP_SHARE`), and it outshines the ground around it (:data:`OUTSHINE`): a specular
+  glint, a white vehicle on a dark road. A diffuse surface of the ground under the same light
+  is no brighter than its neighbours by that much; the small saturated objects of drawings that
+  passed the other tests sat on brighter ground;
 - its bands are offset: among its strongly changed pixels (some band changed by
   :data:`STRONG` x the colour threshold) are pixels of pure colour (a band below a third of
   the strongest one) of two different hues: the rims on two sides of an object the bands saw
@@ -47,7 +51,10 @@ __all__ = [
     "CLIP_LEVEL",
     "EVIDENCE_REACH",
     "MAX_AREA",
+    "OUTSHINE",
+    "RING",
     "STRONG",
+    "TOP_SHARE",
     "drop_transients",
     "transient_specks",
 ]
@@ -59,8 +66,19 @@ __all__ = [
 #: none (3-85 px; kept: a roof of one colour looks the same). 16 leaves one more false box on
 #: bordeaux, 36 the same as 25; bercy is unchanged by all three.
 MAX_AREA = 25
+#: A speck outshines the ground around it: its mean grey at least this many times the 90th
+#: percentile of the grey 2-:data:`RING` px from it (a point of light: the sun's glint off glass
+#: or metal, a white vehicle on a dark road). The 15 specks of bordeaux: 1.5-3.2; the two
+#: saturated puzzle objects of the development set with rims of two hues (a thin pole, a small
+#: yellow-green drawing on white): 0.87 and 0.63.
+OUTSHINE = 1.25
 #: A band at or above this level (of 255) is saturated.
 CLIP_LEVEL = 250
+#: Share of an image's pixels at the level its specks must reach where it never saturates (its
+#: brightest 0.01%: the Sentinel-2 image of 2017 in bercy peaks at 248, its 0.01% at 200).
+TOP_SHARE = 1e-4
+#: px: the ring of ground :data:`OUTSHINE` compares with ends this far from the speck.
+RING = 3
 #: A pixel changed strongly: some band by at least this many colour thresholds (72 levels at the
 #: default threshold of 24). 2 and 3 remove the same specks on the Sentinel-2 pairs, 4 one fewer.
 STRONG = 3.0
@@ -81,8 +99,8 @@ def _offset_bands(change: np.ndarray, strong: float) -> bool:
 
 
 def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> np.ndarray:
-    """The pixels of transient specks (see the module): in either image, small, saturated blobs
-    of change whose bands are offset.
+    """The pixels of transient specks (see the module): in either image, small blobs of change
+    that are points of light (saturated, outshining the ground around them) with offset bands.
 
     Args:
         img1, img2: uint8 (H, W, 3) RGB, image 2 aligned onto image 1 and tone-matched
@@ -93,25 +111,55 @@ def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) ->
     Returns:
         bool (H, W): True on the pixels of every transient speck (of both images).
     """
-    if img1.ndim != 3 or img1.shape[2] != 3:
-        return np.zeros(img1.shape[:2], bool)
     out = np.zeros(img1.shape[:2], bool)
+    if img1.ndim != 3 or img1.shape[2] != 3:
+        return out
     strong = STRONG * threshold
     for holder, other in ((img2, img1), (img1, img2)):  # brighter in image 2, then in image 1
         change = cv2.subtract(holder, other)  # what the holder has more of, per band (uint8)
-        blobs = (_band_max(change) > threshold).view(np.uint8)
-        saturated = blobs.view(bool) & (_band_max(holder) >= CLIP_LEVEL)
-        if not saturated.any():
+        top = _band_max(change)
+        brightest = _band_max(holder)
+        candidates = (top >= strong) & (brightest >= _top_level(brightest))
+        if not candidates.any():
             continue
+        blobs = (top > threshold).view(np.uint8)
         _, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
-        for k in np.unique(labels[saturated]):
+        grey = cv2.cvtColor(holder, cv2.COLOR_RGB2GRAY)
+        for k in np.unique(labels[candidates]):
             if stats[k, cv2.CC_STAT_AREA] > MAX_AREA:
                 continue
             x, y, w, h = stats[k, :4]
             blob = labels[y : y + h, x : x + w] == k
-            if _offset_bands(change[y : y + h, x : x + w][blob].astype(np.float32), strong):
+            bands = change[y : y + h, x : x + w][blob].astype(np.float32)
+            if _offset_bands(bands, strong) and _outshines(grey, labels, k, (x, y, w, h)):
                 out[y : y + h, x : x + w] |= blob
     return out
+
+
+def _outshines(grey: np.ndarray, labels: np.ndarray, k: int, box: tuple[int, ...]) -> bool:
+    """True when blob ``k`` (of ``labels``, bounding ``box`` = x, y, w, h) is on average at least
+    :data:`OUTSHINE` x as bright in ``grey`` as the brighter ground around it: the 90th
+    percentile of the pixels 2-:data:`RING` px from it."""
+    x, y, w, h = box
+    r = RING
+    x0, y0 = max(0, x - r), max(0, y - r)
+    x1, y1 = min(grey.shape[1], x + w + r), min(grey.shape[0], y + h + r)
+    blob = (labels[y0:y1, x0:x1] == k).view(np.uint8)
+    near = cv2.dilate(blob, np.ones((3, 3), np.uint8))
+    ring = (cv2.dilate(blob, np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > near).view(bool)
+    if not ring.any():
+        return False
+    crop = grey[y0:y1, x0:x1]
+    return float(crop[blob.view(bool)].mean()) >= OUTSHINE * float(np.percentile(crop[ring], 90))
+
+
+def _top_level(brightest: np.ndarray) -> int:
+    """The level a speck's brightest band reaches: :data:`CLIP_LEVEL`, or lower where the image
+    never gets there, the level only a :data:`TOP_SHARE` of its pixels reach (uint8 (H, W)
+    largest bands)."""
+    hist = np.bincount(brightest.ravel(), minlength=256)
+    above = np.cumsum(hist[::-1])[::-1]  # pixels at or above each level
+    return min(CLIP_LEVEL, int(np.flatnonzero(above >= TOP_SHARE * brightest.size)[-1]))
 
 
 def _band_max(img: np.ndarray) -> np.ndarray:
