@@ -122,9 +122,15 @@ def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) ->
         candidates = (top >= strong) & (brightest >= _top_level(brightest))
         if not candidates.any():
             continue
-        blobs = (top > threshold).view(np.uint8)
+        # a blob of at most MAX_AREA px lies within MAX_AREA px of its candidate pixels (one
+        # cut by this window's edge has more than MAX_AREA px inside it): label only there
+        cx, cy, cw, ch = cv2.boundingRect(candidates.view(np.uint8))
+        x0, y0 = max(0, cx - MAX_AREA), max(0, cy - MAX_AREA)
+        win = np.s_[y0 : cy + ch + MAX_AREA, x0 : cx + cw + MAX_AREA]
+        change, candidates, found = change[win], candidates[win], out[win]
+        blobs = (top[win] > threshold).view(np.uint8)
         _, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
-        grey = cv2.cvtColor(holder, cv2.COLOR_RGB2GRAY)
+        grey = cv2.cvtColor(holder[win], cv2.COLOR_RGB2GRAY)
         for k in np.unique(labels[candidates]):
             if stats[k, cv2.CC_STAT_AREA] > MAX_AREA:
                 continue
@@ -132,7 +138,7 @@ def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) ->
             blob = labels[y : y + h, x : x + w] == k
             bands = change[y : y + h, x : x + w][blob].astype(np.float32)
             if _offset_bands(bands, strong) and _outshines(grey, labels, k, (x, y, w, h)):
-                out[y : y + h, x : x + w] |= blob
+                found[y : y + h, x : x + w] |= blob
     return out
 
 
