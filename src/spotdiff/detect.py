@@ -29,7 +29,9 @@ The pipeline (each step a pure function of its own module):
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of
    the image's own objects join (:mod:`spotdiff.regions.group`); elsewhere pieces of one
-   changed object cut by an unchanged occluder join (:mod:`spotdiff.regions.occlusion`);
+   changed object cut by an unchanged occluder join (:mod:`spotdiff.regions.occlusion`), and
+   the evidence only a transient speck made (a glint or a vehicle the colour bands saw at
+   different places: :mod:`spotdiff.regions.transient`) is dropped;
 6. tight boxes (:func:`spotdiff.regions.refine_boxes`): a small region's box (and mask) shrunk, at full
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
@@ -95,6 +97,7 @@ from .regions.ignore import ignore_mask
 from .regions.occlusion import occluded_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
+from .regions.transient import drop_transients, transient_specks
 from .result import DiffResult
 
 __all__ = [
@@ -323,6 +326,9 @@ def find_prepared(
         objects = image_objects(matched.gray1, matched.gray2)
     else:  # pieces of one object seen through an occluder (:mod:`spotdiff.regions.occlusion`)
         pieces = find_components(z, low=thr.low, reach=THIN_REACH)  # also the regions' pieces
+        # a glint or vehicle the colour bands saw apart (:mod:`spotdiff.regions.transient`)
+        specks = transient_specks(matched.img1, matched.mid2, threshold=thr.colour)
+        z, pieces = drop_transients(z, specks, pieces, low=thr.low)
         objects = occluded_objects(
             a, matched.mid2, z, low=thr.low, max_gap=max_gap, components=pieces
         )
