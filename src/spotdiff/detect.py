@@ -82,7 +82,7 @@ from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence, global_level
 from .maps.light import explain_light, pair_in_one_light
-from .maps.noise import noise_sigma, relative_noise
+from .maps.noise import local_colour_gain, noise_sigma, relative_noise
 from .maps.scale import scale_evidence
 from .maps.structure import structural_difference
 from .regions.components import find_components, flat_halo
@@ -271,6 +271,11 @@ def find_prepared(
             matched.gray1, matched.gray2, noise=noise, unreliable=matched.unreliable
         )
     colour = colour_difference(matched.img1, matched.lo2, matched.hi2)
+    gain = None  # each pixel against the noise around it (:func:`local_colour_gain`)
+    if opt.threshold is None:
+        gain = local_colour_gain(matched.gray1, matched.gray2, noise, matched.fit_on)
+    if gain is not None:
+        colour *= gain
     rendered = looks_rendered(matched.gray1)
     # renders, and pairs whose image 2 the registration resampled: edges a fraction of a pixel
     # apart are not change (:mod:`spotdiff.maps.antialias`)
@@ -286,7 +291,9 @@ def find_prepared(
     level = global_level(z, ~quiet if quiet.any() else None)  # light included
     light = None
     if opt.photometric and not rendered:  # glare, relighting: :mod:`spotdiff.maps.light`
-        colour, structure, light = explain_light(matched, colour, structure, noise=noise)
+        raw = colour if gain is None else colour / gain  # the light is fitted in levels
+        raw, structure, light = explain_light(matched, raw, structure, noise=noise)
+        colour = raw if gain is None else np.multiply(raw, gain, out=raw)
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, structure, thr)
     # a noisy pair whose noise is white: judged at the change's scale (:mod:`spotdiff.maps.scale`)
