@@ -46,7 +46,11 @@ What the options mean, in plain words:
 - ``threshold`` (levels, default None = automatic) fixes the per-pixel colour threshold: how far
   (Euclidean RGB distance in 0-255 levels, after alignment, tone matching and the 1-px
   tolerance) a pixel's colour must move to count as changed. The automatic value is
-  ``max(24, 4 x noise sigma)``.
+  ``max(24, 4 x noise sigma)``, lowered (never raised) where the pair's own noise at a pixel's
+  shared texture is lower: on a handheld photo a fine texture's residue (a cloth) inflates the
+  sigma, and a change where the two images share no fine texture is judged against the noise
+  there (:func:`spotdiff.maps.noise.local_colour_gain`; metadata ``"colour_gain"``, the most it
+  was lowered by: 1 = not).
 - ``min_area`` (image-1 pixels, default ``max(16, 2e-5 x W x H)``, 41 px at 1920x1080) is the
   smallest *region* reported: a size, not a colour tolerance.
 - ``max_regions`` (default 50) keeps the highest-scoring regions.
@@ -363,6 +367,7 @@ def find_prepared(
         "noise_sigma": round(noise, 3),
         "sharpness_blur": list(matched.blur),
         "thresholds": asdict(thr),
+        "colour_gain": 1.0 if gain is None else round(float(gain.max()), 3),
         "global_level": round(level, 3),
         "scale_evidence": scaled.to_dict(),
         "registration": {

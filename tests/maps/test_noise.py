@@ -167,6 +167,7 @@ def test_find_sees_a_change_beside_a_misregistered_texture(seed, monkeypatch):
     a, b = _cloth_pair(seed)
     r = find(a, b)
     assert len(r) == 1 and _iou(r.boxes[0], _CHIP) > 0.8
+    assert r.metadata["colour_gain"] > 2  # the board judged at the floor, the cloth at 4 sigma
     # the failure it fixes: one threshold from the cloth's residue (and the level it raises)
     monkeypatch.setattr(detect, "local_colour_gain", lambda *args, **kwargs: None)
     assert len(find(a, b)) == 0
@@ -175,3 +176,10 @@ def test_find_sees_a_change_beside_a_misregistered_texture(seed, monkeypatch):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_misregistered_texture_alone_gives_no_box(seed):
     assert len(find(*_cloth_pair(seed, change=False))) == 0
+
+
+def test_colour_gain_is_one_when_the_threshold_is_fixed_or_at_its_floor():
+    a, b = _cloth_pair(1)
+    assert find(a, b, threshold=60).metadata["colour_gain"] == 1.0
+    clean = find(a, a)  # no noise: the threshold is at its floor
+    assert clean.metadata["colour_gain"] == 1.0 and len(clean) == 0
