@@ -142,12 +142,14 @@ def local_colour_gain(
     if against ``max(COLOUR_FLOOR, COLOUR_PER_NOISE x local)``, ``local`` the pair's own sigma at
     the pixel's shared texture (:func:`noise_by_texture`, interpolated linearly), never above
     ``noise``: a threshold is only ever lowered, and only as far as the pair itself shows that
-    pixels of that texture differ less. Near clipped levels (a glare washed out to white, a
-    black shadow; within :data:`_CLIP_REACH` px) the texture says nothing about the residue
-    and the gain is 1.
+    pixels of that texture differ less. Within 6 px of a clipped level (a glare washed out to
+    white, a black shadow) the texture says nothing about the residue and the gain is 1: on
+    ``object_arduino`` two specular glares, one in each image, would otherwise be boxed.
 
     Measured on the step-2 grid of :func:`noise_sigma` (texture, curve and gain), then scaled
-    up: about 10 ms at 1024x576, and only on pairs whose threshold is above its floor.
+    up: about 5 ms at 1024x576, and only on pairs whose threshold is above its floor (on the
+    real pairs of ``../shared/realpairs``: the handheld circuit-board photo, whose cloth gives
+    sigma 27, and one Sentinel-2 pair at sigma 7).
 
     Args:
         gray1, gray2: uint8 (H, W) grey images, image 2 aligned and tone-matched to image 1.
