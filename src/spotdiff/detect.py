@@ -50,7 +50,11 @@ What the options mean, in plain words:
 - ``threshold`` (levels, default None = automatic) fixes the per-pixel colour threshold: how far
   (Euclidean RGB distance in 0-255 levels, after alignment, tone matching and the 1-px
   tolerance) a pixel's colour must move to count as changed. The automatic value is
-  ``max(24, 4 x noise sigma)``.
+  ``max(24, 4 x noise sigma)``, lowered (never raised) where the pair's own noise at a pixel's
+  shared texture is lower: on a handheld photo a fine texture's residue (a cloth) inflates the
+  sigma, and a change where the two images share no fine texture is judged against the noise
+  there (:func:`spotdiff.maps.noise.local_colour_gain`; metadata ``"colour_gain"``, the most it
+  was lowered by: 1 = not).
 - ``min_area`` (image-1 pixels, default ``max(16, 2e-5 x W x H)``, 41 px at 1920x1080) is the
   smallest *region* reported: a size, not a colour tolerance.
 - ``max_regions`` (default 50) keeps the highest-scoring regions.
@@ -87,7 +91,7 @@ from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence, global_level, replaced
 from .maps.light import explain_light, pair_in_one_light
-from .maps.noise import noise_sigma, relative_noise
+from .maps.noise import local_colour_gain, noise_sigma, relative_noise
 from .maps.scale import scale_evidence
 from .maps.structure import structural_difference
 from .regions.components import find_components, flat_halo
@@ -287,6 +291,11 @@ def find_prepared(
             SpotdiffWarning,
             stacklevel=2,
         )
+    gain = None  # each pixel against the noise around it (:func:`local_colour_gain`)
+    if opt.threshold is None and not swapped:
+        gain = local_colour_gain(matched.gray1, matched.gray2, noise, matched.fit_on)
+    if gain is not None:
+        colour *= gain
     rendered = looks_rendered(matched.gray1)
     # renders, and pairs whose image 2 the registration resampled: edges a fraction of a pixel
     # apart are not change (:mod:`spotdiff.maps.antialias`)
@@ -302,7 +311,9 @@ def find_prepared(
     level = 1.0 if swapped else global_level(z, ~quiet if quiet.any() else None)  # light too
     light = None
     if opt.photometric and not rendered and not swapped:  # glare, relighting: maps.light
-        colour, structure, light = explain_light(matched, colour, structure, noise=noise)
+        raw = colour if gain is None else colour / gain  # the light is fitted in levels
+        raw, structure, light = explain_light(matched, raw, structure, noise=noise)
+        colour = raw if gain is None else np.multiply(raw, gain, out=raw)
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, structure, thr)
     # a noisy pair whose noise is white: judged at the change's scale (:mod:`spotdiff.maps.scale`)
@@ -375,6 +386,7 @@ def find_prepared(
         "noise_sigma": round(noise, 3),
         "sharpness_blur": list(matched.blur),
         "thresholds": asdict(thr),
+        "colour_gain": 1.0 if gain is None else round(float(gain.max()), 3),
         "global_level": round(level, 3),
         "replaced": swapped,
         "scale_evidence": scaled.to_dict(),
