@@ -32,8 +32,9 @@ The pipeline (each step a pure function of its own module):
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
    26 px box, now 8 px); a change under 3 px across, which the colour cue cannot see, is
-   shrunk to its one-way thin difference (:mod:`spotdiff.maps.thin`); then regions that are
-   parallel bars of one object (a window's two crossbars) join (:mod:`spotdiff.regions.bars`).
+   shrunk to its one-way thin difference (:mod:`spotdiff.maps.thin`); then, on photographs,
+   regions that are parallel bars of one object (a window's two crossbars) join
+   (:mod:`spotdiff.regions.bars`).
 
 What a region's ``score`` means: how strong and how large its evidence is,
 ``1 - exp(-mean evidence x sqrt(area in working pixels) / 100)``, in [0, 1)
@@ -345,7 +346,8 @@ def find_prepared(
         skip=skip,
         scale=w / ww,
     )
-    regions = join_parallel_bars(regions, max_gap=opt.merge_gap)  # :mod:`spotdiff.regions.bars`
+    if not rendered:  # renders join by the image's own objects, siblings apart (regions.group)
+        regions = join_parallel_bars(regions, max_gap=opt.merge_gap)  # :mod:`.regions.bars`
     t5 = time.perf_counter()
     timings["regions"] = (t5 - t4) * 1e3
 

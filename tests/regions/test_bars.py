@@ -106,3 +106,17 @@ def test_real_dense_puzzle_keeps_a_windows_crossbars_together():
     p = next(p for p in load_real_pairs(REALPAIRS_MANIFEST) if p.photo == "puzzle_townhall")
     c = match_boxes(find(p.img1, p.img2).boxes, None, p.boxes).counts
     assert (c.tp, c.fp, c.fn) == (17, 0, 0)
+
+
+def test_two_stacked_buttons_recoloured_on_a_render_stay_two():
+    # bars on a render are left to the image's own objects: two buttons are siblings (joined
+    # here as bars they would be one box, [145, 95, 235, 169])
+    from spotdiff import find
+
+    img1 = np.full((300, 400, 3), 255, np.uint8)
+    img2 = img1.copy()
+    for y in (100, 140):  # 80 x 24 px, 16 px apart
+        cv2.rectangle(img1, (150, y), (229, y + 23), (40, 90, 200), -1)
+        cv2.rectangle(img2, (150, y), (229, y + 23), (200, 60, 40), -1)
+    result = find(img1, img2)
+    assert sorted(result.boxes.astype(int).tolist()) == [[145, 95, 235, 129], [145, 135, 235, 169]]

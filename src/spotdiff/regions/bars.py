@@ -14,6 +14,9 @@ same way, face each other over at least :data:`BAR_OVERLAP` of the shorter one's
 about one length (ratio at most :data:`BAR_LENGTH_RATIO`) and the gap across is at most
 :data:`BAR_GAP` of that length (and within the merge cap). Bars end to end, bars of different
 lengths, and a bar beside a blob stay apart: two separate changes rarely line up so.
+:func:`spotdiff.find` applies it to photographs only: on renders the image's own objects decide
+(:func:`~.group.image_objects`: the crossbars of one drawn window lie on one object, two
+stacked buttons are siblings and stay two).
 """
 
 from __future__ import annotations
