@@ -207,3 +207,17 @@ def test_real_dense_puzzle_removed_strand_is_found():
     p = next(p for p in load_real_pairs(REALPAIRS_MANIFEST) if p.photo == "puzzle_animalfarm")
     c = match_boxes(find(p.img1, p.img2).boxes, None, p.boxes).counts
     assert (c.tp, c.fp, c.fn) == (14, 0, 1)
+
+
+@pytest.mark.parametrize(("side", "cut"), [(1, False), (3, True)], ids=["speck", "dot"])
+def test_the_thin_difference_decides_a_box_only_beyond_a_speck(side, cut):
+    # a dot recoloured on flat grey: the colour cue marks nothing (under 3 px across: no pixel
+    # has the dot all around it); a 3x3 dot cuts the box to it, a 1 px speck (what JPEG leaves)
+    # leaves the box as it is
+    img1 = np.full((100, 100, 3), 120, np.uint8)
+    img2 = img1.copy()
+    img2[50 : 50 + side, 50 : 50 + side] = (200, 60, 40)
+    halo = (45, 45, 58, 58)
+    out = _refine(_one_region(halo, (100, 100)), img1, img2)
+    expected = (50, 50, 50 + side, 50 + side) if cut else halo
+    assert tuple(out.boxes[0].astype(int)) == expected

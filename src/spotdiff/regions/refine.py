@@ -43,7 +43,7 @@ from ..maps.ssim_cv import gaussian_radius
 from ..maps.thin import thin_difference
 from ..result import DiffResult, RegionMasks
 
-__all__ = ["refine_boxes", "tight_box"]
+__all__ = ["THIN_MIN_PIXELS", "refine_boxes", "tight_box"]
 
 #: Boxes are refined only when their shorter side is at most this many times the SSIM window's
 #: reach: there the halo is a large share of the box (across a thin object too: a 14 x 38 px
@@ -52,6 +52,10 @@ __all__ = ["refine_boxes", "tight_box"]
 #: already ends inside the edited pixels (the soft edges of a pasted object read as unchanged)
 #: and shrinking further cost 2% box F1 on the synthetic benchmark.
 SMALL = 3.0
+
+#: Fewest pixels of the thin difference (:mod:`spotdiff.maps.thin`) that may decide a box: JPEG
+#: and WebP specks of it are 1-2 px (all 47 on ``nochange_goose_webp``); a thin change is more.
+THIN_MIN_PIXELS = 3
 _SSIM_SIGMA = 1.5
 
 
@@ -230,11 +234,11 @@ def refine_boxes(
             ] = crop
             support = _dilate(support)
             tight &= support
-        grow = True
+        grow, min_pixels = True, 1
         if not tight.any():  # a change under 3 px across: the colour cue cannot see it
-            d, grow = difference(win, thin=True), False
+            d, grow, min_pixels = difference(win, thin=True), False, THIN_MIN_PIXELS
             tight = changed(d, win, colour_threshold, grow=grow) & support
-        nb = tight_box(tight, bx, (win[0], win[1]), max_shrink=reach)
+        nb = tight_box(tight, bx, (win[0], win[1]), max_shrink=reach, min_pixels=min_pixels)
         boxes[i] = nb
         if masks is not None:
             crop, (mx, my) = masks.crop(i)
