@@ -35,7 +35,10 @@ The pipeline (each step a pure function of its own module):
 6. tight boxes (:func:`spotdiff.regions.refine_boxes`): a small region's box (and mask) shrunk, at full
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
-   26 px box, now 8 px).
+   26 px box, now 8 px); a change under 3 px across, which the colour cue cannot see, is
+   shrunk to its one-way thin difference (:mod:`spotdiff.maps.thin`); then, on photographs,
+   regions that are parallel bars of one object (a window's two crossbars) join
+   (:mod:`spotdiff.regions.bars`).
 
 What a region's ``score`` means: how strong and how large its evidence is,
 ``1 - exp(-mean evidence x sqrt(area in working pixels) / 100)``, in [0, 1)
@@ -94,6 +97,7 @@ from .maps.light import explain_light, pair_in_one_light
 from .maps.noise import local_colour_gain, noise_sigma, relative_noise
 from .maps.scale import scale_evidence
 from .maps.structure import structural_difference
+from .regions.bars import join_parallel_bars
 from .regions.components import find_components, flat_halo
 from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
 from .regions.group import image_objects
@@ -372,6 +376,8 @@ def find_prepared(
         skip=skip,
         scale=w / ww,
     )
+    if not rendered:  # renders join by the image's own objects, siblings apart (regions.group)
+        regions = join_parallel_bars(regions, max_gap=opt.merge_gap)  # :mod:`.regions.bars`
     t5 = time.perf_counter()
     timings["regions"] = (t5 - t4) * 1e3
 

@@ -7,7 +7,8 @@ Two families, one package:
   pre/post-processors (:mod:`.processors`) and :class:`Finder`;
 - NumPy / OpenCV, the model-free engine behind :func:`spotdiff.find` (no torch):
   :mod:`.ssim_cv` (the local SSIM map, shared with the torch SSIM's CPU path),
-  :mod:`.colour` (colour difference tolerant to 1-px shifts and clipping), :mod:`.structure`
+  :mod:`.colour` (colour difference tolerant to 1-px shifts and clipping), :mod:`.thin` (its
+  one-way form, for changes under 3 px across), :mod:`.structure`
   (noise-aware structural difference), :mod:`.noise` (the pair's noise level),
   :mod:`.light` (a glare or relighting explained away) and :mod:`.evidence` (thresholds and
   the combined evidence map).

@@ -11,6 +11,7 @@ One concept per module, each a pure function:
 - :mod:`.kind`: ``added`` / ``removed`` / ``changed``;
 - :mod:`.refine`: small regions' boxes shrunk to the pixels that differ at full resolution,
   every region's mask cut to them at its outline;
+- :mod:`.bars`: refined regions that are parallel bars of one object (two crossbars) joined;
 - :mod:`.ignore`: ignore rectangles and masks;
 - :mod:`.extract`: all of it into a :class:`~spotdiff.result.DiffResult`.
 

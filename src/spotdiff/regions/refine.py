@@ -6,7 +6,10 @@ resolution rounds outward when the region is scaled back to image-1 pixels. An 8
 1920x1080 came out as a 26 px box. Here the box is refined from a tight per-pixel cue: the
 shift-tolerant colour difference (:func:`~.colour.colour_difference`) of the full-resolution
 images inside the box plus a margin, divided by the colour threshold, kept where it is at least
-``low`` and inside the region's own (slightly dilated) support.
+``low`` and inside the region's own (slightly dilated) support. A change under 3 px across (a
+strand of hair, a thin stroke) is invisible to that cue (:mod:`spotdiff.maps.thin`): where it
+marks nothing in the region's support, the one-way thin difference decides instead
+(``puzzle_animalfarm``'s removed strand: a box 4 px too wide on the left, IoU 0.39 -> a TP).
 
 Guards, so that a large object is never cut (and :func:`spotdiff.find` refines only boxes whose
 shorter side is at most 3x the SSIM window's reach, where the halo is a large share of the box):
@@ -37,9 +40,10 @@ from ..align.tone import ToneMap
 from ..align.warp import warp_window
 from ..maps.colour import colour_difference
 from ..maps.ssim_cv import gaussian_radius
+from ..maps.thin import thin_difference
 from ..result import DiffResult, RegionMasks
 
-__all__ = ["refine_boxes", "tight_box"]
+__all__ = ["THIN_MIN_PIXELS", "refine_boxes", "tight_box"]
 
 #: Boxes are refined only when their shorter side is at most this many times the SSIM window's
 #: reach: there the halo is a large share of the box (across a thin object too: a 14 x 38 px
@@ -48,6 +52,10 @@ __all__ = ["refine_boxes", "tight_box"]
 #: already ends inside the edited pixels (the soft edges of a pasted object read as unchanged)
 #: and shrinking further cost 2% box F1 on the synthetic benchmark.
 SMALL = 3.0
+
+#: Fewest pixels of the thin difference (:mod:`spotdiff.maps.thin`) that may decide a box: JPEG
+#: and WebP specks of it are 1-2 px (all 47 on ``nochange_goose_webp``); a thin change is more.
+THIN_MIN_PIXELS = 3
 _SSIM_SIGMA = 1.5
 
 
@@ -170,8 +178,10 @@ def refine_boxes(
     masks = regions.masks
     crops, origins = [], []
 
-    def difference(win: tuple[int, int, int, int]) -> np.ndarray:
-        """(h, w) float32: full-resolution colour difference (levels) of ``win``."""
+    def difference(win: tuple[int, int, int, int], *, thin: bool = False) -> np.ndarray:
+        """(h, w) float32: full-resolution colour difference (levels) of ``win``; with ``thin``
+        the one-way difference of changes under 3 px across instead
+        (:func:`~spotdiff.maps.thin.thin_difference`)."""
         a = img1[win[1] : win[3], win[0] : win[2]]
         b = warp_window(img2, transform, win)
         if blur1:
@@ -179,12 +189,15 @@ def refine_boxes(
         b_lo, b_hi = tone.apply(b, lo_lut), tone.apply(b, hi_lut)
         if blur2:
             b_lo, b_hi = (cv2.GaussianBlur(x, (0, 0), blur2) for x in (b_lo, b_hi))
-        return colour_difference(a, b_lo, b_hi)
+        return (thin_difference if thin else colour_difference)(a, b_lo, b_hi)
 
-    def changed(d: np.ndarray, win: tuple[int, int, int, int], threshold: float) -> np.ndarray:
-        """(h, w) bool: pixels of ``win`` whose difference ``d`` reaches ``threshold``."""
-        # the 1-px shift tolerance of the colour difference loses a pixel along each edge
-        out = _dilate(d >= threshold)
+    def changed(
+        d: np.ndarray, win: tuple[int, int, int, int], threshold: float, *, grow: bool = True
+    ) -> np.ndarray:
+        """(h, w) bool: pixels of ``win`` whose difference ``d`` reaches ``threshold``; with
+        ``grow``, 1 px more along each edge (the colour difference's 1-px shift tolerance loses
+        one there; the thin difference marks the changed pixels themselves)."""
+        out = _dilate(d >= threshold) if grow else d >= threshold
         if skip is not None:
             out &= ~skip[win[1] : win[3], win[0] : win[2]]
         return out
@@ -212,20 +225,26 @@ def refine_boxes(
         )
         d = difference(win)
         tight = changed(d, win, colour_threshold)
+        support = np.ones_like(tight)
         if masks is not None:  # stray pixels outside the region's own support do not count
             crop, (mx, my) = masks.crop(i)
             support = np.zeros_like(tight)
             support[
                 my - win[1] : my - win[1] + crop.shape[0], mx - win[0] : mx - win[0] + crop.shape[1]
             ] = crop
-            tight &= _dilate(support)
-        nb = tight_box(tight, bx, (win[0], win[1]), max_shrink=reach)
+            support = _dilate(support)
+            tight &= support
+        grow, min_pixels = True, 1
+        if not tight.any():  # a change under 3 px across: the colour cue cannot see it
+            d, grow, min_pixels = difference(win, thin=True), False, THIN_MIN_PIXELS
+            tight = changed(d, win, colour_threshold, grow=grow) & support
+        nb = tight_box(tight, bx, (win[0], win[1]), max_shrink=reach, min_pixels=min_pixels)
         boxes[i] = nb
         if masks is not None:
             crop, (mx, my) = masks.crop(i)
             cut = crop[nb[1] - my : nb[3] - my, nb[0] - mx : nb[2] - mx]
             if masks_follow_colour:
-                colour = changed(d, win, mask_threshold)
+                colour = changed(d, win, mask_threshold, grow=grow)
                 colour = colour[nb[1] - win[1] : nb[3] - win[1], nb[0] - win[0] : nb[2] - win[0]]
                 cut = _colour_mask(cut, colour, reach)
             if not cut.any():
