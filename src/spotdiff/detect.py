@@ -94,7 +94,13 @@ from .maps.antialias import antialias_zone, looks_rendered
 from .maps.colour import colour_difference
 from .maps.evidence import auto_thresholds, evidence, global_level, replaced
 from .maps.light import explain_light, pair_in_one_light
-from .maps.noise import local_colour_gain, noise_sigma, relative_noise
+from .maps.noise import (
+    level_by_texture,
+    local_colour_gain,
+    noise_sigma,
+    relative_noise,
+    shared_texture,
+)
 from .maps.scale import scale_evidence
 from .maps.structure import structural_difference
 from .regions.bars import join_parallel_bars
@@ -312,7 +318,13 @@ def find_prepared(
             )
             structure[zone] = 0.0
     z = evidence(colour, structure, thr)
-    level = 1.0 if swapped else global_level(z, ~quiet if quiet.any() else None)  # light too
+    compared = ~quiet if quiet.any() else None
+    level = 1.0 if swapped else global_level(z, compared)  # light too
+    levels = None  # each shared texture against its own residue (:func:`level_by_texture`)
+    if level > 1.0:
+        texture = shared_texture(matched.gray1, matched.gray2)
+        levels = level_by_texture(z, texture, level, compared)
+        level = 1.0 if levels is None else float(levels.min())
     light = None
     if opt.photometric and not rendered and not swapped:  # glare, relighting: maps.light
         raw = colour if gain is None else colour / gain  # the light is fitted in levels
@@ -328,11 +340,11 @@ def find_prepared(
     if scaled.z is not None:
         z = scaled.z
     if scaled.applied:  # already relative to the pair's own noise at each scale
-        level = 1.0
+        level, levels = 1.0, None
     if quiet.any():
         z[quiet] = 0.0
-    if level > 1.0:  # the whole picture changed a little: judge against the pair's own level
-        z *= np.float32(1.0 / level)
+    if levels is not None:  # the whole picture changed a little: judge against its own level
+        z /= levels
     objects = halo = pieces = None
     max_gap = opt.merge_gap * ww / w  # the merge cap, working pixels
     if rendered:  # object-level grouping (:mod:`spotdiff.regions.group`)

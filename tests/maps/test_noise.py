@@ -170,6 +170,8 @@ def test_find_sees_a_change_beside_a_misregistered_texture(seed, monkeypatch):
     assert r.metadata["colour_gain"] > 2  # the board judged at the floor, the cloth at 4 sigma
     # the failure it fixes: one threshold from the cloth's residue (and the level it raises)
     monkeypatch.setattr(detect, "local_colour_gain", lambda *args, **kwargs: None)
+    one_level = lambda z, texture, level, *a, **k: np.full(z.shape, level, np.float32)  # noqa: E731
+    monkeypatch.setattr(detect, "level_by_texture", one_level)
     assert len(find(a, b)) == 0
 
 

@@ -67,11 +67,14 @@ __all__ = [
     "RESIDUAL",
     "SMOOTH",
     "SPREAD",
+    "WASHED_MARGIN",
+    "WASHED_REACH",
     "LightField",
     "explain_light",
     "light_field",
     "pair_in_one_light",
     "relight",
+    "washed_out",
 ]
 
 #: Reduction factor of the grid the field is fitted on (working px per grid cell).
@@ -101,6 +104,11 @@ MIN_EXTENT = 0.05
 #: JPEG's chroma loss on a white spacesuit moves bright pixels 10-15%, and over 8% of that
 #: photo (tests/test_detect.py's planted object), which is no glare.
 GLARE_CORE = 0.2
+#: A level within this margin of 255 on every channel is washed out (:func:`washed_out`) ...
+WASHED_MARGIN = 5
+#: ... and so is everything within this many pixels of it (the colour map's 1-px neighbourhood
+#: and the few pixels over which the field, spread from the falloff, misses the clipped core).
+WASHED_REACH = 3
 _SCARCE = 0.1  # local trust (normalized-convolution weight) below which the field fades out
 
 
@@ -300,4 +308,39 @@ def explain_light(
         gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)
         relit = structural_difference(gray1, gray2, noise=noise, unreliable=matched.unreliable)
         np.minimum(structure, relit, out=structure)
+    washed = washed_out(matched.img1, matched.mid2, field)
+    if washed is not None:  # what the light saturated says nothing about the scene
+        colour[washed] = 0.0
+        if structure is not None:
+            structure[washed] = 0.0
     return colour, structure, field
+
+
+def washed_out(img1: np.ndarray, img2: np.ndarray, field: LightField) -> np.ndarray | None:
+    """Where the light washed one image out to white: the pixels (and those within
+    :data:`WASHED_REACH` px) clipped to white (every channel at least ``255 - WASHED_MARGIN``)
+    in the image the field makes the brighter side by :data:`MIN_ALPHA` or more.
+
+    A glare's core clips: the washed image holds 255 where the other shows the scene, and no
+    gain and offset (:func:`light_field`, whose fits there fall under :data:`MIN_GAIN`) maps
+    one onto the other, so the smooth field, spread from the falloff around it, leaves the core
+    as a change (on ``object_arduino`` two boxes, over the crystal in image 2 and the regulator
+    in image 1). A clipped level only says "at least this bright": what lies under it cannot be
+    compared.
+
+    Args:
+        img1, img2: uint8 (H, W, 3), image 1 and image 2 aligned and tone-matched.
+        field: :func:`light_field` of the pair.
+
+    Returns:
+        (H, W) bool, or None when nothing is washed out.
+    """
+    h, w = img1.shape[:2]
+    gain = cv2.resize(field.gain, (w, h), interpolation=cv2.INTER_LINEAR)
+    white = np.uint8(255 - WASHED_MARGIN)
+    washed = (gain < 1.0 - MIN_ALPHA) & (img2.min(axis=2) >= white)  # image 2 the brighter side
+    washed |= (gain > 1.0 / (1.0 - MIN_ALPHA)) & (img1.min(axis=2) >= white)
+    if not washed.any():
+        return None
+    k = np.ones((2 * WASHED_REACH + 1, 2 * WASHED_REACH + 1), np.uint8)
+    return cv2.dilate(washed.view(np.uint8), k) > 0

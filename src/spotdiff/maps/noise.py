@@ -8,11 +8,12 @@ import cv2
 import numpy as np
 
 from ..align.sharpness import noise_level
-from .evidence import COLOUR_FLOOR, COLOUR_PER_NOISE
+from .evidence import COLOUR_FLOOR, COLOUR_PER_NOISE, GLOBAL_MEDIAN
 
 __all__ = [
     "TEXTURE_BINS",
     "TEXTURE_SIGMA",
+    "level_by_texture",
     "local_colour_gain",
     "noise_by_texture",
     "noise_sigma",
@@ -118,10 +119,7 @@ def noise_by_texture(
         d, t = d[v], t[v]
     if d.size == 0:
         return np.zeros(0), np.zeros(0)
-    cum = np.bincount(t.ravel(), minlength=256).cumsum()
-    q = np.searchsorted(cum, np.arange(1, 2 * TEXTURE_BINS) / (2 * TEXTURE_BINS) * cum[-1])
-    edges, middles = q[1::2], q[0::2] / _TEXTURE_QUANT
-    cls = np.searchsorted(edges, np.arange(256), side="left")[t.ravel()]  # class of each level
+    cls, middles = _texture_classes(t)
     hist = np.bincount(cls * 511 + (d.ravel() + 255), minlength=TEXTURE_BINS * 511)
     hist = hist.reshape(TEXTURE_BINS, 511)
     used = hist.sum(axis=1) > 0
@@ -179,6 +177,62 @@ def local_colour_gain(
     )
     gain[clipped > 0] = 1.0
     return cv2.resize(gain, gray1.shape[::-1], interpolation=cv2.INTER_LINEAR)
+
+
+def level_by_texture(
+    z: np.ndarray,
+    texture: np.ndarray,
+    level: float,
+    valid: np.ndarray | None = None,
+    *,
+    step: int = 2,
+) -> np.ndarray | None:
+    """The pair's change level at each pixel's shared texture: what divides its evidence.
+
+    :func:`~.evidence.global_level` reads "the whole picture changed a little" from the median
+    evidence. On a pair whose fine texture did not land exactly on itself (a handheld photo of
+    a cloth, after registration and dense flow) that median is the texture's residue, not a
+    change of the picture: the flat areas (a circuit board on the cloth) did not change. Here
+    the pixels are put into the :data:`TEXTURE_BINS` classes of ``texture`` (as in
+    :func:`noise_by_texture`) and each class gets ``max(1, median evidence / GLOBAL_MEDIAN)``,
+    made non-decreasing with the texture (more texture never means less residue) and
+    interpolated linearly: a re-rendered picture (generative edit, colour drift, blur) changed
+    its flat areas too and keeps a level above 1 there, a misregistered texture's residue is
+    judged against its own level and leaves the flat areas at 1.
+
+    Args:
+        z: float32 (H, W) evidence (1 = seed threshold).
+        texture: float32 (H, W) :func:`shared_texture` of the pair.
+        valid: (H, W) bool, the compared pixels (None: all).
+        step: sampling stride in both directions.
+
+    Returns:
+        float32 (H, W) >= 1, or None when no pixel counts.
+    """
+    zs = z[::step, ::step]
+    t = _quantized(texture[::step, ::step])
+    if valid is not None:
+        v = valid[::step, ::step]
+        zs, t = zs[v], t[v]
+    if zs.size == 0:
+        return None
+    cls, middles = _texture_classes(t)
+    zs = zs.ravel()
+    used = np.flatnonzero(np.bincount(cls, minlength=TEXTURE_BINS) > 0)
+    meds = np.array([np.median(zs[cls == k]) for k in used])
+    levels = np.minimum(np.maximum.accumulate(np.maximum(meds / GLOBAL_MEDIAN, 1.0)), level)
+    lut = np.interp(np.arange(256) / _TEXTURE_QUANT, middles[used], levels).astype(np.float32)
+    return cv2.LUT(_quantized(texture), lut)
+
+
+def _texture_classes(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Classes of quantized texture samples ``t`` (uint8, any shape): the class (0 to
+    :data:`TEXTURE_BINS` - 1, by the deciles of ``t``) of each sample, flattened, and the
+    middle texture of each class (its 5th, 15th, ... 95th percentile, levels per pixel)."""
+    cum = np.bincount(t.ravel(), minlength=256).cumsum()
+    q = np.searchsorted(cum, np.arange(1, 2 * TEXTURE_BINS) / (2 * TEXTURE_BINS) * cum[-1])
+    edges, middles = q[1::2], q[0::2] / _TEXTURE_QUANT
+    return np.searchsorted(edges, np.arange(256), side="left")[t.ravel()], middles
 
 
 def _quantized(texture: np.ndarray) -> np.ndarray:
