@@ -18,8 +18,11 @@ The pipeline (each step a pure function of its own module):
    resampling and clipping, and a noise-aware structural (SSIM) difference, divided by their
    thresholds into one evidence map (1 = threshold); on photographs, what a smooth local light
    field explains (a glare, a relighting: :mod:`spotdiff.maps.light`, metadata ``"light"``) is
-   taken out of both maps, never added, and the pair's level (:func:`global_level`) is taken
-   before that; the dense flow of step 3 is estimated on the pair in one light; on a noisy pair
+   taken out of both maps, never added (and where it washed one image out to white, nothing
+   is compared), and the pair's level (:func:`global_level`) is taken before that, per shared
+   texture and never above the whole picture's (a cloth's misregistration residue does not
+   raise the level of the flat board on it: :func:`spotdiff.maps.noise.level_by_texture`;
+   metadata ``"global_level"``, the lowest); the dense flow of step 3 is estimated on the pair in one light; on a noisy pair
    whose noise is white (pixel noise >= 5% of the tonal range: a dim, grainy photo) the evidence
    is taken at the change's scale instead, against the pair's own noise there
    (:mod:`spotdiff.maps.scale`); a *replaced* picture (most pixels differ: a blank, inverted or
@@ -320,11 +323,11 @@ def find_prepared(
     z = evidence(colour, structure, thr)
     compared = ~quiet if quiet.any() else None
     level = 1.0 if swapped else global_level(z, compared)  # light too
-    levels = None  # each shared texture against its own residue (:func:`level_by_texture`)
-    if level > 1.0:
+    levels = None  # each shared texture against its own level, never above the picture's
+    if level > 1.0:  # (a misregistered cloth's residue: :func:`level_by_texture`)
         texture = shared_texture(matched.gray1, matched.gray2)
-        levels = level_by_texture(z, texture, level, compared)
-        level = 1.0 if levels is None else float(levels.min())
+        levels = level_by_texture(z, texture, level, compared)  # None: no pixel compared
+        level = level if levels is None else float(levels.min())
     light = None
     if opt.photometric and not rendered and not swapped:  # glare, relighting: maps.light
         raw = colour if gain is None else colour / gain  # the light is fitted in levels

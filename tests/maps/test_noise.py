@@ -10,7 +10,9 @@ import pytest
 
 from spotdiff import detect
 from spotdiff.detect import find
+from spotdiff.maps.evidence import GLOBAL_MEDIAN
 from spotdiff.maps.noise import (
+    level_by_texture,
     local_colour_gain,
     noise_by_texture,
     noise_sigma,
@@ -155,6 +157,11 @@ def test_colour_gain_lowers_the_threshold_off_the_texture_only():
     assert local_colour_gain(white, g2, noise)[y1 + 20 : y2 - 20, x1 + 20 : x2 - 20].max() == 1.0
 
 
+def _one_level(z, texture, level, *args, **kwargs) -> np.ndarray:
+    """``level_by_texture`` as it was before: one level for the whole picture."""
+    return np.full(z.shape, level, np.float32)
+
+
 def _iou(a, b) -> float:
     ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -170,8 +177,7 @@ def test_find_sees_a_change_beside_a_misregistered_texture(seed, monkeypatch):
     assert r.metadata["colour_gain"] > 2  # the board judged at the floor, the cloth at 4 sigma
     # the failure it fixes: one threshold from the cloth's residue (and the level it raises)
     monkeypatch.setattr(detect, "local_colour_gain", lambda *args, **kwargs: None)
-    one_level = lambda z, texture, level, *a, **k: np.full(z.shape, level, np.float32)  # noqa: E731
-    monkeypatch.setattr(detect, "level_by_texture", one_level)
+    monkeypatch.setattr(detect, "level_by_texture", _one_level)
     assert len(find(a, b)) == 0
 
 
@@ -185,3 +191,50 @@ def test_colour_gain_is_one_when_the_threshold_is_fixed_or_at_its_floor():
     assert find(a, b, threshold=60).metadata["colour_gain"] == 1.0
     clean = find(a, a)  # no noise: the threshold is at its floor
     assert clean.metadata["colour_gain"] == 1.0 and len(clean) == 0
+
+
+# --- the pair's level per shared texture (issue 9: object_arduino, the level of 1.85) ---------
+
+
+def _two_textures(flat: float, textured: float) -> tuple[np.ndarray, np.ndarray]:
+    """An evidence map whose left half (texture 0) has median ``flat`` and right half (texture
+    40 levels / px, a cloth) median ``textured``."""
+    texture = np.zeros((100, 200), np.float32)
+    texture[:, 100:] = 40.0
+    z = np.empty_like(texture)
+    z[:, :100], z[:, 100:] = flat, textured
+    return z, texture
+
+
+@pytest.mark.parametrize(
+    ("flat", "textured", "level", "expected_flat", "expected_textured"),
+    [
+        (0.0, 3 * GLOBAL_MEDIAN, 1.5, 1.0, 1.5),  # a cloth's residue: the flat half is at 1
+        (3 * GLOBAL_MEDIAN, 3 * GLOBAL_MEDIAN, 3.0, 3.0, 3.0),  # re-rendered: flat areas too
+        (3 * GLOBAL_MEDIAN, GLOBAL_MEDIAN / 2, 1.07, 1.07, 1.07),  # a change on the flat half:
+        # at most the whole picture's level, and more texture never judged less strictly
+    ],
+    ids=["residue on the texture", "re-rendered", "change on the flat half"],
+)
+def test_level_by_texture(flat, textured, level, expected_flat, expected_textured):
+    z, texture = _two_textures(flat, textured)
+    levels = level_by_texture(z, texture, level)
+    assert levels.shape == z.shape and levels.dtype == np.float32
+    assert levels[:, :100].max() == pytest.approx(expected_flat, rel=1e-4)
+    assert levels[:, 100:].min() == pytest.approx(expected_textured, rel=1e-4)
+    assert levels.max() <= level + 1e-6  # never above the whole picture's level
+    assert level_by_texture(z, texture, level, np.zeros(z.shape, bool)) is None
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_board_beside_a_misregistered_cloth_is_judged_at_its_own_level(seed, monkeypatch):
+    """The cloth's residue sets the pair's median evidence (level about 1.7-1.8); the board
+    did not change, and the chip on it keeps its evidence against the board's level of 1."""
+    a, b = _cloth_pair(seed)
+    r = find(a, b)
+    monkeypatch.setattr(detect, "level_by_texture", _one_level)
+    r1 = find(a, b)  # the failure: one level for the whole picture
+    assert r1.metadata["global_level"] > 1.5 and r.metadata["global_level"] == 1.0
+    assert len(r) == len(r1) == 1 and _iou(r.boxes[0], _CHIP) > 0.8
+    assert r.data["evidence"][0] > 1.4 * r1.data["evidence"][0]
+    assert r.scores[0] > r1.scores[0] + 0.1

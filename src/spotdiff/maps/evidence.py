@@ -22,7 +22,10 @@ warp) the evidence of the *typical* pixel is itself high, and regions grown down
 the object that changed most to its re-rendered surroundings. The pair's own change level is the
 median evidence over the compared pixels; above :data:`GLOBAL_MEDIAN` the map is divided by
 ``median / GLOBAL_MEDIAN``, which raises every per-pixel threshold by that factor (1 on aligned
-pairs: the median pixel of a pair with local edits has not changed).
+pairs: the median pixel of a pair with local edits has not changed). :func:`spotdiff.find`
+then takes it per shared texture (:func:`spotdiff.maps.noise.level_by_texture`): the residue of
+a fine texture that did not land exactly on itself (a cloth under a handheld photo) raises the
+median without the flat areas having changed, and those keep a lower level (never a higher one).
 
 A *replaced* picture (:func:`replaced`: a blank, inverted or different image) is not a re-rendered
 one: most pixels differ in colour beyond a noise-free pair's threshold. Its difference then

@@ -40,7 +40,9 @@ where image 2 is the washed or dimmer one, image 2 through its inverse elsewhere
 shrink with the light's contrast and nothing is amplified. :func:`explain_light` (what
 :func:`spotdiff.find` calls) fits the field after the global tone curves, compares the relit
 pair as well and keeps, per pixel, the smaller colour and structural difference: the field can only explain evidence away, never add it, and what no smooth light
-field explains (an object's changed structure, a hue turned) keeps its evidence. Renders
+field explains (an object's changed structure, a hue turned) keeps its evidence; where the
+light washed one image out to white (a glare's clipped core, :func:`washed_out`) nothing is
+compared, since a clipped level only says "at least this bright". Renders
 (screenshots, drawings) are never relit: their colour changes are edits.
 """
 
