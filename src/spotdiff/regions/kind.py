@@ -44,6 +44,8 @@ __all__ = [
     "SAME_EDGES",
     "SAME_STRUCTURE",
     "classify_kind",
+    "edge_magnitude",
+    "structure_correlations",
 ]
 
 #: Best absolute colour-channel correlation inside the region above which it is ``changed``.
@@ -62,10 +64,29 @@ CONTINUE_MARGIN = 0.6
 _INPAINT_SIDE = 48
 
 
-def _edges(gray: np.ndarray) -> np.ndarray:
+def edge_magnitude(gray: np.ndarray) -> np.ndarray:
+    """float32 (H, W) 3x3 Sobel gradient magnitude of a uint8 (H, W) grey image (levels: a
+    step of ``s`` grey levels reads about ``4 s``)."""
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
     return cv2.magnitude(gx, gy)
+
+
+def structure_correlations(
+    colours1: np.ndarray, colours2: np.ndarray, edges1: np.ndarray, edges2: np.ndarray
+) -> tuple[float, float]:
+    """The *same structure* cues over a region's pixels: the best absolute correlation (NCC) of
+    a colour channel of image 1 with a channel of image 2, and the correlation of the edge
+    magnitudes. The region holds the same thing in both images when the first passes
+    :data:`SAME_STRUCTURE` or the second :data:`SAME_EDGES`.
+
+    Args:
+        colours1, colours2: (N, 3) colours of the region's pixels in image 1 and image 2.
+        edges1, edges2: (N,) edge magnitudes (:func:`edge_magnitude`) of the same pixels.
+    """
+    c1, c2 = np.asarray(colours1, np.float64), np.asarray(colours2, np.float64)
+    same = max(abs(_ncc(c1[:, i], c2[:, j])) for i in range(3) for j in range(3))
+    return same, _ncc(np.asarray(edges1, np.float64), np.asarray(edges2, np.float64))
 
 
 def _ncc(x: np.ndarray, y: np.ndarray) -> float:
@@ -108,7 +129,7 @@ def classify_kind(
     for img in (img1, img2):
         crop = img[ya:yb, xa:xb]
         grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-        edges = _edges(grey)
+        edges = edge_magnitude(grey)
         mean_in = np.array(cv2.mean(crop, mask=inside)[:3])
         mean_out = np.array(cv2.mean(crop, mask=ring)[:3])
         feats.append(
@@ -121,8 +142,8 @@ def classify_kind(
         colours.append(crop[inside > 0].astype(np.float64))
         edge_in.append(edges[inside > 0].astype(np.float64))
         misfit.append(_inpaint_error(crop, hole, inside))
-    same = max(abs(_ncc(colours[0][:, i], colours[1][:, j])) for i in range(3) for j in range(3))
-    if same > SAME_STRUCTURE or _ncc(*edge_in) > SAME_EDGES:
+    same, edges_same = structure_correlations(*colours, *edge_in)
+    if same > SAME_STRUCTURE or edges_same > SAME_EDGES:
         return "changed"
     (c1, b1, e1), (c2, b2, e2) = feats
     score = math.log((c2 + 4) / (c1 + 4)) + math.log((b2 + 2) / (b1 + 2))

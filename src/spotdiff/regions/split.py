@@ -1,0 +1,126 @@
+"""Two changes that touch: a component of the evidence map cut where its parts changed otherwise.
+
+Hysteresis grows each seed over weaker evidence (:func:`~.components.find_components`), so
+two changes that touch, or lie a few px apart with the structural window's spread between
+them, come out as one component: a man added on a temple's steps and a dark mark removed
+10 px from him, a dress recoloured and the arm beside it moved. No distance rule parts them.
+
+Such a component has *cores*: the parts of it that stand above an evidence level, where the
+evidence dips between them (a saddle). The cores are the connected sets of ``z >= level``
+inside the component at the lowest of the levels ``high * STEP ** n`` (up to the component's
+peak) that holds two or more of at least :data:`~.signature.MIN_PIXELS` px; every pixel of
+the component goes to its nearest core. The parts are then judged by what changed in them
+(:func:`~.signature.changed_otherwise`: a recolour beside something added or moved, an
+object added beside another removed). When some pair of parts changed otherwise, the
+component is replaced by its parts and those pairs never join
+(:func:`~.group.group_components`'s ``separate``); the other parts join by the usual rules
+(they touch). When no pair did (the pieces of one object changed alike: the shirt and the
+trousers of a man added, the bars of a logo recoloured), the component stays whole.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .components import Components
+from .signature import MIN_PIXELS, changed_otherwise, signatures
+
+__all__ = ["STEP", "split_components"]
+
+#: Ratio between the evidence levels at which a component's cores are looked for.
+STEP = 1.5
+_LEVELS = 8  # levels tried at most (high * STEP ** 7: 17x the seed level)
+_MARGIN = 2  # px around a component for its parts' signatures (edges need neighbours)
+
+
+def _parts(z: np.ndarray, inside: np.ndarray, high: float) -> np.ndarray | None:
+    """int32 labels ``1..P`` (P >= 2) of the parts of one component (``inside``, bool, its
+    window of ``z``), each pixel with its nearest core; None when it has one core."""
+    peak = float(z[inside].max())
+    level = high
+    for _ in range(_LEVELS):
+        if level > peak:
+            return None
+        n, cores, stats, _ = cv2.connectedComponentsWithStats(
+            (inside & (z >= level)).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+        )
+        big = np.flatnonzero(stats[1:, 4] >= MIN_PIXELS) + 1
+        if len(big) >= 2:
+            near = np.stack(
+                [cv2.distanceTransform((cores != c).view(np.uint8), cv2.DIST_L2, 5) for c in big]
+            )
+            return np.where(inside, near.argmin(0) + 1, 0).astype(np.int32)
+        if len(big) == 0:
+            return None
+        level *= STEP
+    return None
+
+
+def split_components(
+    z: np.ndarray, comps: Components, rgb1: np.ndarray, rgb2: np.ndarray, *, high: float = 1.0
+) -> tuple[Components, np.ndarray]:
+    """The components with those holding two changes cut into their parts (module docstring).
+
+    Args:
+        z: float32 (H, W) evidence the components were found on (1 = seed).
+        comps: :func:`~.components.find_components` of ``z``.
+        rgb1, rgb2: uint8 (H, W, 3) RGB working images (image 2 aligned, tone-matched).
+        high: the seed level of ``comps``.
+
+    Returns:
+        ``(components, separate)``: the components, each cut one replaced by its parts (numbered
+        in place of it, the others in their order), and bool (K, K), symmetric: the parts that
+        changed otherwise, which never join.
+    """
+    cut: dict[int, tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
+    for c in np.flatnonzero(comps.areas >= 2 * MIN_PIXELS):
+        x0, y0, x1, y1 = (int(v) for v in comps.boxes[c])
+        x0, y0, x1, y1 = max(0, x0 - _MARGIN), max(0, y0 - _MARGIN), x1 + _MARGIN, y1 + _MARGIN
+        win = (slice(y0, y1), slice(x0, x1))
+        parts = _parts(z[win], comps.labels[win] == c + 1, high)
+        if parts is None:
+            continue
+        boxes = _boxes(parts)
+        sig = signatures(rgb1[win], rgb2[win], parts, boxes)
+        p = len(boxes)
+        apart = np.zeros((p, p), bool)
+        for i in range(p):
+            for j in range(i + 1, p):
+                apart[i, j] = apart[j, i] = changed_otherwise(sig, i, j, distance=0.0)
+        if apart.any():
+            cut[int(c)] = ((x0, y0), parts, apart)
+    k = len(comps)
+    if not cut:
+        return comps, np.zeros((k, k), bool)
+    sizes = [len(cut[c][2]) if c in cut else 1 for c in range(k)]
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(start[-1])
+    lut = np.zeros(k + 1, np.int32)
+    lut[1:] = start[:-1] + 1
+    labels = lut[comps.labels]
+    boxes = np.zeros((n, 4), np.int64)
+    areas = np.zeros(n, np.int64)
+    keep = np.array([c not in cut for c in range(k)])
+    boxes[start[:-1][keep]] = comps.boxes[keep]
+    areas[start[:-1][keep]] = comps.areas[keep]
+    separate = np.zeros((n, n), bool)
+    for c, ((x0, y0), parts, apart) in cut.items():
+        s, p = int(start[c]), len(apart)
+        win = labels[y0 : y0 + parts.shape[0], x0 : x0 + parts.shape[1]]
+        win[parts > 0] = parts[parts > 0] + s
+        pb = _boxes(parts)
+        boxes[s : s + p] = pb + np.array([x0, y0, x0, y0])
+        areas[s : s + p] = np.bincount(parts.ravel(), minlength=p + 1)[1:]
+        separate[s : s + p, s : s + p] = apart
+    return Components(labels, boxes, areas), separate
+
+
+def _boxes(parts: np.ndarray) -> np.ndarray:
+    """(P, 4) int64 xyxy (exclusive ends) of the labels ``1..P`` of ``parts``."""
+    p = int(parts.max())
+    out = np.zeros((p, 4), np.int64)
+    for i in range(p):
+        ys, xs = np.nonzero(parts == i + 1)
+        out[i] = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    return out
