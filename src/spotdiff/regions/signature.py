@@ -5,19 +5,22 @@ Each changed piece (a component of the evidence map, or a part of one:
 
 - its *colours*: the medians (8-bit CIELAB, L scaled to 0-255) of image 1 and of image 2 over
   its pixels that changed most (the upper half of its Lab difference);
-- its *structure*: ``kept`` when the same thing is in both images, recoloured or retoned
-  (:func:`~.kind.structure_correlations` pass :data:`~.kind.SAME_STRUCTURE` or
-  :data:`~.kind.SAME_EDGES`, and its edges are as strong in both: direction ``neither``; a
-  turban turned from purple to white, a dress from blue to grey; a cloud drawn over the lines
-  of trees correlates with them but is ``added``);
-  ``new`` when edges are drawn in it (the 90th percentile of the edge magnitude, in either image,
-  at least :data:`DRAWN`) and both correlations stay below half those levels: something
-  appeared, vanished, moved or changed shape; ``unsure`` otherwise (a flat patch recoloured has
-  no structure to correlate);
-- its *direction*: ``added`` when its edges are at least :data:`DIRECTION` times stronger in
-  image 2 than in image 1 (``log((E2 + 2) / (E1 + 2)) >= log DIRECTION``, ``E`` the mean edge
-  magnitude), ``removed`` the other way round, ``neither`` in between, or where no edges are
-  drawn. Pieces under :data:`MIN_PIXELS` are ``unsure`` and ``neither``.
+- its *structure*: ``kept`` when the same thing is in both images, recoloured or retoned:
+  :func:`~.kind.structure_correlations` give a clear verdict (the colour correlation or the
+  edge correlation halfway from :data:`~.kind.SAME_STRUCTURE` or :data:`~.kind.SAME_EDGES` to
+  1: 0.85 and 0.65, where :func:`~.kind.classify_kind` only needs a default) and its mean edge
+  magnitudes lie within :data:`BALANCE` of each other: a turban turned from purple to white
+  (colours 0.97), a dress from blue to grey (edges 0.68); not a cloud drawn over the lines of
+  trees (it correlates with them, but holds twice their edges), a rope removed from wooden
+  planks (edges 0.31) or half an icon replaced by another (colours 0.70).
+  ``new`` when edges are drawn in it (the 90th percentile of the edge magnitude, in either
+  image, at least :data:`DRAWN`) and both correlations stay below half those levels:
+  something appeared, vanished, moved or changed shape. ``unsure`` otherwise (a flat patch
+  recoloured has no structure to correlate);
+- its *direction*: :func:`~.kind.classify_kind`'s verdict, ``added`` or ``removed`` where every
+  cue agrees, ``neither`` otherwise.
+
+Pieces under :data:`MIN_PIXELS` are ``unsure`` and ``neither``.
 
 Two pieces *changed otherwise* (:func:`changed_otherwise`: two changes, whatever the distance
 rule says) when
@@ -50,11 +53,17 @@ import numpy as np
 
 from ..maps.ssim_cv import gaussian_radius
 from .group import INK_LEVEL
-from .kind import SAME_EDGES, SAME_STRUCTURE, edge_magnitude, structure_correlations
+from .kind import (
+    SAME_EDGES,
+    SAME_STRUCTURE,
+    classify_kind,
+    edge_magnitude,
+    structure_correlations,
+)
 
 __all__ = [
     "ALIKE",
-    "DIRECTION",
+    "BALANCE",
     "DRAWN",
     "MIN_PIXELS",
     "OTHERWISE",
@@ -77,10 +86,9 @@ OTHERWISE = 30.0
 #: levels: a piece whose 90th percentile reaches it in either image has edges drawn in it
 #: (JPEG grain of sigma 3 reads about 20).
 DRAWN = 4.0 * INK_LEVEL
-#: Ratio of mean edge magnitudes between the images above which a piece was ``added`` (image
-#: 2 holds more drawing) or ``removed``: a man added on sandstone 2.8, a dark mark removed from
-#: it 3.6, an arm moved 1.1.
-DIRECTION = 2.0
+#: Largest ratio between a piece's mean edge magnitudes in the two images for its structure
+#: ``kept``: more, and one image holds drawing the other lacks.
+BALANCE = 2.0
 #: Fewest pixels of a piece for its structure and direction (a 6 x 6 px patch): fewer are
 #: too few to correlate, and the piece's are ``unsure`` and ``neither``.
 MIN_PIXELS = 36
@@ -88,6 +96,7 @@ MIN_PIXELS = 36
 WINDOW = gaussian_radius(1.5)
 
 _KEPT, _UNSURE, _NEW = 1, 0, -1
+_MARGIN = 2  # px around a piece: its edges need their neighbours
 
 
 @dataclass(frozen=True)
@@ -116,38 +125,51 @@ def piece_colours(lab1: np.ndarray, lab2: np.ndarray, pixels: np.ndarray) -> np.
 
 
 def signatures(
-    rgb1: np.ndarray, rgb2: np.ndarray, labels: np.ndarray, boxes: np.ndarray
+    rgb1: np.ndarray,
+    rgb2: np.ndarray,
+    labels: np.ndarray,
+    boxes: np.ndarray,
+    origin: tuple[int, int] = (0, 0),
 ) -> Signatures:
     """Signatures of the labelled pieces.
 
     Args:
         rgb1, rgb2: uint8 (H, W, 3) RGB working images (image 2 aligned, tone-matched).
-        labels: int32 (H, W), ``1..K`` on the pixels of each piece, 0 elsewhere.
-        boxes: (K, 4) int xyxy (exclusive ends) of each piece's pixels.
+        labels: int32 (h, w), ``1..K`` on the pixels of each piece, 0 elsewhere: the window
+            of the images at ``origin`` ``(x0, y0)`` (the whole image by default).
+        boxes: (K, 4) int xyxy (exclusive ends) of each piece's pixels in ``labels``.
     """
     k = len(boxes)
     colours = np.zeros((k, 2, 3), np.float32)
     structure = np.zeros(k, np.int8)
     direction = np.zeros(k, np.int8)
+    ox, oy = origin
     for i, (x0, y0, x1, y1) in enumerate(np.asarray(boxes, np.int64).tolist()):
-        win = (slice(max(0, y0 - 2), y1 + 2), slice(max(0, x0 - 2), x1 + 2))
+        x0, y0 = max(0, x0 - _MARGIN), max(0, y0 - _MARGIN)
+        pixels = labels[y0 : y1 + _MARGIN, x0 : x1 + _MARGIN] == i + 1
+        win = (slice(oy + y0, oy + y0 + pixels.shape[0]), slice(ox + x0, ox + x0 + pixels.shape[1]))
         a, b = rgb1[win], rgb2[win]
-        pixels = labels[win] == i + 1
         lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (a, b))
         colours[i] = piece_colours(lab1, lab2, pixels)
-        e1, e2 = (edge_magnitude(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY))[pixels] for x in (a, b))
-        drawn = max(np.percentile(e1, 90), np.percentile(e2, 90)) >= DRAWN
         if pixels.sum() < MIN_PIXELS:
             continue
-        ratio = math.log((float(e2.mean()) + 2) / (float(e1.mean()) + 2))
-        if drawn and abs(ratio) >= math.log(DIRECTION):
-            direction[i] = 1 if ratio > 0 else -1
+        e1, e2 = (edge_magnitude(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY))[pixels] for x in (a, b))
+        drawn = max(np.percentile(e1, 90), np.percentile(e2, 90)) >= DRAWN
+        balanced = abs(math.log((float(e2.mean()) + 2) / (float(e1.mean()) + 2))) < math.log(BALANCE)
         same, edges_same = structure_correlations(a[pixels], b[pixels], e1, e2)
         if drawn and same < SAME_STRUCTURE / 2 and edges_same < SAME_EDGES / 2:
             structure[i] = _NEW
-        elif direction[i] == 0 and (same > SAME_STRUCTURE or edges_same > SAME_EDGES):
+        elif balanced and (same > _clear(SAME_STRUCTURE) or edges_same > _clear(SAME_EDGES)):
             structure[i] = _KEPT
+        kind = classify_kind(rgb1, rgb2, pixels, (ox + x0, oy + y0))
+        direction[i] = {"added": 1, "removed": -1}.get(kind, 0)
     return Signatures(colours, structure, direction)
+
+
+def _clear(level: float) -> float:
+    """A correlation that clearly passes ``level``: halfway from it to 1 (as ``level / 2`` is
+    clearly below it)."""
+    return (1.0 + level) / 2
 
 
 def changed_otherwise(sig: Signatures, i: int, j: int, *, distance: float) -> bool:

@@ -31,7 +31,6 @@ __all__ = ["STEP", "split_components"]
 #: Ratio between the evidence levels at which a component's cores are looked for.
 STEP = 1.5
 _LEVELS = 8  # levels tried at most (high * STEP ** 7: 17x the seed level)
-_MARGIN = 2  # px around a component for its parts' signatures (edges need neighbours)
 
 
 def _parts(z: np.ndarray, inside: np.ndarray, high: float) -> np.ndarray | None:
@@ -76,13 +75,12 @@ def split_components(
     cut: dict[int, tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
     for c in np.flatnonzero(comps.areas >= 2 * MIN_PIXELS):
         x0, y0, x1, y1 = (int(v) for v in comps.boxes[c])
-        x0, y0, x1, y1 = max(0, x0 - _MARGIN), max(0, y0 - _MARGIN), x1 + _MARGIN, y1 + _MARGIN
         win = (slice(y0, y1), slice(x0, x1))
         parts = _parts(z[win], comps.labels[win] == c + 1, high)
         if parts is None:
             continue
         boxes = _boxes(parts)
-        sig = signatures(rgb1[win], rgb2[win], parts, boxes)
+        sig = signatures(rgb1, rgb2, parts, boxes, origin=(x0, y0))
         p = len(boxes)
         apart = np.zeros((p, p), bool)
         for i in range(p):
