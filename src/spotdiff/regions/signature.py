@@ -5,7 +5,9 @@ Each changed piece (a component of the evidence map, or a part of one:
 
 - its *colours*: the medians (8-bit CIELAB, L scaled to 0-255) of image 1 and of image 2 over
   its pixels that changed most (the upper half of its Lab difference);
-- its *structure*: ``kept`` when the same thing is in both images, recoloured or retoned:
+- its *structure*: ``kept`` when the same thing is in both images in another colour (its two
+  colours further apart than :data:`ALIKE`: a textured object moved a few px correlates with
+  itself where the two places overlap, in its own colour), recoloured or retoned:
   :func:`~.kind.structure_correlations` give a clear verdict (the colour correlation or the
   edge correlation halfway from :data:`~.kind.SAME_STRUCTURE` or :data:`~.kind.SAME_EDGES` to
   1: 0.85 and 0.65, where :func:`~.kind.classify_kind` only needs a default) and its mean edge
@@ -159,7 +161,11 @@ def signatures(
         same, edges_same = structure_correlations(a[pixels], b[pixels], e1, e2)
         if drawn and same < SAME_STRUCTURE / 2 and edges_same < SAME_EDGES / 2:
             structure[i] = _NEW
-        elif balanced and (same > _clear(SAME_STRUCTURE) or edges_same > _clear(SAME_EDGES)):
+        elif (
+            balanced
+            and np.linalg.norm(colours[i, 0] - colours[i, 1]) > ALIKE
+            and (same > _clear(SAME_STRUCTURE) or edges_same > _clear(SAME_EDGES))
+        ):
             structure[i] = _KEPT
         kind = classify_kind(rgb1, rgb2, pixels, (ox + x0, oy + y0))
         direction[i] = {"added": 1, "removed": -1}.get(kind, 0)
