@@ -48,7 +48,7 @@ a recoloured object are ``kept`` (or ``unsure`` where flat).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -109,12 +109,28 @@ class Signatures:
         colours: float32 (K, 2, 3): median Lab colour in image 1 and image 2 over the pixels
             that changed most.
         structure: int8 (K,): 1 kept, -1 new, 0 unsure.
-        direction: int8 (K,): 1 added, -1 removed, 0 neither.
+        places: (K, 2) int ``(x0, y0)`` of each piece's crop in the images, and ``crops``, its
+            bool pixels there: the direction is judged on them when a pair needs it
+            (:meth:`direction`, :func:`~.kind.classify_kind` costs an inpainting).
+        images: the two RGB images.
     """
 
     colours: np.ndarray
     structure: np.ndarray
-    direction: np.ndarray
+    places: np.ndarray
+    crops: list
+    images: tuple[np.ndarray, np.ndarray]
+    _direction: dict = field(default_factory=dict)
+
+    def direction(self, i: int) -> int:
+        """1 added, -1 removed, 0 neither (module docstring) of piece ``i``."""
+        if i not in self._direction:
+            crop = self.crops[i]
+            kind = "changed"
+            if crop.sum() >= MIN_PIXELS:
+                kind = classify_kind(*self.images, crop, tuple(int(v) for v in self.places[i]))
+            self._direction[i] = {"added": 1, "removed": -1}.get(kind, 0)
+        return self._direction[i]
 
 
 def piece_colours(lab1: np.ndarray, lab2: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -144,7 +160,8 @@ def signatures(
     k = len(boxes)
     colours = np.zeros((k, 2, 3), np.float32)
     structure = np.zeros(k, np.int8)
-    direction = np.zeros(k, np.int8)
+    places = np.zeros((k, 2), np.int64)
+    crops = []
     ox, oy = origin
     for i, (x0, y0, x1, y1) in enumerate(np.asarray(boxes, np.int64).tolist()):
         x0, y0 = max(0, x0 - _MARGIN), max(0, y0 - _MARGIN)
@@ -153,11 +170,15 @@ def signatures(
         a, b = rgb1[win], rgb2[win]
         lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (a, b))
         colours[i] = piece_colours(lab1, lab2, pixels)
+        places[i] = ox + x0, oy + y0
+        crops.append(pixels)
         if pixels.sum() < MIN_PIXELS:
             continue
         e1, e2 = (edge_magnitude(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY))[pixels] for x in (a, b))
         drawn = max(np.percentile(e1, 90), np.percentile(e2, 90)) >= DRAWN
-        balanced = abs(math.log((float(e2.mean()) + 2) / (float(e1.mean()) + 2))) < math.log(BALANCE)
+        balanced = abs(math.log((float(e2.mean()) + 2) / (float(e1.mean()) + 2))) < math.log(
+            BALANCE
+        )
         same, edges_same = structure_correlations(a[pixels], b[pixels], e1, e2)
         if drawn and same < SAME_STRUCTURE / 2 and edges_same < SAME_EDGES / 2:
             structure[i] = _NEW
@@ -167,9 +188,7 @@ def signatures(
             and (same > _clear(SAME_STRUCTURE) or edges_same > _clear(SAME_EDGES))
         ):
             structure[i] = _KEPT
-        kind = classify_kind(rgb1, rgb2, pixels, (ox + x0, oy + y0))
-        direction[i] = {"added": 1, "removed": -1}.get(kind, 0)
-    return Signatures(colours, structure, direction)
+    return Signatures(colours, structure, places, crops, (rgb1, rgb2))
 
 
 def _clear(level: float) -> float:
@@ -184,9 +203,9 @@ def changed_otherwise(sig: Signatures, i: int, j: int, *, distance: float) -> bo
     s = sig.structure[[i, j]]
     if s.min() == _NEW and s.max() == _KEPT:
         return True
-    d = sig.direction[[i, j]]
-    if d.min() == -1 and d.max() == 1:
-        removed, added = (i, j) if d[0] == -1 else (j, i)
+    di = sig.direction(i)
+    if di != 0 and sig.direction(j) == -di:
+        removed, added = (i, j) if di == -1 else (j, i)
         carried = np.linalg.norm(sig.colours[removed, 0] - sig.colours[added, 1])
         if carried > ALIKE:
             return True

@@ -41,7 +41,7 @@ def _parts(z: np.ndarray, inside: np.ndarray, high: float) -> np.ndarray | None:
     for _ in range(_LEVELS):
         if level > peak:
             return None
-        n, cores, stats, _ = cv2.connectedComponentsWithStats(
+        _, cores, stats, _ = cv2.connectedComponentsWithStats(
             (inside & (z >= level)).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
         )
         big = np.flatnonzero(stats[1:, 4] >= MIN_PIXELS) + 1
