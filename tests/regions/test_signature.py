@@ -47,12 +47,6 @@ def test_same_colours_and_structure_never_part_touching_pieces():
 
 def test_colours_alone_part_pieces_only_beyond_the_window():
     colours = np.array([[[50, 128, 128], [200, 128, 128]], [[120, 180, 90], [120, 60, 160]]])
-    sig = Signatures(
-        colours.astype(np.float32),
-        np.zeros(2, np.int8),
-        np.zeros((2, 2), int),
-        [np.zeros((1, 1), bool)] * 2,
-        (np.zeros((1, 1, 3), np.uint8),) * 2,
-    )
+    sig = Signatures(colours.astype(np.float32), np.zeros(2, np.int8))
     assert not changed_otherwise(sig, 0, 1, distance=3.0)  # a string of flags of two colours
     assert changed_otherwise(sig, 0, 1, distance=12.0)

@@ -6,7 +6,7 @@ one object, but the unchanged occluder cuts its evidence into pieces further apa
 distance rule of :func:`~.group.group_components` allows (its allowance grows with the square
 root of a piece's area: 8 px for a 30 x 35 px piece). Each piece's change is described by its
 signature (:mod:`.signature`): two colours, the medians (8-bit CIELAB) of image 1 and of image
-2 over its pixels that changed most, its structure and its direction. Two pieces whose pixels come within twice the merge cap
+2 over its pixels that changed most, and its structure. Two pieces whose pixels come within twice the merge cap
 of each other (an occluder can be wider than the gap the distance rule bridges), with the band
 between their nearest pixels unchanged (at least :data:`UNCHANGED_SHARE` of it without
 evidence), are
@@ -18,10 +18,10 @@ evidence), are
   have the map between them, which is the pieces' image-1 colour: they stay two; removed, the
   map is their image-2 colour;
 - two changes side by side when they changed otherwise
-  (:func:`~.signature.changed_otherwise`: a recolour beside an object added, an object added
-  beside another removed, or other colours before and after beyond the structural window's
-  reach: a lock removed from a chest beside a rope added on the floor, 12 px apart, joined by
-  the rope's allowance before). They never join by distance.
+  (:func:`~.signature.changed_otherwise`: a recolour beside an object added, or other colours
+  before and after beyond the structural window's reach: a lock removed from a chest beside a
+  rope added on the floor, 12 px apart, joined by the rope's allowance before). They never
+  join by distance.
 
 On the real puzzles the pairs judged otherwise lay on two truth objects in 8 of 8 cases, at
 9.8-42 px; two pairs on one object (a string of flags of three colours) lay 2-3 px apart.

@@ -19,10 +19,10 @@ Each changed piece (a component of the evidence map, or a part of one:
   image, at least :data:`DRAWN`) and both correlations stay below half those levels:
   something appeared, vanished, moved or changed shape. ``unsure`` otherwise (a flat patch
   recoloured has no structure to correlate);
-- its *direction*: :func:`~.kind.classify_kind`'s verdict, ``added`` or ``removed`` where every
-  cue agrees, ``neither`` otherwise.
-
-Pieces under :data:`MIN_PIXELS` are ``unsure`` and ``neither``.
+Pieces under :data:`MIN_PIXELS` are ``unsure``. (Whether a piece was added or removed,
+:func:`~.kind.classify_kind`, does not enter: on a part of a component its ring holds the rest
+of the change, and the parts of one square added on a blocky background come out ``added``
+and ``removed``.)
 
 Two pieces *changed otherwise* (:func:`changed_otherwise`: two changes, whatever the distance
 rule says) when
@@ -30,38 +30,28 @@ rule says) when
 - one kept its structure and the other is new: a recolour beside an object added, a dress
   recoloured beside an arm that moved (the turban and the added worker of puzzle_threshing,
   4 px apart; the arm and the dress of graphic_people, touching);
-- one was added and the other removed, and not as one object moved: a move carries the
-  object's colour from the removed place (its image-1 colour) to the added one (its image-2
-  colour), within :data:`ALIKE`; a man added beside a mark removed carries nothing
-  (puzzle_temple);
 - both colours are at least :data:`OTHERWISE` apart and the pieces lie further apart than the
   structural window's reach (:func:`~.occlusion.occluded_objects`: a lock removed beside a
   rope added). Closer, the window's spread may merely have failed to bridge one change of
   several colours (a string of flags of three colours), so colours alone never part touching
-  pieces; structure and direction do.
+  pieces; structure does.
 
 Pieces of one object changed alike share their signature and are never otherwise: the parts
-of an added object share their image-1 colour and are all ``new`` and ``added``; the parts of
+of an added object share their image-1 colour and are all ``new`` (or ``unsure``); the parts of
 a recoloured object are ``kept`` (or ``unsure`` where flat).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from ..maps.ssim_cv import gaussian_radius
 from .group import INK_LEVEL
-from .kind import (
-    SAME_EDGES,
-    SAME_STRUCTURE,
-    classify_kind,
-    edge_magnitude,
-    structure_correlations,
-)
+from .kind import SAME_EDGES, SAME_STRUCTURE, edge_magnitude, structure_correlations
 
 __all__ = [
     "ALIKE",
@@ -91,8 +81,8 @@ DRAWN = 4.0 * INK_LEVEL
 #: Largest ratio between a piece's mean edge magnitudes in the two images for its structure
 #: ``kept``: more, and one image holds drawing the other lacks.
 BALANCE = 2.0
-#: Fewest pixels of a piece for its structure and direction (a 6 x 6 px patch): fewer are
-#: too few to correlate, and the piece's are ``unsure`` and ``neither``.
+#: Fewest pixels of a piece for its structure (a 6 x 6 px patch): fewer are too few to
+#: correlate, and the piece is ``unsure``.
 MIN_PIXELS = 36
 #: px: pieces closer than the structural (SSIM) window's reach are never apart by colour alone.
 WINDOW = gaussian_radius(1.5)
@@ -109,28 +99,10 @@ class Signatures:
         colours: float32 (K, 2, 3): median Lab colour in image 1 and image 2 over the pixels
             that changed most.
         structure: int8 (K,): 1 kept, -1 new, 0 unsure.
-        places: (K, 2) int ``(x0, y0)`` of each piece's crop in the images, and ``crops``, its
-            bool pixels there: the direction is judged on them when a pair needs it
-            (:meth:`direction`, :func:`~.kind.classify_kind` costs an inpainting).
-        images: the two RGB images.
     """
 
     colours: np.ndarray
     structure: np.ndarray
-    places: np.ndarray
-    crops: list
-    images: tuple[np.ndarray, np.ndarray]
-    _direction: dict = field(default_factory=dict)
-
-    def direction(self, i: int) -> int:
-        """1 added, -1 removed, 0 neither (module docstring) of piece ``i``."""
-        if i not in self._direction:
-            crop = self.crops[i]
-            kind = "changed"
-            if crop.sum() >= MIN_PIXELS:
-                kind = classify_kind(*self.images, crop, tuple(int(v) for v in self.places[i]))
-            self._direction[i] = {"added": 1, "removed": -1}.get(kind, 0)
-        return self._direction[i]
 
 
 def piece_colours(lab1: np.ndarray, lab2: np.ndarray, pixels: np.ndarray) -> np.ndarray:
@@ -160,8 +132,6 @@ def signatures(
     k = len(boxes)
     colours = np.zeros((k, 2, 3), np.float32)
     structure = np.zeros(k, np.int8)
-    places = np.zeros((k, 2), np.int64)
-    crops = []
     ox, oy = origin
     for i, (x0, y0, x1, y1) in enumerate(np.asarray(boxes, np.int64).tolist()):
         x0, y0 = max(0, x0 - _MARGIN), max(0, y0 - _MARGIN)
@@ -170,8 +140,6 @@ def signatures(
         a, b = rgb1[win], rgb2[win]
         lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (a, b))
         colours[i] = piece_colours(lab1, lab2, pixels)
-        places[i] = ox + x0, oy + y0
-        crops.append(pixels)
         if pixels.sum() < MIN_PIXELS:
             continue
         e1, e2 = (edge_magnitude(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY))[pixels] for x in (a, b))
@@ -188,7 +156,7 @@ def signatures(
             and (same > _clear(SAME_STRUCTURE) or edges_same > _clear(SAME_EDGES))
         ):
             structure[i] = _KEPT
-    return Signatures(colours, structure, places, crops, (rgb1, rgb2))
+    return Signatures(colours, structure)
 
 
 def _clear(level: float) -> float:
@@ -203,11 +171,5 @@ def changed_otherwise(sig: Signatures, i: int, j: int, *, distance: float) -> bo
     s = sig.structure[[i, j]]
     if s.min() == _NEW and s.max() == _KEPT:
         return True
-    di = sig.direction(i)
-    if di != 0 and sig.direction(j) == -di:
-        removed, added = (i, j) if di == -1 else (j, i)
-        carried = np.linalg.norm(sig.colours[removed, 0] - sig.colours[added, 1])
-        if carried > ALIKE:
-            return True
     change = np.linalg.norm(sig.colours[i] - sig.colours[j], axis=1)
     return bool(change.min() > OTHERWISE and distance > WINDOW)

@@ -2,16 +2,15 @@
 
 Hysteresis grows each seed over weaker evidence (:func:`~.components.find_components`), so
 two changes that touch, or lie a few px apart with the structural window's spread between
-them, come out as one component: a man added on a temple's steps and a dark mark removed
-10 px from him, a dress recoloured and the arm beside it moved. No distance rule parts them.
+them, come out as one component: a dress recoloured and the arm beside it moved, a hat
+recoloured and a shirt added under it. No distance rule parts them.
 
 Such a component has *cores*: the parts of it that stand above an evidence level, where the
 evidence dips between them (a saddle). The cores are the connected sets of ``z >= level``
 inside the component at the lowest of the levels ``high * STEP ** n`` (up to the component's
 peak) that holds two or more of at least :data:`~.signature.MIN_PIXELS` px; every pixel of
 the component goes to its nearest core. The parts are then judged by what changed in them
-(:func:`~.signature.changed_otherwise`: a recolour beside something added or moved, an
-object added beside another removed). When some pair of parts changed otherwise, the
+(:func:`~.signature.changed_otherwise`: a recolour beside something added or moved). When some pair of parts changed otherwise, the
 component is replaced by its parts and those pairs never join
 (:func:`~.group.group_components`'s ``separate``); the other parts join by the usual rules
 (they touch). When no pair did (the pieces of one object changed alike: the shirt and the
