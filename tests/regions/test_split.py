@@ -46,10 +46,11 @@ def _figure(*, hat, shirt_gap: int | None) -> np.ndarray:
 HAT, SHIRT = [150, 100, 250, 140], [160, 140, 241, 221]
 
 
-@pytest.mark.parametrize("gap", [3, 6])
+@pytest.mark.parametrize("gap", [0, 3, 6])
 def test_hat_recoloured_beside_a_shirt_added_is_two_boxes(gap):
-    """3 or 6 px apart (one box before: within the structural window's reach the colour rule
-    never parts them): the hat kept its stripes in another colour, the shirt is new."""
+    """Touching (one component, no saddle: cut by how its pixels changed), 3 or 6 px apart
+    (one box before: within the structural window's reach the colour rule never parts them):
+    the hat kept its stripes in another colour, the shirt is new."""
     a = _figure(hat=RED, shirt_gap=None)
     b = _figure(hat=BLUE, shirt_gap=gap)
     r = find(a, b)

@@ -8,9 +8,17 @@ recoloured and a shirt added under it. No distance rule parts them.
 Such a component has *cores*: the parts of it that stand above an evidence level, where the
 evidence dips between them (a saddle). The cores are the connected sets of ``z >= level``
 inside the component at the lowest of the levels ``high * STEP ** n`` (up to the component's
-peak) that holds two or more of at least :data:`~.signature.MIN_PIXELS` px; every pixel of
-the component goes to its nearest core. The parts are then judged by what changed in them
-(:func:`~.signature.changed_otherwise`: a recolour beside something added or moved). When some pair of parts changed otherwise, the
+peak) that holds two or more of at least :data:`~.signature.MIN_PIXELS` px. The parts grow
+from them down the same levels (at each, a pixel joins the nearest part in its connected set of
+that level, :func:`_grow`), then over the rest of the component: a part takes the evidence
+that rises to its core, not what lies past a saddle. Two changes that touch with strong
+evidence on both sides leave no saddle: when the cores do not part the component, its pixels
+are cut in two sets by how they changed (two means of their colours in both images: a hat
+red -> blue, a shirt wall -> grey), each set's connected pieces of at least
+:data:`~.signature.MIN_PIXELS` px a part (:func:`_colour_parts`).
+
+The parts are judged by what changed in them (:func:`~.signature.changed_otherwise`: a
+recolour beside something added or moved). When some pair of parts changed otherwise, the
 component is replaced by its parts and those pairs never join
 (:func:`~.group.group_components`'s ``separate``); the other parts join by the usual rules
 (they touch). When no pair did (the pieces of one object changed alike: the shirt and the
@@ -30,11 +38,12 @@ __all__ = ["STEP", "split_components"]
 #: Ratio between the evidence levels at which a component's cores are looked for.
 STEP = 1.5
 _LEVELS = 8  # levels tried at most (high * STEP ** 7: 17x the seed level)
+_MEANS_ROUNDS = 10  # rounds of the two means
 
 
 def _parts(z: np.ndarray, inside: np.ndarray, high: float) -> np.ndarray | None:
     """int32 labels ``1..P`` (P >= 2) of the parts of one component (``inside``, bool, its
-    window of ``z``), each pixel with its nearest core; None when it has one core."""
+    window of ``z``), grown from its cores (module docstring); None when it has one core."""
     peak = float(z[inside].max())
     level = high
     for _ in range(_LEVELS):
@@ -45,14 +54,39 @@ def _parts(z: np.ndarray, inside: np.ndarray, high: float) -> np.ndarray | None:
         )
         big = np.flatnonzero(stats[1:, 4] >= MIN_PIXELS) + 1
         if len(big) >= 2:
-            near = np.stack(
-                [cv2.distanceTransform((cores != c).view(np.uint8), cv2.DIST_L2, 5) for c in big]
-            )
-            return np.where(inside, near.argmin(0) + 1, 0).astype(np.int32)
+            lut = np.zeros(len(stats), np.int32)
+            lut[big] = np.arange(1, len(big) + 1)
+            return _grow(lut[cores], z, inside, level, high)
         if len(big) == 0:
             return None
         level *= STEP
     return None
+
+
+def _grow(parts: np.ndarray, z: np.ndarray, inside: np.ndarray, level: float, high: float):
+    """``parts`` grown down the evidence levels ``level / STEP ** n`` (at least ``high``),
+    then over the whole component: at each, a pixel joins the nearest part among those in its
+    connected set of that level, so a part takes the evidence that rises to it, not what lies
+    past a saddle."""
+    levels = []
+    while level / STEP >= high:
+        level /= STEP
+        levels.append(level)
+    p = int(parts.max())
+    for lev in [*levels, None]:
+        region = inside if lev is None else inside & (z >= lev)
+        _, sets = cv2.connectedComponents(region.view(np.uint8), connectivity=8)
+        near = np.full(parts.shape, np.inf, np.float32)
+        grown = parts.copy()
+        for i in range(1, p + 1):
+            own = parts == i
+            reach = np.isin(sets, np.unique(sets[own]))
+            d = cv2.distanceTransform((~own).view(np.uint8), cv2.DIST_L2, 5)
+            closer = reach & region & (parts == 0) & (d < near)
+            near[closer] = d[closer]
+            grown[closer] = i
+        parts = grown
+    return parts
 
 
 def split_components(
@@ -75,18 +109,12 @@ def split_components(
     for c in np.flatnonzero(comps.areas >= 2 * MIN_PIXELS):
         x0, y0, x1, y1 = (int(v) for v in comps.boxes[c])
         win = (slice(y0, y1), slice(x0, x1))
-        parts = _parts(z[win], comps.labels[win] == c + 1, high)
-        if parts is None:
-            continue
-        boxes = _boxes(parts)
-        sig = signatures(rgb1, rgb2, parts, boxes, origin=(x0, y0))
-        p = len(boxes)
-        apart = np.zeros((p, p), bool)
-        for i in range(p):
-            for j in range(i + 1, p):
-                apart[i, j] = apart[j, i] = changed_otherwise(sig, i, j, distance=0.0)
-        if apart.any():
-            cut[int(c)] = ((x0, y0), parts, apart)
+        inside = comps.labels[win] == c + 1
+        for parts in _candidates(z[win], inside, rgb1[win], rgb2[win], high):
+            apart = _apart(parts, rgb1, rgb2, (x0, y0))
+            if apart.any():
+                cut[int(c)] = ((x0, y0), parts, apart)
+                break
     k = len(comps)
     if not cut:
         return comps, np.zeros((k, k), bool)
@@ -111,6 +139,60 @@ def split_components(
         areas[s : s + p] = np.bincount(parts.ravel(), minlength=p + 1)[1:]
         separate[s : s + p, s : s + p] = apart
     return Components(labels, boxes, areas), separate
+
+
+def _colour_parts(inside: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """int32 labels ``1..P`` (P >= 2) of the parts of a component with one core (``inside``,
+    bool; ``a``, ``b`` its window of the RGB images): its pixels in two sets by how they changed
+    (two means of their CIELAB colours in both images), the connected pieces of each set of
+    :data:`~.signature.MIN_PIXELS` px or more a part, the rest with the nearest part; None when
+    fewer than two pieces are that large."""
+    lab = np.concatenate([cv2.cvtColor(x, cv2.COLOR_RGB2LAB) for x in (a, b)], axis=2)
+    x = lab[inside].astype(np.float32)
+    far = x[np.argmax(((x - x.mean(0)) ** 2).sum(1))]
+    centres = np.stack([x[np.argmax(((x - far) ** 2).sum(1))], far])
+    for _ in range(_MEANS_ROUNDS):
+        second = ((x - centres[1]) ** 2).sum(1) < ((x - centres[0]) ** 2).sum(1)
+        if second.all() or not second.any():
+            return None
+        centres = np.stack([x[~second].mean(0), x[second].mean(0)])
+    sets = np.zeros(inside.shape, np.uint8)
+    sets[inside] = second.astype(np.uint8) + 1
+    parts = np.zeros(inside.shape, np.int32)
+    p = 0
+    for v in (1, 2):
+        _, pieces, stats, _ = cv2.connectedComponentsWithStats(
+            (sets == v).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+        )
+        for i in np.flatnonzero(stats[1:, 4] >= MIN_PIXELS) + 1:
+            p += 1
+            parts[pieces == i] = p
+    if p < 2:
+        return None
+    return _grow(parts, np.zeros(inside.shape, np.float32), inside, 0.0, 1.0)
+
+
+def _candidates(z, inside, a, b, high: float):
+    """The ways to cut one component, in order: at an evidence saddle (:func:`_parts`), then
+    by how its pixels changed (:func:`_colour_parts`); each int32 labels ``1..P``."""
+    parts = _parts(z, inside, high)
+    if parts is not None:
+        yield parts
+    parts = _colour_parts(inside, a, b)
+    if parts is not None:
+        yield parts
+
+
+def _apart(parts: np.ndarray, rgb1, rgb2, origin: tuple[int, int]) -> np.ndarray:
+    """bool (P, P): the pairs of ``parts`` (labels ``1..P`` of a window at ``origin``) that
+    changed otherwise."""
+    sig = signatures(rgb1, rgb2, parts, _boxes(parts), origin=origin)
+    p = len(sig.structure)
+    apart = np.zeros((p, p), bool)
+    for i in range(p):
+        for j in range(i + 1, p):
+            apart[i, j] = apart[j, i] = changed_otherwise(sig, i, j, distance=0.0)
+    return apart
 
 
 def _boxes(parts: np.ndarray) -> np.ndarray:
