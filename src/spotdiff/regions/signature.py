@@ -7,14 +7,15 @@ Each changed piece (a component of the evidence map, or a part of one:
   its pixels that changed most (the upper half of its Lab difference);
 - its *structure*: ``kept`` when the same thing is in both images in another colour (its two
   colours further apart than :data:`ALIKE`: a textured object moved a few px correlates with
-  itself where the two places overlap, in its own colour), recoloured or retoned:
-  :func:`~.kind.structure_correlations` give a clear verdict (the colour correlation or the
-  edge correlation halfway from :data:`~.kind.SAME_STRUCTURE` or :data:`~.kind.SAME_EDGES` to
-  1: 0.85 and 0.65, where :func:`~.kind.classify_kind` only needs a default) and its mean edge
-  magnitudes lie within :data:`BALANCE` of each other: a turban turned from purple to white
-  (colours 0.97), a dress from blue to grey (edges 0.68); not a cloud drawn over the lines of
-  trees (it correlates with them, but holds twice their edges), a rope removed from wooden
-  planks (edges 0.31) or half an icon replaced by another (colours 0.70).
+  itself where the two places overlap, in its own colour), recoloured or retoned: its edges
+  correlate clearly (:func:`~.kind.structure_correlations`' edge correlation halfway from
+  :data:`~.kind.SAME_EDGES` to 1, 0.65, where :func:`~.kind.classify_kind` only needs a
+  default) and their mean magnitudes lie within :data:`BALANCE` of each other: a turban turned
+  from purple to white (edges 0.83), a dress from blue to grey (0.68); not a cloud drawn over
+  the lines of trees (it correlates with them, but holds twice their edges), a rope removed
+  from wooden planks (0.31) or half an icon replaced by another (0.55). The colour correlation
+  does not enter: smooth shading correlates by chance (part of an object added on a gradient:
+  0.89);
   ``new`` when edges are drawn in it (the 90th percentile of the edge magnitude, in either
   image, at least :data:`DRAWN`) and both correlations stay below half those levels:
   something appeared, vanished, moved or changed shape. ``unsure`` otherwise (a flat patch
@@ -153,7 +154,7 @@ def signatures(
         elif (
             balanced
             and np.linalg.norm(colours[i, 0] - colours[i, 1]) > ALIKE
-            and (same > _clear(SAME_STRUCTURE) or edges_same > _clear(SAME_EDGES))
+            and edges_same > _clear(SAME_EDGES)
         ):
             structure[i] = _KEPT
     return Signatures(colours, structure)
