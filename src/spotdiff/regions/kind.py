@@ -44,8 +44,9 @@ __all__ = [
     "SAME_EDGES",
     "SAME_STRUCTURE",
     "classify_kind",
+    "colour_correlation",
+    "edge_correlation",
     "edge_magnitude",
-    "structure_correlations",
 ]
 
 #: Best absolute colour-channel correlation inside the region above which it is ``changed``.
@@ -72,21 +73,22 @@ def edge_magnitude(gray: np.ndarray) -> np.ndarray:
     return cv2.magnitude(gx, gy)
 
 
-def structure_correlations(
-    colours1: np.ndarray, colours2: np.ndarray, edges1: np.ndarray, edges2: np.ndarray
-) -> tuple[float, float]:
-    """The *same structure* cues over a region's pixels: the best absolute correlation (NCC) of
-    a colour channel of image 1 with a channel of image 2, and the correlation of the edge
-    magnitudes. The region holds the same thing in both images when the first passes
-    :data:`SAME_STRUCTURE` or the second :data:`SAME_EDGES`.
+def colour_correlation(colours1: np.ndarray, colours2: np.ndarray) -> float:
+    """The best absolute correlation (NCC) of a colour channel of image 1 with a channel of
+    image 2 over a region's pixels ((N, 3) colours each; 0 where a channel is flat): the same
+    thing is in both images, perhaps hue-rotated, above :data:`SAME_STRUCTURE`."""
+    x = np.hstack([colours1, colours2]).astype(np.float64)
+    x -= x.mean(0)
+    norm = np.sqrt((x * x).sum(0))
+    cross = np.abs(x[:, :3].T @ x[:, 3:])
+    den = norm[:3, None] * norm[None, 3:]
+    return float(np.where(den > 0, cross / np.where(den > 0, den, 1.0), 0.0).max())
 
-    Args:
-        colours1, colours2: (N, 3) colours of the region's pixels in image 1 and image 2.
-        edges1, edges2: (N,) edge magnitudes (:func:`edge_magnitude`) of the same pixels.
-    """
-    c1, c2 = np.asarray(colours1, np.float64), np.asarray(colours2, np.float64)
-    same = max(abs(_ncc(c1[:, i], c2[:, j])) for i in range(3) for j in range(3))
-    return same, _ncc(np.asarray(edges1, np.float64), np.asarray(edges2, np.float64))
+
+def edge_correlation(edges1: np.ndarray, edges2: np.ndarray) -> float:
+    """The correlation (NCC) of the edge magnitudes (:func:`edge_magnitude`, (N,) each) of a
+    region's pixels in image 1 and image 2: the same outlines, above :data:`SAME_EDGES`."""
+    return _ncc(np.asarray(edges1, np.float64), np.asarray(edges2, np.float64))
 
 
 def _ncc(x: np.ndarray, y: np.ndarray) -> float:
@@ -142,8 +144,7 @@ def classify_kind(
         colours.append(crop[inside > 0].astype(np.float64))
         edge_in.append(edges[inside > 0].astype(np.float64))
         misfit.append(_inpaint_error(crop, hole, inside))
-    same, edges_same = structure_correlations(*colours, *edge_in)
-    if same > SAME_STRUCTURE or edges_same > SAME_EDGES:
+    if colour_correlation(*colours) > SAME_STRUCTURE or edge_correlation(*edge_in) > SAME_EDGES:
         return "changed"
     (c1, b1, e1), (c2, b2, e2) = feats
     score = math.log((c2 + 4) / (c1 + 4)) + math.log((b2 + 2) / (b1 + 2))

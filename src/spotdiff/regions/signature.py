@@ -8,7 +8,7 @@ Each changed piece (a component of the evidence map, or a part of one:
 - its *structure*: ``kept`` when the same thing is in both images in another colour (its two
   colours further apart than :data:`ALIKE`: a textured object moved a few px correlates with
   itself where the two places overlap, in its own colour), recoloured or retoned: its edges
-  correlate clearly (:func:`~.kind.structure_correlations`' edge correlation halfway from
+  correlate clearly (:func:`~.kind.edge_correlation` halfway from
   :data:`~.kind.SAME_EDGES` to 1, 0.65, where :func:`~.kind.classify_kind` only needs a
   default) and their mean magnitudes lie within :data:`BALANCE` of each other: a turban turned
   from purple to white (edges 0.83), a dress from blue to grey (0.68); not a cloud drawn over
@@ -17,9 +17,11 @@ Each changed piece (a component of the evidence map, or a part of one:
   does not enter: smooth shading correlates by chance (part of an object added on a gradient:
   0.89);
   ``new`` when edges are drawn in it (the 90th percentile of the edge magnitude, in either
-  image, at least :data:`DRAWN`) and both correlations stay below half those levels:
-  something appeared, vanished, moved or changed shape. ``unsure`` otherwise (a flat patch
-  recoloured has no structure to correlate);
+  image, at least :data:`DRAWN`) and its edge and colour correlations
+  (:func:`~.kind.colour_correlation`) stay below half :data:`~.kind.SAME_EDGES` and
+  :data:`~.kind.SAME_STRUCTURE`: something appeared, vanished, moved or changed shape.
+  ``unsure`` otherwise (a flat patch recoloured has no structure to correlate).
+
 Pieces under :data:`MIN_PIXELS` are ``unsure``. (Whether a piece was added or removed,
 :func:`~.kind.classify_kind`, does not enter: on a part of a component its ring holds the rest
 of the change, and the parts of one square added on a blocky background come out ``added``
@@ -52,7 +54,13 @@ import numpy as np
 
 from ..maps.ssim_cv import gaussian_radius
 from .group import INK_LEVEL
-from .kind import SAME_EDGES, SAME_STRUCTURE, edge_magnitude, structure_correlations
+from .kind import (
+    SAME_EDGES,
+    SAME_STRUCTURE,
+    colour_correlation,
+    edge_correlation,
+    edge_magnitude,
+)
 
 __all__ = [
     "ALIKE",
@@ -121,6 +129,8 @@ def signatures(
     labels: np.ndarray,
     boxes: np.ndarray,
     origin: tuple[int, int] = (0, 0),
+    *,
+    colours: bool = True,
 ) -> Signatures:
     """Signatures of the labelled pieces.
 
@@ -129,8 +139,11 @@ def signatures(
         labels: int32 (h, w), ``1..K`` on the pixels of each piece, 0 elsewhere: the window
             of the images at ``origin`` ``(x0, y0)`` (the whole image by default).
         boxes: (K, 4) int xyxy (exclusive ends) of each piece's pixels in ``labels``.
+        colours: measure the colours; False leaves them 0 and ``kept`` unchecked for a
+            change of colour (a first look, cheaper: the CIELAB medians cost most).
     """
     k = len(boxes)
+    measure = colours
     colours = np.zeros((k, 2, 3), np.float32)
     structure = np.zeros(k, np.int8)
     ox, oy = origin
@@ -139,8 +152,9 @@ def signatures(
         pixels = labels[y0 : y1 + _MARGIN, x0 : x1 + _MARGIN] == i + 1
         win = (slice(oy + y0, oy + y0 + pixels.shape[0]), slice(ox + x0, ox + x0 + pixels.shape[1]))
         a, b = rgb1[win], rgb2[win]
-        lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (a, b))
-        colours[i] = piece_colours(lab1, lab2, pixels)
+        if measure:
+            lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (a, b))
+            colours[i] = piece_colours(lab1, lab2, pixels)
         if pixels.sum() < MIN_PIXELS:
             continue
         e1, e2 = (edge_magnitude(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY))[pixels] for x in (a, b))
@@ -148,12 +162,16 @@ def signatures(
         balanced = abs(math.log((float(e2.mean()) + 2) / (float(e1.mean()) + 2))) < math.log(
             BALANCE
         )
-        same, edges_same = structure_correlations(a[pixels], b[pixels], e1, e2)
-        if drawn and same < SAME_STRUCTURE / 2 and edges_same < SAME_EDGES / 2:
+        edges_same = edge_correlation(e1, e2)
+        if (
+            drawn
+            and edges_same < SAME_EDGES / 2
+            and colour_correlation(a[pixels], b[pixels]) < SAME_STRUCTURE / 2
+        ):
             structure[i] = _NEW
         elif (
             balanced
-            and np.linalg.norm(colours[i, 0] - colours[i, 1]) > ALIKE
+            and (not measure or np.linalg.norm(colours[i, 0] - colours[i, 1]) > ALIKE)
             and edges_same > _clear(SAME_EDGES)
         ):
             structure[i] = _KEPT

@@ -151,10 +151,14 @@ def _colour_parts(inside: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarra
     x = lab[inside].astype(np.float32)
     far = x[np.argmax(((x - x.mean(0)) ** 2).sum(1))]
     centres = np.stack([x[np.argmax(((x - far) ** 2).sum(1))], far])
+    second = np.zeros(len(x), bool)
     for _ in range(_MEANS_ROUNDS):
+        before = second
         second = ((x - centres[1]) ** 2).sum(1) < ((x - centres[0]) ** 2).sum(1)
         if second.all() or not second.any():
             return None
+        if np.array_equal(second, before):
+            break
         centres = np.stack([x[~second].mean(0), x[second].mean(0)])
     sets = np.zeros(inside.shape, np.uint8)
     sets[inside] = second.astype(np.uint8) + 1
@@ -186,9 +190,13 @@ def _candidates(z, inside, a, b, high: float):
 def _apart(parts: np.ndarray, rgb1, rgb2, origin: tuple[int, int]) -> np.ndarray:
     """bool (P, P): the pairs of ``parts`` (labels ``1..P`` of a window at ``origin``) that
     changed otherwise."""
-    sig = signatures(rgb1, rgb2, parts, _boxes(parts), origin=origin)
-    p = len(sig.structure)
+    boxes = _boxes(parts)
+    p = len(boxes)
     apart = np.zeros((p, p), bool)
+    first = signatures(rgb1, rgb2, parts, boxes, origin=origin, colours=False).structure
+    if first.max() < 1 or first.min() > -1:
+        return apart  # no part kept (without its colours checked) beside one new
+    sig = signatures(rgb1, rgb2, parts, boxes, origin=origin)
     for i in range(p):
         for j in range(i + 1, p):
             apart[i, j] = apart[j, i] = changed_otherwise(sig, i, j, distance=0.0)
