@@ -90,9 +90,10 @@ DRAWN = 4.0 * INK_LEVEL
 #: Largest ratio between a piece's mean edge magnitudes in the two images for its structure
 #: ``kept``: more, and one image holds drawing the other lacks.
 BALANCE = 2.0
-#: Fewest pixels of a piece for its structure (a 6 x 6 px patch): fewer are too few to
-#: correlate, and the piece is ``unsure``.
-MIN_PIXELS = 36
+#: Fewest pixels of a piece for its structure (a 12 x 12 px patch): over fewer, neighbouring
+#: pixels being alike, a correlation comes by chance (56 px of an object added on a textured
+#: photo correlated with it at 0.73), and the piece is ``unsure``.
+MIN_PIXELS = 144
 #: px: pieces closer than the structural (SSIM) window's reach are never apart by colour alone.
 WINDOW = gaussian_radius(1.5)
 
