@@ -13,7 +13,8 @@ Each changed piece (a component of the evidence map, or a part of one:
   default) and their mean magnitudes lie within :data:`BALANCE` of each other: a turban turned
   from purple to white (edges 0.83), a dress from blue to grey (0.68); not a cloud drawn over
   the lines of trees (it correlates with them, but holds twice their edges), a rope removed
-  from wooden planks (0.31) or half an icon replaced by another (0.55). The colour correlation
+  from wooden planks (0.31), half an icon replaced by another (0.55), or the rim of a coin
+  removed, whose outline the fill kept at half its strength. The colour correlation
   does not enter: smooth shading correlates by chance (part of an object added on a gradient:
   0.89);
   ``new`` when edges are drawn in it (the 90th percentile of the edge magnitude, in either
@@ -88,8 +89,10 @@ OTHERWISE = 30.0
 #: (JPEG grain of sigma 3 reads about 20).
 DRAWN = 4.0 * INK_LEVEL
 #: Largest ratio between a piece's mean edge magnitudes in the two images for its structure
-#: ``kept``: more, and one image holds drawing the other lacks.
-BALANCE = 2.0
+#: ``kept`` (a recolour keeps its edges' strength: a turban 1.0, a dress 1.1, stripes 1.3):
+#: more, and one image holds drawing the other lacks (a cloud drawn over trees), or only the
+#: trace of an outline (the rim of a coin removed and filled in: 1.9).
+BALANCE = 1.5
 #: Fewest pixels of a piece for its structure (a 12 x 12 px patch): over fewer, neighbouring
 #: pixels being alike, a correlation comes by chance (56 px of an object added on a textured
 #: photo correlated with it at 0.73), and the piece is ``unsure``.
