@@ -351,7 +351,8 @@ def test_real_screenshots_group_by_object():
 
 @needs_realpairs
 def test_real_graphic_and_antialiased_text_with_the_default_tolerance():
-    """graphic_people 6 TP / 1 FP with the tolerance off, 7 / 0 with it (on by default); the
+    """graphic_people 6 TP / 1 FP with the tolerance off, 7 / 0 with it (on by default), 8 / 0
+    / 0 with the arm moved apart from the dress recoloured beside it (regions/split.py); the
     no-change pair of differently anti-aliased text stays without a box."""
-    assert _counts(("graphic_people",)) == (7, 0, 1)
+    assert _counts(("graphic_people",)) == (8, 0, 0)
     assert _counts(("nochange_text_antialias",)) == (0, 0, 0)

@@ -6,6 +6,10 @@ One concept per module, each a pure function:
 - :mod:`.merge`: fragments of one object merged, separate changes kept apart;
 - :mod:`.group`: the same by pixel distance, and on renders by the image's own objects (a
   button's outline, a text line, touching bars);
+- :mod:`.signature`: what changed in a piece (colours, structure kept or new, added / removed),
+  and when two pieces changed otherwise;
+- :mod:`.split`: a component holding two changes that touch cut where its parts changed
+  otherwise;
 - :mod:`.spread`: a change spread over a large area (a river re-coloured) judged against its
   own level, so what stands out from it stays;
 - :mod:`.kind`: ``added`` / ``removed`` / ``changed``;

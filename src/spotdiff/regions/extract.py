@@ -12,6 +12,7 @@ from ..result import DiffResult, RegionMasks
 from .components import Components, find_components
 from .group import ObjectMap, frame_artefacts, group_components
 from .kind import classify_kind
+from .split import split_components
 from .spread import relative_to_spread
 
 __all__ = ["FRAME_BAND", "MIN_SCORE", "SCORE_SCALE", "extract_regions", "region_score"]
@@ -79,10 +80,12 @@ def _grouped(
     objects: np.ndarray | ObjectMap | None = None,
     halo: np.ndarray | None = None,
     components: Components | None = None,
+    rgb: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, Components, np.ndarray, np.ndarray]:
-    """Hysteresis components of ``z`` (``components`` when given and no ``halo``), their
-    frame-artefact flags and group ids; with a ``halo``, ``z`` without it (returned first) and
-    its components linked as the whole map's grouping linked them."""
+    """Hysteresis components of ``z`` (``components`` when given and no ``halo``), with the
+    images (``rgb``) those holding two changes cut in parts (:func:`~.split.split_components`),
+    their frame-artefact flags and group ids; with a ``halo``, ``z`` without it (returned
+    first) and its components linked as the whole map's grouping linked them."""
     zh, zw = z.shape
     band = max(2.0, FRAME_BAND * min(zw, zh))
 
@@ -98,18 +101,25 @@ def _grouped(
         before = grouped(whole)
         z = np.where(halo, np.float32(0.0), z)
         comps = find_components(z, low=low, reach=THIN_REACH)
+        comps, separate = _split(z, comps, rgb)
         linked = np.zeros(len(comps), np.int64)
         on = comps.labels > 0
         linked[comps.labels[on] - 1] = np.append(-1, before)[whole.labels[on]] + 1
-    elif components is not None:
-        comps = components
     else:
-        comps = find_components(z, low=low, reach=THIN_REACH)
+        comps = find_components(z, low=low, reach=THIN_REACH) if components is None else components
+        comps, separate = _split(z, comps, rgb)
     if len(comps) == 0:
         return z, comps, np.zeros(0, bool), np.zeros(0, np.int64)
     frame = frame_artefacts(comps.boxes, (zw, zh), band=band)
-    groups = grouped(comps, objects=objects, linked=linked)
+    groups = grouped(comps, objects=objects, linked=linked, separate=separate)
     return z, comps, frame, groups
+
+
+def _split(z, comps: Components, rgb) -> tuple[Components, np.ndarray | None]:
+    """:func:`~.split.split_components` when the images are given (else no cut, no pairs)."""
+    if rgb is None or len(comps) == 0:
+        return comps, None
+    return split_components(z, comps, *rgb)
 
 
 def _empty(image_size: tuple[int, int], masks: bool) -> DiffResult:
@@ -170,7 +180,8 @@ def extract_regions(
     w, h = image_size
     zh, zw = z.shape
     scale = (zw / w, zh / h)
-    grouping = dict(low=low, max_gap=max_gap, rel_gap=rel_gap, objects=objects)
+    rgb = None if rgb1 is None or rgb2 is None else (rgb1, rgb2)
+    grouping = dict(low=low, max_gap=max_gap, rel_gap=rel_gap, objects=objects, rgb=rgb)
     z, comps, frame, groups = _grouped(z, halo=halo, components=components, **grouping)
     relative = relative_to_spread(z, comps, groups) if len(comps) else None
     if relative is not None:  # a change spread over a large area: judged against its own level

@@ -221,6 +221,7 @@ def group_components(
     exclude: np.ndarray | None = None,
     objects: np.ndarray | ObjectMap | None = None,
     linked: np.ndarray | None = None,
+    separate: np.ndarray | None = None,
 ) -> np.ndarray:
     """Group ids of labelled components under the rule of the module docstring.
 
@@ -236,6 +237,8 @@ def group_components(
         linked: (K,) int, components with the same non-zero id join (they were grouped
             before the halo was removed, :func:`~.components.flat_halo`) unless they lie on
             sibling objects (:func:`_related`).
+        separate: (K, K) bool, symmetric: components that never join, by any rule, nor do
+            the groups holding them (two changes that touch: :mod:`~.split`); None: none.
 
     Returns:
         (K,) int64 group id of each component, ``0..G-1`` in order of first appearance.
@@ -254,6 +257,19 @@ def group_components(
             i = parent[i]
         return i
 
+    held = None if separate is None else {i: [i] for i in range(k)}  # root -> its group
+
+    def join(a: int, b: int) -> None:
+        ri, rj = root(a), root(b)
+        if ri == rj:
+            return
+        lo, hi = min(ri, rj), max(ri, rj)
+        if held is not None:
+            if separate[np.ix_(held[lo], held[hi])].any():
+                return
+            held[lo] += held.pop(hi)
+        parent[hi] = lo
+
     allow = np.maximum(
         min(min_gap, max_gap), np.minimum(max_gap, rel_gap * np.sqrt(np.asarray(areas, float)))
     )
@@ -266,9 +282,7 @@ def group_components(
         if skip[c]:
             continue
         for o in on[c]:
-            ri, rj = root(first.setdefault(o, c)), root(c)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
+            join(first.setdefault(o, c), c)
     if linked is not None:
         ids = np.asarray(linked)
         for g in np.unique(ids[ids > 0]):
@@ -276,9 +290,7 @@ def group_components(
             for n, c in enumerate(members):
                 for d in members[:n]:
                     if not (on[c] and on[d]) or _related(on[c], on[d], obj_box):
-                        ri, rj = root(c), root(d)
-                        if ri != rj:
-                            parent[max(ri, rj)] = min(ri, rj)
+                        join(c, d)
     if first:  # the pieces of one object are judged by the object's size
         roots = np.array([root(i) for i in range(k)])
         size = np.bincount(roots, weights=np.asarray(areas, float), minlength=k)[roots]
@@ -304,9 +316,7 @@ def group_components(
                     continue  # two changes side by side
             elif on[i] and on[j] and not _related(on[i], on[j], obj_box):
                 continue  # on different objects of the image: near, yet separate things
-            ri, rj = root(int(i)), root(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
+            join(int(i), j)
     roots = np.array([root(i) for i in range(k)])
     _, first, inverse = np.unique(roots, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")

@@ -44,6 +44,9 @@ __all__ = [
     "SAME_EDGES",
     "SAME_STRUCTURE",
     "classify_kind",
+    "colour_correlation",
+    "edge_correlation",
+    "edge_magnitude",
 ]
 
 #: Best absolute colour-channel correlation inside the region above which it is ``changed``.
@@ -62,10 +65,30 @@ CONTINUE_MARGIN = 0.6
 _INPAINT_SIDE = 48
 
 
-def _edges(gray: np.ndarray) -> np.ndarray:
+def edge_magnitude(gray: np.ndarray) -> np.ndarray:
+    """float32 (H, W) 3x3 Sobel gradient magnitude of a uint8 (H, W) grey image (levels: a
+    step of ``s`` grey levels reads about ``4 s``)."""
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
     return cv2.magnitude(gx, gy)
+
+
+def colour_correlation(colours1: np.ndarray, colours2: np.ndarray) -> float:
+    """The best absolute correlation (NCC) of a colour channel of image 1 with a channel of
+    image 2 over a region's pixels ((N, 3) colours each; 0 where a channel is flat): the same
+    thing is in both images, perhaps hue-rotated, above :data:`SAME_STRUCTURE`."""
+    x = np.hstack([colours1, colours2]).astype(np.float64)
+    x -= x.mean(0)
+    norm = np.sqrt((x * x).sum(0))
+    cross = np.abs(x[:, :3].T @ x[:, 3:])
+    den = norm[:3, None] * norm[None, 3:]
+    return float(np.where(den > 0, cross / np.where(den > 0, den, 1.0), 0.0).max())
+
+
+def edge_correlation(edges1: np.ndarray, edges2: np.ndarray) -> float:
+    """The correlation (NCC) of the edge magnitudes (:func:`edge_magnitude`, (N,) each) of a
+    region's pixels in image 1 and image 2: the same outlines, above :data:`SAME_EDGES`."""
+    return _ncc(np.asarray(edges1, np.float64), np.asarray(edges2, np.float64))
 
 
 def _ncc(x: np.ndarray, y: np.ndarray) -> float:
@@ -108,7 +131,7 @@ def classify_kind(
     for img in (img1, img2):
         crop = img[ya:yb, xa:xb]
         grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-        edges = _edges(grey)
+        edges = edge_magnitude(grey)
         mean_in = np.array(cv2.mean(crop, mask=inside)[:3])
         mean_out = np.array(cv2.mean(crop, mask=ring)[:3])
         feats.append(
@@ -121,8 +144,7 @@ def classify_kind(
         colours.append(crop[inside > 0].astype(np.float64))
         edge_in.append(edges[inside > 0].astype(np.float64))
         misfit.append(_inpaint_error(crop, hole, inside))
-    same = max(abs(_ncc(colours[0][:, i], colours[1][:, j])) for i in range(3) for j in range(3))
-    if same > SAME_STRUCTURE or _ncc(*edge_in) > SAME_EDGES:
+    if colour_correlation(*colours) > SAME_STRUCTURE or edge_correlation(*edge_in) > SAME_EDGES:
         return "changed"
     (c1, b1, e1), (c2, b2, e2) = feats
     score = math.log((c2 + 4) / (c1 + 4)) + math.log((b2 + 2) / (b1 + 2))

@@ -4,9 +4,9 @@ side by side stay two.
 A cloud removed from behind a rope, a scarf given dots on both sides of an ear: the change is
 one object, but the unchanged occluder cuts its evidence into pieces further apart than the
 distance rule of :func:`~.group.group_components` allows (its allowance grows with the square
-root of a piece's area: 8 px for a 30 x 35 px piece). Each piece's change is described by two
-colours: the medians (8-bit CIELAB) of image 1 and of image 2 over its pixels that changed most
-(the upper half of its Lab difference). Two pieces whose pixels come within twice the merge cap
+root of a piece's area: 8 px for a 30 x 35 px piece). Each piece's change is described by its
+signature (:mod:`.signature`): two colours, the medians (8-bit CIELAB) of image 1 and of image
+2 over its pixels that changed most, and its structure. Two pieces whose pixels come within twice the merge cap
 of each other (an occluder can be wider than the gap the distance rule bridges), with the band
 between their nearest pixels unchanged (at least :data:`UNCHANGED_SHARE` of it without
 evidence), are
@@ -17,10 +17,11 @@ evidence), are
   image-1 colour or, in image 2, their image-2 colour. Two markers added 20 px apart on a map
   have the map between them, which is the pieces' image-1 colour: they stay two; removed, the
   map is their image-2 colour;
-- two changes side by side when they changed otherwise, both colours at least
-  :data:`OTHERWISE` apart, and lie further apart than the structural window's reach: a lock
-  removed from a chest beside a rope added on the floor, 12 px apart, joined by the rope's
-  allowance before. They never join by distance.
+- two changes side by side when they changed otherwise
+  (:func:`~.signature.changed_otherwise`: a recolour beside an object added, or other colours
+  before and after beyond the structural window's reach: a lock removed from a chest beside a
+  rope added on the floor, 12 px apart, joined by the rope's allowance before). They never
+  join by distance.
 
 On the real puzzles the pairs judged otherwise lay on two truth objects in 8 of 8 cases, at
 9.8-42 px; two pairs on one object (a string of flags of three colours) lay 2-3 px apart.
@@ -35,17 +36,13 @@ import math
 import cv2
 import numpy as np
 
-from ..maps.ssim_cv import gaussian_radius
 from .components import Components, find_components
 from .group import ObjectMap
 from .merge import union_roots
+from .signature import ALIKE, OTHERWISE, changed_otherwise, signatures
 
 __all__ = ["ALIKE", "BACKGROUND_SHARE", "OTHERWISE", "UNCHANGED_SHARE", "occluded_objects"]
 
-#: Largest distance (8-bit CIELAB, L scaled to 0-255) between two pieces' colours, in image 1
-#: or in image 2, for a change "alike": a cloud's two halves differ by 1-2, a scarf's dotted
-#: halves by 6 before (45 after: more dots on one), a cloud and a rope beside it by 80 and more.
-ALIKE = 20.0
 #: Smallest share of the band between two pieces without evidence (below the hysteresis level):
 #: the occluder did not change.
 UNCHANGED_SHARE = 0.9
@@ -53,22 +50,7 @@ UNCHANGED_SHARE = 0.9
 #: 2 in image 2): more, and the band is the background the pieces were drawn on or left, not an
 #: occluder.
 BACKGROUND_SHARE = 0.2
-#: Smallest distance between two pieces' colours in image 1 *and* in image 2 for a change
-#: "otherwise": a different colour before and a different colour after (a lock removed from a
-#: chest beside a rope added on the floor: 83 and 33; the dots added on one scarf: 6-13 before).
-OTHERWISE = 30.0
-#: px: pieces closer than the structural (SSIM) window's reach are never apart: the window's
-#: spread may merely have failed to bridge one change of several colours (a string of flags).
-_WINDOW = gaussian_radius(1.5)
 _NEAR = 2.0  # px of slack around the straight path between the nearest pixels (the band)
-
-
-def _colours(lab1: np.ndarray, lab2: np.ndarray, pixels: np.ndarray) -> np.ndarray:
-    """(2, 3) median Lab colour in image 1 and image 2 over the pixels that changed most."""
-    a, b = lab1[pixels], lab2[pixels]
-    d = np.linalg.norm(a - b, axis=1)
-    top = d >= np.median(d)
-    return np.stack([np.median(a[top], 0), np.median(b[top], 0)])
 
 
 def _sets(join, apart, near, colours, areas, *, allow) -> np.ndarray:
@@ -121,10 +103,8 @@ def occluded_objects(
     if k < 2:
         return ObjectMap(np.zeros_like(labels), labels, np.zeros((k + 1, k + 1), bool))
     lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (rgb1, rgb2))
-    colours = np.empty((k, 2, 3), np.float32)
-    for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
-        win = (slice(y0, y1), slice(x0, x1))
-        colours[i] = _colours(lab1[win], lab2[win], labels[win] == i + 1)
+    sig = signatures(rgb1, rgb2, labels, boxes)
+    colours = sig.colours
     h, w = z.shape
     reach = 2.0 * max_gap
     r = math.ceil(reach)
@@ -144,10 +124,10 @@ def occluded_objects(
             band = (di + dj <= d + _NEAR) & (win != i + 1) & (win != j + 1)
             if not band.any() or (z[wy0:wy1, wx0:wx1][band] < low).mean() < UNCHANGED_SHARE:
                 continue  # changed between them: one change, as far as this rule can tell
-            change = np.linalg.norm(colours[i] - colours[j], axis=1)
-            if change.min() > OTHERWISE and d > _WINDOW:
+            if changed_otherwise(sig, i, j, distance=d):
                 apart[i, j] = apart[j, i] = True
-            if change.min() > ALIKE:
+                continue
+            if np.linalg.norm(colours[i] - colours[j], axis=1).min() > ALIKE:
                 continue
             c1, c2 = (colours[i] + colours[j]) / 2
             own1 = np.linalg.norm(lab1[wy0:wy1, wx0:wx1][band] - c1, axis=1) <= ALIKE

@@ -1,0 +1,213 @@
+"""Two changes that touch: a component of the evidence map cut where its parts changed otherwise.
+
+Hysteresis grows each seed over weaker evidence (:func:`~.components.find_components`), so
+two changes that touch, or lie a few px apart with the structural window's spread between
+them, come out as one component: a dress recoloured and the arm beside it moved, a hat
+recoloured and a shirt added under it. No distance rule parts them.
+
+Such a component has *cores*: the parts of it that stand above an evidence level, where the
+evidence dips between them (a saddle). The cores are the connected sets of ``z >= level``
+inside the component at the lowest of the levels ``high * STEP ** n`` (up to the component's
+peak) that holds two or more of at least :data:`~.signature.MIN_PIXELS` px. The parts grow
+from them down the same levels (at each, a pixel joins the nearest part in its connected set of
+that level, :func:`_grow`), then over the rest of the component: a part takes the evidence
+that rises to its core, not what lies past a saddle. Two changes that touch with strong
+evidence on both sides leave no saddle: when the cores do not part the component, its pixels
+are cut in two sets by how they changed (two means of their colours in both images: a hat
+red -> blue, a shirt wall -> grey), each set's connected pieces of at least
+:data:`~.signature.MIN_PIXELS` px a part (:func:`_colour_parts`).
+
+The parts are judged by what changed in them (:func:`~.signature.changed_otherwise`: a
+recolour beside something added or moved). When some pair of parts changed otherwise, the
+component is replaced by its parts and those pairs never join
+(:func:`~.group.group_components`'s ``separate``); the other parts join by the usual rules
+(they touch). When no pair did (the pieces of one object changed alike: the shirt and the
+trousers of a man added, the bars of a logo recoloured), the component stays whole.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .components import Components
+from .signature import MIN_PIXELS, changed_otherwise, signatures
+
+__all__ = ["STEP", "split_components"]
+
+#: Ratio between the evidence levels at which a component's cores are looked for.
+STEP = 1.5
+_LEVELS = 8  # levels tried at most (high * STEP ** 7: 17x the seed level)
+_MEANS_ROUNDS = 10  # rounds of the two means
+
+
+def _parts(z: np.ndarray, inside: np.ndarray, high: float) -> np.ndarray | None:
+    """int32 labels ``1..P`` (P >= 2) of the parts of one component (``inside``, bool, its
+    window of ``z``), grown from its cores (module docstring); None when it has one core."""
+    peak = float(z[inside].max())
+    level = high
+    for _ in range(_LEVELS):
+        if level > peak:
+            return None
+        _, cores, stats, _ = cv2.connectedComponentsWithStats(
+            (inside & (z >= level)).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+        )
+        big = np.flatnonzero(stats[1:, 4] >= MIN_PIXELS) + 1
+        if len(big) >= 2:
+            lut = np.zeros(len(stats), np.int32)
+            lut[big] = np.arange(1, len(big) + 1)
+            return _grow(lut[cores], z, inside, level, high)
+        if len(big) == 0:
+            return None
+        level *= STEP
+    return None
+
+
+def _grow(parts: np.ndarray, z: np.ndarray, inside: np.ndarray, level: float, high: float):
+    """``parts`` grown down the evidence levels ``level / STEP ** n`` (at least ``high``),
+    then over the whole component: at each, a pixel joins the nearest part among those in its
+    connected set of that level, so a part takes the evidence that rises to it, not what lies
+    past a saddle."""
+    levels = []
+    while level / STEP >= high:
+        level /= STEP
+        levels.append(level)
+    p = int(parts.max())
+    for lev in [*levels, None]:
+        region = inside if lev is None else inside & (z >= lev)
+        _, sets = cv2.connectedComponents(region.view(np.uint8), connectivity=8)
+        near = np.full(parts.shape, np.inf, np.float32)
+        grown = parts.copy()
+        for i in range(1, p + 1):
+            own = parts == i
+            reach = np.isin(sets, np.unique(sets[own]))
+            d = cv2.distanceTransform((~own).view(np.uint8), cv2.DIST_L2, 5)
+            closer = reach & region & (parts == 0) & (d < near)
+            near[closer] = d[closer]
+            grown[closer] = i
+        parts = grown
+    return parts
+
+
+def split_components(
+    z: np.ndarray, comps: Components, rgb1: np.ndarray, rgb2: np.ndarray, *, high: float = 1.0
+) -> tuple[Components, np.ndarray]:
+    """The components with those holding two changes cut into their parts (module docstring).
+
+    Args:
+        z: float32 (H, W) evidence the components were found on (1 = seed).
+        comps: :func:`~.components.find_components` of ``z``.
+        rgb1, rgb2: uint8 (H, W, 3) RGB working images (image 2 aligned, tone-matched).
+        high: the seed level of ``comps``.
+
+    Returns:
+        ``(components, separate)``: the components, each cut one replaced by its parts (numbered
+        in place of it, the others in their order), and bool (K, K), symmetric: the parts that
+        changed otherwise, which never join.
+    """
+    cut: dict[int, tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
+    for c in np.flatnonzero(comps.areas >= 2 * MIN_PIXELS):
+        x0, y0, x1, y1 = (int(v) for v in comps.boxes[c])
+        win = (slice(y0, y1), slice(x0, x1))
+        inside = comps.labels[win] == c + 1
+        for parts in _candidates(z[win], inside, rgb1[win], rgb2[win], high):
+            apart = _apart(parts, rgb1, rgb2, (x0, y0))
+            if apart.any():
+                cut[int(c)] = ((x0, y0), parts, apart)
+                break
+    k = len(comps)
+    if not cut:
+        return comps, np.zeros((k, k), bool)
+    sizes = [len(cut[c][2]) if c in cut else 1 for c in range(k)]
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(start[-1])
+    lut = np.zeros(k + 1, np.int32)
+    lut[1:] = start[:-1] + 1
+    labels = lut[comps.labels]
+    boxes = np.zeros((n, 4), np.int64)
+    areas = np.zeros(n, np.int64)
+    keep = np.array([c not in cut for c in range(k)])
+    boxes[start[:-1][keep]] = comps.boxes[keep]
+    areas[start[:-1][keep]] = comps.areas[keep]
+    separate = np.zeros((n, n), bool)
+    for c, ((x0, y0), parts, apart) in cut.items():
+        s, p = int(start[c]), len(apart)
+        win = labels[y0 : y0 + parts.shape[0], x0 : x0 + parts.shape[1]]
+        win[parts > 0] = parts[parts > 0] + s
+        pb = _boxes(parts)
+        boxes[s : s + p] = pb + np.array([x0, y0, x0, y0])
+        areas[s : s + p] = np.bincount(parts.ravel(), minlength=p + 1)[1:]
+        separate[s : s + p, s : s + p] = apart
+    return Components(labels, boxes, areas), separate
+
+
+def _colour_parts(inside: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """int32 labels ``1..P`` (P >= 2) of the parts of a component with one core (``inside``,
+    bool; ``a``, ``b`` its window of the RGB images): its pixels in two sets by how they changed
+    (two means of their CIELAB colours in both images), the connected pieces of each set of
+    :data:`~.signature.MIN_PIXELS` px or more a part, the rest with the nearest part; None when
+    fewer than two pieces are that large."""
+    lab = np.concatenate([cv2.cvtColor(x, cv2.COLOR_RGB2LAB) for x in (a, b)], axis=2)
+    x = lab[inside].astype(np.float32)
+    far = x[np.argmax(((x - x.mean(0)) ** 2).sum(1))]
+    centres = np.stack([x[np.argmax(((x - far) ** 2).sum(1))], far])
+    second = np.zeros(len(x), bool)
+    for _ in range(_MEANS_ROUNDS):
+        before = second
+        second = ((x - centres[1]) ** 2).sum(1) < ((x - centres[0]) ** 2).sum(1)
+        if second.all() or not second.any():
+            return None
+        if np.array_equal(second, before):
+            break
+        centres = np.stack([x[~second].mean(0), x[second].mean(0)])
+    sets = np.zeros(inside.shape, np.uint8)
+    sets[inside] = second.astype(np.uint8) + 1
+    parts = np.zeros(inside.shape, np.int32)
+    p = 0
+    for v in (1, 2):
+        _, pieces, stats, _ = cv2.connectedComponentsWithStats(
+            (sets == v).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+        )
+        for i in np.flatnonzero(stats[1:, 4] >= MIN_PIXELS) + 1:
+            p += 1
+            parts[pieces == i] = p
+    if p < 2:
+        return None
+    return _grow(parts, np.zeros(inside.shape, np.float32), inside, 0.0, 1.0)
+
+
+def _candidates(z, inside, a, b, high: float):
+    """The ways to cut one component, in order: at an evidence saddle (:func:`_parts`), then
+    by how its pixels changed (:func:`_colour_parts`); each int32 labels ``1..P``."""
+    parts = _parts(z, inside, high)
+    if parts is not None:
+        yield parts
+    parts = _colour_parts(inside, a, b)
+    if parts is not None:
+        yield parts
+
+
+def _apart(parts: np.ndarray, rgb1, rgb2, origin: tuple[int, int]) -> np.ndarray:
+    """bool (P, P): the pairs of ``parts`` (labels ``1..P`` of a window at ``origin``) that
+    changed otherwise."""
+    boxes = _boxes(parts)
+    p = len(boxes)
+    apart = np.zeros((p, p), bool)
+    first = signatures(rgb1, rgb2, parts, boxes, origin=origin, colours=False).structure
+    if first.max() < 1 or first.min() > -1:
+        return apart  # no part kept (without its colours checked) beside one new
+    sig = signatures(rgb1, rgb2, parts, boxes, origin=origin)
+    for i in range(p):
+        for j in range(i + 1, p):
+            apart[i, j] = apart[j, i] = changed_otherwise(sig, i, j, distance=0.0)
+    return apart
+
+
+def _boxes(parts: np.ndarray) -> np.ndarray:
+    """(P, 4) int64 xyxy (exclusive ends) of the labels ``1..P`` of ``parts``."""
+    p = int(parts.max())
+    out = np.zeros((p, 4), np.int64)
+    for i in range(p):
+        ys, xs = np.nonzero(parts == i + 1)
+        out[i] = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    return out

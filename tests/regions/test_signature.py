@@ -1,0 +1,52 @@
+"""The signature of a changed piece: colours, structure kept or new, and when two pieces
+changed otherwise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spotdiff.regions.signature import Signatures, changed_otherwise, signatures
+
+RED, BLUE, WALL, GREY = (200, 40, 40), (40, 70, 200), (200, 200, 190), (90, 90, 90)
+
+
+def _striped(colour) -> np.ndarray:
+    img = np.full((40, 40, 3), colour, np.uint8)
+    img[:, ::6] = np.asarray(colour) // 3
+    return img
+
+
+def _pair() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Left 40 x 40: stripes red -> blue (kept); right: a grey square outlined on the wall
+    (new); labels 1 and 2, their boxes."""
+    rgb1 = np.full((60, 100, 3), WALL, np.uint8)
+    rgb2 = rgb1.copy()
+    rgb1[10:50, 5:45], rgb2[10:50, 5:45] = _striped(RED), _striped(BLUE)
+    rgb2[10:50, 55:95] = (20, 20, 20)
+    rgb2[13:47, 58:92] = GREY
+    labels = np.zeros((60, 100), np.int32)
+    labels[10:50, 5:45], labels[8:52, 53:97] = 1, 2
+    return rgb1, rgb2, labels, np.array([[5, 10, 45, 50], [53, 8, 97, 52]])
+
+
+def test_recolour_is_kept_an_outlined_object_is_new():
+    sig = signatures(*_pair())
+    assert sig.structure.tolist() == [1, -1]
+    assert np.linalg.norm(sig.colours[0, 0] - sig.colours[0, 1]) > 100  # red -> blue
+    assert changed_otherwise(sig, 0, 1, distance=0.0)  # touching: still two changes
+
+
+def test_same_colours_and_structure_never_part_touching_pieces():
+    rgb1, rgb2, labels, boxes = _pair()
+    rgb2[10:50, 55:95] = rgb2[10:50, 5:45]  # the right piece recoloured the same way
+    rgb1[10:50, 55:95] = rgb1[10:50, 5:45]
+    sig = signatures(rgb1, rgb2, labels, boxes)
+    assert sig.structure.tolist() == [1, 1]
+    assert not changed_otherwise(sig, 0, 1, distance=0.0)
+
+
+def test_colours_alone_part_pieces_only_beyond_the_window():
+    colours = np.array([[[50, 128, 128], [200, 128, 128]], [[120, 180, 90], [120, 60, 160]]])
+    sig = Signatures(colours.astype(np.float32), np.zeros(2, np.int8))
+    assert not changed_otherwise(sig, 0, 1, distance=3.0)  # a string of flags of two colours
+    assert changed_otherwise(sig, 0, 1, distance=12.0)
