@@ -80,7 +80,6 @@ raise the limit. Arrays and tensors are used at their own size. ``max_side=0`` d
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import asdict, fields, replace
 from functools import partial
 from typing import Any
@@ -88,24 +87,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ._errors import InvalidOptionError, SpotdiffWarning
+from ._errors import InvalidOptionError
 from .align import match_pair, register, scale_transform, warp_image
 from .align.flow import flow_step
 from .find_config import FindConfig, FindSettings, working_size
 from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
-from .maps.antialias import antialias_zone, looks_rendered
-from .maps.colour import colour_difference
-from .maps.evidence import auto_thresholds, evidence, global_level, replaced
-from .maps.light import explain_light, pair_in_one_light
-from .maps.noise import (
-    level_by_texture,
-    local_colour_gain,
-    noise_sigma,
-    relative_noise,
-    shared_texture,
-)
-from .maps.scale import scale_evidence
-from .maps.structure import structural_difference
+from .maps.judge import judge_pair
+from .maps.light import pair_in_one_light
 from .regions.bars import join_parallel_bars
 from .regions.components import find_components, flat_halo
 from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
@@ -127,7 +115,6 @@ __all__ = [
     "prepare_pair",
 ]
 
-_MIN_STRUCTURE_SIDE = 11  # the SSIM window (sigma 1.5) is 11 px wide
 #: ``min_score`` when the dense flow was applied (:mod:`spotdiff.align.flow`: a scene with depth,
 #: photographed again from elsewhere). What is not on the fitted plane and not followed exactly by
 #: the smooth flow (a hinge, a socket, dust on the glass) leaves thin strips and specks scoring
@@ -283,76 +270,27 @@ def find_prepared(
     matched = match_pair(
         a, b, quiet, warped=reg.aligned, photometric=opt.photometric, sharpness=opt.sharpness
     )
-    noise = noise_sigma(matched.gray1, matched.gray2, matched.fit_on)
-    thr = auto_thresholds(noise, sensitivity=opt.sensitivity, threshold=opt.threshold)
     t3 = time.perf_counter()
     timings["tone"] = (t3 - t2) * 1e3
 
-    structure = None
-    if opt.structure and min(matched.gray1.shape) >= _MIN_STRUCTURE_SIDE:
-        structure = structural_difference(
-            matched.gray1, matched.gray2, noise=noise, unreliable=matched.unreliable
-        )
-    colour = colour_difference(matched.img1, matched.lo2, matched.hi2)
-    # a blank, inverted or other picture: its difference is not noise, nor a re-rendering
-    swapped = replaced(colour, ~quiet if quiet.any() else None)
-    if swapped:
-        thr = auto_thresholds(0.0, sensitivity=opt.sensitivity, threshold=opt.threshold)
-        warnings.warn(
-            "most of the picture differs: image 2 is blank, inverted or another picture "
-            "(check the file names); the whole changed area is reported",
-            SpotdiffWarning,
-            stacklevel=2,
-        )
-    gain = None  # each pixel against the noise around it (:func:`local_colour_gain`)
-    if opt.threshold is None and not swapped:
-        gain = local_colour_gain(matched.gray1, matched.gray2, noise, matched.fit_on)
-    if gain is not None:
-        colour *= gain
-    rendered = looks_rendered(matched.gray1)
-    # renders, and pairs whose image 2 the registration resampled: edges a fraction of a pixel
-    # apart are not change (:mod:`spotdiff.maps.antialias`)
-    if structure is not None and opt.antialias and (rendered or reg.aligned):
-        calm = colour < np.float32(thr.colour)  # structure alone would make these regions
-        where = calm & (structure >= np.float32(thr.low * thr.structure))
-        if where.any():
-            zone = antialias_zone(
-                matched.gray1, matched.gray2, colour * np.float32(1.0 / thr.colour), where=where
-            )
-            structure[zone] = 0.0
-    z = evidence(colour, structure, thr)
-    compared = ~quiet if quiet.any() else None
-    level = 1.0 if swapped else global_level(z, compared)  # light too
-    levels = None  # each shared texture against its own level, never above the picture's
-    if level > 1.0:  # (a misregistered cloth's residue: :func:`level_by_texture`)
-        texture = shared_texture(matched.gray1, matched.gray2)
-        levels = level_by_texture(z, texture, level, compared)  # None: no pixel compared
-        level = level if levels is None else float(levels.min())
-    light = None
-    if opt.photometric and not rendered and not swapped:  # glare, relighting: maps.light
-        raw = colour if gain is None else colour / gain  # the light is fitted in levels
-        raw, structure, light = explain_light(matched, raw, structure, noise=noise)
-        colour = raw if gain is None else np.multiply(raw, gain, out=raw)
-        if light.active:  # evidence only removed; judged against the level above
-            z = evidence(colour, structure, thr)
-    # a noisy pair whose noise is white: judged at the change's scale (:mod:`spotdiff.maps.scale`)
-    pixel_noise = max(
-        relative_noise(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), matched.fit_on) for x in (a, b)
+    judged = judge_pair(
+        a,
+        b,
+        matched,
+        quiet,
+        resampled=reg.aligned,
+        sensitivity=opt.sensitivity,
+        threshold=opt.threshold,
+        structure=opt.structure,
+        antialias=opt.antialias,
+        photometric=opt.photometric,
     )
-    scaled = scale_evidence(matched.img1, matched.mid2, matched.fit_on, relative_noise=pixel_noise)
-    if scaled.z is not None:
-        z = scaled.z
-    if scaled.applied:  # already relative to the pair's own noise at each scale
-        level, levels = 1.0, None
-    if quiet.any():
-        z[quiet] = 0.0
-    if levels is not None:  # the whole picture changed a little: judge against its own level
-        z /= levels
+    z, thr, level, rendered = judged.z, judged.thresholds, judged.level, judged.rendered
     objects = halo = pieces = None
     max_gap = opt.merge_gap * ww / w  # the merge cap, working pixels
     if rendered:  # object-level grouping (:mod:`spotdiff.regions.group`)
         ratio = np.float32(1.0 / (thr.colour * max(level, 1.0)))
-        halo = flat_halo(matched.gray1, matched.gray2, colour * ratio, low=thr.low)
+        halo = flat_halo(matched.gray1, matched.gray2, judged.colour * ratio, low=thr.low)
         objects = image_objects(matched.gray1, matched.gray2)
     else:  # pieces of one object seen through an occluder (:mod:`spotdiff.regions.occlusion`)
         pieces = find_components(z, low=thr.low, reach=THIN_REACH)  # also the regions' pieces
@@ -374,7 +312,7 @@ def find_prepared(
         max_gap=max_gap,
         min_area=opt.min_area,
         max_regions=opt.max_regions,
-        min_score=_min_score(flow.applied, scaled.applied),
+        min_score=_min_score(flow.applied, judged.scaled.applied),
         masks=opt.masks,
         objects=objects,
         halo=halo,
@@ -404,13 +342,13 @@ def find_prepared(
     timings["total"] = (time.perf_counter() - t0) * 1e3
     metadata = {
         "working_size": [ww, wh],
-        "noise_sigma": round(noise, 3),
+        "noise_sigma": round(judged.noise, 3),
         "sharpness_blur": list(matched.blur),
         "thresholds": asdict(thr),
-        "colour_gain": 1.0 if gain is None else round(float(gain.max()), 3),
+        "colour_gain": round(judged.gain, 3),
         "global_level": round(level, 3),
-        "replaced": swapped,
-        "scale_evidence": scaled.to_dict(),
+        "replaced": judged.replaced,
+        "scale_evidence": judged.scaled.to_dict(),
         "registration": {
             "method": reg.method,
             "ncc_before": round(reg.ncc_before, 4),
@@ -420,7 +358,7 @@ def find_prepared(
             "message": reg.message,
         },
         "flow": flow.to_dict(),
-        "light": None if light is None else light.to_dict(),
+        "light": None if judged.light is None else judged.light.to_dict(),
         "tone": matched.tone.params.round(4).tolist(),
         "decoded_size": [w, h],
         "options": settings.to_dict(),

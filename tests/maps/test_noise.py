@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from spotdiff import detect
 from spotdiff.detect import find
+from spotdiff.maps import judge
 from spotdiff.maps.evidence import GLOBAL_MEDIAN
 from spotdiff.maps.noise import (
     level_by_texture,
@@ -176,8 +176,8 @@ def test_find_sees_a_change_beside_a_misregistered_texture(seed, monkeypatch):
     assert len(r) == 1 and _iou(r.boxes[0], _CHIP) > 0.8
     assert r.metadata["colour_gain"] > 2  # the board judged at the floor, the cloth at 4 sigma
     # the failure it fixes: one threshold from the cloth's residue (and the level it raises)
-    monkeypatch.setattr(detect, "local_colour_gain", lambda *args, **kwargs: None)
-    monkeypatch.setattr(detect, "level_by_texture", _one_level)
+    monkeypatch.setattr(judge, "local_colour_gain", lambda *args, **kwargs: None)
+    monkeypatch.setattr(judge, "level_by_texture", _one_level)
     assert len(find(a, b)) == 0
 
 
@@ -232,7 +232,7 @@ def test_the_board_beside_a_misregistered_cloth_is_judged_at_its_own_level(seed,
     did not change, and the chip on it keeps its evidence against the board's level of 1."""
     a, b = _cloth_pair(seed)
     r = find(a, b)
-    monkeypatch.setattr(detect, "level_by_texture", _one_level)
+    monkeypatch.setattr(judge, "level_by_texture", _one_level)
     r1 = find(a, b)  # the failure: one level for the whole picture
     assert r1.metadata["global_level"] > 1.5 and r.metadata["global_level"] == 1.0
     assert len(r) == len(r1) == 1 and _iou(r.boxes[0], _CHIP) > 0.8
