@@ -107,3 +107,48 @@ def test_noise_level_measures_gaussian_noise_on_a_flat_image(sigma):
     noisy = np.clip(np.rint(flat + np.random.default_rng(1).normal(0, sigma, flat.shape)), 0, 255)
     # the flattest fifth of the 16x16 blocks reads a little low: about 0.94 sigma
     assert noise_level(noisy.astype(np.uint8)) == pytest.approx(sigma, rel=0.1)
+
+
+def _photo(name: str) -> np.ndarray:
+    img = getattr(skdata, name)()
+    img = np.stack([img] * 3, -1) if img.ndim == 2 else img
+    h, w = img.shape[:2]
+    return cv2.resize(img, (640, round(640 * h / w)), interpolation=cv2.INTER_AREA)
+
+
+def _webp(img: np.ndarray) -> np.ndarray:
+    ok, buf = cv2.imencode(
+        ".webp", np.ascontiguousarray(img[..., ::-1]), [cv2.IMWRITE_WEBP_QUALITY, 60]
+    )
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def _half_up(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    small = cv2.resize(img, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+@pytest.mark.parametrize(
+    ("name", "nuisance", "spot"),
+    [
+        ("camera", _webp, (470, 300)),  # the coat's and the grass's texture: 5 boxes before
+        ("rocket", _half_up, (330, 120)),  # the trees and the tower: 17 boxes before
+    ],
+)
+def test_a_photo_reencoded_or_resampled_gives_no_box_and_a_change_on_it_is_found(
+    name, nuisance, spot
+):
+    """Re-encoding (WebP q60) or a half-size thumbnail scaled back up softens the texture of
+    image 2; matched as before (mean gradient magnitude) image 1 was left too sharp, or blurred
+    too much, and the structure map boxed its texture."""
+    from spotdiff import find
+
+    img = _photo(name)
+    assert len(find(img, nuisance(img))) == 0
+    edited = img.copy()
+    cv2.circle(edited, spot, 10, (250, 30, 30), -1)
+    r = find(img, nuisance(edited))
+    assert len(r) == 1
+    x1, y1, x2, y2 = r.boxes[0]
+    assert x1 <= spot[0] - 8 and x2 >= spot[0] + 8 and y1 <= spot[1] - 8 and y2 >= spot[1] + 8
