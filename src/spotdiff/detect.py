@@ -96,7 +96,7 @@ from .maps.evidence import auto_thresholds, evidence, global_level, replaced
 from .maps.light import explain_light, pair_in_one_light
 from .maps.noise import local_colour_gain, noise_sigma, relative_noise
 from .maps.scale import scale_evidence
-from .maps.structure import structural_difference
+from .maps.structure import structural_difference, texture_noise
 from .regions.bars import join_parallel_bars
 from .regions.components import find_components, flat_halo
 from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
@@ -282,7 +282,11 @@ def find_prepared(
     structure = None
     if opt.structure and min(matched.gray1.shape) >= _MIN_STRUCTURE_SIDE:
         structure = structural_difference(
-            matched.gray1, matched.gray2, noise=noise, unreliable=matched.unreliable
+            matched.gray1,
+            matched.gray2,
+            noise=noise,
+            unreliable=matched.unreliable,
+            local_noise=texture_noise(matched.gray1, matched.gray2, noise, matched.fit_on),
         )
     colour = colour_difference(matched.img1, matched.lo2, matched.hi2)
     # a blank, inverted or other picture: its difference is not noise, nor a re-rendering
