@@ -117,7 +117,7 @@ def _photo(name: str) -> np.ndarray:
 
 
 def _webp(img: np.ndarray) -> np.ndarray:
-    ok, buf = cv2.imencode(
+    _, buf = cv2.imencode(
         ".webp", np.ascontiguousarray(img[..., ::-1]), [cv2.IMWRITE_WEBP_QUALITY, 60]
     )
     return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
