@@ -1,14 +1,19 @@
 """Structural difference: one minus the local contrast-structure SSIM term of the grey images.
 
 The map is :func:`spotdiff.maps.ssim_cv.ssim_map_cv` (the same SSIM as
-:func:`spotdiff.maps.metrics.ssim.ssim_map`, gaussian window sigma 1.5) with two changes:
+:func:`spotdiff.maps.metrics.ssim.ssim_map`, gaussian window sigma 1.5) with these changes:
 
 - the luminance term is switched off (``k1 = 1000`` makes it 1 to within 1e-6), leaving
   ``cs = (2 cov + C2) / (var_a + var_b + C2)``: brightness differences are the colour map's job,
   and the luminance term is unstable in dark areas;
 - the contrast constant grows with the measured noise, ``C2 = (0.03 L)^2 + (4 * noise)^2``, so
   that sensor noise or JPEG ringing in flat areas (where the local variance is about the noise
-  variance) does not read as a change of structure.
+  variance) does not read as a change of structure;
+- on pairs whose whole-picture noise is low (under the level that raises the colour threshold),
+  the constant also follows the pair's noise at each pixel's shared texture
+  (:func:`texture_noise`, :data:`TEXTURE_NOISE_FACTOR`): a re-encode or a resampling leaves its
+  error on texture and edges (JPEG q50 of a photo: sigma 4-7 on trees, 1.6 overall), which the
+  whole picture's sigma, dominated by flat areas, does not see.
 
 With ``noise=0`` it is ``1 - ssim_map(a, b, k1=1000)`` of the torch metric (a parity test). It
 finds what the colour difference cannot: texture that appears or disappears where the colours
@@ -24,7 +29,7 @@ import cv2
 import numpy as np
 
 from .evidence import COLOUR_FLOOR, COLOUR_PER_NOISE
-from .noise import noise_by_texture, shared_texture
+from .noise import noise_at_texture, noise_by_texture, shared_texture
 from .ssim_cv import gaussian_radius, gaussian_window, ssim_map_cv, ssim_map_hwc
 
 __all__ = ["NOISE_FACTOR", "TEXTURE_NOISE_FACTOR", "structural_difference", "texture_noise"]
@@ -67,7 +72,11 @@ def texture_noise(
 
     Returns:
         float32 (H, W) sigma in levels, ``>= noise``; None where no class lies above ``noise``
-        (the constant is the whole picture's) or fewer than two classes hold pixels.
+        (the constant is the whole picture's), fewer than two classes hold pixels, or the pair
+        is noisy (``noise`` raises the colour threshold: ``COLOUR_PER_NOISE x noise >
+        COLOUR_FLOOR``): its sigma already holds its texture's residue, and raising the
+        constant further lowered the structure evidence of the whole picture, hence the
+        pair's global level, so that colour specks of a handheld photo of a cloth were boxed.
     """
     if COLOUR_PER_NOISE * noise > COLOUR_FLOOR:
         return None  # a noisy pair: its sigma already holds the texture's residue
@@ -78,9 +87,7 @@ def texture_noise(
     )
     if len(levels) < 2 or sigmas[-1] <= noise:
         return None
-    lut_x = np.arange(256, dtype=np.float32) / 4.0  # noise.py's texture quantization
-    lut = np.maximum(np.interp(lut_x, levels, sigmas), noise).astype(np.float32)
-    local = cv2.LUT(cv2.convertScaleAbs(texture, alpha=4.0), lut)
+    local = np.maximum(noise_at_texture(texture, levels, sigmas), np.float32(noise))
     return cv2.resize(local, gray1.shape[::-1], interpolation=cv2.INTER_LINEAR)
 
 
