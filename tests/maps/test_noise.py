@@ -183,3 +183,13 @@ def test_colour_gain_is_one_when_the_threshold_is_fixed_or_at_its_floor():
     assert find(a, b, threshold=60).metadata["colour_gain"] == 1.0
     clean = find(a, a)  # no noise: the threshold is at its floor
     assert clean.metadata["colour_gain"] == 1.0 and len(clean) == 0
+
+
+def test_noise_at_texture_reads_the_curve_at_each_pixel():
+    from spotdiff.maps.noise import noise_at_texture
+
+    texture = np.array([[0.0, 1.0, 2.0, 3.0, 100.0]], np.float32)
+    levels, sigmas = np.array([1.0, 3.0]), np.array([2.0, 6.0])
+    out = noise_at_texture(texture, levels, sigmas)
+    assert out.dtype == np.float32 and out.shape == texture.shape
+    np.testing.assert_allclose(out, [[2.0, 2.0, 4.0, 6.0, 6.0]])  # constant beyond the ends
