@@ -72,7 +72,11 @@ def texture_noise(
 
     Returns:
         float32 (H, W) sigma in levels, ``>= noise``; None where no class lies above ``noise``
-        (the constant is the whole picture's), fewer than two classes hold pixels, or the pair
+        (the constant is the whole picture's), fewer than two classes hold pixels, the least
+        textured class already differs by more than ``noise`` (the scene itself changed
+        everywhere, as between two Sentinel-2 passes: the per-texture sigma is then the
+        change's, 11 levels in every class of ``aerial_oscd_bordeaux`` against 5.5 overall,
+        and it hid the changed fields' masks), or the pair
         is noisy (``noise`` raises the colour threshold: ``COLOUR_PER_NOISE x noise >
         COLOUR_FLOOR``): its sigma already holds its texture's residue, and raising the
         constant further lowered the structure evidence of the whole picture, hence the
@@ -85,7 +89,7 @@ def texture_noise(
     levels, sigmas = noise_by_texture(
         g1, g2, texture, None if valid is None else valid[::2, ::2], step=1
     )
-    if len(levels) < 2 or sigmas[-1] <= noise:
+    if len(levels) < 2 or sigmas[-1] <= noise or sigmas[0] > noise:
         return None
     local = np.maximum(noise_at_texture(texture, levels, sigmas), np.float32(noise))
     return cv2.resize(local, gray1.shape[::-1], interpolation=cv2.INTER_LINEAR)
