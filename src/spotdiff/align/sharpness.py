@@ -15,7 +15,7 @@ gradient energy (a recolour's new edges, present in one image only, dominate it)
 edges are not shared and do not count; an element whose contrast changed keeps its ratio. The
 pair's sharpness difference is the median over the cells of the per-cell log ratios, so edits
 covering a minority of the cells do not move it. When it exceeds :data:`TOLERANCE`, the sharper
-image is blurred with the Gaussian (sigma from a short ladder, searched by bisection) that brings
+image is blurred with the Gaussian (sigma from a short ladder) that brings
 it closest to 0 -- unless the sharper image is also the noisier one (Immerkaer's estimate), since
 pixel noise reads as sharpness too. A real change stays visible through a blur of a pixel or two.
 """
@@ -207,15 +207,14 @@ def match_sharpness(
     sharp, blunt, target = (gray1, gray2, l2) if first_sharper else (gray2, gray1, l1)
     if noise_level(sharp) > noise_level(blunt) + _NOISE_MARGIN:
         return 0.0, 0.0
-    tried = {0.0: abs(ratio)}
-    lo, hi = 0, len(SIGMAS) - 1
-    while lo <= hi:  # the ratio falls as the blur grows: bisection over the ladder
-        mid = (lo + hi) // 2
-        blurred = cv2.GaussianBlur(sharp, (0, 0), SIGMAS[mid])
+    best, best_err = 0.0, abs(ratio)
+    for sigma in SIGMAS:  # the ratio falls as the blur grows: stop once past the target
+        blurred = cv2.GaussianBlur(sharp, (0, 0), sigma)
         r = float(np.median((shared.log_ratio(blurred) - target)[ok]))
-        tried[SIGMAS[mid]] = abs(r)
-        lo, hi = (mid + 1, hi) if r > 0 else (lo, mid - 1)
-    best = min(tried, key=tried.__getitem__)
+        if abs(r) < best_err:
+            best, best_err = sigma, abs(r)
+        if r < 0:
+            break
     if best <= _RASTER_BLUR and aliased(_even(sharp), shared.fine):
         return 0.0, 0.0  # anti-aliasing, not a blur: judged edge by edge (maps.antialias)
     return (best, 0.0) if first_sharper else (0.0, best)
