@@ -15,9 +15,11 @@ gradient energy (a recolour's new edges, present in one image only, dominate it)
 edges are not shared and do not count; an element whose contrast changed keeps its ratio. The
 pair's sharpness difference is the median over the cells of the per-cell log ratios, so edits
 covering a minority of the cells do not move it. When it exceeds :data:`TOLERANCE`, the sharper
-image is blurred with the Gaussian (sigma from a short ladder) that brings
-it closest to 0 -- unless the sharper image is also the noisier one (Immerkaer's estimate), since
-pixel noise reads as sharpness too. A real change stays visible through a blur of a pixel or two.
+image is blurred with the Gaussian (sigma from a short ladder) that brings it closest to 0 --
+unless the sharper image is also the noisier one (Immerkaer's estimate), since pixel noise reads
+as sharpness too, or it is an aliased drawing that the smallest blur would match (the other is
+the same drawing anti-aliased, :func:`aliased`). A real change stays visible through a blur of a
+pixel or two.
 """
 
 from __future__ import annotations
