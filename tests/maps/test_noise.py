@@ -238,3 +238,13 @@ def test_the_board_beside_a_misregistered_cloth_is_judged_at_its_own_level(seed,
     assert len(r) == len(r1) == 1 and _iou(r.boxes[0], _CHIP) > 0.8
     assert r.data["evidence"][0] > 1.4 * r1.data["evidence"][0]
     assert r.scores[0] > r1.scores[0] + 0.1
+
+
+def test_noise_at_texture_reads_the_curve_at_each_pixel():
+    from spotdiff.maps.noise import noise_at_texture
+
+    texture = np.array([[0.0, 1.0, 2.0, 3.0, 100.0]], np.float32)
+    levels, sigmas = np.array([1.0, 3.0]), np.array([2.0, 6.0])
+    out = noise_at_texture(texture, levels, sigmas)
+    assert out.dtype == np.float32 and out.shape == texture.shape
+    np.testing.assert_allclose(out, [[2.0, 2.0, 4.0, 6.0, 6.0]])  # constant beyond the ends

@@ -110,7 +110,8 @@ def test_real_dense_puzzle_keeps_a_windows_crossbars_together():
 
 def test_two_stacked_buttons_recoloured_on_a_render_stay_two():
     # bars on a render are left to the image's own objects: two buttons are siblings (joined
-    # here as bars they would be one box, [145, 95, 235, 169])
+    # here as bars they would be one box); the boxes are the buttons' own (before issue 9's
+    # sharpness measure the recolour read as a 2 px blur and widened them by 5 px)
     from spotdiff import find
 
     img1 = np.full((300, 400, 3), 255, np.uint8)
@@ -119,4 +120,5 @@ def test_two_stacked_buttons_recoloured_on_a_render_stay_two():
         cv2.rectangle(img1, (150, y), (229, y + 23), (40, 90, 200), -1)
         cv2.rectangle(img2, (150, y), (229, y + 23), (200, 60, 40), -1)
     result = find(img1, img2)
-    assert sorted(result.boxes.astype(int).tolist()) == [[145, 95, 235, 129], [145, 135, 235, 169]]
+    boxes = sorted(result.boxes.tolist())
+    np.testing.assert_allclose(boxes, [[150, 100, 230, 124], [150, 140, 230, 164]], atol=1)

@@ -1,57 +1,60 @@
 """Sharpness matching: blur the sharper image of a pair down to the other's sharpness.
 
 Resampling (a downscale and upscale, a sub-pixel warp, a re-encode) removes the finest detail of
-one image; compared as they are, every fine texture of the sharper image reads as changed. The
-sharpness of each image is its gradient energy (mean Sobel magnitude after a 3x3 median filter)
-in each cell of a 6x4 grid; the pair's sharpness ratio is the median over the cells of the
-per-cell ratios, so edits covering a minority of the cells do not move it. When one image is more
-than ``TOLERANCE`` sharper, it is blurred with the gaussian (sigma from a short ladder) that
-brings the ratio closest to 1 -- unless it is also the noisier one (Immerkaer's estimate), since
-pixel noise reads as sharpness too. A real change stays visible through a blur of a pixel or two.
+one image; compared as they are, every fine texture of the sharper image reads as changed.
+
+The sharpness of an image is measured on the edges and texture *both* images show, as the ratio
+of its fine-scale to its coarse-scale gradient energy: ``sum |grad I|^2 / sum |grad D(I)|^2``
+(Sobel gradients; ``D`` a Gaussian pyramid reduction, about a 2 px blur, the sum taken at half
+resolution), summed in each cell of a 6x4 grid over the pixels where the coarse gradient of both
+images is at least :data:`EDGE` (a 3-level step per pixel). A blur of ``b`` px widens a step
+edge from ``w`` to ``sqrt(w^2 + b^2)`` and lowers the ratio, whatever the step's height: the
+mean gradient magnitude would not do (across a step edge it integrates to the height whatever
+the blur, so a blurred drawing or a re-encoded texture kept its sharpness), nor would the plain
+gradient energy (a recolour's new edges, present in one image only, dominate it). An edit's new
+edges are not shared and do not count; an element whose contrast changed keeps its ratio. The
+pair's sharpness difference is the median over the cells of the per-cell log ratios, so edits
+covering a minority of the cells do not move it. When it exceeds :data:`TOLERANCE`, the sharper
+image is blurred with the Gaussian (sigma from a short ladder) that brings it closest to 0 --
+unless the sharper image is also the noisier one (Immerkaer's estimate), since pixel noise reads
+as sharpness too, or it is an aliased drawing that the smallest blur would match (the other is
+the same drawing anti-aliased, :func:`aliased`). A real change stays visible through a blur of a
+pixel or two.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-__all__ = ["SIGMAS", "TOLERANCE", "match_sharpness", "noise_level", "sharpness_cells"]
+__all__ = [
+    "ALIASED_SHARE",
+    "EDGE",
+    "SIGMAS",
+    "TOLERANCE",
+    "match_sharpness",
+    "noise_level",
+    "sharpness_cells",
+]
 
-#: Relative sharpness difference left alone.
-TOLERANCE = 0.03
+#: Difference of the log fine-to-coarse energy ratios left alone (a blur of about 0.3 px on a
+#: sharp edge).
+TOLERANCE = 0.04
 #: Gaussian sigmas tried on the sharper image, in pixels.
 SIGMAS = (0.5, 0.7, 0.85, 1.0, 1.2, 1.4, 1.7, 2.0)
+#: Coarse Sobel magnitude (half resolution) from which a pixel is an edge of an image.
+EDGE = 48.0
 _GRID = (6, 4)
+_MIN_SHARE = 0.02  # share of a cell's pixels on shared edges for the cell to count
+_MIN_CELLS = 3
 _NOISE_MARGIN = 1.0  # levels: the sharper image may be this much noisier and still be blurred
-
-
-def sharpness_cells(gray: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-    """Mean gradient magnitude of a uint8 (H, W) image in each cell of a 6x4 grid.
-
-    Returns:
-        float32 (4, 6) levels per pixel; NaN in cells with fewer than a quarter valid pixels.
-    """
-    return _cells(gray, _CellWeights.of(valid, gray.shape))
-
-
-@dataclass(frozen=True)
-class _CellWeights:
-    """The valid pixels of a grid, prepared once for every image measured on it: ``mask``
-    float32 (H, W) (1 valid, 0 not) and ``share`` float32 (4, 6), the valid share of each cell
-    (both None: every pixel counts)."""
-
-    mask: np.ndarray | None
-    share: np.ndarray | None
-
-    @classmethod
-    def of(cls, valid: np.ndarray | None, shape: tuple[int, ...]) -> _CellWeights:
-        if valid is None or _cell_size(shape) is None:
-            return cls(None, None)
-        mask = valid.astype(np.float32)
-        return cls(mask, _cell_means(mask))
+#: Share of ramp pixels on an image's shared edges below which it is an aliased drawing.
+ALIASED_SHARE = 0.1
+#: Gaussian sigma (px) of anti-aliasing: it spreads an edge over at most one pixel (a 1-px box).
+_RASTER_BLUR = 0.5
+_STEP = 8  # levels: 3x3 range of an edge pixel (:func:`aliased`)
 
 
 def _cell_size(shape: tuple[int, ...]) -> tuple[int, int] | None:
@@ -69,17 +72,93 @@ def _cell_means(x: np.ndarray) -> np.ndarray:
     return cv2.resize(x[: ch * gy, : cw * gx], (gx, gy), interpolation=cv2.INTER_AREA)
 
 
-def _cells(gray: np.ndarray, weights: _CellWeights) -> np.ndarray:
-    """:func:`sharpness_cells` with the valid pixels prepared (:class:`_CellWeights`)."""
-    if _cell_size(gray.shape) is None:
-        return np.full(_GRID[::-1], np.nan, np.float32)
-    g = cv2.medianBlur(gray, 3)
-    mag = cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
-    if weights.mask is None:
-        return _cell_means(mag)
-    total = _cell_means(np.multiply(mag, weights.mask, out=mag))  # magnitudes are finite
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(weights.share > 0.25, total / weights.share, np.nan).astype(np.float32)
+def _energy(gray: np.ndarray) -> np.ndarray:
+    """float32 squared Sobel gradient magnitude (written in place: no extra buffers)."""
+    gx, gy = cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1)
+    cv2.multiply(gx, gx, dst=gx)
+    cv2.multiply(gy, gy, dst=gy)
+    return cv2.add(gx, gy, dst=gx)
+
+
+def _even(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape
+    return gray[: h // 2 * 2, : w // 2 * 2]
+
+
+def _coarse(gray: np.ndarray) -> np.ndarray:
+    """float32 (H // 2, W // 2) gradient energy of the pyramid-reduced image."""
+    return _energy(cv2.pyrDown(_even(gray)))
+
+
+class _Shared:
+    """The shared-edge pixels of a pair: ``fine`` float32 (H', W') and ``coarse`` float32
+    (H' / 2, W' / 2) weights (1 on a shared edge, else 0; H', W' the even part of the image),
+    and ``cells``, bool (4, 6), the cells holding enough of them."""
+
+    def __init__(self, coarse1: np.ndarray, coarse2: np.ndarray, valid: np.ndarray | None):
+        on = cv2.min(coarse1, coarse2) >= np.float32(EDGE * EDGE)
+        if valid is not None:
+            half = cv2.resize(_even(valid).view(np.uint8), on.shape[::-1], cv2.INTER_AREA)
+            on &= half == 1  # every pixel of the 2x2 block valid
+        self.coarse = on.astype(np.float32)
+        self.fine = cv2.resize(self.coarse, (on.shape[1] * 2, on.shape[0] * 2), cv2.INTER_NEAREST)
+        self.cells = (
+            _cell_means(self.coarse) >= _MIN_SHARE
+            if _cell_size(on.shape) is not None
+            else np.zeros(_GRID[::-1], bool)
+        )
+
+    def log_ratio(self, gray: np.ndarray, coarse: np.ndarray | None = None) -> np.ndarray:
+        """float32 (4, 6): log of the fine-to-coarse energy ratio of ``gray`` in each cell over
+        the shared edges (0 outside :attr:`cells`)."""
+        c = _coarse(gray) if coarse is None else coarse
+        fine = cv2.multiply(_energy(_even(gray)), self.fine)
+        coarse_sum = _cell_means(cv2.multiply(c, self.coarse))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # the fine sum is over 4x the pixels of the coarse one: a constant, it cancels
+            ratio = np.log(_cell_means(fine) / coarse_sum)
+        return np.where(self.cells, ratio, np.float32(0.0))
+
+
+def sharpness_cells(
+    gray1: np.ndarray, gray2: np.ndarray, valid: np.ndarray | None = None
+) -> np.ndarray:
+    """Per-cell sharpness of image 1 relative to image 2, on the edges both show.
+
+    Args:
+        gray1, gray2: uint8 (H, W) grey images of one size, image 2 aligned to image 1.
+        valid: (H, W) bool, pixels to compare (None: all).
+
+    Returns:
+        float32 (4, 6): ``log(r1 / r2)`` with ``r`` an image's fine-to-coarse gradient energy
+        ratio over the cell's shared-edge pixels (see the module); > 0 where image 1 is the
+        sharper; NaN in cells with fewer than 2 % of their pixels on shared edges.
+    """
+    c1, c2 = _coarse(gray1), _coarse(gray2)
+    shared = _Shared(c1, c2, valid)
+    out = shared.log_ratio(gray1, c1) - shared.log_ratio(gray2, c2)
+    return np.where(shared.cells, out, np.nan).astype(np.float32)
+
+
+def aliased(gray: np.ndarray, where: np.ndarray) -> bool:
+    """True when the edges of a uint8 (H, W) grey image are hard steps: fewer than
+    :data:`ALIASED_SHARE` of its edge pixels (3x3 range above 8 levels) among ``where`` ((H, W)
+    bool or float32 weights) are a ramp step (strictly between the 3x3 neighbourhood's extremes).
+
+    A drawing rasterized without anti-aliasing (or a bitmap font) has none (0.000 on the
+    constructed renders and the aliased text of ``../shared/realpairs``); anti-aliased renders,
+    screenshots, photos and resampled copies have 0.29-0.97. Its difference to an anti-aliased
+    copy is how each edge was rasterized, not a blur: :mod:`spotdiff.maps.antialias` judges it
+    edge by edge, and blurring the aliased copy only makes its glyphs unlike the other's.
+    """
+    k = np.ones((3, 3), np.uint8)
+    lo, hi = cv2.erode(gray, k), cv2.dilate(gray, k)
+    edge = (cv2.subtract(hi, lo) > _STEP) & (where > 0)
+    n = int(np.count_nonzero(edge))
+    if n == 0:
+        return False
+    ramp = np.count_nonzero(edge & (gray > lo) & (gray < hi))
+    return ramp < ALIASED_SHARE * n
 
 
 def noise_level(gray: np.ndarray) -> float:
@@ -98,13 +177,6 @@ def noise_level(gray: np.ndarray) -> float:
     return float(math.sqrt(math.pi / 2) / 6 * np.percentile(blocks, 20))
 
 
-def _log_ratio(c1: np.ndarray, c2: np.ndarray) -> float:
-    ok = np.isfinite(c1) & np.isfinite(c2) & (c1 > 0.5) & (c2 > 0.5)
-    if ok.sum() < 3:
-        return 0.0
-    return float(np.median(np.log(c1[ok] / c2[ok])))
-
-
 def match_sharpness(
     gray1: np.ndarray, gray2: np.ndarray, valid: np.ndarray | None = None
 ) -> tuple[float, float]:
@@ -118,23 +190,33 @@ def match_sharpness(
 
     Returns:
         ``(sigma1, sigma2)``: at most one is non-zero (the sharper image's), both 0 when the
-        sharpness agrees within ``TOLERANCE`` or the sharper image is the noisier one.
+        sharpness agrees within ``TOLERANCE``, fewer than 3 cells hold shared edges, or the
+        sharper image is the noisier one, or an aliased drawing (:func:`aliased`) that the
+        smallest blur of the ladder would match: the other is the same drawing anti-aliased.
     """
-    weights = _CellWeights.of(valid, gray1.shape)
-    c1, c2 = _cells(gray1, weights), _cells(gray2, weights)
-    ratio = _log_ratio(c1, c2)
-    if abs(ratio) <= math.log1p(TOLERANCE):
+    if _cell_size((gray1.shape[0] // 2, gray1.shape[1] // 2)) is None:
+        return 0.0, 0.0
+    c1, c2 = _coarse(gray1), _coarse(gray2)
+    shared = _Shared(c1, c2, valid)
+    ok = shared.cells
+    if ok.sum() < _MIN_CELLS:
+        return 0.0, 0.0
+    l1, l2 = shared.log_ratio(gray1, c1), shared.log_ratio(gray2, c2)
+    ratio = float(np.median((l1 - l2)[ok]))
+    if abs(ratio) <= TOLERANCE:
         return 0.0, 0.0
     first_sharper = ratio > 0
-    sharp, other_cells = (gray1, c2) if first_sharper else (gray2, c1)
-    blunt = gray2 if first_sharper else gray1
+    sharp, blunt, target = (gray1, gray2, l2) if first_sharper else (gray2, gray1, l1)
     if noise_level(sharp) > noise_level(blunt) + _NOISE_MARGIN:
         return 0.0, 0.0
     best, best_err = 0.0, abs(ratio)
-    for sigma in SIGMAS:
-        r = _log_ratio(_cells(cv2.GaussianBlur(sharp, (0, 0), sigma), weights), other_cells)
+    for sigma in SIGMAS:  # the ratio falls as the blur grows: stop once past the target
+        blurred = cv2.GaussianBlur(sharp, (0, 0), sigma)
+        r = float(np.median((shared.log_ratio(blurred) - target)[ok]))
         if abs(r) < best_err:
             best, best_err = sigma, abs(r)
         if r < 0:
             break
+    if best <= _RASTER_BLUR and aliased(_even(sharp), shared.fine):
+        return 0.0, 0.0  # anti-aliasing, not a blur: judged edge by edge (maps.antialias)
     return (best, 0.0) if first_sharper else (0.0, best)

@@ -28,7 +28,7 @@ from .evidence import Thresholds, auto_thresholds, evidence, global_level, repla
 from .light import LightField, explain_light
 from .noise import level_by_texture, local_colour_gain, noise_sigma, relative_noise, shared_texture
 from .scale import ScaleEvidence, scale_evidence
-from .structure import structural_difference
+from .structure import structural_difference, texture_noise
 
 __all__ = ["Judged", "judge_pair"]
 
@@ -92,7 +92,11 @@ def judge_pair(
     struct = None
     if structure and min(matched.gray1.shape) >= _MIN_STRUCTURE_SIDE:
         struct = structural_difference(
-            matched.gray1, matched.gray2, noise=noise, unreliable=matched.unreliable
+            matched.gray1,
+            matched.gray2,
+            noise=noise,
+            unreliable=matched.unreliable,
+            local_noise=texture_noise(matched.gray1, matched.gray2, noise, matched.fit_on),
         )
     colour = colour_difference(matched.img1, matched.lo2, matched.hi2)
     compared = ~quiet if quiet.any() else None

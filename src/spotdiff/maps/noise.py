@@ -15,6 +15,7 @@ __all__ = [
     "TEXTURE_SIGMA",
     "level_by_texture",
     "local_colour_gain",
+    "noise_at_texture",
     "noise_by_texture",
     "noise_sigma",
     "relative_noise",
@@ -125,6 +126,13 @@ def noise_by_texture(
     used = hist.sum(axis=1) > 0
     sigmas = [_hist_sigma(h) for h in hist[used]]
     return middles[used], np.maximum.accumulate(np.asarray(sigmas))
+
+
+def noise_at_texture(texture: np.ndarray, levels: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
+    """float32 (H, W): a :func:`noise_by_texture` curve read at each pixel's ``texture``
+    (float32 (H, W), :func:`shared_texture`), interpolated linearly (constant beyond its ends)."""
+    lut = np.interp(np.arange(256) / _TEXTURE_QUANT, levels, sigmas).astype(np.float32)
+    return cv2.LUT(_quantized(texture), lut)
 
 
 def local_colour_gain(

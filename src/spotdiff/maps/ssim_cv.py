@@ -246,12 +246,15 @@ def ssim_map_hwc(
     dtype: type[np.floating] = np.float32,
     out: np.ndarray | None = None,
     workers: int | None = None,
+    c2_extra: np.ndarray | None = None,
 ) -> np.ndarray:
     """SSIM map of validated (H, W) / (H, W, C) arrays (at least one window high), in ``dtype``.
 
     ``window`` is the odd-length 1-D gaussian (:func:`gaussian_window`); ``out`` an optional
     ``dtype`` array of the inputs' shape to write into (returned); ``workers`` the number of
-    threads (None: OpenCV's thread count). The inputs may be any strided views (e.g. an NHWC
+    threads (None: OpenCV's thread count); ``c2_extra`` an optional ``dtype`` (H, W) array
+    added to ``C2`` at each pixel, in units of ``data_range ** 2`` (a contrast constant that
+    varies over the picture). The inputs may be any strided views (e.g. an NHWC
     view of an NCHW tensor): they are read strip by strip into contiguous buffers.
 
     Shared by :func:`ssim_map_cv` (float32) and the CPU no-grad path of the torch ``ssim_map``
@@ -292,6 +295,7 @@ def ssim_map_hwc(
         k1=k1,
         k2=k2,
         dtype=dtype,
+        c2_extra=c2_extra,
     )
     if n_workers == 1:
         job(starts)
@@ -315,6 +319,7 @@ def _ssim_strips(
     k1: float,
     k2: float,
     dtype: type[np.floating],
+    c2_extra: np.ndarray | None = None,
 ) -> None:
     """Fill ``out`` rows [r0, r0 + strip) for each r0 in ``starts`` (one worker's share)."""
     height = a.shape[0]
@@ -368,6 +373,9 @@ def _ssim_strips(
         np.add(ps, c1, out=ps)
         np.multiply(sxy, 2, out=sxy)
         np.add(sxy, c2, out=sxy)
+        extra = None if c2_extra is None else c2_extra[r0:r1]
+        if extra is not None:
+            np.add(sxy, extra, out=sxy)
         np.multiply(ps, sxy, out=o)
         # denominator (mu_x^2 + mu_y^2 + C1)(var_x + var_y + C2)
         np.multiply(mx, mx, out=ps)
@@ -376,5 +384,7 @@ def _ssim_strips(
         np.add(ps, c1, out=ps)
         np.add(sxx, syy, out=qs)
         np.add(qs, c2, out=qs)
+        if extra is not None:
+            np.add(qs, extra, out=qs)
         np.multiply(ps, qs, out=ps)
         np.divide(o, ps, out=o)
