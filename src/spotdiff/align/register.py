@@ -91,12 +91,16 @@ _CLEAR = 0.1
 #: (:data:`_CLEAR`); larger ones clearly matter.
 _CHECK_BELOW = 2.0
 #: Phase-correlation peak of the equalized copies under which the copies as they came are tried
-#: too, and used when their peak is twice as sharp. Equalization makes the copies comparable
-#: under a tone change, but a flat-coloured drawing and its blurred or re-encoded copy equalize
-#: apart: their many new in-between levels remap the whole histogram (a goose drawing blurred by
-#: 1 px: peak 0.39 at a 1.9 px shift equalized, 0.91 at 0.02 px as it came, and an affine with a
-#: 1.3% scale was fitted and resampled image 2).
-_EQUALIZED_DOUBT = 0.5
+#: too (one more correlation, 2-4 ms), and used when their peak is :data:`_RAW_SHARPER` times as
+#: sharp. Equalization makes the copies comparable under a tone change, but a flat-coloured
+#: render and its blurred or re-encoded copy equalize apart: the copy's new in-between levels
+#: remap the whole histogram. A goose drawing blurred by 1 px: peak 0.39 at a 1.9 px false shift
+#: equalized, 0.91 at 0.02 px as it came (an affine with a 1.3% scale was fitted to an unmoved
+#: copy); a screenshot scrolled by (2, -1) px and saved as JPEG q70: 0.57 at a shift 0.2 px off,
+#: 1.00 as it came (registration gave up: 26 false boxes). Three real pairs switch (two handheld
+#: photos, an upscaled render: raw peak 1.5-1.9 times the equalized), with the same boxes.
+_EQUALIZED_DOUBT = 0.9
+_RAW_SHARPER = 1.5
 #: Sobel magnitude (|dx| + |dy|, grey levels) of an edge pixel (:func:`_structure_share`).
 _EDGE = 40.0
 #: In ``auto``, a picture whose structure lies within this share of its area is registered by a
@@ -317,10 +321,10 @@ def register(
         return identity
     win = cv2.createHanningWindow(small, cv2.CV_32F)
     (dx, dy), response = phase(a, b, win)
-    if response < _EQUALIZED_DOUBT:  # equalized apart? (a drawing and its blurred copy)
+    if response < _EQUALIZED_DOUBT:  # equalized apart? (a blurred or re-encoded render)
         raw = a8.astype(np.float32), b8.astype(np.float32)
         (rdx, rdy), raw_response = phase(*raw, win)
-        if raw_response > 2 * response:
+        if raw_response > _RAW_SHARPER * response:
             a, b = raw
             (dx, dy), response = (rdx, rdy), raw_response
     a_s, b_s = (cv2.GaussianBlur(x, (0, 0), _SMOOTH) for x in (a, b))
