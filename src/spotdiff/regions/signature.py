@@ -135,6 +135,8 @@ def signatures(
     origin: tuple[int, int] = (0, 0),
     *,
     colours: bool = True,
+    lab: tuple[np.ndarray, np.ndarray] | None = None,
+    grey: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Signatures:
     """Signatures of the labelled pieces.
 
@@ -145,6 +147,10 @@ def signatures(
         boxes: (K, 4) int xyxy (exclusive ends) of each piece's pixels in ``labels``.
         colours: measure the colours; False leaves them 0 and ``kept`` unchecked for a
             change of colour (a first look, cheaper: the CIELAB medians cost most).
+        lab, grey: ``rgb1`` and ``rgb2`` already converted, to share the conversions between
+            calls on one window: uint8 (H, W, 3) 8-bit CIELAB (``cv2.COLOR_RGB2LAB``) and
+            uint8 (H, W) grey (``cv2.COLOR_RGB2GRAY``); None converts each piece's window
+            (the same values: both conversions work pixel by pixel).
     """
     k = len(boxes)
     measure = colours
@@ -157,11 +163,11 @@ def signatures(
         win = (slice(oy + y0, oy + y0 + pixels.shape[0]), slice(ox + x0, ox + x0 + pixels.shape[1]))
         a, b = rgb1[win], rgb2[win]
         if measure:
-            lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (a, b))
+            lab1, lab2 = (x.astype(np.float32) for x in _converted((a, b), lab, win, "lab"))
             colours[i] = piece_colours(lab1, lab2, pixels)
         if pixels.sum() < MIN_PIXELS:
             continue
-        e1, e2 = (edge_magnitude(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY))[pixels] for x in (a, b))
+        e1, e2 = (edge_magnitude(x)[pixels] for x in _converted((a, b), grey, win, "grey"))
         drawn = max(np.percentile(e1, 90), np.percentile(e2, 90)) >= DRAWN
         balanced = abs(math.log((float(e2.mean()) + 2) / (float(e1.mean()) + 2))) < math.log(
             BALANCE
@@ -180,6 +186,17 @@ def signatures(
         ):
             structure[i] = _KEPT
     return Signatures(colours, structure)
+
+
+_CODES = {"lab": cv2.COLOR_RGB2LAB, "grey": cv2.COLOR_RGB2GRAY}
+
+
+def _converted(crops, converted, win, space: str) -> tuple[np.ndarray, np.ndarray]:
+    """The two RGB ``crops`` in ``space`` ("lab" or "grey"): ``win`` of the images already
+    ``converted`` when given, else converted here."""
+    if converted is not None:
+        return converted[0][win], converted[1][win]
+    return cv2.cvtColor(crops[0], _CODES[space]), cv2.cvtColor(crops[1], _CODES[space])
 
 
 def _clear(level: float) -> float:
