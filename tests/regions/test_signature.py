@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
-from spotdiff.regions.signature import Signatures, changed_otherwise, signatures
+from spotdiff.regions.signature import Signatures, changed_otherwise, signatures, with_colours
 
 RED, BLUE, WALL, GREY = (200, 40, 40), (40, 70, 200), (200, 200, 190), (90, 90, 90)
 
@@ -66,3 +67,22 @@ def test_shared_conversions_give_the_signatures_of_per_piece_conversions():
         assert plain.structure.tolist() == [1, -1]
         np.testing.assert_array_equal(shared.structure, plain.structure)
         np.testing.assert_array_equal(shared.colours, plain.colours)
+
+
+@pytest.mark.parametrize(
+    ("left", "before", "after"),
+    [("recoloured", 1, 1), ("brightened", 1, 0)],  # brightened by 8: edges kept, colours alike
+)
+def test_with_colours_completes_a_first_look_into_the_signatures(left, before, after):
+    rgb1, rgb2, labels, boxes = _pair()
+    if left == "brightened":
+        rgb2[10:50, 5:45] = rgb1[10:50, 5:45] + 8
+    plain = signatures(rgb1, rgb2, labels, boxes)
+    first = signatures(rgb1, rgb2, labels, boxes, colours=False)
+    assert first.structure.tolist() == [before, -1] and plain.structure.tolist() == [after, -1]
+    full = with_colours(first, rgb1, rgb2, labels, boxes)
+    np.testing.assert_array_equal(full.colours, plain.colours)
+    np.testing.assert_array_equal(full.structure, plain.structure)
+    kept = with_colours(first, rgb1, rgb2, labels, boxes, pieces=first.structure > 0)
+    np.testing.assert_array_equal(kept.structure, plain.structure)
+    assert not kept.colours[1].any()  # the new piece's colours left unmeasured

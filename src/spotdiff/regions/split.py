@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from .components import Components
-from .signature import MIN_PIXELS, changed_otherwise, signatures
+from .signature import MIN_PIXELS, changed_otherwise, signatures, with_colours
 
 __all__ = ["STEP", "split_components"]
 
@@ -161,7 +161,7 @@ def _colour_parts(inside: np.ndarray, lab: tuple[np.ndarray, np.ndarray]) -> np.
             return None
         if np.array_equal(second, before):
             break
-        centres = np.stack([x[~second].mean(0), x[second].mean(0)])
+        centres = _centres(x, second)
     sets = np.zeros(inside.shape, np.uint8)
     sets[inside] = second.astype(np.uint8) + 1
     parts = np.zeros(inside.shape, np.int32)
@@ -189,6 +189,19 @@ def _squared_distance(xt: np.ndarray, centre: np.ndarray) -> np.ndarray:
     return out
 
 
+def _centres(x: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """float32 (2, C): the means of ``x[~second]`` and ``x[second]`` (``x`` float32 (N, C) of
+    8-bit levels, ``second`` bool (N,), both sets non-empty), bit for bit NumPy's ``mean(0)``:
+    while ``255 N < 2 ** 24`` every partial sum is an integer float32 holds exactly, so a
+    product with the selection gives the sums NumPy adds row by row, at a fraction of the
+    cost; then the same float32 division."""
+    if 255 * len(x) >= 2**24:
+        return np.stack([x[~second].mean(0), x[second].mean(0)])
+    n2 = np.count_nonzero(second)
+    sums = np.stack([~second, second]).astype(np.float32) @ x
+    return sums / np.array([[len(x) - n2], [n2]], np.float32)
+
+
 def _candidates(z, inside, lab, high: float):
     """The ways to cut one component, in order: at an evidence saddle (:func:`_parts`), then
     by how its pixels changed (:func:`_colour_parts`); each int32 labels ``1..P``."""
@@ -207,10 +220,11 @@ def _apart(parts: np.ndarray, crops, lab) -> np.ndarray:
     p = len(boxes)
     apart = np.zeros((p, p), bool)
     grey = tuple(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in crops)
-    first = signatures(*crops, parts, boxes, colours=False, grey=grey).structure
-    if first.max() < 1 or first.min() > -1:
+    first = signatures(*crops, parts, boxes, colours=False, grey=grey)
+    if first.structure.max() < 1 or first.structure.min() > -1:
         return apart  # no part kept (without its colours checked) beside one new
-    sig = signatures(*crops, parts, boxes, lab=lab, grey=grey)
+    # at distance 0 only the structure parts pieces, and the colours only demote ``kept``
+    sig = with_colours(first, *crops, parts, boxes, lab=lab, pieces=first.structure > 0)
     for i in range(p):
         for j in range(i + 1, p):
             apart[i, j] = apart[j, i] = changed_otherwise(sig, i, j, distance=0.0)
