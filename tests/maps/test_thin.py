@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from spotdiff.maps.colour import colour_difference
-from spotdiff.maps.thin import thin_difference
+from spotdiff.maps.thin import _norm, thin_difference
 
 
 def _rivet(middle) -> np.ndarray:
@@ -56,3 +57,13 @@ def test_a_removed_and_an_added_stroke_count_both_ways_and_intervals_are_honoure
     lo2, hi2 = img2.copy(), img2.copy()
     lo2[5:25, 20], hi2[5:25, 20] = 0, 100
     assert float(thin_difference(img1, lo2, hi2)[:, 15:].max()) == 0.0
+
+
+@pytest.mark.parametrize("shape", [(6, 9), (6, 9, 1), (6, 9, 3), (6, 9, 4), (6, 9, 5), (1, 1, 3)])
+def test_channel_norm_equals_numpys_bit_for_bit(shape):
+    d = np.random.default_rng(0).integers(0, 256, shape, np.uint8)
+    d[0, 0] = 255  # the largest square sum, 5 x 255 ** 2 at most, is exact in float32
+    f = d.astype(np.float32).reshape(shape[0], shape[1], -1)
+    out = _norm(d)
+    assert out.dtype == np.float32 and out.shape == shape[:2]
+    np.testing.assert_array_equal(out, np.sqrt(np.einsum("hwc,hwc->hw", f, f)))

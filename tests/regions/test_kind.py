@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from spotdiff.regions import kind
 from spotdiff.regions.kind import classify_kind
 
 skdata = pytest.importorskip("skimage.data")
@@ -58,3 +59,22 @@ def test_degenerate_regions_are_changed(scene):
     assert classify_kind(table, with_cat, np.ones((1, 2), bool), (5, 5)) == "changed"
     whole = np.ones(table.shape[:2], bool)  # no ring around it
     assert classify_kind(table, with_cat, whole, (0, 0)) == "changed"
+
+
+def test_inpainting_runs_only_where_the_score_could_decide(scene, monkeypatch):
+    # one object replaced by another of like contrast: no colour/edge cue either way, so the
+    # costly inpainting cue cannot make it added or removed and is never computed
+    table, _, mask = scene
+    astronaut, rocket = (
+        cv2.resize(x, (300, 200), interpolation=cv2.INTER_AREA)
+        for x in (skdata.astronaut(), skdata.rocket())
+    )
+    before, after, cat = table.copy(), table.copy(), table.copy()
+    before[mask], after[mask] = astronaut[mask], rocket[mask]
+    cat[mask] = cv2.resize(skdata.chelsea(), (300, 200), interpolation=cv2.INTER_AREA)[mask]
+    crop, origin = _crop(mask)
+    calls = []
+    inpaint_error = kind._inpaint_error
+    monkeypatch.setattr(kind, "_inpaint_error", lambda *a: calls.append(1) or inpaint_error(*a))
+    assert classify_kind(before, after, crop, origin) == "changed" and calls == []
+    assert classify_kind(before, cat, crop, origin) == "removed" and calls == [1, 1]

@@ -3,9 +3,11 @@ changed otherwise."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
 
-from spotdiff.regions.signature import Signatures, changed_otherwise, signatures
+from spotdiff.regions.signature import Signatures, changed_otherwise, signatures, with_colours
 
 RED, BLUE, WALL, GREY = (200, 40, 40), (40, 70, 200), (200, 200, 190), (90, 90, 90)
 
@@ -50,3 +52,37 @@ def test_colours_alone_part_pieces_only_beyond_the_window():
     sig = Signatures(colours.astype(np.float32), np.zeros(2, np.int8))
     assert not changed_otherwise(sig, 0, 1, distance=3.0)  # a string of flags of two colours
     assert changed_otherwise(sig, 0, 1, distance=12.0)
+
+
+def test_shared_conversions_give_the_signatures_of_per_piece_conversions():
+    # split converts a component's window once and hands it to every call
+    rng = np.random.default_rng(3)
+    rgb1, rgb2, labels, boxes = _pair()
+    rgb1 = np.clip(rgb1 + rng.normal(0, 6, rgb1.shape), 0, 255).astype(np.uint8)
+    lab = tuple(cv2.cvtColor(x, cv2.COLOR_RGB2LAB) for x in (rgb1, rgb2))
+    grey = tuple(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (rgb1, rgb2))
+    for colours in (True, False):
+        plain = signatures(rgb1, rgb2, labels, boxes, colours=colours)
+        shared = signatures(rgb1, rgb2, labels, boxes, colours=colours, lab=lab, grey=grey)
+        assert plain.structure.tolist() == [1, -1]
+        np.testing.assert_array_equal(shared.structure, plain.structure)
+        np.testing.assert_array_equal(shared.colours, plain.colours)
+
+
+@pytest.mark.parametrize(
+    ("left", "before", "after"),
+    [("recoloured", 1, 1), ("brightened", 1, 0)],  # brightened by 8: edges kept, colours alike
+)
+def test_with_colours_completes_a_first_look_into_the_signatures(left, before, after):
+    rgb1, rgb2, labels, boxes = _pair()
+    if left == "brightened":
+        rgb2[10:50, 5:45] = rgb1[10:50, 5:45] + 8
+    plain = signatures(rgb1, rgb2, labels, boxes)
+    first = signatures(rgb1, rgb2, labels, boxes, colours=False)
+    assert first.structure.tolist() == [before, -1] and plain.structure.tolist() == [after, -1]
+    full = with_colours(first, rgb1, rgb2, labels, boxes)
+    np.testing.assert_array_equal(full.colours, plain.colours)
+    np.testing.assert_array_equal(full.structure, plain.structure)
+    kept = with_colours(first, rgb1, rgb2, labels, boxes, pieces=first.structure > 0)
+    np.testing.assert_array_equal(kept.structure, plain.structure)
+    assert not kept.colours[1].any()  # the new piece's colours left unmeasured

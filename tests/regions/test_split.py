@@ -10,7 +10,7 @@ import pytest
 from spotdiff.detect import find
 from spotdiff.evaluation.metrics import box_iou
 from spotdiff.regions.components import find_components
-from spotdiff.regions.split import split_components
+from spotdiff.regions.split import _squared_distance, split_components
 
 from ..realpairs import REALPAIRS_MANIFEST, needs_realpairs
 
@@ -102,3 +102,12 @@ def test_real_touching_changes_are_two_boxes():
         p = pairs[name]
         c = match_boxes(find(p.img1, p.img2).boxes, None, p.boxes).counts
         assert (c.tp, c.fp, c.fn) == counts, (name, c)
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000])
+def test_squared_distance_equals_numpys_row_sum_bit_for_bit(n):
+    x = (np.random.default_rng(n).random((n, 6)) * 255).astype(np.float32)
+    centre = x[n // 2] + np.float32(0.37)
+    out = _squared_distance(np.ascontiguousarray(x.T), centre)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, ((x - centre) ** 2).sum(1))

@@ -14,8 +14,12 @@ from spotdiff.evaluation.real import load_real_pairs
 from spotdiff.regions.components import find_components
 from spotdiff.regions.extract import THIN_REACH
 from spotdiff.regions.transient import (
+    CLIP_LEVEL,
     EVIDENCE_REACH,
     MAX_AREA,
+    TOP_SHARE,
+    _band_max,
+    _top_level,
     drop_transients,
     transient_specks,
 )
@@ -207,3 +211,20 @@ def test_sentinel2_pairs():
     assert counts["aerial_oscd_bordeaux"].tp >= 3 and counts["aerial_oscd_bordeaux"].fp <= 9
     # bercy holds no saturated band-offset speck: its boxes stay
     assert (counts["aerial_oscd_bercy"].tp, counts["aerial_oscd_bercy"].fp) == (1, 1)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (7, 5, 3), (64, 33, 3)])
+def test_band_max_is_the_largest_band(shape):
+    img = np.random.default_rng(1).integers(0, 256, shape, np.uint8)
+    np.testing.assert_array_equal(_band_max(img), img.max(axis=2))
+    np.testing.assert_array_equal(_band_max(img[:, ::-1]), img[:, ::-1].max(axis=2))
+
+
+@pytest.mark.parametrize("clipped", [0, 1, 2, 50])
+def test_top_level_equals_the_histograms(clipped):
+    # 10,000 px: the top 0.01% is 1 px; without a clipped pixel the level is the brightest
+    brightest = np.random.default_rng(2).integers(0, 200, (100, 100)).astype(np.uint8)
+    brightest.ravel()[:clipped] = 252
+    above = np.cumsum(np.bincount(brightest.ravel(), minlength=256)[::-1])[::-1]
+    expected = min(CLIP_LEVEL, int(np.flatnonzero(above >= TOP_SHARE * brightest.size)[-1]))
+    assert _top_level(brightest) == expected == (CLIP_LEVEL if clipped else brightest.max())

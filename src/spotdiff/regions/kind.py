@@ -126,10 +126,9 @@ def classify_kind(
     band = (cv2.dilate(inside, k5) > 0) & ~(cv2.erode(inside, k5) > 0)
     if not ring.any():
         return "changed"
-    feats, colours, edge_in, misfit = [], [], [], []
-    hole = cv2.dilate(inside, np.ones((3, 3), np.uint8))
-    for img in (img1, img2):
-        crop = img[ya:yb, xa:xb]
+    feats, colours, edge_in = [], [], []
+    crops = img1[ya:yb, xa:xb], img2[ya:yb, xa:xb]
+    for crop in crops:
         grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
         edges = edge_magnitude(grey)
         mean_in = np.array(cv2.mean(crop, mask=inside)[:3])
@@ -143,12 +142,15 @@ def classify_kind(
         )
         colours.append(crop[inside > 0].astype(np.float64))
         edge_in.append(edges[inside > 0].astype(np.float64))
-        misfit.append(_inpaint_error(crop, hole, inside))
     if colour_correlation(*colours) > SAME_STRUCTURE or edge_correlation(*edge_in) > SAME_EDGES:
         return "changed"
     (c1, b1, e1), (c2, b2, e2) = feats
     score = math.log((c2 + 4) / (c1 + 4)) + math.log((b2 + 2) / (b1 + 2))
     score += math.log((e2 + 2) / (e1 + 2))
+    if -REMOVED_MARGIN <= score <= ADDED_MARGIN:
+        return "changed"  # neither cue: the inpainting (the costly one) cannot decide
+    hole = cv2.dilate(inside, np.ones((3, 3), np.uint8))
+    misfit = [_inpaint_error(crop, hole, inside) for crop in crops]
     cont = math.log((misfit[1] + 2) / (misfit[0] + 2))
     if score > ADDED_MARGIN and cont > CONTINUE_MARGIN:
         return "added"

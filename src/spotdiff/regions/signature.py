@@ -73,6 +73,7 @@ __all__ = [
     "changed_otherwise",
     "piece_colours",
     "signatures",
+    "with_colours",
 ]
 
 #: Largest distance (8-bit CIELAB, L scaled to 0-255) between two colours "alike": a cloud's
@@ -135,6 +136,8 @@ def signatures(
     origin: tuple[int, int] = (0, 0),
     *,
     colours: bool = True,
+    lab: tuple[np.ndarray, np.ndarray] | None = None,
+    grey: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Signatures:
     """Signatures of the labelled pieces.
 
@@ -144,24 +147,20 @@ def signatures(
             of the images at ``origin`` ``(x0, y0)`` (the whole image by default).
         boxes: (K, 4) int xyxy (exclusive ends) of each piece's pixels in ``labels``.
         colours: measure the colours; False leaves them 0 and ``kept`` unchecked for a
-            change of colour (a first look, cheaper: the CIELAB medians cost most).
+            change of colour (a first look, cheaper: the CIELAB medians cost most;
+            :func:`with_colours` completes it).
+        lab, grey: ``rgb1`` and ``rgb2`` already converted, to share the conversions between
+            calls on one window: uint8 (H, W, 3) 8-bit CIELAB (``cv2.COLOR_RGB2LAB``) and
+            uint8 (H, W) grey (``cv2.COLOR_RGB2GRAY``); None converts each piece's window
+            (the same values: both conversions work pixel by pixel).
     """
     k = len(boxes)
-    measure = colours
-    colours = np.zeros((k, 2, 3), np.float32)
     structure = np.zeros(k, np.int8)
-    ox, oy = origin
-    for i, (x0, y0, x1, y1) in enumerate(np.asarray(boxes, np.int64).tolist()):
-        x0, y0 = max(0, x0 - _MARGIN), max(0, y0 - _MARGIN)
-        pixels = labels[y0 : y1 + _MARGIN, x0 : x1 + _MARGIN] == i + 1
-        win = (slice(oy + y0, oy + y0 + pixels.shape[0]), slice(ox + x0, ox + x0 + pixels.shape[1]))
-        a, b = rgb1[win], rgb2[win]
-        if measure:
-            lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (a, b))
-            colours[i] = piece_colours(lab1, lab2, pixels)
+    for i, (win, pixels) in enumerate(_windows(labels, boxes, origin)):
         if pixels.sum() < MIN_PIXELS:
             continue
-        e1, e2 = (edge_magnitude(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY))[pixels] for x in (a, b))
+        a, b = rgb1[win], rgb2[win]
+        e1, e2 = (edge_magnitude(x)[pixels] for x in _converted((a, b), grey, win, "grey"))
         drawn = max(np.percentile(e1, 90), np.percentile(e2, 90)) >= DRAWN
         balanced = abs(math.log((float(e2.mean()) + 2) / (float(e1.mean()) + 2))) < math.log(
             BALANCE
@@ -173,13 +172,66 @@ def signatures(
             and colour_correlation(a[pixels], b[pixels]) < SAME_STRUCTURE / 2
         ):
             structure[i] = _NEW
-        elif (
-            balanced
-            and (not measure or np.linalg.norm(colours[i, 0] - colours[i, 1]) > ALIKE)
-            and edges_same > _clear(SAME_EDGES)
-        ):
-            structure[i] = _KEPT
+        elif balanced and edges_same > _clear(SAME_EDGES):
+            structure[i] = _KEPT  # until its colours say it was no change of colour
+    sig = Signatures(np.zeros((k, 2, 3), np.float32), structure)
+    return with_colours(sig, rgb1, rgb2, labels, boxes, origin, lab=lab) if colours else sig
+
+
+def with_colours(
+    sig: Signatures,
+    rgb1: np.ndarray,
+    rgb2: np.ndarray,
+    labels: np.ndarray,
+    boxes: np.ndarray,
+    origin: tuple[int, int] = (0, 0),
+    *,
+    lab: tuple[np.ndarray, np.ndarray] | None = None,
+    pieces: np.ndarray | None = None,
+) -> Signatures:
+    """The signatures ``sig`` measured without colours (:func:`signatures` with
+    ``colours=False``, same arguments) completed: the colours measured, and ``kept`` left only
+    where they changed (further apart than :data:`ALIKE`), else ``unsure``: what
+    :func:`signatures` gives, without measuring the structure again.
+
+    Args:
+        pieces: bool (K,), the pieces to complete (the others keep colours 0 and their
+            structure: enough where only the structure of the ``kept`` ones can change);
+            None all.
+    """
+    colours = np.zeros((len(boxes), 2, 3), np.float32)
+    structure = sig.structure.copy()
+    for i, (win, pixels) in enumerate(_windows(labels, boxes, origin)):
+        if pieces is not None and not pieces[i]:
+            continue
+        crops = rgb1[win], rgb2[win]
+        lab1, lab2 = (x.astype(np.float32) for x in _converted(crops, lab, win, "lab"))
+        colours[i] = piece_colours(lab1, lab2, pixels)
+        if structure[i] == _KEPT and not np.linalg.norm(colours[i, 0] - colours[i, 1]) > ALIKE:
+            structure[i] = _UNSURE
     return Signatures(colours, structure)
+
+
+def _windows(labels: np.ndarray, boxes: np.ndarray, origin: tuple[int, int]):
+    """Per piece: its window of the images (a pair of slices: its box and :data:`_MARGIN` px
+    around, within ``labels``) and bool its pixels there."""
+    ox, oy = origin
+    for i, (x0, y0, x1, y1) in enumerate(np.asarray(boxes, np.int64).tolist()):
+        x0, y0 = max(0, x0 - _MARGIN), max(0, y0 - _MARGIN)
+        pixels = labels[y0 : y1 + _MARGIN, x0 : x1 + _MARGIN] == i + 1
+        win = (slice(oy + y0, oy + y0 + pixels.shape[0]), slice(ox + x0, ox + x0 + pixels.shape[1]))
+        yield win, pixels
+
+
+_CODES = {"lab": cv2.COLOR_RGB2LAB, "grey": cv2.COLOR_RGB2GRAY}
+
+
+def _converted(crops, converted, win, space: str) -> tuple[np.ndarray, np.ndarray]:
+    """The two RGB ``crops`` in ``space`` ("lab" or "grey"): ``win`` of the images already
+    ``converted`` when given, else converted here."""
+    if converted is not None:
+        return converted[0][win], converted[1][win]
+    return cv2.cvtColor(crops[0], _CODES[space]), cv2.cvtColor(crops[1], _CODES[space])
 
 
 def _clear(level: float) -> float:

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from .components import Components
-from .signature import MIN_PIXELS, changed_otherwise, signatures
+from .signature import MIN_PIXELS, changed_otherwise, signatures, with_colours
 
 __all__ = ["STEP", "split_components"]
 
@@ -110,8 +110,10 @@ def split_components(
         x0, y0, x1, y1 = (int(v) for v in comps.boxes[c])
         win = (slice(y0, y1), slice(x0, x1))
         inside = comps.labels[win] == c + 1
-        for parts in _candidates(z[win], inside, rgb1[win], rgb2[win], high):
-            apart = _apart(parts, rgb1, rgb2, (x0, y0))
+        crops = (rgb1[win], rgb2[win])
+        lab = tuple(cv2.cvtColor(x, cv2.COLOR_RGB2LAB) for x in crops)
+        for parts in _candidates(z[win], inside, lab, high):
+            apart = _apart(parts, crops, lab)
             if apart.any():
                 cut[int(c)] = ((x0, y0), parts, apart)
                 break
@@ -141,25 +143,25 @@ def split_components(
     return Components(labels, boxes, areas), separate
 
 
-def _colour_parts(inside: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+def _colour_parts(inside: np.ndarray, lab: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
     """int32 labels ``1..P`` (P >= 2) of the parts of a component with one core (``inside``,
-    bool; ``a``, ``b`` its window of the RGB images): its pixels in two sets by how they changed
-    (two means of their CIELAB colours in both images), the connected pieces of each set of
-    :data:`~.signature.MIN_PIXELS` px or more a part, the rest with the nearest part; None when
-    fewer than two pieces are that large."""
-    lab = np.concatenate([cv2.cvtColor(x, cv2.COLOR_RGB2LAB) for x in (a, b)], axis=2)
-    x = lab[inside].astype(np.float32)
-    far = x[np.argmax(((x - x.mean(0)) ** 2).sum(1))]
-    centres = np.stack([x[np.argmax(((x - far) ** 2).sum(1))], far])
+    bool; ``lab`` its window of the images in 8-bit CIELAB, uint8 (h, w, 3) each): its pixels
+    in two sets by how they changed (two means of their CIELAB colours in both images), the
+    connected pieces of each set of :data:`~.signature.MIN_PIXELS` px or more a part, the rest
+    with the nearest part; None when fewer than two pieces are that large."""
+    x = np.concatenate([lab[0][inside], lab[1][inside]], axis=1).astype(np.float32)
+    xt = np.ascontiguousarray(x.T)  # (6, N): each channel contiguous for _squared_distance
+    far = x[np.argmax(_squared_distance(xt, x.mean(0)))]
+    centres = np.stack([x[np.argmax(_squared_distance(xt, far))], far])
     second = np.zeros(len(x), bool)
     for _ in range(_MEANS_ROUNDS):
         before = second
-        second = ((x - centres[1]) ** 2).sum(1) < ((x - centres[0]) ** 2).sum(1)
+        second = _squared_distance(xt, centres[1]) < _squared_distance(xt, centres[0])
         if second.all() or not second.any():
             return None
         if np.array_equal(second, before):
             break
-        centres = np.stack([x[~second].mean(0), x[second].mean(0)])
+        centres = _centres(x, second)
     sets = np.zeros(inside.shape, np.uint8)
     sets[inside] = second.astype(np.uint8) + 1
     parts = np.zeros(inside.shape, np.int32)
@@ -176,27 +178,53 @@ def _colour_parts(inside: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarra
     return _grow(parts, np.zeros(inside.shape, np.float32), inside, 0.0, 1.0)
 
 
-def _candidates(z, inside, a, b, high: float):
+def _squared_distance(xt: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """float32 (N,): squared distance of the points ``xt`` (float32 (C, N), one row a channel)
+    to ``centre`` (float32 (C,)), summed channel after channel: bit for bit
+    ``((xt.T - centre) ** 2).sum(1)`` (NumPy adds a short last axis in order), without its
+    slow reduction over a short axis."""
+    out = (xt[0] - centre[0]) ** 2
+    for c in range(1, len(xt)):
+        out += (xt[c] - centre[c]) ** 2
+    return out
+
+
+def _centres(x: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """float32 (2, C): the means of ``x[~second]`` and ``x[second]`` (``x`` float32 (N, C) of
+    8-bit levels, ``second`` bool (N,), both sets non-empty), bit for bit NumPy's ``mean(0)``:
+    while ``255 N < 2 ** 24`` every partial sum is an integer float32 holds exactly, so a
+    product with the selection gives the sums NumPy adds row by row, at a fraction of the
+    cost; then the same float32 division."""
+    if 255 * len(x) >= 2**24:
+        return np.stack([x[~second].mean(0), x[second].mean(0)])
+    n2 = np.count_nonzero(second)
+    sums = np.stack([~second, second]).astype(np.float32) @ x
+    return sums / np.array([[len(x) - n2], [n2]], np.float32)
+
+
+def _candidates(z, inside, lab, high: float):
     """The ways to cut one component, in order: at an evidence saddle (:func:`_parts`), then
     by how its pixels changed (:func:`_colour_parts`); each int32 labels ``1..P``."""
     parts = _parts(z, inside, high)
     if parts is not None:
         yield parts
-    parts = _colour_parts(inside, a, b)
+    parts = _colour_parts(inside, lab)
     if parts is not None:
         yield parts
 
 
-def _apart(parts: np.ndarray, rgb1, rgb2, origin: tuple[int, int]) -> np.ndarray:
-    """bool (P, P): the pairs of ``parts`` (labels ``1..P`` of a window at ``origin``) that
-    changed otherwise."""
+def _apart(parts: np.ndarray, crops, lab) -> np.ndarray:
+    """bool (P, P): the pairs of ``parts`` (labels ``1..P`` of a window; ``crops`` that window
+    of the RGB images, ``lab`` of their CIELAB) that changed otherwise."""
     boxes = _boxes(parts)
     p = len(boxes)
     apart = np.zeros((p, p), bool)
-    first = signatures(rgb1, rgb2, parts, boxes, origin=origin, colours=False).structure
-    if first.max() < 1 or first.min() > -1:
+    grey = tuple(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in crops)
+    first = signatures(*crops, parts, boxes, colours=False, grey=grey)
+    if first.structure.max() < 1 or first.structure.min() > -1:
         return apart  # no part kept (without its colours checked) beside one new
-    sig = signatures(rgb1, rgb2, parts, boxes, origin=origin)
+    # at distance 0 only the structure parts pieces, and the colours only demote ``kept``
+    sig = with_colours(first, *crops, parts, boxes, lab=lab, pieces=first.structure > 0)
     for i in range(p):
         for j in range(i + 1, p):
             apart[i, j] = apart[j, i] = changed_otherwise(sig, i, j, distance=0.0)
