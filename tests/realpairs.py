@@ -29,3 +29,20 @@ needs_realpairs = pytest.mark.skipif(
     REALPAIRS_DIR is None,
     reason="the real-pair development set (../shared/realpairs or $SPOTDIFF_REALPAIRS) is absent",
 )
+
+
+def real_pair(name: str):
+    """The development set's pair ``name`` (:class:`spotdiff.evaluation.real.RealPair`)."""
+    from spotdiff.evaluation.real import load_real_pairs
+
+    return next(p for p in load_real_pairs(REALPAIRS_MANIFEST) if p.photo == name)
+
+
+def find_counts(name: str):
+    """``find``'s boxes on the pair ``name`` matched to its truth at IoU 0.5, in find's order:
+    the :class:`~spotdiff.evaluation.metrics.Counts` (``tp``, ``fp``, ``fn``)."""
+    from spotdiff.detect import find
+    from spotdiff.evaluation.metrics import match_boxes
+
+    p = real_pair(name)
+    return match_boxes(find(p.img1, p.img2).boxes, None, p.boxes).counts

@@ -21,7 +21,7 @@ from spotdiff._errors import InvalidOptionError, SizeMismatchError, SpotdiffWarn
 from spotdiff.detect import FindConfig, find
 from spotdiff.result import DiffResult
 
-from .realpairs import REALPAIRS_MANIFEST, needs_realpairs
+from .realpairs import needs_realpairs, real_pair
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -444,16 +444,10 @@ def test_find_on_a_photo_rotated_16_degrees_with_shear():
     )
 
 
-def _real(name: str):
-    from spotdiff.evaluation.real import load_real_pairs
-
-    return next(p for p in load_real_pairs(REALPAIRS_MANIFEST) if p.photo == name)
-
-
 @needs_realpairs
 def test_screenshot_with_a_recoloured_button_gives_one_box():
     """Issue 9: the tone fit bent the red curve; every grey input field came out as a box."""
-    p = _real("ui_signin_button")
+    p = real_pair("ui_signin_button")
     r = find(p.img1, p.img2)
     assert len(r) == 1
     from spotdiff.evaluation.metrics import box_iou
@@ -466,7 +460,7 @@ def test_dense_resampled_puzzle_is_not_one_box():
     """Issue 9.3: thin differences chained 12 changes into one box over 90% of the picture."""
     from spotdiff.evaluation.metrics import match_boxes
 
-    p = _real("puzzle_pirate")
+    p = real_pair("puzzle_pirate")
     r = find(p.img1, p.img2)
     area = (r.boxes[:, 2] - r.boxes[:, 0]) * (r.boxes[:, 3] - r.boxes[:, 1])
     assert area.max() < 0.25 * p.img1.shape[0] * p.img1.shape[1]

@@ -12,7 +12,7 @@ import pytest
 from spotdiff._errors import InvalidOptionError, SpotdiffWarning
 from spotdiff.align import register
 
-from ..realpairs import REALPAIRS_MANIFEST, needs_realpairs
+from ..realpairs import needs_realpairs, real_pair
 
 W, H = 480, 320
 
@@ -353,9 +353,8 @@ def test_a_real_screenshot_scrolled_and_saved_as_jpeg_gives_no_box():
     """ui_diffspot_opacity's page scrolled by (2, -1) px and saved as JPEG q70: registration gave
     up (identity) and 26 false boxes came out."""
     from spotdiff import find
-    from spotdiff.evaluation.real import load_real_pairs
 
-    page = next(p for p in load_real_pairs(REALPAIRS_MANIFEST) if p.photo == "ui_diffspot_opacity")
+    page = real_pair("ui_diffspot_opacity")
     h, w = page.img1.shape[:2]
     m = np.float32([[1, 0, 2], [0, 1, -1]])
     scrolled = cv2.warpAffine(page.img1, m, (w, h), borderMode=cv2.BORDER_REPLICATE)

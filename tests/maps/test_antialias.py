@@ -13,7 +13,7 @@ from spotdiff.find_config import FindConfig
 from spotdiff.maps.antialias import antialias_zone, hard_changes, looks_rendered
 from spotdiff.maps.colour import colour_difference
 
-from ..realpairs import REALPAIRS_MANIFEST, needs_realpairs
+from ..realpairs import needs_realpairs, real_pair
 
 
 def _render(*, smooth: bool, change: bool = False) -> np.ndarray:
@@ -263,9 +263,8 @@ def test_resampled_puzzle_grain_is_not_change():
     applied to registered pairs: the two on the lower barrel are gone, one faint box (0.15) on
     the upper barrel is left."""
     from spotdiff.evaluation.metrics import match_boxes
-    from spotdiff.evaluation.real import load_real_pairs
 
-    (p,) = [p for p in load_real_pairs(REALPAIRS_MANIFEST) if p.photo == "puzzle_pirate"]
+    p = real_pair("puzzle_pirate")
     r = find(p.img1, p.img2)
     c = match_boxes(r.boxes, r.scores, p.boxes).counts
     assert c.tp >= 8 and c.fp <= 10, c

@@ -7,13 +7,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from tests.realpairs import REALPAIRS_MANIFEST, needs_realpairs
+from tests.realpairs import needs_realpairs, real_pair
 
 from spotdiff import find
 from spotdiff.evaluation._photos import load_photo
 from spotdiff.evaluation.baselines import absdiff_otsu
 from spotdiff.evaluation.metrics import mask_f1, match_boxes
-from spotdiff.evaluation.real import load_real_pairs
 from spotdiff.maps.scale import (
     NOISY_SHARE,
     SEED_SIGMAS,
@@ -225,7 +224,7 @@ def test_sentinel2_pairs_keep_the_per_pixel_evidence(name):
     # their two passes differ by texture (sub-pixel misregistration, sharpness) more than by
     # noise: relative pixel noise 0.038 / 0.033, whiteness 2.36 / 2.73; used there, the scale
     # evidence gave 8 true boxes and 54 false ones (today 5 and 14: box F1 0.189 -> 0.167)
-    pair = next(p for p in load_real_pairs(REALPAIRS_MANIFEST) if p.photo == name)
+    pair = real_pair(name)
     record = find(pair.img1, pair.img2).metadata["scale_evidence"]
     assert not record["applied"]
     assert record["relative_noise"] < NOISY_SHARE

@@ -10,7 +10,7 @@ from spotdiff.regions.bars import join_parallel_bars
 from spotdiff.regions.extract import region_score
 from spotdiff.result import DiffResult, RegionMasks
 
-from ..realpairs import REALPAIRS_MANIFEST, needs_realpairs
+from ..realpairs import find_counts, needs_realpairs
 
 
 def _regions(boxes, *, evidence=(2.0, 3.0), areas=(100.0, 50.0)) -> DiffResult:
@@ -99,12 +99,7 @@ def test_find_gives_one_box_for_a_windows_two_new_crossbars():
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_real_dense_puzzle_keeps_a_windows_crossbars_together():
     """puzzle_townhall: 16 TP / 2 FP / 1 FN before (the crossbars as two boxes), 17 / 0 / 0 now."""
-    from spotdiff import find
-    from spotdiff.evaluation.metrics import match_boxes
-    from spotdiff.evaluation.real import load_real_pairs
-
-    p = next(p for p in load_real_pairs(REALPAIRS_MANIFEST) if p.photo == "puzzle_townhall")
-    c = match_boxes(find(p.img1, p.img2).boxes, None, p.boxes).counts
+    c = find_counts("puzzle_townhall")
     assert (c.tp, c.fp, c.fn) == (17, 0, 0)
 
 

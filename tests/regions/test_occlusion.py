@@ -13,7 +13,7 @@ from spotdiff.evaluation.metrics import box_iou
 from spotdiff.regions.group import ObjectMap
 from spotdiff.regions.occlusion import occluded_objects
 
-from ..realpairs import REALPAIRS_MANIFEST, needs_realpairs
+from ..realpairs import find_counts, needs_realpairs
 
 SKY, CLOUD, MAP, MARKER = (135, 190, 235), (250, 250, 250), (150, 170, 120), (210, 40, 40)
 
@@ -147,13 +147,8 @@ def test_real_misaligned_puzzle_keeps_its_objects():
     beside it, regions/signature.py); puzzle_pirate: the cloud behind the rigging
     and the dotted scarf are one box each, the lock and the rope below it two (8 TP / 12 FP
     before, 10 / 6 with the resampling tolerance)."""
-    from spotdiff.evaluation.metrics import match_boxes
-    from spotdiff.evaluation.real import load_real_pairs
-
-    pairs = {p.photo: p for p in load_real_pairs(REALPAIRS_MANIFEST)}
     for name, counts in (("puzzle_threshing", (15, 0)), ("puzzle_pirate", (10, 6))):
-        p = pairs[name]
-        c = match_boxes(find(p.img1, p.img2).boxes, None, p.boxes).counts
+        c = find_counts(name)
         assert (c.tp, c.fp) == counts, (name, c)
 
 

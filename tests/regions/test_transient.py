@@ -10,7 +10,6 @@ import pytest
 
 from spotdiff import find
 from spotdiff.evaluation.metrics import match_boxes
-from spotdiff.evaluation.real import load_real_pairs
 from spotdiff.regions.components import find_components
 from spotdiff.regions.extract import THIN_REACH
 from spotdiff.regions.transient import (
@@ -24,7 +23,7 @@ from spotdiff.regions.transient import (
     transient_specks,
 )
 
-from ..realpairs import REALPAIRS_MANIFEST, needs_realpairs
+from ..realpairs import needs_realpairs, real_pair
 from .test_spread import aerial_pair
 
 
@@ -200,10 +199,9 @@ def test_town_boxes_the_buildings_not_the_specks(seed, monkeypatch):
 
 @needs_realpairs
 def test_sentinel2_pairs():
-    pairs = {p.photo: p for p in load_real_pairs(REALPAIRS_MANIFEST)}
     counts = {}
     for name in ("aerial_oscd_bercy", "aerial_oscd_bordeaux"):
-        p = pairs[name]
+        p = real_pair(name)
         result = find(p.img1, p.img2)
         counts[name] = match_boxes(result.boxes, result.scores, p.boxes).counts
     # bordeaux: 14 false boxes before, 10 of them on specks (alone or grouped); 5 dropped, the
