@@ -18,6 +18,7 @@ from spotdiff.maps.noise import (
     noise_sigma,
     relative_noise,
     shared_texture,
+    texture_curve,
 )
 
 
@@ -248,3 +249,22 @@ def test_noise_at_texture_reads_the_curve_at_each_pixel():
     out = noise_at_texture(texture, levels, sigmas)
     assert out.dtype == np.float32 and out.shape == texture.shape
     np.testing.assert_allclose(out, [[2.0, 2.0, 4.0, 6.0, 6.0]])  # constant beyond the ends
+
+
+def test_texture_curve_is_the_curve_of_the_half_grid():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (121, 160)).astype(np.uint8)
+    a[:, :80] = 100  # a flat half and a textured half
+    b = np.clip(a + rng.normal(0, 3, a.shape), 0, 255).astype(np.uint8)
+    valid = np.ones(a.shape, bool)
+    valid[:10] = False
+    g1, g2, texture, levels, sigmas = texture_curve(a, b, valid)
+    np.testing.assert_array_equal(g1, a[::2, ::2])
+    np.testing.assert_array_equal(g2, b[::2, ::2])
+    assert g1.flags.c_contiguous and texture.shape == g1.shape
+    # within a few ulps: cv2.magnitude's result differs in the last bit from call to call
+    np.testing.assert_allclose(texture, shared_texture(g1, g2, sigma=1.0), rtol=1e-6)
+    want = noise_by_texture(g1, g2, texture, valid[::2, ::2], step=2)
+    np.testing.assert_array_equal(levels, want[0])
+    np.testing.assert_array_equal(sigmas, want[1])
+    assert len(levels) >= 2 and sigmas[-1] > sigmas[0]  # the textured half differs more

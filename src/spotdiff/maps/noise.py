@@ -20,6 +20,7 @@ __all__ = [
     "noise_sigma",
     "relative_noise",
     "shared_texture",
+    "texture_curve",
 ]
 
 #: Gaussian sigma (px, at the working resolution) over which the gradient magnitude is averaged
@@ -128,6 +129,24 @@ def noise_by_texture(
     return middles[used], np.maximum.accumulate(np.asarray(sigmas))
 
 
+def texture_curve(
+    gray1: np.ndarray, gray2: np.ndarray, valid: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`noise_by_texture` measured on the step-2 grid (the texture there, the sigmas every
+    other pixel of it), as :func:`local_colour_gain` and the structural map's constant use it.
+
+    Returns:
+        ``(g1, g2, texture, levels, sigmas)``: the two grey images on the step-2 grid (uint8,
+        contiguous), their :func:`shared_texture` (gaussian halved with the grid), and the curve.
+    """
+    g1, g2 = (np.ascontiguousarray(g[::2, ::2]) for g in (gray1, gray2))
+    texture = shared_texture(g1, g2, sigma=TEXTURE_SIGMA / 2)
+    levels, sigmas = noise_by_texture(
+        g1, g2, texture, None if valid is None else valid[::2, ::2], step=2
+    )
+    return g1, g2, texture, levels, sigmas
+
+
 def noise_at_texture(texture: np.ndarray, levels: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
     """float32 (H, W): a :func:`noise_by_texture` curve read at each pixel's ``texture``
     (float32 (H, W), :func:`shared_texture`), interpolated linearly (constant beyond its ends)."""
@@ -169,11 +188,7 @@ def local_colour_gain(
     top = max(COLOUR_FLOOR, COLOUR_PER_NOISE * noise)
     if top <= COLOUR_FLOOR:
         return None
-    g1, g2 = (np.ascontiguousarray(g[::2, ::2]) for g in (gray1, gray2))
-    texture = shared_texture(g1, g2, sigma=TEXTURE_SIGMA / 2)
-    levels, sigmas = noise_by_texture(
-        g1, g2, texture, None if valid is None else valid[::2, ::2], step=2
-    )
+    g1, g2, texture, levels, sigmas = texture_curve(gray1, gray2, valid)
     if len(levels) < 2:
         return None
     local = np.interp(np.arange(256) / _TEXTURE_QUANT, levels, np.minimum(sigmas, noise))

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from .evidence import COLOUR_FLOOR, COLOUR_PER_NOISE
-from .noise import TEXTURE_SIGMA, noise_at_texture, noise_by_texture, shared_texture
+from .noise import noise_at_texture, texture_curve
 from .ssim_cv import gaussian_radius, gaussian_window, ssim_map_cv, ssim_map_hwc
 
 __all__ = ["NOISE_FACTOR", "TEXTURE_NOISE_FACTOR", "structural_difference", "texture_noise"]
@@ -63,8 +63,7 @@ def texture_noise(
     linearly): what the pair itself shows that pixels of that texture differ by. Texture that
     appeared or disappeared is not shared (one image is smooth there): its pixels fall in a
     low class and keep a low constant, so an object inpainted away on a texture is still
-    found. Measured as :func:`~.noise.local_colour_gain` does (the texture on the step-2 grid,
-    the sigmas every other pixel of it) and scaled up.
+    found. Measured on the step-2 grid (:func:`~.noise.texture_curve`) and scaled up.
 
     Args:
         gray1, gray2: uint8 (H, W) grey images, image 2 aligned and tone-matched to image 1.
@@ -85,11 +84,7 @@ def texture_noise(
     """
     if COLOUR_PER_NOISE * noise > COLOUR_FLOOR:
         return None  # a noisy pair: its sigma already holds the texture's residue
-    g1, g2 = (np.ascontiguousarray(g[::2, ::2]) for g in (gray1, gray2))
-    texture = shared_texture(g1, g2, sigma=TEXTURE_SIGMA / 2)
-    levels, sigmas = noise_by_texture(
-        g1, g2, texture, None if valid is None else valid[::2, ::2], step=2
-    )
+    _, _, texture, levels, sigmas = texture_curve(gray1, gray2, valid)
     if len(levels) < 2 or sigmas[-1] <= noise or sigmas[0] > noise:
         return None
     local = np.maximum(noise_at_texture(texture, levels, sigmas), np.float32(noise))
