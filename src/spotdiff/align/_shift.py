@@ -12,6 +12,8 @@ import math
 import cv2
 import numpy as np
 
+from .._gradient import magnitude
+
 __all__ = [
     "GRID",
     "MIN_RESPONSE",
@@ -98,7 +100,7 @@ def refine_shift(a: np.ndarray, b: np.ndarray, w_ab: np.ndarray) -> np.ndarray:
     m, k = 4, 2  # margin (Sobel and warp borders), voting grid step
     gx = cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3)[m:-m:k, m:-m:k] * np.float32(0.125)
     gy = cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3)[m:-m:k, m:-m:k] * np.float32(0.125)
-    reach = cv2.magnitude(gx, gy) * np.float32(_LK_REACH)
+    reach = magnitude(gx, gy) * np.float32(_LK_REACH)
     inner = np.ascontiguousarray(a[m:-m:k, m:-m:k])
     level = (inner - np.float32(inner.mean())) * np.float32(1.0 / 128)
     basis = np.stack([gx.ravel(), gy.ravel(), level.ravel(), np.ones(level.size, np.float32)])

@@ -43,6 +43,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .._gradient import magnitude
 from .._validate import check_choice
 
 __all__ = [
@@ -229,8 +230,8 @@ def _smooth_field(g1: np.ndarray, g2: np.ndarray, valid: np.ndarray) -> tuple[np
     residual = _mean(cv2.absdiff(g1, warped).astype(np.float32))
     gx = cv2.Sobel(g1, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(g1, cv2.CV_32F, 0, 1)
-    textured = (cv2.magnitude(gx, gy) * np.float32(1 / 8) >= _TEXTURE) & valid
-    length = cv2.magnitude(flow[..., 0], flow[..., 1])
+    textured = (magnitude(gx, gy) * np.float32(1 / 8) >= _TEXTURE) & valid
+    length = magnitude(flow[..., 0], flow[..., 1])
     trust = textured & (residual < MATCH_LEVELS) & (length <= MAX_SHIFT * side)
     support = float(trust.sum()) / max(int(textured.sum()), 1)
     field_, confidence = _spread(flow, trust, SMOOTH * side)
@@ -289,7 +290,7 @@ def refine_flow(
                 f"plausible displacement (needs {MIN_SUPPORT:.0%})"
             ),
         )
-    length = cv2.magnitude(small[..., 0], small[..., 1]) * np.float32(1 / s)
+    length = magnitude(small[..., 0], small[..., 1]) * np.float32(1 / s)
     median_px, p99_px = (float(v) for v in np.percentile(length[valid_s], (50, 99)))
     max_px = float(length.max())
     if p99_px < MIN_SHIFT:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .._gradient import magnitude
 from .colours import COLOUR_NAMES, colour_shares
 
 __all__ = [
@@ -255,7 +256,7 @@ def region_features(
     for lab in (lab1, lab2):
         gx = cv2.Sobel(lab[..., 0], cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(lab[..., 0], cv2.CV_32F, 0, 1, ksize=3)
-        edges.append(cv2.magnitude(gx, gy))
+        edges.append(magnitude(gx, gy))
     c = len(COLOUR_NAMES)
     before = np.zeros((n, c), np.float32)
     after = np.zeros((n, c), np.float32)

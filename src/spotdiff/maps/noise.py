@@ -7,6 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._gradient import magnitude
 from ..align.sharpness import noise_level
 from .evidence import COLOUR_FLOOR, COLOUR_PER_NOISE, GLOBAL_MEDIAN
 
@@ -79,7 +80,7 @@ def shared_texture(
     """
     out = None
     for g in (gray1, gray2):
-        mag = cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
+        mag = magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
         e = cv2.GaussianBlur(mag, (0, 0), sigma)
         out = e if out is None else np.minimum(out, e, out=out)
     return np.multiply(out, np.float32(1.0 / 8.0), out=out)

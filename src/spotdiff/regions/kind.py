@@ -37,6 +37,8 @@ import math
 import cv2
 import numpy as np
 
+from .._gradient import magnitude
+
 __all__ = [
     "ADDED_MARGIN",
     "CONTINUE_MARGIN",
@@ -70,7 +72,7 @@ def edge_magnitude(gray: np.ndarray) -> np.ndarray:
     step of ``s`` grey levels reads about ``4 s``)."""
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    return cv2.magnitude(gx, gy)
+    return magnitude(gx, gy)
 
 
 def colour_correlation(colours1: np.ndarray, colours2: np.ndarray) -> float:
