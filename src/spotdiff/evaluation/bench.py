@@ -69,7 +69,7 @@ def _resolve(detectors: Mapping[str, Any] | Sequence[str] | None) -> dict[str, D
     return out
 
 
-def _same_size(det: Detector, img1: np.ndarray, img2: np.ndarray) -> np.ndarray:
+def detector_input(det: Detector, img1: np.ndarray, img2: np.ndarray) -> np.ndarray:
     """Image 2 as ``det`` takes it: its own size for a detector marked ``any_size`` (spotdiff
     registers differently sized halves itself), else resized to image 1 (the baselines' recipe:
     ``cv2.resize(img2, img1's size)``, area when shrinking, bilinear when enlarging), silently:
@@ -94,7 +94,7 @@ def evaluate(
     """Run every detector on every pair and score them at IoU >= ``iou``.
 
     When a pair's images differ in size, detectors marked ``any_size`` (spotdiff) get them as
-    they are, the others image 2 resized to image 1 (:func:`_same_size`); boxes are always
+    they are, the others image 2 resized to image 1 (:func:`detector_input`); boxes are always
     scored in image-1 pixels.
 
     Args:
@@ -117,7 +117,7 @@ def evaluate(
         outcomes = {}
         for name, det in dets.items():
             t0 = time.perf_counter()
-            out = det(pair.img1, _same_size(det, pair.img1, pair.img2))
+            out = det(pair.img1, detector_input(det, pair.img1, pair.img2))
             seconds = time.perf_counter() - t0
             found = as_detection(out)
             match = match_boxes(found.boxes, found.scores, truth, iou=iou)
