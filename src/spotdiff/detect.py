@@ -97,9 +97,9 @@ from .maps.light import pair_in_one_light
 from .regions.bars import join_parallel_bars
 from .regions.components import find_components, flat_halo
 from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
-from .regions.group import image_objects
 from .regions.ignore import ignore_mask
 from .regions.occlusion import occluded_objects
+from .regions.orient import oriented_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
 from .regions.transient import drop_transients, transient_specks
@@ -291,7 +291,7 @@ def find_prepared(
     if rendered:  # object-level grouping (:mod:`spotdiff.regions.group`)
         ratio = np.float32(1.0 / (thr.colour * max(level, 1.0)))
         halo = flat_halo(matched.gray1, matched.gray2, judged.colour * ratio, low=thr.low)
-        objects = image_objects(matched.gray1, matched.gray2)
+        objects = oriented_objects(matched.gray1, matched.gray2)  # rows along the text
     else:  # pieces of one object seen through an occluder (:mod:`spotdiff.regions.occlusion`)
         pieces = find_components(z, low=thr.low, reach=THIN_REACH)  # also the regions' pieces
         # a glint or vehicle the colour bands saw apart (:mod:`spotdiff.regions.transient`)
