@@ -10,9 +10,9 @@ text runs down: a turned picture gives the same objects, turned.
 
 The measure: the inked pixels (a 3x3 grey range above :data:`~.group.INK_LEVEL` in either
 image) are bridged across gaps of :data:`~.group.ROW_GAP` px along the rows, and (separately)
-along the columns; the ink in objects that are text-like along that direction (at least
+along the columns; the pixels of the objects that are text-like along that direction (at least
 :data:`~.group.TEXT_ASPECT` times longer than thick, at most :data:`~.group.TEXT_HEIGHT` px
-thick) is counted. The text runs down when the columns hold more of it; on a tie (no text) the
+thick) are counted. The text runs down when the columns hold more of it; on a tie (no text) the
 rows are kept.
 """
 
@@ -26,16 +26,16 @@ from .group import INK_LEVEL, ROW_GAP, TEXT_ASPECT, TEXT_HEIGHT, image_objects
 __all__ = ["oriented_objects", "text_runs_down"]
 
 
-def _text_ink(ink: np.ndarray, row_gap: int) -> int:
-    """Inked pixels in objects text-like along the rows (uint8 (H, W) 0/1 ``ink``)."""
-    bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, row_gap - 1), 1))
-    joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, bridge)
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8, ltype=cv2.CV_32S)
-    bw, bh = stats[:, 2].astype(np.int64), stats[:, 3].astype(np.int64)
-    text = (bw >= TEXT_ASPECT * bh) & (bh <= TEXT_HEIGHT)
-    text[0] = False
-    inked = np.bincount(lab.ravel(), weights=ink.ravel(), minlength=n)
-    return int(inked[text].sum())
+def _text_area(ink: np.ndarray, gap: int, *, down: bool) -> int:
+    """Pixels of the objects of ``ink`` (uint8 (H, W) 0/1), bridged across ``gap`` px along the
+    rows (``down``: the columns), that are text-like in that direction."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap) if down else (gap, 1))
+    joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8, ltype=cv2.CV_32S)
+    stats = stats[1:].astype(np.int64)
+    along, across = (stats[:, 3], stats[:, 2]) if down else (stats[:, 2], stats[:, 3])
+    text = (along >= TEXT_ASPECT * across) & (across <= TEXT_HEIGHT)
+    return int(stats[text, cv2.CC_STAT_AREA].sum())
 
 
 def text_runs_down(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_GAP) -> bool:
@@ -46,17 +46,16 @@ def text_runs_down(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_G
         row_gap: widest gap (px) bridged along a line, as in :func:`~.group.image_objects`.
 
     Returns:
-        True when more ink lies in objects text-like along the columns than along the rows
-        (see the module docstring); False on a tie. ``text_runs_down(g.T, g.T)`` is the
+        True when objects text-like along the columns cover more pixels than those along the
+        rows (see the module docstring); False on a tie. ``text_runs_down(g.T, g.T)`` is the
         opposite of ``text_runs_down(g, g)`` except on a tie; flips change nothing.
     """
     k = np.ones((3, 3), np.uint8)
     ink = np.zeros(gray1.shape, np.uint8)
     for g in (gray1, gray2):
         ink |= (cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) > INK_LEVEL).view(np.uint8)
-    along_rows = _text_ink(ink, row_gap)
-    along_columns = _text_ink(np.ascontiguousarray(ink.T), row_gap)
-    return along_columns > along_rows
+    gap = max(1, row_gap - 1)
+    return _text_area(ink, gap, down=True) > _text_area(ink, gap, down=False)
 
 
 def oriented_objects(gray1: np.ndarray, gray2: np.ndarray) -> np.ndarray:
