@@ -88,10 +88,11 @@ import cv2
 import numpy as np
 
 from ._errors import InvalidOptionError
-from .align import match_pair, register, scale_transform, warp_image
+from .align import match_pair, register
 from .align.flow import flow_step
 from .find_config import FindConfig, FindSettings, working_size
 from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
+from .find_place import place_image2
 from .maps.judge import judge_pair
 from .maps.light import pair_in_one_light
 from .regions.bars import join_parallel_bars
@@ -245,19 +246,9 @@ def find_prepared(
     timings["load"] = (t1 - t0) * 1e3
 
     reg = register(a, b, align=opt.align)
-    quiet = np.zeros((wh, ww), dtype=bool)
-    transform = np.eye(3)
-    cover2 = None
-    if pair.cover2 is not None:  # image 2 placed on image 1's canvas: its own pixels only
-        cover2 = _resize(pair.cover2.view(np.uint8) * np.uint8(255), (ww, wh))
-    if reg.aligned:
-        b, covered = warp_image(b, reg.transform, (ww, wh))
-        quiet = ~covered
-        transform = scale_transform(reg.transform, (ww, wh), (w, h))
-        if cover2 is not None:
-            cover2 = warp_image(cover2, reg.transform, (ww, wh))[0]
-    if cover2 is not None:
-        quiet |= cv2.erode(cover2, np.ones((3, 3), np.uint8)) < 255
+    # image 2 on image 1's grid; a crop by whole pixels is not resampled (:mod:`.find_place`)
+    placed = place_image2(reg, b, b_full, pair.cover2)
+    b, quiet, transform = placed.img2, placed.quiet, placed.transform
     if skip is not None:
         quiet |= cv2.resize(skip.view(np.uint8), (ww, wh), interpolation=cv2.INTER_AREA) > 0
     # local residual misalignment (parallax, lens): :mod:`spotdiff.align.flow`
@@ -268,7 +259,7 @@ def find_prepared(
     timings["align"] = (t2 - t1) * 1e3
 
     matched = match_pair(
-        a, b, quiet, warped=reg.aligned, photometric=opt.photometric, sharpness=opt.sharpness
+        a, b, quiet, warped=placed.resampled, photometric=opt.photometric, sharpness=opt.sharpness
     )
     t3 = time.perf_counter()
     timings["tone"] = (t3 - t2) * 1e3
@@ -278,7 +269,7 @@ def find_prepared(
         b,
         matched,
         quiet,
-        resampled=reg.aligned,
+        resampled=placed.resampled,
         sensitivity=opt.sensitivity,
         threshold=opt.threshold,
         structure=opt.structure,
