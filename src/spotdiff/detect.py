@@ -9,7 +9,8 @@ The pipeline (each step a pure function of its own module):
    the same box F1 as full resolution in two thirds of the time);
 3. alignment (:mod:`spotdiff.align`): global registration of image 2 onto image 1, skipped when
    not needed, identity with a warning when it fails; pixels image 2 does not cover are never
-   reported; tone curves fitted so a brightness / contrast / gamma change is not a difference,
+   reported; a translation by whole original pixels (a crop) is a copy, not a resampling
+   (:mod:`spotdiff.find_place`); tone curves fitted so a brightness / contrast / gamma change is not a difference,
    and the sharper image blurred to the other's sharpness (:func:`spotdiff.align.match_pair`);
    after a registration beyond a translation, local residual misalignment (parallax, lens) is
    followed by a smooth dense flow where that explains the difference
@@ -31,7 +32,8 @@ The pipeline (each step a pure function of its own module):
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of
-   the image's own objects join (:mod:`spotdiff.regions.group`); elsewhere pieces of one
+   the image's own objects join (:mod:`spotdiff.regions.group`, read along the text's
+   direction: :mod:`spotdiff.regions.orient`); elsewhere pieces of one
    changed object cut by an unchanged occluder join (:mod:`spotdiff.regions.occlusion`), and
    the evidence only a transient speck made (a glint or a vehicle the colour bands saw at
    different places: :mod:`spotdiff.regions.transient`) is dropped;
