@@ -9,7 +9,8 @@ The pipeline (each step a pure function of its own module):
    the same box F1 as full resolution in two thirds of the time);
 3. alignment (:mod:`spotdiff.align`): global registration of image 2 onto image 1, skipped when
    not needed, identity with a warning when it fails; pixels image 2 does not cover are never
-   reported; tone curves fitted so a brightness / contrast / gamma change is not a difference,
+   reported; a translation by whole original pixels (a crop) is a copy, not a resampling
+   (:mod:`spotdiff.find_place`); tone curves fitted so a brightness / contrast / gamma change is not a difference,
    and the sharper image blurred to the other's sharpness (:func:`spotdiff.align.match_pair`);
    after a registration beyond a translation, local residual misalignment (parallax, lens) is
    followed by a smooth dense flow where that explains the difference
@@ -31,7 +32,8 @@ The pipeline (each step a pure function of its own module):
 5. regions: hysteresis (seeds at 1, extent down to 0.5), fragments merged, small regions
    dropped, scores, masks and kinds; boxes in image-1 pixels; on renders (image 1 mostly
    exactly flat) the structural halo over flat background is dropped and fragments on one of
-   the image's own objects join (:mod:`spotdiff.regions.group`); elsewhere pieces of one
+   the image's own objects join (:mod:`spotdiff.regions.group`, read along the text's
+   direction: :mod:`spotdiff.regions.orient`); elsewhere pieces of one
    changed object cut by an unchanged occluder join (:mod:`spotdiff.regions.occlusion`), and
    the evidence only a transient speck made (a glint or a vehicle the colour bands saw at
    different places: :mod:`spotdiff.regions.transient`) is dropped;
@@ -88,18 +90,19 @@ import cv2
 import numpy as np
 
 from ._errors import InvalidOptionError
-from .align import match_pair, register, scale_transform, warp_image
+from .align import match_pair, register
 from .align.flow import flow_step
 from .find_config import FindConfig, FindSettings, working_size
 from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
+from .find_place import place_image2
 from .maps.judge import judge_pair
 from .maps.light import pair_in_one_light
 from .regions.bars import join_parallel_bars
 from .regions.components import find_components, flat_halo
 from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
-from .regions.group import image_objects
 from .regions.ignore import ignore_mask
 from .regions.occlusion import occluded_objects
+from .regions.orient import oriented_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
 from .regions.transient import drop_transients, transient_specks
@@ -245,19 +248,9 @@ def find_prepared(
     timings["load"] = (t1 - t0) * 1e3
 
     reg = register(a, b, align=opt.align)
-    quiet = np.zeros((wh, ww), dtype=bool)
-    transform = np.eye(3)
-    cover2 = None
-    if pair.cover2 is not None:  # image 2 placed on image 1's canvas: its own pixels only
-        cover2 = _resize(pair.cover2.view(np.uint8) * np.uint8(255), (ww, wh))
-    if reg.aligned:
-        b, covered = warp_image(b, reg.transform, (ww, wh))
-        quiet = ~covered
-        transform = scale_transform(reg.transform, (ww, wh), (w, h))
-        if cover2 is not None:
-            cover2 = warp_image(cover2, reg.transform, (ww, wh))[0]
-    if cover2 is not None:
-        quiet |= cv2.erode(cover2, np.ones((3, 3), np.uint8)) < 255
+    # image 2 on image 1's grid; a crop by whole pixels is not resampled (:mod:`.find_place`)
+    placed = place_image2(reg, b, b_full, pair.cover2)
+    b, quiet, transform = placed.img2, placed.quiet, placed.transform
     if skip is not None:
         quiet |= cv2.resize(skip.view(np.uint8), (ww, wh), interpolation=cv2.INTER_AREA) > 0
     # local residual misalignment (parallax, lens): :mod:`spotdiff.align.flow`
@@ -268,7 +261,7 @@ def find_prepared(
     timings["align"] = (t2 - t1) * 1e3
 
     matched = match_pair(
-        a, b, quiet, warped=reg.aligned, photometric=opt.photometric, sharpness=opt.sharpness
+        a, b, quiet, warped=placed.resampled, photometric=opt.photometric, sharpness=opt.sharpness
     )
     t3 = time.perf_counter()
     timings["tone"] = (t3 - t2) * 1e3
@@ -278,7 +271,7 @@ def find_prepared(
         b,
         matched,
         quiet,
-        resampled=reg.aligned,
+        resampled=placed.resampled,
         sensitivity=opt.sensitivity,
         threshold=opt.threshold,
         structure=opt.structure,
@@ -291,7 +284,7 @@ def find_prepared(
     if rendered:  # object-level grouping (:mod:`spotdiff.regions.group`)
         ratio = np.float32(1.0 / (thr.colour * max(level, 1.0)))
         halo = flat_halo(matched.gray1, matched.gray2, judged.colour * ratio, low=thr.low)
-        objects = image_objects(matched.gray1, matched.gray2)
+        objects = oriented_objects(matched.gray1, matched.gray2)  # rows along the text
     else:  # pieces of one object seen through an occluder (:mod:`spotdiff.regions.occlusion`)
         pieces = find_components(z, low=thr.low, reach=THIN_REACH)  # also the regions' pieces
         # a glint or vehicle the colour bands saw apart (:mod:`spotdiff.regions.transient`)
