@@ -32,45 +32,28 @@ import numpy as np
 
 from .components import Components
 from .divided import divided_pairs
-from .signature import (
-    ALIKE,
-    MIN_PIXELS,
-    OTHERWISE,
-    WINDOW,
-    changed_otherwise,
-    piece_colours,
-    signatures,
-    with_colours,
-)
+from .signature import MIN_PIXELS, changed_otherwise, signatures, with_colours
 
-__all__ = ["MIN_CORE", "STEP", "split_components"]
+__all__ = ["STEP", "split_components"]
 
-#: Fewest pixels of a seed that stands for a change of its own when judged by its colours
-#: (:func:`_seeds_apart`): the 4 x 4 px speck of :data:`~.extract.MIN_SCORE`, the smallest
-#: change ``find`` reports (a structure needs :data:`~.signature.MIN_PIXELS`).
-MIN_CORE = 16
 #: Ratio between the evidence levels at which a component's cores are looked for.
 STEP = 1.5
 _LEVELS = 8  # levels tried at most (high * STEP ** 7: 17x the seed level)
 _MEANS_ROUNDS = 10  # rounds of the two means
-_SQUARE = np.ones((3, 3), np.uint8)
 
 
-def _parts(
-    z: np.ndarray, inside: np.ndarray, high: float, *, min_core: int = MIN_PIXELS, levels=_LEVELS
-) -> np.ndarray | None:
+def _parts(z: np.ndarray, inside: np.ndarray, high: float) -> np.ndarray | None:
     """int32 labels ``1..P`` (P >= 2) of the parts of one component (``inside``, bool, its
-    window of ``z``), grown from its cores of at least ``min_core`` px, looked for at up to
-    ``levels`` levels (module docstring); None when it has one core."""
+    window of ``z``), grown from its cores (module docstring); None when it has one core."""
     peak = float(z[inside].max())
     level = high
-    for _ in range(levels):
+    for _ in range(_LEVELS):
         if level > peak:
             return None
         _, cores, stats, _ = cv2.connectedComponentsWithStats(
             (inside & (z >= level)).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
         )
-        big = np.flatnonzero(stats[1:, 4] >= min_core) + 1
+        big = np.flatnonzero(stats[1:, 4] >= MIN_PIXELS) + 1
         if len(big) >= 2:
             lut = np.zeros(len(stats), np.int32)
             lut[big] = np.arange(1, len(big) + 1)
@@ -148,8 +131,8 @@ def _cut(z, comps: Components, rgb1, rgb2, high: float) -> tuple[Components, np.
         inside = comps.labels[win] == c + 1
         crops = (rgb1[win], rgb2[win])
         lab = tuple(cv2.cvtColor(x, cv2.COLOR_RGB2LAB) for x in crops)
-        for parts, judge in _candidates(z[win], inside, lab, high):
-            apart = judge(parts, crops, lab)
+        for parts in _candidates(z[win], inside, lab, high):
+            apart = _apart(parts, crops, lab)
             if apart.any():
                 cut[int(c)] = ((x0, y0), parts, apart)
                 break
@@ -239,20 +222,14 @@ def _centres(x: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def _candidates(z, inside, lab, high: float):
-    """The ways to cut one component, in order, each int32 labels ``1..P`` with the judge of
-    its parts: at an evidence saddle (:func:`_parts`), then by how its pixels changed
-    (:func:`_colour_parts`), both judged by :func:`_apart`; then at its seeds
-    (:func:`_parts` at the seed level, cores of :data:`MIN_CORE` px), judged by
-    :func:`_seeds_apart`."""
+    """The ways to cut one component, in order: at an evidence saddle (:func:`_parts`), then
+    by how its pixels changed (:func:`_colour_parts`); each int32 labels ``1..P``."""
     parts = _parts(z, inside, high)
     if parts is not None:
-        yield parts, _apart
+        yield parts
     parts = _colour_parts(inside, lab)
     if parts is not None:
-        yield parts, _apart
-    parts = _parts(z, inside, high, min_core=MIN_CORE, levels=1)
-    if parts is not None:
-        yield parts, _seeds_apart
+        yield parts
 
 
 def _apart(parts: np.ndarray, crops, lab) -> np.ndarray:
@@ -271,61 +248,6 @@ def _apart(parts: np.ndarray, crops, lab) -> np.ndarray:
         for j in range(i + 1, p):
             apart[i, j] = apart[j, i] = changed_otherwise(sig, i, j, distance=0.0)
     return apart
-
-
-def _seeds_apart(parts: np.ndarray, crops, lab) -> np.ndarray:
-    """bool (P, P): the pairs of ``parts`` grown from the component's seeds (arguments as
-    :func:`_apart`) that are two changes: the pixels that changed most in them lie further
-    apart than the structural window's reach (:data:`~.signature.WINDOW`: only its spread,
-    over unchanged pixels, joins them), they meet at a neck (:func:`_necks`), and one
-    changed its colour (its two colours,
-    :func:`~.signature.piece_colours`, further apart than :data:`~.signature.OTHERWISE`)
-    while the other changed at one colour (within :data:`~.signature.ALIKE`: a texture, a
-    faint mark): a figure added beside a crack smoothed away. Seeds that both changed colour
-    (the dots added on a scarf) or both kept it stay one change."""
-    a, b = (x.astype(np.float32) for x in lab)
-    p = int(parts.max())
-    change = np.array(
-        [np.linalg.norm(np.subtract(*piece_colours(a, b, parts == i + 1))) for i in range(p)]
-    )
-    recoloured, kept = change > OTHERWISE, change <= ALIKE
-    other = (recoloured[:, None] & kept[None]) | (kept[:, None] & recoloured[None])
-    if not other.any():
-        return other
-    return other & _necks(parts) & (_changed_distance(parts, a, b) > WINDOW)
-
-
-def _necks(parts: np.ndarray) -> np.ndarray:
-    """bool (P, P): the pairs of ``parts`` (labels ``1..P``) that touch along a neck: fewer
-    pixels of one next to the other (8-connected) than half the side of the smaller one's
-    square (``sqrt(area) / 2``), and more than none: a blob hung on a thin bridge, not two
-    halves of one broad piece."""
-    p = int(parts.max())
-    area = np.bincount(parts.ravel(), minlength=p + 1)[1:]
-    out = np.zeros((p, p), bool)
-    for i in range(p):
-        near = cv2.dilate((parts == i + 1).view(np.uint8), _SQUARE) > 0
-        contact = np.bincount(parts[near], minlength=p + 1)[1:]
-        for j in range(i + 1, p):
-            out[i, j] = out[j, i] = 0 < contact[j] < np.sqrt(min(area[i], area[j])) / 2
-    return out
-
-
-def _changed_distance(parts: np.ndarray, lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """float32 (P, P): distance (px) between the pixels that changed most in each two
-    ``parts`` (labels ``1..P``; ``lab1``, ``lab2`` float32 (h, w, 3) their window of the images
-    in 8-bit CIELAB): Lab difference at least its median over the part, the pixels whose
-    colours :func:`~.signature.piece_colours` measures: where the changes lie, without the
-    evidence's spread."""
-    d = np.linalg.norm(lab1 - lab2, axis=2)
-    p = int(parts.max())
-    out = np.zeros((p, p), np.float32)
-    tops = [(parts == i) & (d >= np.median(d[parts == i])) for i in range(1, p + 1)]
-    for i in range(p):
-        reach = cv2.distanceTransform((~tops[i]).view(np.uint8), cv2.DIST_L2, 5)
-        for j in range(i + 1, p):
-            out[i, j] = out[j, i] = reach[tops[j]].min()
-    return out
 
 
 def _boxes(parts: np.ndarray) -> np.ndarray:
