@@ -20,6 +20,9 @@ the band between their nearest pixels (the pixels whose distances to both add up
   not on such a line hold most of each piece's most-changed pixels (Lab difference at least
   its median) in two different sets. A line that only crosses the band between two pieces of
   one object (a cloud drawn behind the tip of a tree) leaves both in one segment;
+- each is drawn in one image: more of its most-changed pixels are inked in one image only
+  than in both (strokes that came or went), not a resampled line's residue, whose pieces lie
+  along the drawing's own lines with those lines between them;
 - the band is the pieces' background, unchanged: more than :data:`~.occlusion.BACKGROUND_SHARE`
   of it has, in both images, the pieces' image-1 colour (what added pieces were drawn on) or
   their image-2 colour (what removed ones left), within :data:`~.signature.ALIKE` (the colours
@@ -78,13 +81,12 @@ def divided_pairs(
     h, w = z.shape
     r = math.ceil(reach)
     grey = [cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (rgb1, rgb2)]
-    ink = np.ones((h, w), bool)
-    for g in grey:
-        ink &= cv2.subtract(cv2.dilate(g, _SQUARE), cv2.erode(g, _SQUARE)) > INK_LEVEL
-    ink &= z < low  # the lines drawn in both images where nothing changed
+    inked = [cv2.subtract(cv2.dilate(g, _SQUARE), cv2.erode(g, _SQUARE)) > INK_LEVEL for g in grey]
+    ink = inked[0] & inked[1] & (z < low)  # the lines drawn in both where nothing changed
     lab = None
     colours: dict[int, np.ndarray] = {}
     segment: dict[int, int] = {}
+    drawn: dict[int, bool] = {}
     segments = None
     for i in range(k):
         x0, y0, x1, y1 = (int(v) for v in boxes[i])
@@ -109,8 +111,10 @@ def divided_pairs(
                 segments = cv2.connectedComponents((~ink).view(np.uint8), connectivity=4)[1]
             for c in (i, j):
                 if c not in colours:
-                    colours[c], segment[c] = _measure(lab, segments, labels, boxes[c], c)
-            if segment[i] == segment[j]:
+                    colours[c], segment[c], drawn[c] = _measure(
+                        lab, inked, segments, labels, boxes[c], c
+                    )
+            if segment[i] == segment[j] or not (drawn[i] and drawn[j]):
                 continue
             c1, c2 = (colours[i] + colours[j]) / 2
             crop = (slice(wy0, wy1), slice(wx0, wx1))
@@ -134,9 +138,11 @@ def _passage(free: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.intersect1d(touch_a, touch_b).size)
 
 
-def _measure(lab, segments: np.ndarray, labels: np.ndarray, box, c: int) -> tuple[np.ndarray, int]:
-    """Component ``c`` (its ``box``): float32 (2, 3) :func:`~.signature.piece_colours`, and the
-    segment (label of ``segments``, 0 on the lines) holding most of its most-changed pixels."""
+def _measure(lab, inked, segments: np.ndarray, labels: np.ndarray, box, c: int):
+    """Component ``c`` (its ``box``): float32 (2, 3) :func:`~.signature.piece_colours`, the
+    segment (label of ``segments``, 0 on the lines) holding most of its most-changed pixels,
+    and whether it is drawn in one image: more of those pixels are inked (``inked``: bool
+    (H, W) per image) in one image only than in both."""
     x0, y0, x1, y1 = (int(v) for v in box)
     win = (slice(y0, y1), slice(x0, x1))
     own = labels[win] == c + 1
@@ -145,4 +151,6 @@ def _measure(lab, segments: np.ndarray, labels: np.ndarray, box, c: int) -> tupl
     top = own & (d >= np.median(d[own]))
     seg = segments[win][top]
     seg = seg[seg > 0]
-    return piece_colours(a, b, own), int(np.bincount(seg).argmax()) if len(seg) else 0
+    one, both = inked[0][win][top], inked[1][win][top]
+    drawn = np.count_nonzero(one ^ both) > np.count_nonzero(one & both)
+    return piece_colours(a, b, own), int(np.bincount(seg).argmax()) if len(seg) else 0, drawn

@@ -23,6 +23,9 @@ component is replaced by its parts and those pairs never join
 (:func:`~.group.group_components`'s ``separate``); the other parts join by the usual rules
 (they touch). When no pair did (the pieces of one object changed alike: the shirt and the
 trousers of a man added, the bars of a logo recoloured), the component stays whole.
+
+Components a few px apart that an unchanged line of the drawing divides (a gear added inside
+each of two wheels: :func:`~.divided.divided_pairs`) never join either.
 """
 
 from __future__ import annotations
