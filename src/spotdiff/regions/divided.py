@@ -83,7 +83,6 @@ def divided_pairs(
     grey = [cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (rgb1, rgb2)]
     inked = [cv2.subtract(cv2.dilate(g, _SQUARE), cv2.erode(g, _SQUARE)) > INK_LEVEL for g in grey]
     ink = inked[0] & inked[1] & (z < low)  # the lines drawn in both where nothing changed
-    lab = None
     colours: dict[int, np.ndarray] = {}
     segment: dict[int, int] = {}
     drawn: dict[int, bool] = {}
@@ -92,33 +91,40 @@ def divided_pairs(
         x0, y0, x1, y1 = (int(v) for v in boxes[i])
         wx0, wy0, wx1, wy1 = max(0, x0 - r), max(0, y0 - r), min(w, x1 + r), min(h, y1 + r)
         win = labels[wy0:wy1, wx0:wx1]
+        lines = ink[wy0:wy1, wx0:wx1]
         own_i = win == i + 1
         di = cv2.distanceTransform((~own_i).view(np.uint8), cv2.DIST_L2, 5)
+        if not (lines & (di <= reach + _NEAR)).any():
+            continue  # no line near enough to lie between it and another
+        quiet = z[wy0:wy1, wx0:wx1] < low
         for j in np.unique(win[(di <= reach) & (win > i + 1)]):
             j = int(j) - 1
             own_j = win == j + 1
             d = float(di[own_j].min())
             dj = cv2.distanceTransform((~own_j).view(np.uint8), cv2.DIST_L2, 5)
             band = (di + dj <= d + _NEAR) & ~own_i & ~own_j
-            quiet = z[wy0:wy1, wx0:wx1] < low
             if not band.any() or quiet[band].mean() < UNCHANGED_SHARE:
                 continue
-            line = band & ink[wy0:wy1, wx0:wx1]
+            line = band & lines
             if not line.any() or _passage(band & ~line, own_i, own_j):
                 continue
-            if lab is None:
-                lab = [cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (rgb1, rgb2)]
+            if segments is None:
                 segments = cv2.connectedComponents((~ink).view(np.uint8), connectivity=4)[1]
             for c in (i, j):
-                if c not in colours:
-                    colours[c], segment[c], drawn[c] = _measure(
-                        lab, inked, segments, labels, boxes[c], c
+                if c not in segment:
+                    segment[c], drawn[c] = _measure(
+                        (rgb1, rgb2), inked, segments, labels, boxes[c], c
                     )
             if segment[i] == segment[j] or not (drawn[i] and drawn[j]):
                 continue
+            for c in (i, j):
+                if c not in colours:
+                    x0, y0, x1, y1 = (int(v) for v in boxes[c])
+                    cw = (slice(y0, y1), slice(x0, x1))
+                    colours[c] = piece_colours(*_lab((rgb1, rgb2), cw), labels[cw] == c + 1)
             c1, c2 = (colours[i] + colours[j]) / 2
-            crop = (slice(wy0, wy1), slice(wx0, wx1))
-            both = np.stack([lab[0][crop][band], lab[1][crop][band]], axis=1)
+            lab = _lab((rgb1, rgb2), (slice(wy0, wy1), slice(wx0, wx1)))
+            both = np.stack([lab[0][band], lab[1][band]], axis=1)
             own1, own2 = ((np.linalg.norm(both - c, axis=2) <= ALIKE).all(1) for c in (c1, c2))
             if max(own1.mean(), own2.mean()) > BACKGROUND_SHARE:
                 out[i, j] = out[j, i] = True
@@ -138,19 +144,24 @@ def _passage(free: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.intersect1d(touch_a, touch_b).size)
 
 
-def _measure(lab, inked, segments: np.ndarray, labels: np.ndarray, box, c: int):
-    """Component ``c`` (its ``box``): float32 (2, 3) :func:`~.signature.piece_colours`, the
-    segment (label of ``segments``, 0 on the lines) holding most of its most-changed pixels,
-    and whether it is drawn in one image: more of those pixels are inked (``inked``: bool
-    (H, W) per image) in one image only than in both."""
+def _lab(rgb, win) -> list[np.ndarray]:
+    """float32 (h, w, 3): the window ``win`` of both RGB images ``rgb`` in 8-bit CIELAB."""
+    return [cv2.cvtColor(x[win], cv2.COLOR_RGB2LAB).astype(np.float32) for x in rgb]
+
+
+def _measure(rgb, inked, segments: np.ndarray, labels: np.ndarray, box, c: int):
+    """Component ``c`` (its ``box``; ``rgb`` the two RGB images): the segment (label of
+    ``segments``, 0 on the lines) holding most of its most-changed pixels (Lab difference at
+    least its median over the component), and whether it is drawn in one image: more of those
+    pixels are inked (``inked``: bool (H, W) per image) in one image only than in both."""
     x0, y0, x1, y1 = (int(v) for v in box)
     win = (slice(y0, y1), slice(x0, x1))
     own = labels[win] == c + 1
-    a, b = lab[0][win], lab[1][win]
+    a, b = _lab(rgb, win)
     d = np.linalg.norm(a - b, axis=2)
     top = own & (d >= np.median(d[own]))
     seg = segments[win][top]
     seg = seg[seg > 0]
     one, both = inked[0][win][top], inked[1][win][top]
     drawn = np.count_nonzero(one ^ both) > np.count_nonzero(one & both)
-    return piece_colours(a, b, own), int(np.bincount(seg).argmax()) if len(seg) else 0, drawn
+    return int(np.bincount(seg).argmax()) if len(seg) else 0, drawn
