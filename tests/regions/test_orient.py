@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 import spotdiff
 from spotdiff.regions.group import image_objects
 from spotdiff.regions.orient import oriented_objects, text_runs_down
+
+from .test_divided import INK, _zigzag
 
 
 def _page() -> np.ndarray:
@@ -67,3 +70,16 @@ def test_find_gives_the_same_box_turned(name, turn, box_turn):
     got = spotdiff.find(np.ascontiguousarray(turn(a)), np.ascontiguousarray(turn(b)))
     np.testing.assert_array_equal(got.boxes, [box_turn(plain.boxes[0], w, h)])
     np.testing.assert_allclose(got.scores, plain.scores, atol=1e-6)
+
+
+def test_a_pole_and_two_tall_strokes_are_not_text_running_down():
+    """One long vertical line and two zigzags taller than wide (test_divided's pole) are thin and long down the
+    columns, but they are not lines of text: the rows are kept (the page turned is read down)."""
+    a = np.full((400, 400, 3), 255, np.uint8)
+    cv2.line(a, (200, 120), (200, 260), INK, 2)
+    b = a.copy()
+    _zigzag(b, 160, 170, w=34), _zigzag(b, 206, 170, w=34)
+    g, other = a[..., 0].copy(), b[..., 0].copy()
+    assert not text_runs_down(g, other)
+    page = np.ascontiguousarray(_page()[..., 0])
+    assert text_runs_down(page.T, page.T) and not text_runs_down(page, page)

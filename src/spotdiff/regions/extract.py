@@ -101,13 +101,13 @@ def _grouped(
         before = grouped(whole)
         z = np.where(halo, np.float32(0.0), z)
         comps = find_components(z, low=low, reach=THIN_REACH)
-        comps, separate = _split(z, comps, rgb)
+        comps, separate = _split(z, comps, rgb, low=low, reach=max_gap)
         linked = np.zeros(len(comps), np.int64)
         on = comps.labels > 0
         linked[comps.labels[on] - 1] = np.append(-1, before)[whole.labels[on]] + 1
     else:
         comps = find_components(z, low=low, reach=THIN_REACH) if components is None else components
-        comps, separate = _split(z, comps, rgb)
+        comps, separate = _split(z, comps, rgb, low=low, reach=max_gap)
     if len(comps) == 0:
         return z, comps, np.zeros(0, bool), np.zeros(0, np.int64)
     frame = frame_artefacts(comps.boxes, (zw, zh), band=band)
@@ -115,11 +115,11 @@ def _grouped(
     return z, comps, frame, groups
 
 
-def _split(z, comps: Components, rgb) -> tuple[Components, np.ndarray | None]:
+def _split(z, comps: Components, rgb, **rule: float) -> tuple[Components, np.ndarray | None]:
     """:func:`~.split.split_components` when the images are given (else no cut, no pairs)."""
     if rgb is None or len(comps) == 0:
         return comps, None
-    return split_components(z, comps, *rgb)
+    return split_components(z, comps, *rgb, **rule)
 
 
 def _empty(image_size: tuple[int, int], masks: bool) -> DiffResult:

@@ -12,8 +12,9 @@ The measure: the inked pixels (a 3x3 grey range above :data:`~.group.INK_LEVEL` 
 image) are bridged across gaps of :data:`~.group.ROW_GAP` px along the rows, and (separately)
 along the columns; the pixels of the objects that are text-like along that direction (at least
 :data:`~.group.TEXT_ASPECT` times longer than thick, at most :data:`~.group.TEXT_HEIGHT` px
-thick) are counted. The text runs down when the columns hold more of it; on a tie (no text) the
-rows are kept.
+thick) are counted. The text runs down when the columns hold at least :data:`MIN_LINES` such
+objects and :data:`DOWN_MARGIN` times the rows' pixels; otherwise (no text, one long line, a
+mixed page) the rows are kept.
 """
 
 from __future__ import annotations
@@ -23,19 +24,26 @@ import numpy as np
 
 from .group import INK_LEVEL, ROW_GAP, TEXT_ASPECT, TEXT_HEIGHT, image_objects
 
-__all__ = ["oriented_objects", "text_runs_down"]
+__all__ = ["DOWN_MARGIN", "MIN_LINES", "oriented_objects", "text_runs_down"]
+
+#: Text-like objects along the columns needed before the text is read down: a few long shapes (a
+#: pole, two tall strokes beside it) are not lines of text.
+MIN_LINES = 4
+#: How many times more text-like pixels the columns must hold than the rows: in between, the
+#: rows are kept (the rules read rows by default, as they did before the direction was measured).
+DOWN_MARGIN = 2.0
 
 
-def _text_area(ink: np.ndarray, gap: int, *, down: bool) -> int:
-    """Pixels of the objects of ``ink`` (uint8 (H, W) 0/1), bridged across ``gap`` px along the
-    rows (``down``: the columns), that are text-like in that direction."""
+def _text_area(ink: np.ndarray, gap: int, *, down: bool) -> tuple[int, int]:
+    """Pixels and number of the objects of ``ink`` (uint8 (H, W) 0/1), bridged across ``gap`` px
+    along the rows (``down``: the columns), that are text-like in that direction."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap) if down else (gap, 1))
     joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)
     _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8, ltype=cv2.CV_32S)
     stats = stats[1:].astype(np.int64)
     along, across = (stats[:, 3], stats[:, 2]) if down else (stats[:, 2], stats[:, 3])
     text = (along >= TEXT_ASPECT * across) & (across <= TEXT_HEIGHT)
-    return int(stats[text, cv2.CC_STAT_AREA].sum())
+    return int(stats[text, cv2.CC_STAT_AREA].sum()), int(text.sum())
 
 
 def text_runs_down(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_GAP) -> bool:
@@ -46,16 +54,19 @@ def text_runs_down(gray1: np.ndarray, gray2: np.ndarray, *, row_gap: int = ROW_G
         row_gap: widest gap (px) bridged along a line, as in :func:`~.group.image_objects`.
 
     Returns:
-        True when objects text-like along the columns cover more pixels than those along the
-        rows (see the module docstring); False on a tie. ``text_runs_down(g.T, g.T)`` is the
-        opposite of ``text_runs_down(g, g)`` except on a tie; flips change nothing.
+        True when at least :data:`MIN_LINES` objects are text-like along the columns and they
+        cover :data:`DOWN_MARGIN` times the pixels of those along the rows (see the module
+        docstring). ``text_runs_down(g.T, g.T)`` is the opposite of ``text_runs_down(g, g)``
+        when either is True; flips change nothing.
     """
     k = np.ones((3, 3), np.uint8)
     ink = np.zeros(gray1.shape, np.uint8)
     for g in (gray1, gray2):
         ink |= (cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) > INK_LEVEL).view(np.uint8)
     gap = max(1, row_gap - 1)
-    return _text_area(ink, gap, down=True) > _text_area(ink, gap, down=False)
+    down, down_lines = _text_area(ink, gap, down=True)
+    rows, _ = _text_area(ink, gap, down=False)
+    return down_lines >= MIN_LINES and down > DOWN_MARGIN * rows
 
 
 def oriented_objects(gray1: np.ndarray, gray2: np.ndarray) -> np.ndarray:

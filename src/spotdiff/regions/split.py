@@ -23,6 +23,9 @@ component is replaced by its parts and those pairs never join
 (:func:`~.group.group_components`'s ``separate``); the other parts join by the usual rules
 (they touch). When no pair did (the pieces of one object changed alike: the shirt and the
 trousers of a man added, the bars of a logo recoloured), the component stays whole.
+
+Components a few px apart that an unchanged line of the drawing divides (a gear added inside
+each of two wheels: :func:`~.divided.divided_pairs`) never join either.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import cv2
 import numpy as np
 
 from .components import Components
+from .divided import divided_pairs
 from .signature import MIN_PIXELS, changed_otherwise, signatures, with_colours
 
 __all__ = ["STEP", "split_components"]
@@ -90,7 +94,14 @@ def _grow(parts: np.ndarray, z: np.ndarray, inside: np.ndarray, level: float, hi
 
 
 def split_components(
-    z: np.ndarray, comps: Components, rgb1: np.ndarray, rgb2: np.ndarray, *, high: float = 1.0
+    z: np.ndarray,
+    comps: Components,
+    rgb1: np.ndarray,
+    rgb2: np.ndarray,
+    *,
+    high: float = 1.0,
+    low: float = 0.5,
+    reach: float = 0.0,
 ) -> tuple[Components, np.ndarray]:
     """The components with those holding two changes cut into their parts (module docstring).
 
@@ -99,12 +110,23 @@ def split_components(
         comps: :func:`~.components.find_components` of ``z``.
         rgb1, rgb2: uint8 (H, W, 3) RGB working images (image 2 aligned, tone-matched).
         high: the seed level of ``comps``.
+        low, reach: hysteresis level and the distance rule's cap (px): components within
+            ``reach`` of each other with an unchanged line between them never join
+            (:func:`~.divided.divided_pairs`); 0 judges none.
 
     Returns:
         ``(components, separate)``: the components, each cut one replaced by its parts (numbered
         in place of it, the others in their order), and bool (K, K), symmetric: the parts that
-        changed otherwise, which never join.
+        changed otherwise and the components an unchanged line divides, which never join.
     """
+    comps, separate = _cut(z, comps, rgb1, rgb2, high)
+    if reach > 0:
+        separate |= divided_pairs(z, comps, rgb1, rgb2, low=low, reach=reach)
+    return comps, separate
+
+
+def _cut(z, comps: Components, rgb1, rgb2, high: float) -> tuple[Components, np.ndarray]:
+    """:func:`split_components` without the divided pairs."""
     cut: dict[int, tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
     for c in np.flatnonzero(comps.areas >= 2 * MIN_PIXELS):
         x0, y0, x1, y1 = (int(v) for v in comps.boxes[c])
