@@ -192,19 +192,20 @@ def _same_share(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(C,) shares of (sampled) pixels whose level is exactly equal in both images: of all the
     compared pixels, and of those not clipped (level 0 or 255) in both."""
-    a, b = img1[::step, ::step], img2[::step, ::step]
+    c = img1.shape[2]
+    a, b = (np.ascontiguousarray(x[::step, ::step]).reshape(-1, c) for x in (img1, img2))
     eq = a == b
-    mid = ((a != 0) & (a != 255)) | ((b != 0) & (b != 255))
+    one = np.uint8(1)  # level - 1 wraps 0 to 255: 1..254 are the levels below 254
+    mid = np.less(a - one, 254) | np.less(b - one, 254)
     if valid is not None:
-        v = valid[::step, ::step, None]
-        eq, mid = eq & v, mid & v
+        v = valid[::step, ::step].reshape(-1, 1)
+        eq &= v
+        mid &= v
         n = np.count_nonzero(v)
     else:
-        n = a.shape[0] * a.shape[1]
-    all_share = np.count_nonzero(eq, axis=(0, 1)) / max(n, 1)
-    mid_share = np.count_nonzero(eq & mid, axis=(0, 1)) / np.maximum(
-        np.count_nonzero(mid, axis=(0, 1)), 1
-    )
+        n = len(a)
+    all_share = eq.sum(axis=0) / max(n, 1)
+    mid_share = (eq & mid).sum(axis=0) / np.maximum(mid.sum(axis=0), 1)
     return all_share, mid_share
 
 
