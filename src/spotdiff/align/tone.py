@@ -204,8 +204,13 @@ def _same_share(
         n = np.count_nonzero(v)
     else:
         n = len(a)
-    all_share = eq.sum(axis=0) / max(n, 1)
-    mid_share = (eq & mid).sum(axis=0) / np.maximum(mid.sum(axis=0), 1)
+
+    # channel by channel: NumPy's count over the long axis of an (N, 3) array is 10x slower
+    def counts(x: np.ndarray) -> np.ndarray:
+        return np.array([np.count_nonzero(x[:, i]) for i in range(c)])
+
+    all_share = counts(eq) / max(n, 1)
+    mid_share = counts(eq & mid) / np.maximum(counts(mid), 1)
     return all_share, mid_share
 
 
