@@ -88,7 +88,6 @@ import cv2
 import numpy as np
 
 from ._errors import InvalidOptionError
-from ._threads import map_threads
 from .align import match_pair, register, scale_transform, warp_image
 from .align.flow import flow_step
 from .find_config import FindConfig, FindSettings, working_size
@@ -138,12 +137,6 @@ def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if (img.shape[1], img.shape[0]) == size:
         return img
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-
-
-def _resize_pair(a: np.ndarray, b: np.ndarray, size: tuple[int, int]) -> list[np.ndarray]:
-    """Both images at the working size, at once (OpenCV's area reduction by a non-integer
-    factor runs on one core: about 7 ms each at 1920x1080 -> 1024x576)."""
-    return map_threads(partial(_resize, size=size), [a, b])
 
 
 def find(
@@ -247,7 +240,7 @@ def find_prepared(
         if skip is not None:
             skip = cv2.resize(skip.view(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0
     ww, wh = opt.working_size
-    a, b = _resize_pair(a_full, b_full, (ww, wh))
+    a, b = _resize(a_full, (ww, wh)), _resize(b_full, (ww, wh))
     t1 = time.perf_counter()
     timings["load"] = (t1 - t0) * 1e3
 
