@@ -288,12 +288,12 @@ def relative_noise(gray: np.ndarray, valid: np.ndarray | None = None, *, step: i
         0.06 on the constructed noisy pair of ``tests/maps/test_scale.py`` (sigma 5 on a scene of
         about 60 levels).
     """
-    g = gray[::step, ::step]
-    if valid is not None:
-        g = g[valid[::step, ::step]]
-    if g.size == 0:
+    g = np.ascontiguousarray(gray[::step, ::step])
+    mask = None if valid is None else np.ascontiguousarray(valid[::step, ::step]).view(np.uint8)
+    hist = cv2.calcHist([g], [0], mask, [256], [0, 256])  # counts, exact in float32
+    cum = hist.ravel().astype(np.int64).cumsum()
+    if cum[-1] == 0:
         return 0.0
-    cum = np.bincount(g.ravel(), minlength=256).cumsum()
     lo = int(np.searchsorted(cum, 0.01 * cum[-1]))
     hi = int(np.searchsorted(cum, 0.99 * cum[-1]))
     return noise_level(gray) / max(hi - lo, 1)
