@@ -39,6 +39,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._threads import map_threads, workers
 from .ssim_cv import gaussian_radius
 
 __all__ = [
@@ -124,16 +125,24 @@ def antialias_zone(
     h, w = gray1.shape
     out = np.zeros((h, w), dtype=bool)
     margin = gaussian_radius(sigma) + 4  # window, dilation and gradient reach
-    for y in range(0, h, TILE):
-        for x in range(0, w, TILE):
-            if not where[y : y + TILE, x : x + TILE].any():
-                continue
+    tiles = [
+        (y, x)
+        for y in range(0, h, TILE)
+        for x in range(0, w, TILE)
+        if where[y : y + TILE, x : x + TILE].any()
+    ]
+
+    def run(band: list[tuple[int, int]]) -> None:  # tiles write to disjoint parts of ``out``
+        for y, x in band:
             y0, x0 = max(0, y - margin), max(0, x - margin)
             y1, x1 = min(h, y + TILE + margin), min(w, x + TILE + margin)
             z = _zone(
                 gray1[y0:y1, x0:x1], gray2[y0:y1, x0:x1], colour_evidence[y0:y1, x0:x1], sigma
             )
             out[y : y + TILE, x : x + TILE] = z[y - y0 : y - y0 + TILE, x - x0 : x - x0 + TILE]
+
+    n = workers()
+    map_threads(run, [tiles[i::n] for i in range(n)])  # the tiles spread over the threads
     return out & ~anchored
 
 
