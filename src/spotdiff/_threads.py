@@ -55,7 +55,9 @@ def pool() -> ThreadPoolExecutor:
 def map_threads(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """``[fn(x) for x in items]``: the first item in the calling thread, the others in the pool
     at the same time, when :func:`workers` allows more than one thread (else one by one here).
-    Results in order; an exception raised by ``fn`` is raised here."""
+    Results in order; an exception raised by ``fn`` is raised here. ``fn`` must not itself
+    call :func:`map_threads` (the pool does not grow: nested waits could take all its
+    threads)."""
     n = min(len(items), workers())
     if n <= 1:
         return [fn(x) for x in items]
