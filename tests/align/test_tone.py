@@ -177,3 +177,21 @@ def test_same_share_equals_the_strided_count(masked):
     for g, w in zip(got, want, strict=True):
         assert g.tolist() == w.tolist()
     assert got[0].min() > 0.3 and got[1].max() < 1.0  # the case holds both kinds of pixels
+
+
+def test_fit_tone_channels_fitted_at_once_equal_one_by_one(photo):
+    img2 = photo.copy()
+    img2[..., 0] = np.clip(photo[..., 0].astype(np.int16) + 25, 0, 255)  # brighter red only
+    img2[..., 2] = np.rint(255 * (photo[..., 2] / 255.0) ** 0.8).astype(np.uint8)
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        together = fit_tone(photo, img2)
+        cv2.setNumThreads(1)  # one thread: the channels one after the other
+        alone = fit_tone(photo, img2)
+    finally:
+        cv2.setNumThreads(before)
+    assert np.array_equal(together.curves, alone.curves)
+    assert np.array_equal(together.params, alone.params)
+    assert together.params[1].tolist() == [1.0, 0.0, 255.0]  # green kept as it is
+    assert not together.is_identity

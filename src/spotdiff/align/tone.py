@@ -251,18 +251,22 @@ def fit_tone(
             v8 = valid[:hk, :wk].view(np.uint8) * np.uint8(255)
             v = cv2.resize(v8, size, interpolation=cv2.INTER_AREA) == 255
     xs = np.arange(256) / 255.0
-    curves, params = [], []
     same, same_unclipped = _same_share(img1, img2, valid)
-    for c in range(img2.shape[2]):
-        if same[c] >= SAME_SHARE and same_unclipped[c] >= SAME_SHARE_UNCLIPPED:  # a render pair
-            curves.append(np.arange(256, dtype=np.float64))
-            params.append(_IDENTITY)
-            continue
+    render = (same >= SAME_SHARE) & (same_unclipped >= SAME_SHARE_UNCLIPPED)  # keeps identity
+
+    def fit(c: int) -> tuple[float, float, float]:
+        if render[c]:
+            return _IDENTITY
         x, y = m[..., c], r[..., c]
         if v is not None:
             x, y = x[v], y[v]
-        gamma, offset, gain = _fit_channel(x.ravel(), y.ravel())
-        curve = np.clip(offset + gain * xs**gamma, 0, 255)
-        curves.append(np.maximum.accumulate(curve))
-        params.append((gamma, offset, gain))
+        return _fit_channel(x.ravel(), y.ravel())
+
+    params = map_threads(fit, range(img2.shape[2]))  # the channels' fits at once
+    curves = [
+        np.arange(256, dtype=np.float64)
+        if render[c]
+        else np.maximum.accumulate(np.clip(offset + gain * xs**gamma, 0, 255))
+        for c, (gamma, offset, gain) in enumerate(params)
+    ]
     return ToneMap(np.array(curves), np.array(params))
