@@ -47,3 +47,13 @@ def test_map_threads_raises_the_jobs_error(two_threads):
 
     with pytest.raises(ValueError, match="two"):
         map_threads(job, [1, 2])
+
+
+def test_map_threads_honours_threads_given():
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        names = map_threads(lambda _: threading.current_thread().name, [0, 1], threads=2)
+    finally:
+        cv2.setNumThreads(before)
+    assert names[0] == threading.main_thread().name != names[1]

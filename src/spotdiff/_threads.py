@@ -52,13 +52,13 @@ def pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-def map_threads(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+def map_threads(fn: Callable[[T], R], items: Sequence[T], threads: int | None = None) -> list[R]:
     """``[fn(x) for x in items]``: the first item in the calling thread, the others in the pool
-    at the same time, when :func:`workers` allows more than one thread (else one by one here).
-    Results in order; an exception raised by ``fn`` is raised here. ``fn`` must not itself
-    call :func:`map_threads` (the pool does not grow: nested waits could take all its
+    at the same time, when ``threads`` (None: :func:`workers`) is more than one (else one by
+    one here). Results in order; an exception raised by ``fn`` is raised here. ``fn`` must not
+    itself call :func:`map_threads` (the pool does not grow: nested waits could take all its
     threads)."""
-    n = min(len(items), workers())
+    n = min(len(items), workers() if threads is None else threads)
     if n <= 1:
         return [fn(x) for x in items]
     futures = [pool().submit(fn, x) for x in items[1:]]

@@ -269,7 +269,7 @@ def ssim_map_hwc(
     if n_workers == 1:
         job(starts)
     else:
-        map_threads(job, [starts[i::n_workers] for i in range(n_workers)])
+        map_threads(job, [starts[i::n_workers] for i in range(n_workers)], n_workers)
     return result
 
 
