@@ -361,3 +361,23 @@ def test_a_real_screenshot_scrolled_and_saved_as_jpeg_gives_no_box():
     r = find(page.img1, _jpeg_q70(scrolled))
     assert r.metadata["registration"]["method"] == "translation"
     assert len(r) == 0, r.boxes
+
+
+def test_tile_shifts_spread_over_threads_equal_the_tiles_one_by_one(photo):
+    from spotdiff.align._shift import GRID, phase, tile_shifts
+
+    a = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    b = _moved(a, _about_centre(angle=1.0, shift=(1.5, -0.5)))
+    centres, shifts, resp = tile_shifts(a, b)
+    (gx, gy), (h, w) = GRID, a.shape
+    tw, th = w // gx, h // gy
+    win = cv2.createHanningWindow((tw, th), cv2.CV_32F)
+    k = 0
+    for j in range(gy):
+        for i in range(gx):
+            tile = np.s_[j * th : (j + 1) * th, i * tw : (i + 1) * tw]
+            (dx, dy), r = phase(a[tile], b[tile], win)
+            assert (shifts[k].tolist(), resp[k]) == ([dx, dy], r)
+            assert centres[k].tolist() == [i * tw + (tw - 1) / 2, j * th + (th - 1) / 2]
+            k += 1
+    assert k == len(shifts) > 1 and np.abs(shifts).max() > 0.5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -152,3 +154,18 @@ def test_a_photo_reencoded_or_resampled_gives_no_box_and_a_change_on_it_is_found
     assert len(r) == 1
     x1, y1, x2, y2 = r.boxes[0]
     assert x1 <= spot[0] - 8 and x2 >= spot[0] + 8 and y1 <= spot[1] - 8 and y2 >= spot[1] + 8
+
+
+@pytest.mark.parametrize("shape", [(576, 1024), (40, 17), (9, 5)])
+def test_noise_level_equals_the_float_filter_of_a_float_copy(shape):
+    """uint8 filtered straight to float32 (whole levels) gives the float copy's numbers."""
+    rng = np.random.default_rng(2)
+    gray = np.clip(rng.normal(120, 9, shape), 0, 255).astype(np.uint8)
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    r = np.abs(cv2.filter2D(gray.astype(np.float32), -1, k)[1:-1, 1:-1])
+    h, w = r.shape
+    if h >= 16 and w >= 16:
+        r = r[: h // 16 * 16, : w // 16 * 16]
+    blocks = cv2.resize(r, (max(1, w // 16), max(1, h // 16)), interpolation=cv2.INTER_AREA)
+    want = float(math.sqrt(math.pi / 2) / 6 * np.percentile(blocks, 20))
+    assert noise_level(gray) == want and want > 1.0

@@ -143,3 +143,55 @@ def test_a_gamma_changed_screenshot_is_fitted_though_its_white_page_and_black_te
     levels = np.unique(gamma[220:280])
     truth = 255 * (levels / 255.0) ** (1 / 0.8)
     assert np.abs(tone.curves[:, levels] - truth).max() < 3.0
+
+
+def _same_share_reference(img1, img2, valid, step=4):
+    """The shares as first written: strided views, counted per channel over both axes."""
+    a, b = img1[::step, ::step], img2[::step, ::step]
+    eq = a == b
+    mid = ((a != 0) & (a != 255)) | ((b != 0) & (b != 255))
+    if valid is not None:
+        v = valid[::step, ::step, None]
+        eq, mid = eq & v, mid & v
+        n = np.count_nonzero(v)
+    else:
+        n = a.shape[0] * a.shape[1]
+    all_share = np.count_nonzero(eq, axis=(0, 1)) / max(n, 1)
+    mid_share = np.count_nonzero(eq & mid, axis=(0, 1)) / np.maximum(
+        np.count_nonzero(mid, axis=(0, 1)), 1
+    )
+    return all_share, mid_share
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_same_share_equals_the_strided_count(masked):
+    from spotdiff.align.tone import _same_share
+
+    rng = np.random.default_rng(3)
+    img1 = rng.choice(np.array([0, 1, 7, 254, 255], np.uint8), size=(61, 83, 3))
+    img2 = img1.copy()
+    flip = rng.random(img1.shape) < 0.4
+    img2[flip] = rng.choice(np.array([0, 1, 128, 255], np.uint8), size=int(flip.sum()))
+    valid = rng.random((61, 83)) < 0.7 if masked else None
+    got, want = _same_share(img1, img2, valid), _same_share_reference(img1, img2, valid)
+    for g, w in zip(got, want, strict=True):
+        assert g.tolist() == w.tolist()
+    assert got[0].min() > 0.3 and got[1].max() < 1.0  # the case holds both kinds of pixels
+
+
+def test_fit_tone_channels_fitted_at_once_equal_one_by_one(photo):
+    img2 = photo.copy()
+    img2[..., 0] = np.clip(photo[..., 0].astype(np.int16) + 25, 0, 255)  # brighter red only
+    img2[..., 2] = np.rint(255 * (photo[..., 2] / 255.0) ** 0.8).astype(np.uint8)
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        together = fit_tone(photo, img2)
+        cv2.setNumThreads(1)  # one thread: the channels one after the other
+        alone = fit_tone(photo, img2)
+    finally:
+        cv2.setNumThreads(before)
+    assert np.array_equal(together.curves, alone.curves)
+    assert np.array_equal(together.params, alone.params)
+    assert together.params[1].tolist() == [1.0, 0.0, 255.0]  # green kept as it is
+    assert not together.is_identity

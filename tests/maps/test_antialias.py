@@ -314,3 +314,31 @@ def test_resampled_drawing_grain_redrawn_sub_pixel_is_not_change():
     assert r.metadata["registration"]["method"] == "translation"
     assert len(r) == 1, (r.boxes, r.scores)
     np.testing.assert_allclose(r.boxes[0], [78, 286, 107, 315], atol=6)  # the disc
+
+
+def _matched_by_dilation(bins, edge, other, other_edge):
+    """The match as first written: the other image's edges of each bin dilated by a 3x3 square."""
+    near = [
+        cv2.dilate((other_edge & (other == b)).view(np.uint8), np.ones((3, 3), np.uint8))
+        for b in range(16)
+    ]
+    out = np.zeros(edge.shape, bool)
+    for b in range(16):
+        around = near[(b - 1) % 16] | near[b] | near[(b + 1) % 16]
+        out |= edge & (bins == b) & (around > 0)
+    return out
+
+
+@pytest.mark.parametrize("shape", [(82, 82), (5, 7), (1, 1), (3, 64)])
+def test_matched_equals_the_per_bin_dilation(shape):
+    from spotdiff.maps.antialias import _matched
+
+    rng = np.random.default_rng(7)
+    hits = 0
+    for share in (0.05, 0.3, 0.9):
+        bins1, bins2 = (rng.integers(0, 16, shape).astype(np.uint8) for _ in range(2))
+        edge1, edge2 = rng.random(shape) < share, rng.random(shape) < share
+        got = _matched(bins1, edge1, bins2, edge2)
+        assert np.array_equal(got, _matched_by_dilation(bins1, edge1, bins2, edge2))
+        hits += int(got.sum())
+    assert hits > 0 or shape == (1, 1)

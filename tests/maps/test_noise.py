@@ -268,3 +268,19 @@ def test_texture_curve_is_the_curve_of_the_half_grid():
     np.testing.assert_array_equal(levels, want[0])
     np.testing.assert_array_equal(sigmas, want[1])
     assert len(levels) >= 2 and sigmas[-1] > sigmas[0]  # the textured half differs more
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_relative_noise_range_equals_the_counted_levels(masked):
+    """The range from OpenCV's histogram is the range from counting the sampled levels."""
+    from spotdiff.align.sharpness import noise_level
+
+    rng = np.random.default_rng(4)
+    gray = np.clip(rng.normal(90, 30, (97, 131)), 0, 255).astype(np.uint8)
+    valid = rng.random(gray.shape) < 0.6 if masked else None
+    g = gray[::2, ::2] if valid is None else gray[::2, ::2][valid[::2, ::2]]
+    cum = np.bincount(g.ravel(), minlength=256).cumsum()
+    lo = int(np.searchsorted(cum, 0.01 * cum[-1]))
+    hi = int(np.searchsorted(cum, 0.99 * cum[-1]))
+    assert hi - lo > 100
+    assert relative_noise(gray, valid) == noise_level(gray) / (hi - lo)

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from .._gradient import magnitude
+from .._threads import map_threads, workers
 
 __all__ = [
     "GRID",
@@ -73,16 +74,24 @@ def tile_shifts(a: np.ndarray, bw: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     gx, gy = GRID
     tw, th = w // gx, h // gy
     win = cv2.createHanningWindow((tw, th), cv2.CV_32F)
-    centres, shifts, resp = [], [], []
-    for j in range(gy):
-        for i in range(gx):
-            ta = a[j * th : (j + 1) * th, i * tw : (i + 1) * tw]
-            tb = bw[j * th : (j + 1) * th, i * tw : (i + 1) * tw]
-            (dx, dy), r = phase(ta, tb, win)
-            centres.append((i * tw + (tw - 1) / 2, j * th + (th - 1) / 2))
-            shifts.append((dx, dy))
-            resp.append(r)
-    return np.array(centres), np.array(shifts), np.array(resp)
+    tiles = [(i, j) for j in range(gy) for i in range(gx)]
+
+    def run(band: list[tuple[int, int]]) -> list[tuple[tuple[float, float], float]]:
+        return [
+            phase(
+                a[j * th : (j + 1) * th, i * tw : (i + 1) * tw],
+                bw[j * th : (j + 1) * th, i * tw : (i + 1) * tw],
+                win,
+            )
+            for i, j in band
+        ]
+
+    n = workers()  # the tiles spread over the threads, in bands of consecutive tiles
+    bands = [tiles[k * len(tiles) // n : (k + 1) * len(tiles) // n] for k in range(n)]
+    found = [f for band in map_threads(run, bands) for f in band]
+    centres = [(i * tw + (tw - 1) / 2, j * th + (th - 1) / 2) for i, j in tiles]
+    shifts = [shift for shift, _ in found]
+    return np.array(centres), np.array(shifts), np.array([r for _, r in found])
 
 
 def refine_shift(a: np.ndarray, b: np.ndarray, w_ab: np.ndarray) -> np.ndarray:

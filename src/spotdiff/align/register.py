@@ -62,6 +62,7 @@ import cv2
 import numpy as np
 
 from .._errors import InvalidOptionError, SpotdiffWarning
+from .._threads import map_threads
 from .._validate import check_choice
 from ._estimate import ecc, fit_tiles, usable
 from ._shift import MIN_RESPONSE, ncc, phase, projective, refine_shift, tile_shifts, warp_inv
@@ -311,8 +312,7 @@ def register(
             f"register needs images of one size, got {img1.shape[:2]} and {img2.shape[:2]}; "
             "load them with spotdiff.io.load_pair first"
         )
-    a, a8, size = _small_gray(img1, max_side)
-    b, b8, _ = _small_gray(img2, max_side)
+    (a, a8, size), (b, b8, _) = map_threads(lambda x: _small_gray(x, max_side), [img1, img2])
     small = (a.shape[1], a.shape[0])
     identity = Registration(np.eye(3), "identity", 1.0, 1.0, 0.0)
     if motion == "none" or min(small) < 32:

@@ -42,13 +42,15 @@ def colour_difference(
         lo1, hi1 = cv2.erode(img1, k), cv2.dilate(img1, k)
     else:
         lo_n, hi_n, lo1, hi1 = lo2, hi2, img1, img1
-    # saturating uint8 subtraction: max(0, x - y); at most one term of each sum is non-zero
-    d1 = cv2.add(cv2.subtract(img1, hi_n), cv2.subtract(lo_n, img1))
-    d2 = cv2.add(cv2.subtract(lo2, hi1), cv2.subtract(lo1, hi2))
-    d = cv2.min(d1, d2)
+    # saturating uint8 subtraction: max(0, x - y); at most one term of each sum is non-zero.
+    # Written into buffers already made (fresh pages are what costs at this size).
+    d1 = cv2.subtract(img1, hi_n, dst=hi_n if radius > 0 else None)
+    d1 = cv2.add(d1, cv2.subtract(lo_n, img1, dst=lo_n if radius > 0 else None), dst=d1)
+    d2 = cv2.subtract(lo2, hi1, dst=hi1 if radius > 0 else None)
+    d2 = cv2.add(d2, cv2.subtract(lo1, hi2, dst=lo1 if radius > 0 else None), dst=d2)
+    d = cv2.min(d1, d2, dst=d1)
     if d.ndim == 2:
         return d.astype(np.float32)
-    d = d.astype(np.float32)
-    cv2.multiply(d, d, dst=d)
+    d = cv2.multiply(d, d, dtype=cv2.CV_32F)  # exact: integers up to 255^2
     out = cv2.transform(d, np.ones((1, d.shape[2]), np.float32))  # sum over channels
-    return cv2.sqrt(out)
+    return cv2.sqrt(out, dst=out)

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from .._errors import SpotdiffWarning
+from .._threads import map_threads
 from ..align.match import MatchedPair
 from .antialias import antialias_zone, looks_rendered
 from .colour import colour_difference
@@ -141,8 +142,11 @@ def judge_pair(
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, struct, thr)
     # a noisy pair whose noise is white: judged at the change's scale (:mod:`.scale`)
-    pixel_noise = max(
-        relative_noise(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), matched.fit_on) for x in (img1, img2)
+    pixel_noise = max(  # both images at once (OpenCV's filter2D runs on one core)
+        map_threads(
+            lambda x: relative_noise(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), matched.fit_on),
+            [img1, img2],
+        )
     )
     scaled = scale_evidence(matched.img1, matched.mid2, matched.fit_on, relative_noise=pixel_noise)
     if scaled.z is not None:

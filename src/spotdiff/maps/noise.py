@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from .._gradient import magnitude
+from .._threads import map_threads
 from ..align.sharpness import noise_level
 from .evidence import COLOUR_FLOOR, COLOUR_PER_NOISE, GLOBAL_MEDIAN
 
@@ -78,11 +79,13 @@ def shared_texture(
         object put on a cloth, or taken off a circuit board) one image is smooth there and
         the shared texture is low.
     """
-    out = None
-    for g in (gray1, gray2):
+
+    def local(g: np.ndarray) -> np.ndarray:
         mag = magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
-        e = cv2.GaussianBlur(mag, (0, 0), sigma)
-        out = e if out is None else np.minimum(out, e, out=out)
+        return cv2.GaussianBlur(mag, (0, 0), sigma)
+
+    out, e2 = map_threads(local, [gray1, gray2])  # OpenCV runs these on one core: both at once
+    out = np.minimum(out, e2, out=out)
     return np.multiply(out, np.float32(1.0 / 8.0), out=out)
 
 
@@ -288,12 +291,12 @@ def relative_noise(gray: np.ndarray, valid: np.ndarray | None = None, *, step: i
         0.06 on the constructed noisy pair of ``tests/maps/test_scale.py`` (sigma 5 on a scene of
         about 60 levels).
     """
-    g = gray[::step, ::step]
-    if valid is not None:
-        g = g[valid[::step, ::step]]
-    if g.size == 0:
+    g = np.ascontiguousarray(gray[::step, ::step])
+    mask = None if valid is None else np.ascontiguousarray(valid[::step, ::step]).view(np.uint8)
+    hist = cv2.calcHist([g], [0], mask, [256], [0, 256])  # counts, exact in float32
+    cum = hist.ravel().astype(np.int64).cumsum()
+    if cum[-1] == 0:
         return 0.0
-    cum = np.bincount(g.ravel(), minlength=256).cumsum()
     lo = int(np.searchsorted(cum, 0.01 * cum[-1]))
     hi = int(np.searchsorted(cum, 0.99 * cum[-1]))
     return noise_level(gray) / max(hi - lo, 1)

@@ -24,14 +24,13 @@ Importing this module loads NumPy and OpenCV only.
 from __future__ import annotations
 
 import functools
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 
 from .._errors import InvalidOptionError
+from .._threads import map_threads
+from .._threads import workers as _workers
 from .._validate import check_data_range, check_finite, check_image, check_same_shape
 
 __all__ = [
@@ -205,36 +204,6 @@ def _reflect_rows(start: int, stop: int, height: int) -> np.ndarray:
     return np.where(idx >= height, 2 * height - idx - 1, idx)
 
 
-def _workers() -> int:
-    """Threads for one map: OpenCV's thread count (``cv2.setNumThreads`` limits both)."""
-    return max(1, min(cv2.getNumThreads(), os.cpu_count() or 1))
-
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _forget_pool_after_fork() -> None:
-    # a forked child inherits the pool object but not its threads: start a new one on demand
-    global _POOL, _POOL_LOCK
-    _POOL = None
-    _POOL_LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_after_fork)
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(
-                max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="spotdiff-ssim"
-            )
-        return _POOL
-
-
 def ssim_map_hwc(
     a: np.ndarray,
     b: np.ndarray,
@@ -300,9 +269,7 @@ def ssim_map_hwc(
     if n_workers == 1:
         job(starts)
     else:
-        bands = [starts[i::n_workers] for i in range(n_workers)]
-        for future in [_pool().submit(job, band) for band in bands]:
-            future.result()
+        map_threads(job, [starts[i::n_workers] for i in range(n_workers)], n_workers)
     return result
 
 
