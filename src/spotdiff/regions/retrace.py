@@ -1,0 +1,226 @@
+"""Re-traced strokes: the same line drawing redrawn a pixel or two over is not a change.
+
+Spot-the-difference puzzles are often redrawn or re-exported: besides the intended changes, many
+strokes of image 2 are the same stroke traced again 1-2 px away, a little thicker or thinner,
+with another JPEG halo, and painted shading a little off. Each such place differs by just over
+the colour threshold along its lines and was boxed as a weak change (``puzzle_pirate`` of the
+real development set: a barrel's wood grain redrawn, scores 0.13-0.14).
+
+A weak region (score below :data:`MAX_SCORE`) is *re-traced* (:func:`retraced`) when, over the
+pixels of its box whose colour differs by more than the colour threshold,
+
+- they lie on strokes: at least :data:`MIN_ON_EDGES` of them within 2 px of an edge of either
+  image (a faint fill, a shadow or a recoloured flat area is not a redrawn line);
+- every edge has its counterpart: of the (thin, Canny) edges of each image among them, at most
+  :data:`MAX_UNMATCHED` have no edge of the other image within :data:`REACH` px running the
+  same way (gradient direction within 22.5 degrees: a stroke re-traced keeps its course and
+  which side is dark), and no run of such unmatched edge pixels is longer than
+  :data:`MAX_RUN` (an added, removed or moved line leaves a run along its whole length);
+- no fill changed colour: of the changed pixels on a stroke of neither image (a thin dark or
+  light line, :data:`STROKE_WIDTH`), at most :data:`MAX_NEW_COLOUR` have a colour more than
+  :data:`NEW_COLOUR` x the colour threshold from every mix of two colours the other image shows
+  within :data:`REACH` px (a line's pixels blend it with the paper; a recoloured patch is
+  neither).
+
+:func:`drop_retraced` removes such regions from :func:`spotdiff.find`'s result on pictures that
+are not renders (renders redraw their edges a fraction of a pixel over at most, which
+:mod:`spotdiff.maps.antialias` already explains). What is still told apart: a short line added
+or removed, a line moved by 3 px or more, a patch recoloured, a thin stroke drawn over
+background.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from ..result import DiffResult
+
+__all__ = [
+    "EDGE_STEP",
+    "MAX_NEW_COLOUR",
+    "MAX_RUN",
+    "MAX_SCORE",
+    "MAX_UNMATCHED",
+    "MIN_ON_EDGES",
+    "NEW_COLOUR",
+    "REACH",
+    "STROKE_WIDTH",
+    "drop_retraced",
+    "retraced",
+]
+
+#: Regions scoring at least this are never tested: a redrawn stroke differs by little over the
+#: colour threshold along thin lines, which scores 0.13-0.16 on ``puzzle_pirate``.
+MAX_SCORE = 0.25
+#: px: how far a stroke may have been traced again (at the working resolution).
+REACH = 2
+#: Canny's upper threshold in colour thresholds: a 3x3 Sobel gradient of ``EDGE_STEP x
+#: threshold`` is a step of about one threshold (the Sobel kernel weighs a step by 4); the
+#: lower threshold is half of it, and the other image's edges are taken at half of both.
+EDGE_STEP = 4.0
+#: Least share of the changed pixels within 2 px of an edge of either image.
+MIN_ON_EDGES = 0.9
+#: Largest share of either image's edge pixels (in the changed area) with no counterpart.
+MAX_UNMATCHED = 0.15
+#: px: longest 8-connected run of edge pixels with no counterpart (a line added or moved by
+#: 3 px and 5 px long leaves two runs of about 7 along its sides).
+MAX_RUN = 12
+#: A colour is new when it is more than this many colour thresholds from every mix of two
+#: colours of the other image nearby.
+NEW_COLOUR = 3.0
+#: Largest share of the changed pixels off the strokes whose colour is new.
+MAX_NEW_COLOUR = 0.05
+#: px: a stroke is a dark or light line at most about this wide (black-hat / top-hat kernel).
+STROKE_WIDTH = 7
+_BINS = 16  # gradient direction bins of 22.5 degrees; a counterpart is the same or next bin
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _edges(gray: np.ndarray, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """bool (H, W) thin edges (Canny, thresholds ``high`` / 2 and ``high``, on the grey
+    smoothed by sigma 0.7) and uint8 (H, W) their gradient direction bins (0-15)."""
+    smooth = cv2.GaussianBlur(gray, (0, 0), 0.7)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
+    angle = cv2.phase(gx, gy, angleInDegrees=True)
+    bins = (np.round(angle * (_BINS / 360.0)).astype(np.int32) % _BINS).astype(np.uint8)
+    edges = cv2.Canny(smooth, high / 2, high, apertureSize=3, L2gradient=True) > 0
+    return edges, bins
+
+
+def _unmatched(
+    edges: np.ndarray, bins: np.ndarray, other: np.ndarray, other_bins: np.ndarray
+) -> np.ndarray:
+    """bool (H, W): the ``edges`` with no ``other`` edge within :data:`REACH` px whose direction
+    bin is the same or a neighbouring one."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * REACH + 1, 2 * REACH + 1))
+    out = np.zeros_like(edges)
+    for k in np.unique(bins[edges]).tolist():
+        near = other & np.isin(other_bins, [(k - 1) % _BINS, k, (k + 1) % _BINS])
+        out |= edges & (bins == k) & ~(cv2.dilate(near.view(np.uint8), disc) > 0)
+    return out
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """Pixels of the largest 8-connected component of a bool mask (0 when empty)."""
+    if not mask.any():
+        return 0
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    return int(stats[1:, cv2.CC_STAT_AREA].max())
+
+
+def _mix_distance(img: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """float32 (H, W): distance (RGB levels) of each colour of ``img`` to the colours ``other``
+    shows within :data:`REACH` px: the nearest one, or the segment between the darkest and
+    the lightest of them (a line's edge pixels blend the two)."""
+    a, b = img.astype(np.float32), other.astype(np.float32)
+    h, w = a.shape[:2]
+    r = REACH
+    pad = cv2.copyMakeBorder(b, r, r, r, r, cv2.BORDER_REPLICATE)
+    luma = pad @ _LUMA
+    nearest = np.full((h, w), np.inf, np.float32)
+    lo_l, hi_l = np.full((h, w), np.inf, np.float32), np.full((h, w), -np.inf, np.float32)
+    lo, hi = np.zeros_like(a), np.zeros_like(a)
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if dx * dx + dy * dy > r * r:
+                continue
+            win = np.s_[r + dy : r + dy + h, r + dx : r + dx + w]
+            c, lum = pad[win], luma[win]
+            np.minimum(nearest, np.sqrt(((a - c) ** 2).sum(axis=2)), out=nearest)
+            darker, lighter = lum < lo_l, lum > hi_l
+            lo_l[darker], lo[darker] = lum[darker], c[darker]
+            hi_l[lighter], hi[lighter] = lum[lighter], c[lighter]
+    span = hi - lo
+    t = ((a - lo) * span).sum(axis=2) / np.maximum((span * span).sum(axis=2), 1e-6)
+    t = np.clip(t, 0.0, 1.0)[..., None]
+    segment = np.sqrt(((a - lo - t * span) ** 2).sum(axis=2))
+    return np.minimum(nearest, segment)
+
+
+def _strokes(gray: np.ndarray, level: float) -> np.ndarray:
+    """bool (H, W): pixels of thin dark or light lines (black-hat or top-hat over a
+    :data:`STROKE_WIDTH` disc of at least ``level`` grey levels)."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (STROKE_WIDTH, STROKE_WIDTH))
+    dark = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, disc)
+    light = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, disc)
+    return (dark >= level) | (light >= level)
+
+
+def retraced(
+    img1: np.ndarray, img2: np.ndarray, box: tuple[int, int, int, int], *, threshold: float
+) -> bool:
+    """True when the change inside ``box`` is only strokes traced again (see the module).
+
+    Args:
+        img1, img2: uint8 (H, W, 3) RGB, image 2 aligned onto image 1 and tone-matched.
+        box: ``(x0, y0, x1, y1)`` in the images' pixels, ends exclusive.
+        threshold: the colour threshold in levels: a pixel whose colour moved by more is
+            changed.
+
+    Returns:
+        False as well when the box holds no changed pixel or no edge.
+    """
+    h, w = img1.shape[:2]
+    x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
+    m = REACH + 4  # the edges' and the strokes' reach around the box
+    wx0, wy0, wx1, wy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+    a, b = img1[wy0:wy1, wx0:wx1], img2[wy0:wy1, wx0:wx1]
+    diff = np.sqrt(((a.astype(np.float32) - b.astype(np.float32)) ** 2).sum(axis=2))
+    changed = np.zeros(diff.shape, bool)
+    inner = np.s_[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0]
+    changed[inner] = diff[inner] > threshold
+    n = int(changed.sum())
+    if n == 0:
+        return False
+    g1, g2 = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
+    high = EDGE_STEP * threshold
+    e1, d1 = _edges(g1, high)
+    e2, d2 = _edges(g2, high)
+    near_edge = cv2.dilate((e1 | e2).view(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if np.count_nonzero(changed & near_edge) < MIN_ON_EDGES * n:
+        return False
+    area = cv2.dilate(changed.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    f1, f2 = _edges(g1, high / 2)[0], _edges(g2, high / 2)[0]
+    for edges, bins, other, other_bins in ((e1, d1, f2, d2), (e2, d2, f1, d1)):
+        edges = edges & area
+        lost = _unmatched(edges, bins, other, other_bins)
+        if not edges.any():
+            continue
+        if lost.sum() > MAX_UNMATCHED * edges.sum() or _longest_run(lost) > MAX_RUN:
+            return False
+    new = np.maximum(_mix_distance(a, b), _mix_distance(b, a))[changed]
+    return np.count_nonzero(new > NEW_COLOUR * threshold) <= MAX_NEW_COLOUR * n
+
+
+def drop_retraced(
+    regions: DiffResult, img1: np.ndarray, img2: np.ndarray, *, threshold: float
+) -> DiffResult:
+    """``regions`` without the weak ones (score below :data:`MAX_SCORE`) that are only strokes
+    traced again (:func:`retraced`).
+
+    Args:
+        regions: :func:`~.extract.extract_regions`' result, boxes in image-1 pixels.
+        img1, img2: uint8 (h, w, 3) RGB working images (image 2 aligned and tone-matched); a
+            box is taken to their grid by the ratio of their width to ``regions.image_size``.
+        threshold: the colour threshold in levels.
+    """
+    weak = np.flatnonzero(regions.scores < MAX_SCORE)
+    if len(weak) == 0:
+        return regions
+    sx = img1.shape[1] / regions.image_size[0]
+    sy = img1.shape[0] / regions.image_size[1]
+    keep = np.ones(len(regions), bool)
+    for i in weak:
+        x0, y0, x1, y1 = (float(v) for v in regions.boxes[i])
+        box = (
+            math.floor(x0 * sx),
+            math.floor(y0 * sy),
+            math.ceil(x1 * sx),
+            math.ceil(y1 * sy),
+        )
+        keep[i] = not retraced(img1, img2, box, threshold=threshold)
+    return regions if keep.all() else regions[keep]
