@@ -321,7 +321,7 @@ def find_prepared(
         halo=halo,
         components=pieces,
     )
-    if not rendered and not judged.scaled.applied:  # strokes traced again (regions.retrace)
+    if not judged.scaled.applied:  # strokes traced again (regions.retrace)
         regions = drop_retraced(regions, a, matched.mid2, threshold=thr.colour * level)
     regions = refine_boxes(
         regions,

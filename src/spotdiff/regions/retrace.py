@@ -14,8 +14,9 @@ pixels of its box whose colour differs by more than the colour threshold,
 - every edge has its counterpart: of the (thin, Canny) edges of each image among them, at most
   :data:`MAX_UNMATCHED` have no edge of the other image within :data:`REACH` px running the
   same way (gradient direction within 22.5 degrees: a stroke re-traced keeps its course and
-  which side is dark), and no run of such unmatched edge pixels is longer than
-  :data:`MAX_RUN` (an added, removed or moved line leaves a run along its whole length);
+  which side is dark), and at most :data:`MAX_LONG` are in runs of :data:`MIN_RUN` px or
+  more (an added, removed or moved line leaves runs along its whole length; a redrawn stroke
+  strays beyond reach a few pixels at a time);
 - no fill changed colour: of the changed pixels on a stroke of neither image (a thin dark or
   light line, :data:`STROKE_WIDTH`), at most :data:`MAX_NEW_COLOUR` have a colour more than
   :data:`NEW_COLOUR` x the colour threshold from every mix of two colours the other image shows
@@ -39,12 +40,14 @@ import numpy as np
 from ..result import DiffResult
 
 __all__ = [
+    "COLOUR_REACH",
     "EDGE_STEP",
+    "MAX_LONG",
     "MAX_NEW_COLOUR",
-    "MAX_RUN",
     "MAX_SCORE",
     "MAX_UNMATCHED",
     "MIN_ON_EDGES",
+    "MIN_RUN",
     "NEW_COLOUR",
     "REACH",
     "STROKE_WIDTH",
@@ -54,9 +57,12 @@ __all__ = [
 
 #: Regions scoring at least this are never tested: a redrawn stroke differs by little over the
 #: colour threshold along thin lines, which scores 0.13-0.16 on ``puzzle_pirate``.
-MAX_SCORE = 0.25
+MAX_SCORE = 0.5
 #: px: how far a stroke may have been traced again (at the working resolution).
 REACH = 2
+#: px: how far the colours a changed pixel may be a mix of lie (a stroke shifted by
+#: :data:`REACH` and thinned by a pixel leaves ink :data:`REACH` + 1 px from its new course).
+COLOUR_REACH = REACH + 1
 #: Canny's upper threshold in colour thresholds: a 3x3 Sobel gradient of ``EDGE_STEP x
 #: threshold`` is a step of about one threshold (the Sobel kernel weighs a step by 4); the
 #: lower threshold is half of it, and the other image's edges are taken at half of both.
@@ -65,9 +71,12 @@ EDGE_STEP = 4.0
 MIN_ON_EDGES = 0.9
 #: Largest share of either image's edge pixels (in the changed area) with no counterpart.
 MAX_UNMATCHED = 0.15
-#: px: longest 8-connected run of edge pixels with no counterpart (a line added or moved by
-#: 3 px and 5 px long leaves two runs of about 7 along its sides).
-MAX_RUN = 12
+#: px: an 8-connected run of edge pixels with no counterpart this long is a line's side.
+MIN_RUN = 6
+#: Largest share of either image's edge pixels (in the changed area) in such runs. A 4-6 px
+#: tick drawn onto a re-traced 55 px stroke: 0.10-0.62; re-traced strokes (1-2 px, thickness
+#: +-1 px, JPEG): at most 0.08 but one 0.12 (a stroke strayed 3 px).
+MAX_LONG = 0.1
 #: A colour is new when it is more than this many colour thresholds from every mix of two
 #: colours of the other image nearby.
 NEW_COLOUR = 3.0
@@ -104,21 +113,23 @@ def _unmatched(
     return out
 
 
-def _longest_run(mask: np.ndarray) -> int:
-    """Pixels of the largest 8-connected component of a bool mask (0 when empty)."""
+def _in_runs(mask: np.ndarray) -> int:
+    """Pixels of a bool mask in 8-connected runs of at least :data:`MIN_RUN` pixels."""
     if not mask.any():
         return 0
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
-    return int(stats[1:, cv2.CC_STAT_AREA].max())
+    sizes = stats[1:, cv2.CC_STAT_AREA]
+    return int(sizes[sizes >= MIN_RUN].sum())
 
 
 def _mix_distance(img: np.ndarray, other: np.ndarray) -> np.ndarray:
     """float32 (H, W): distance (RGB levels) of each colour of ``img`` to the colours ``other``
-    shows within :data:`REACH` px: the nearest one, or the segment between the darkest and
-    the lightest of them (a line's edge pixels blend the two)."""
+    shows within :data:`COLOUR_REACH` px: the nearest one, or the segment between the darkest
+    and the lightest of them, prolonged beyond the darkest by its length (a line's edge pixels
+    blend ink and paper; a line drawn thicker is darker than its thinner self's blend)."""
     a, b = img.astype(np.float32), other.astype(np.float32)
     h, w = a.shape[:2]
-    r = REACH
+    r = COLOUR_REACH
     pad = cv2.copyMakeBorder(b, r, r, r, r, cv2.BORDER_REPLICATE)
     luma = pad @ _LUMA
     nearest = np.full((h, w), np.inf, np.float32)
@@ -136,7 +147,7 @@ def _mix_distance(img: np.ndarray, other: np.ndarray) -> np.ndarray:
             hi_l[lighter], hi[lighter] = lum[lighter], c[lighter]
     span = hi - lo
     t = ((a - lo) * span).sum(axis=2) / np.maximum((span * span).sum(axis=2), 1e-6)
-    t = np.clip(t, 0.0, 1.0)[..., None]
+    t = np.clip(t, -1.0, 1.0)[..., None]
     segment = np.sqrt(((a - lo - t * span) ** 2).sum(axis=2))
     return np.minimum(nearest, segment)
 
@@ -187,10 +198,11 @@ def retraced(
     f1, f2 = _edges(g1, high / 2)[0], _edges(g2, high / 2)[0]
     for edges, bins, other, other_bins in ((e1, d1, f2, d2), (e2, d2, f1, d1)):
         edges = edges & area
-        lost = _unmatched(edges, bins, other, other_bins)
         if not edges.any():
             continue
-        if lost.sum() > MAX_UNMATCHED * edges.sum() or _longest_run(lost) > MAX_RUN:
+        lost = _unmatched(edges, bins, other, other_bins)
+        total = np.count_nonzero(edges)
+        if lost.sum() > MAX_UNMATCHED * total or _in_runs(lost) > MAX_LONG * total:
             return False
     new = np.maximum(_mix_distance(a, b), _mix_distance(b, a))[changed]
     return np.count_nonzero(new > NEW_COLOUR * threshold) <= MAX_NEW_COLOUR * n
