@@ -91,16 +91,18 @@ _BINS = 16  # gradient direction bins of 22.5 degrees; a counterpart is the same
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def _edges(gray: np.ndarray, high: float) -> tuple[np.ndarray, np.ndarray]:
-    """bool (H, W) thin edges (Canny, thresholds ``high`` / 2 and ``high``, on the grey
-    smoothed by sigma 0.7) and uint8 (H, W) their gradient direction bins (0-15)."""
+def _edges(gray: np.ndarray, high: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thin edges of the grey smoothed by sigma 0.7 (Canny): bool (H, W) at thresholds
+    ``high`` / 2 and ``high``, bool (H, W) at half of both (weaker ones, the counterparts the
+    other image's edges may find), and uint8 (H, W) gradient direction bins (0-15)."""
     smooth = cv2.GaussianBlur(gray, (0, 0), 0.7)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
     angle = cv2.phase(gx, gy, angleInDegrees=True)
-    bins = (np.round(angle * (_BINS / 360.0)).astype(np.int32) % _BINS).astype(np.uint8)
+    bins = (cv2.add(angle * np.float32(_BINS / 360.0), 0.5).astype(np.uint8)) % _BINS
     edges = cv2.Canny(smooth, high / 2, high, apertureSize=3, L2gradient=True) > 0
-    return edges, bins
+    weak = cv2.Canny(smooth, high / 4, high / 2, apertureSize=3, L2gradient=True) > 0
+    return edges, weak, bins
 
 
 def _unmatched(
@@ -110,9 +112,12 @@ def _unmatched(
     bin is the same or a neighbouring one."""
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * REACH + 1, 2 * REACH + 1))
     out = np.zeros_like(edges)
+    other_bins = np.where(other, other_bins, np.uint8(_BINS))  # no edge: a bin of its own
     for k in np.unique(bins[edges]).tolist():
-        near = other & np.isin(other_bins, [(k - 1) % _BINS, k, (k + 1) % _BINS])
-        out |= edges & (bins == k) & ~(cv2.dilate(near.view(np.uint8), disc) > 0)
+        table = np.zeros(_BINS + 1, np.uint8)
+        table[[(k - 1) % _BINS, k, (k + 1) % _BINS]] = 1
+        reached = cv2.dilate(table[other_bins], disc) > 0
+        out |= edges & (bins == k) & ~reached
     return out
 
 
@@ -125,33 +130,27 @@ def _in_runs(mask: np.ndarray) -> int:
     return int(sizes[sizes >= MIN_RUN].sum())
 
 
-def _mix_distance(img: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """float32 (H, W): distance (RGB levels) of each colour of ``img`` to the colours ``other``
-    shows within :data:`COLOUR_REACH` px: the nearest one, or the segment between the darkest
-    and the lightest of them, prolonged beyond the darkest by its length (a line's edge pixels
-    blend ink and paper; a line drawn thicker is darker than its thinner self's blend)."""
-    a, b = img.astype(np.float32), other.astype(np.float32)
-    h, w = a.shape[:2]
+def _mix_distance(img: np.ndarray, other: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """float32 (n,): distance (RGB levels) of the colour of ``img`` at each pixel ``(ys, xs)``
+    to the colours ``other`` shows within :data:`COLOUR_REACH` px of it: the nearest one, or
+    the segment between the darkest and the lightest of them, prolonged beyond the darkest by
+    its length (a line's edge pixels blend ink and paper; a line drawn thicker is darker than
+    its thinner self's blend)."""
     r = COLOUR_REACH
-    pad = cv2.copyMakeBorder(b, r, r, r, r, cv2.BORDER_REPLICATE)
-    luma = pad @ _LUMA
-    nearest = np.full((h, w), np.inf, np.float32)
-    lo_l, hi_l = np.full((h, w), np.inf, np.float32), np.full((h, w), -np.inf, np.float32)
-    lo, hi = np.zeros_like(a), np.zeros_like(a)
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            if dx * dx + dy * dy > r * r:
-                continue
-            win = np.s_[r + dy : r + dy + h, r + dx : r + dx + w]
-            c, lum = pad[win], luma[win]
-            np.minimum(nearest, np.sqrt(((a - c) ** 2).sum(axis=2)), out=nearest)
-            darker, lighter = lum < lo_l, lum > hi_l
-            lo_l[darker], lo[darker] = lum[darker], c[darker]
-            hi_l[lighter], hi[lighter] = lum[lighter], c[lighter]
+    dy, dx = (v.ravel() for v in np.mgrid[-r : r + 1, -r : r + 1])
+    near = dx * dx + dy * dy <= r * r
+    pad = cv2.copyMakeBorder(other, r, r, r, r, cv2.BORDER_REPLICATE)
+    around = pad[ys[:, None] + r + dy[near], xs[:, None] + r + dx[near]].astype(np.float32)
+    a = img[ys, xs].astype(np.float32)[:, None]  # (n, 1, 3) against (n, k, 3)
+    nearest = np.sqrt(((around - a) ** 2).sum(axis=2)).min(axis=1)
+    luma = around @ _LUMA
+    rows = np.arange(len(ys))
+    lo, hi = around[rows, luma.argmin(axis=1)], around[rows, luma.argmax(axis=1)]
+    a = a[:, 0]
     span = hi - lo
-    t = ((a - lo) * span).sum(axis=2) / np.maximum((span * span).sum(axis=2), 1e-6)
-    t = np.clip(t, -1.0, 1.0)[..., None]
-    segment = np.sqrt(((a - lo - t * span) ** 2).sum(axis=2))
+    t = ((a - lo) * span).sum(axis=1) / np.maximum((span * span).sum(axis=1), 1e-6)
+    t = np.clip(t, -1.0, 1.0)[:, None]
+    segment = np.sqrt(((a - lo - t * span) ** 2).sum(axis=1))
     return np.minimum(nearest, segment)
 
 
@@ -171,7 +170,7 @@ def retraced(
     """
     h, w = img1.shape[:2]
     x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
-    m = REACH + 4  # the edges' and the strokes' reach around the box
+    m = REACH + 4  # context of the edges (and their counterparts) and of the colours
     wx0, wy0, wx1, wy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
     a, b = img1[wy0:wy1, wx0:wx1], img2[wy0:wy1, wx0:wx1]
     diff = np.sqrt(((a.astype(np.float32) - b.astype(np.float32)) ** 2).sum(axis=2))
@@ -183,13 +182,12 @@ def retraced(
         return False
     g1, g2 = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
     high = EDGE_STEP * threshold
-    e1, d1 = _edges(g1, high)
-    e2, d2 = _edges(g2, high)
+    e1, f1, d1 = _edges(g1, high)
+    e2, f2, d2 = _edges(g2, high)
     near_edge = cv2.dilate((e1 | e2).view(np.uint8), np.ones((5, 5), np.uint8)) > 0
     if np.count_nonzero(changed & near_edge) < MIN_ON_EDGES * n:
         return False
     area = cv2.dilate(changed.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    f1, f2 = _edges(g1, high / 2)[0], _edges(g2, high / 2)[0]
     for edges, bins, other, other_bins in ((e1, d1, f2, d2), (e2, d2, f1, d1)):
         edges = edges & area
         if not edges.any():
@@ -198,7 +196,8 @@ def retraced(
         total = np.count_nonzero(edges)
         if lost.sum() > MAX_UNMATCHED * total or _in_runs(lost) > MAX_LONG * total:
             return False
-    new = np.maximum(_mix_distance(a, b), _mix_distance(b, a))[changed]
+    ys, xs = np.nonzero(changed)
+    new = np.maximum(_mix_distance(a, b, ys, xs), _mix_distance(b, a, ys, xs))
     return bool(np.count_nonzero(new > NEW_COLOUR * threshold) <= MAX_NEW_COLOUR * n)
 
 
