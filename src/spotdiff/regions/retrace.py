@@ -180,6 +180,10 @@ def retraced(
     n = int(changed.sum())
     if n == 0:
         return False
+    ys, xs = np.nonzero(changed)  # the colour test first: most real changes fail it
+    new = np.maximum(_mix_distance(a, b, ys, xs), _mix_distance(b, a, ys, xs))
+    if np.count_nonzero(new > NEW_COLOUR * threshold) > MAX_NEW_COLOUR * n:
+        return False
     g1, g2 = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
     high = EDGE_STEP * threshold
     e1, f1, d1 = _edges(g1, high)
@@ -196,9 +200,7 @@ def retraced(
         total = np.count_nonzero(edges)
         if lost.sum() > MAX_UNMATCHED * total or _in_runs(lost) > MAX_LONG * total:
             return False
-    ys, xs = np.nonzero(changed)
-    new = np.maximum(_mix_distance(a, b, ys, xs), _mix_distance(b, a, ys, xs))
-    return bool(np.count_nonzero(new > NEW_COLOUR * threshold) <= MAX_NEW_COLOUR * n)
+    return True
 
 
 def drop_retraced(
