@@ -36,7 +36,9 @@ The pipeline (each step a pure function of its own module):
    direction: :mod:`spotdiff.regions.orient`); elsewhere pieces of one
    changed object cut by an unchanged occluder join (:mod:`spotdiff.regions.occlusion`), and
    the evidence only a transient speck made (a glint or a vehicle the colour bands saw at
-   different places: :mod:`spotdiff.regions.transient`) is dropped;
+   different places: :mod:`spotdiff.regions.transient`) is dropped; a weak region that is only
+   strokes traced again a pixel or two over (a redrawn puzzle: :mod:`spotdiff.regions.retrace`)
+   is dropped too (not on noisy pairs judged at the change's scale);
 6. tight boxes (:func:`spotdiff.regions.refine_boxes`): a small region's box (and mask) shrunk, at full
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
@@ -105,6 +107,7 @@ from .regions.occlusion import occluded_objects
 from .regions.orient import oriented_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
+from .regions.retrace import drop_retraced
 from .regions.transient import drop_transients, transient_specks
 from .result import DiffResult
 
@@ -311,6 +314,8 @@ def find_prepared(
         halo=halo,
         components=pieces,
     )
+    if not judged.scaled.applied:  # strokes traced again (regions.retrace)
+        regions = drop_retraced(regions, a, matched.mid2, threshold=thr.colour * level)
     regions = refine_boxes(
         regions,
         a_full,

@@ -15,6 +15,8 @@ One concept per module, each a pure function:
 - :mod:`.kind`: ``added`` / ``removed`` / ``changed``;
 - :mod:`.refine`: small regions' boxes shrunk to the pixels that differ at full resolution,
   every region's mask cut to them at its outline;
+- :mod:`.retrace`: weak regions that are only strokes of a drawing traced again 1-2 px over
+  (a redrawn puzzle) dropped;
 - :mod:`.bars`: refined regions that are parallel bars of one object (two crossbars) joined;
 - :mod:`.ignore`: ignore rectangles and masks;
 - :mod:`.extract`: all of it into a :class:`~spotdiff.result.DiffResult`.
