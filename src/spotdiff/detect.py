@@ -303,6 +303,7 @@ def find_prepared(
     t4 = time.perf_counter()
     timings["maps"] = (t4 - t3) * 1e3
 
+    min_score = _min_score(flow.applied, judged.scaled.applied)
     regions = extract_regions(
         z,
         image_size=(w, h),
@@ -312,11 +313,13 @@ def find_prepared(
         max_gap=max_gap,
         min_area=opt.min_area,
         max_regions=opt.max_regions,
-        min_score=_min_score(flow.applied, judged.scaled.applied),
+        min_score=min_score,
         masks=opt.masks,
         objects=objects,
         halo=halo,
         components=pieces,
+        noise=judged.noise,  # tiny strong changes on clean pairs (:mod:`.regions.tiny`)
+        colour_threshold=thr.colour,
     )
     regions = refine_boxes(
         regions,
@@ -328,6 +331,7 @@ def find_prepared(
         colour_threshold=thr.low * thr.colour * level,
         skip=skip,
         scale=w / ww,
+        keep=regions.scores < min_score,  # tiny strong changes (:mod:`.regions.tiny`) stay
     )
     if not rendered:  # renders join by the image's own objects, siblings apart (regions.group)
         regions = join_parallel_bars(regions, max_gap=opt.merge_gap)  # :mod:`.regions.bars`

@@ -14,6 +14,7 @@ from .group import ObjectMap, frame_artefacts, group_components
 from .kind import classify_kind
 from .split import split_components
 from .spread import relative_to_spread
+from .tiny import tiny_strong
 
 __all__ = ["FRAME_BAND", "MIN_SCORE", "SCORE_SCALE", "extract_regions", "region_score"]
 
@@ -144,6 +145,8 @@ def extract_regions(
     objects: np.ndarray | ObjectMap | None = None,
     halo: np.ndarray | None = None,
     components: Components | None = None,
+    noise: float | None = None,
+    colour_threshold: float | None = None,
 ) -> DiffResult:
     """Regions of an evidence map, in image-1 pixels.
 
@@ -171,6 +174,9 @@ def extract_regions(
             components it connected still join unless they lie on sibling objects.
         components: ``find_components(z, low=low, reach=THIN_REACH)`` when the caller has it
             (ignored with a ``halo``), or None: computed here.
+        noise, colour_threshold: the pair's noise sigma and colour threshold (levels): a region
+            scoring under ``min_score`` is kept when it is a tiny strong change on a clean pair
+            (:func:`~.tiny.tiny_strong`; needs the images). None: never.
 
     Returns:
         :class:`~spotdiff.result.DiffResult` sorted by decreasing score, with ``data["kind"]``
@@ -190,6 +196,8 @@ def extract_regions(
         return _empty(image_size, masks)
     px_area = 1.0 / (scale[0] * scale[1])
     out_boxes, scores, crops, origins, kinds, areas, strengths = [], [], [], [], [], [], []
+    strong = []  # kept under min_score: a tiny strong change (:func:`~.tiny.tiny_strong`)
+    rescue = rgb is not None and noise is not None and colour_threshold is not None
     for g in range(int(groups.max()) + 1):
         members = np.flatnonzero(groups == g)
         if frame[members].all():  # a frame artefact (:func:`~.group.frame_artefacts`)
@@ -214,12 +222,17 @@ def extract_regions(
         areas.append(int(tight.sum()))
         strengths.append(mean_z)
         scores.append(region_score(mean_z, area_w))
+        strong.append(
+            rescue
+            and scores[-1] < min_score
+            and tiny_strong(rgb1, rgb2, crop, (x0, y0), threshold=colour_threshold, noise=noise)
+        )
         if rgb1 is not None and rgb2 is not None:
             kinds.append(classify_kind(rgb1, rgb2, crop, (x0, y0)))
     if not out_boxes:
         return _empty(image_size, masks)
     order = np.argsort(-np.asarray(scores), kind="stable")
-    order = order[np.asarray(scores)[order] >= min_score]
+    order = order[(np.asarray(scores)[order] >= min_score) | np.asarray(strong)[order]]
     if len(order) == 0:
         return _empty(image_size, masks)
     if max_regions is not None:

@@ -154,6 +154,7 @@ def refine_boxes(
     skip: np.ndarray | None,
     scale: float,
     masks_follow_colour: bool = True,
+    keep: np.ndarray | None = None,
 ) -> DiffResult:
     """Small regions' boxes shrunk to the pixels whose colour differs at full resolution.
 
@@ -166,6 +167,9 @@ def refine_boxes(
         colour_threshold: colour difference (levels) a pixel needs to count as changed.
         skip: (H, W) bool, ignored pixels, or None.
         scale: image-1 pixels per working pixel (>= 1).
+        keep: (N,) bool, regions whose box and mask stay as found (None: none): a tiny strong
+            change (:mod:`.tiny`) a few pixels across, whose support is the change and its
+            outline, and whose colour cue sees only part of it.
 
     Returns:
         ``regions`` with refined boxes; masks (and ``data["area"]``) cut to the new boxes.
@@ -239,6 +243,12 @@ def refine_boxes(
 
     for i, box in enumerate(regions.boxes.astype(np.int64)):
         bx = tuple(int(v) for v in box)
+        if keep is not None and keep[i]:
+            if masks is not None:
+                crop, origin = masks.crop(i)
+                crops.append(crop)
+                origins.append(origin)
+            continue
         if min(bx[2] - bx[0], bx[3] - bx[1]) > SMALL * reach:
             if masks is not None:
                 crop, origin = masks.crop(i)
