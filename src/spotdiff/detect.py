@@ -39,7 +39,8 @@ The pipeline (each step a pure function of its own module):
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
    26 px box, now 8 px); a change under 3 px across, which the colour cue cannot see, is
-   shrunk to its one-way thin difference (:mod:`spotdiff.maps.thin`); then, on photographs,
+   shrunk to its one-way thin difference (:mod:`spotdiff.maps.thin`), and grown along faint ends
+   (:mod:`spotdiff.regions.extent`); then, on photographs,
    regions that are parallel bars of one object (a window's two crossbars) join
    (:mod:`spotdiff.regions.bars`).
 

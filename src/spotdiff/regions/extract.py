@@ -27,7 +27,9 @@ SCORE_SCALE = 100.0
 #: :func:`spotdiff.find`'s ``min_score``: regions scoring below it are specks of noise, not
 #: changes: ``mean evidence x sqrt(area)`` of 10.5 (a 4x4 working-pixel speck at 2.6x the threshold). On the synthetic benchmark true
 #: regions score 0.21 and more, false ones 0.03-0.08; on real pairs (puzzles, screenshots,
-#: photos) the specks left by resampling, JPEG and parallax fall below it.
+#: photos) the specks left by resampling, JPEG and parallax fall below it. A change of a few
+#: pixels whose colour stands far above the difference around it on a clean pair is kept under
+#: it, with its own score (:mod:`.tiny`).
 MIN_SCORE = 0.1
 
 #: Thin (< 3 px) support further than this (working px) from a seed does not grow a region

@@ -11,10 +11,14 @@ strand of hair, a thin stroke) is invisible to that cue (:mod:`spotdiff.maps.thi
 marks nothing in the region's support, the one-way thin difference decides instead
 (``puzzle_animalfarm``'s removed strand: a box 4 px too wide on the left, IoU 0.39 -> a TP).
 
+A small region's box then grows along its faint ends (a removed spire's tip fading into the
+sky), by hysteresis from its strong pixels (:mod:`.extent`).
+
 Guards, so that a large object is never cut (and :func:`spotdiff.find` refines only boxes whose
 shorter side is at most 3x the SSIM window's reach, where the halo is a large share of the box):
 
-- only shrink: the refined box lies inside the region's box;
+- shrink only to the colour cue: the tight box lies inside the region's box (faint ends
+  aside);
 - a side moves inwards only when the colour cue ends within ``max_shrink`` pixels of it (the
   reach of the SSIM window and the rounding, in image-1 pixels); further in, the structural map
   sees something the colour cue does not (texture without a change of colour) and the side stays.
