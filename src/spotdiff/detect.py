@@ -319,7 +319,8 @@ def find_prepared(
         objects=objects,
         halo=halo,
         components=pieces,
-        noise=judged.noise,  # tiny strong changes on clean pairs (:mod:`.regions.tiny`)
+        # tiny strong changes on clean pairs not resampled (:mod:`.regions.tiny`)
+        noise=None if reg.aligned else judged.noise,
         colour_threshold=thr.colour,
     )
     regions = refine_boxes(

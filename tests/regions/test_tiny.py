@@ -10,7 +10,7 @@ import pytest
 from spotdiff.detect import find
 from spotdiff.evaluation.metrics import box_iou
 from spotdiff.regions.extract import MIN_SCORE
-from spotdiff.regions.tiny import CLEAN_NOISE, tiny_strong
+from spotdiff.regions.tiny import CLEAN_NOISE, apart, tiny_strong
 
 from ..realpairs import needs_realpairs, real_pair
 
@@ -97,3 +97,11 @@ def test_puzzle_animalfarm_hub_recolour_is_found():
     r = find(p.img1, p.img2)
     iou = box_iou(r.boxes, np.array([[78, 113, 83, 119]], np.float32))[:, 0]
     assert iou.max() >= 0.5
+
+
+def test_apart_from_every_reported_box():
+    boxes = [(0, 0, 10, 10), (14, 0, 20, 10), (40, 40, 45, 45), (0, 30, 5, 35)]
+    reported = np.array([True, False, False, False])
+    # 4 px right of the reported box: within a gap of 5; 30 px away: apart; 20 px below: apart
+    assert apart(boxes, reported, 5.0).tolist() == [False, False, True, True]
+    assert apart(boxes, np.zeros(4, bool), 5.0).all()

@@ -14,7 +14,7 @@ from .group import ObjectMap, frame_artefacts, group_components
 from .kind import classify_kind
 from .split import split_components
 from .spread import relative_to_spread
-from .tiny import tiny_strong
+from .tiny import apart, tiny_strong
 
 __all__ = ["FRAME_BAND", "MIN_SCORE", "SCORE_SCALE", "extract_regions", "region_score"]
 
@@ -234,7 +234,10 @@ def extract_regions(
     if not out_boxes:
         return _empty(image_size, masks)
     order = np.argsort(-np.asarray(scores), kind="stable")
-    order = order[(np.asarray(scores)[order] >= min_score) | np.asarray(strong)[order]]
+    passed = np.asarray(scores) >= min_score
+    # a tiny strong region by a reported one is a fragment of that change, already reported
+    kept = passed | (np.asarray(strong, bool) & apart(out_boxes, passed, max_gap / scale[0]))
+    order = order[kept[order]]
     if len(order) == 0:
         return _empty(image_size, masks)
     if max_regions is not None:
