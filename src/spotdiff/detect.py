@@ -43,7 +43,8 @@ The pipeline (each step a pure function of its own module):
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
    26 px box, now 8 px); a change under 3 px across, which the colour cue cannot see, is
-   shrunk to its one-way thin difference (:mod:`spotdiff.maps.thin`); then, on photographs,
+   shrunk to its one-way thin difference (:mod:`spotdiff.maps.thin`), and grown along faint ends
+   (:mod:`spotdiff.regions.extent`); then, on photographs,
    regions that are parallel bars of one object (a window's two crossbars) join
    (:mod:`spotdiff.regions.bars`).
 
@@ -299,6 +300,7 @@ def find_prepared(
     t4 = time.perf_counter()
     timings["maps"] = (t4 - t3) * 1e3
 
+    min_score = _min_score(flow.applied, judged.scaled.applied)
     regions = extract_regions(
         z,
         image_size=(w, h),
@@ -308,11 +310,14 @@ def find_prepared(
         max_gap=max_gap,
         min_area=opt.min_area,
         max_regions=opt.max_regions,
-        min_score=_min_score(flow.applied, judged.scaled.applied),
+        min_score=min_score,
         masks=opt.masks,
         objects=objects,
         halo=halo,
         components=pieces,
+        # tiny strong changes on clean pairs not resampled (:mod:`.regions.tiny`)
+        noise=None if placed.resampled else judged.noise,
+        colour_threshold=thr.colour,
     )
     if not judged.scaled.applied:  # strokes traced again (regions.retrace)
         regions = drop_retraced(regions, a, matched.mid2, threshold=thr.colour * level)
@@ -326,6 +331,7 @@ def find_prepared(
         colour_threshold=thr.low * thr.colour * level,
         skip=skip,
         scale=w / ww,
+        keep=regions.scores < min_score,  # tiny strong changes (:mod:`.regions.tiny`) stay
     )
     if not rendered:  # renders join by the image's own objects, siblings apart (regions.group)
         regions = join_parallel_bars(regions, max_gap=opt.merge_gap)  # :mod:`.regions.bars`

@@ -14,6 +14,7 @@ from .group import ObjectMap, frame_artefacts, group_components
 from .kind import classify_kind
 from .split import split_components
 from .spread import relative_to_spread
+from .tiny import apart, tiny_strong
 
 __all__ = ["FRAME_BAND", "MIN_SCORE", "SCORE_SCALE", "extract_regions", "region_score"]
 
@@ -26,7 +27,9 @@ SCORE_SCALE = 100.0
 #: :func:`spotdiff.find`'s ``min_score``: regions scoring below it are specks of noise, not
 #: changes: ``mean evidence x sqrt(area)`` of 10.5 (a 4x4 working-pixel speck at 2.6x the threshold). On the synthetic benchmark true
 #: regions score 0.21 and more, false ones 0.03-0.08; on real pairs (puzzles, screenshots,
-#: photos) the specks left by resampling, JPEG and parallax fall below it.
+#: photos) the specks left by resampling, JPEG and parallax fall below it. A change of a few
+#: pixels whose colour stands far above the difference around it on a clean pair is kept under
+#: it, with its own score (:mod:`.tiny`).
 MIN_SCORE = 0.1
 
 #: Thin (< 3 px) support further than this (working px) from a seed does not grow a region
@@ -144,6 +147,8 @@ def extract_regions(
     objects: np.ndarray | ObjectMap | None = None,
     halo: np.ndarray | None = None,
     components: Components | None = None,
+    noise: float | None = None,
+    colour_threshold: float | None = None,
 ) -> DiffResult:
     """Regions of an evidence map, in image-1 pixels.
 
@@ -171,6 +176,9 @@ def extract_regions(
             components it connected still join unless they lie on sibling objects.
         components: ``find_components(z, low=low, reach=THIN_REACH)`` when the caller has it
             (ignored with a ``halo``), or None: computed here.
+        noise, colour_threshold: the pair's noise sigma and colour threshold (levels): a region
+            scoring under ``min_score`` is kept when it is a tiny strong change on a clean pair
+            (:func:`~.tiny.tiny_strong`; needs the images). None: never.
 
     Returns:
         :class:`~spotdiff.result.DiffResult` sorted by decreasing score, with ``data["kind"]``
@@ -190,6 +198,8 @@ def extract_regions(
         return _empty(image_size, masks)
     px_area = 1.0 / (scale[0] * scale[1])
     out_boxes, scores, crops, origins, kinds, areas, strengths = [], [], [], [], [], [], []
+    strong = []  # kept under min_score: a tiny strong change (:func:`~.tiny.tiny_strong`)
+    rescue = rgb is not None and noise is not None and colour_threshold is not None
     for g in range(int(groups.max()) + 1):
         members = np.flatnonzero(groups == g)
         if frame[members].all():  # a frame artefact (:func:`~.group.frame_artefacts`)
@@ -214,12 +224,20 @@ def extract_regions(
         areas.append(int(tight.sum()))
         strengths.append(mean_z)
         scores.append(region_score(mean_z, area_w))
+        strong.append(
+            rescue
+            and scores[-1] < min_score
+            and tiny_strong(rgb1, rgb2, crop, (x0, y0), threshold=colour_threshold, noise=noise)
+        )
         if rgb1 is not None and rgb2 is not None:
             kinds.append(classify_kind(rgb1, rgb2, crop, (x0, y0)))
     if not out_boxes:
         return _empty(image_size, masks)
     order = np.argsort(-np.asarray(scores), kind="stable")
-    order = order[np.asarray(scores)[order] >= min_score]
+    passed = np.asarray(scores) >= min_score
+    # a tiny strong region by a reported one is a fragment of that change, already reported
+    kept = passed | (np.asarray(strong, bool) & apart(out_boxes, passed, max_gap / scale[0]))
+    order = order[kept[order]]
     if len(order) == 0:
         return _empty(image_size, masks)
     if max_regions is not None:

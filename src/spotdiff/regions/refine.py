@@ -11,10 +11,14 @@ strand of hair, a thin stroke) is invisible to that cue (:mod:`spotdiff.maps.thi
 marks nothing in the region's support, the one-way thin difference decides instead
 (``puzzle_animalfarm``'s removed strand: a box 4 px too wide on the left, IoU 0.39 -> a TP).
 
+A small region's box then grows along its faint ends (a removed spire's tip fading into the
+sky), by hysteresis from its strong pixels (:mod:`.extent`).
+
 Guards, so that a large object is never cut (and :func:`spotdiff.find` refines only boxes whose
 shorter side is at most 3x the SSIM window's reach, where the halo is a large share of the box):
 
-- only shrink: the refined box lies inside the region's box;
+- shrink only to the colour cue: the tight box lies inside the region's box (faint ends
+  aside);
 - a side moves inwards only when the colour cue ends within ``max_shrink`` pixels of it (the
   reach of the SSIM window and the rounding, in image-1 pixels); further in, the structural map
   sees something the colour cue does not (texture without a change of colour) and the side stays.
@@ -42,6 +46,7 @@ from ..maps.colour import colour_difference
 from ..maps.ssim_cv import gaussian_radius
 from ..maps.thin import thin_difference
 from ..result import DiffResult, RegionMasks
+from .extent import extend_box, grow_faint
 
 __all__ = ["THIN_MIN_PIXELS", "refine_boxes", "tight_box"]
 
@@ -57,6 +62,10 @@ SMALL = 3.0
 #: and WebP specks of it are 1-2 px (all 47 on ``nochange_goose_webp``); a thin change is more.
 THIN_MIN_PIXELS = 3
 _SSIM_SIGMA = 1.5
+
+#: How far beyond a small region's box its faint ends may grow (:mod:`.extent`), in multiples
+#: of the SSIM window's reach (the evidence map's own spread around a change).
+FAINT_REACH = 2.0
 
 
 def tight_box(
@@ -149,6 +158,7 @@ def refine_boxes(
     skip: np.ndarray | None,
     scale: float,
     masks_follow_colour: bool = True,
+    keep: np.ndarray | None = None,
 ) -> DiffResult:
     """Small regions' boxes shrunk to the pixels whose colour differs at full resolution.
 
@@ -161,6 +171,9 @@ def refine_boxes(
         colour_threshold: colour difference (levels) a pixel needs to count as changed.
         skip: (H, W) bool, ignored pixels, or None.
         scale: image-1 pixels per working pixel (>= 1).
+        keep: (N,) bool, regions whose box and mask stay as found (None: none): a tiny strong
+            change (:mod:`.tiny`) a few pixels across, whose support is the change and its
+            outline, and whose colour cue sees only part of it.
 
     Returns:
         ``regions`` with refined boxes; masks (and ``data["area"]``) cut to the new boxes.
@@ -178,10 +191,9 @@ def refine_boxes(
     masks = regions.masks
     crops, origins = [], []
 
-    def difference(win: tuple[int, int, int, int], *, thin: bool = False) -> np.ndarray:
-        """(h, w) float32: full-resolution colour difference (levels) of ``win``; with ``thin``
-        the one-way difference of changes under 3 px across instead
-        (:func:`~spotdiff.maps.thin.thin_difference`)."""
+    def pair_window(win: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """uint8 (h, w, 3) x 3: image 1 over ``win``, and image 2 aligned onto it as the
+        interval of image-1 levels (tone), both at the pair's matched sharpness."""
         a = img1[win[1] : win[3], win[0] : win[2]]
         b = warp_window(img2, transform, win)
         if blur1:
@@ -189,7 +201,13 @@ def refine_boxes(
         b_lo, b_hi = tone.apply(b, lo_lut), tone.apply(b, hi_lut)
         if blur2:
             b_lo, b_hi = (cv2.GaussianBlur(x, (0, 0), blur2) for x in (b_lo, b_hi))
-        return (thin_difference if thin else colour_difference)(a, b_lo, b_hi)
+        return a, b_lo, b_hi
+
+    def difference(win: tuple[int, int, int, int], *, thin: bool = False) -> np.ndarray:
+        """(h, w) float32: full-resolution colour difference (levels) of ``win``; with ``thin``
+        the one-way difference of changes under 3 px across instead
+        (:func:`~spotdiff.maps.thin.thin_difference`)."""
+        return (thin_difference if thin else colour_difference)(*pair_window(win))
 
     def changed(
         d: np.ndarray, win: tuple[int, int, int, int], threshold: float, *, grow: bool = True
@@ -203,9 +221,38 @@ def refine_boxes(
         return out
 
     mask_threshold = MASK_CUE * colour_threshold
+    reach_px = int(np.ceil(reach))
+    far = int(np.ceil(FAINT_REACH * reach))  # how far beyond its box a faint end may grow
+
+    def faint_ends(
+        nb: tuple[int, int, int, int], bx: tuple[int, int, int, int], tight: np.ndarray, win
+    ) -> tuple[tuple[int, int, int, int], np.ndarray, tuple[int, int]]:
+        """The box ``nb`` grown along the region's faint ends (:mod:`.extent`) from its strong
+        pixels ``tight`` (bool, over ``win``), the pixels grown (bool, a window of image 1) and
+        that window's origin."""
+        gw = (max(0, bx[0] - far), max(0, bx[1] - far), min(w, bx[2] + far), min(h, bx[3] + far))
+        core = np.zeros((gw[3] - gw[1], gw[2] - gw[0]), bool)
+        core[win[1] - gw[1] : win[3] - gw[1], win[0] - gw[0] : win[2] - gw[0]] = tight
+        inside = np.zeros_like(core)  # the strong pixels of the box as refined
+        inside[nb[1] - gw[1] : nb[3] - gw[1], nb[0] - gw[0] : nb[2] - gw[0]] = True
+        allowed = None if skip is None else ~skip[gw[1] : gw[3], gw[0] : gw[2]]
+        grown = grow_faint(
+            *pair_window(gw),
+            core & inside,
+            threshold=colour_threshold,
+            ring=reach_px,
+            allowed=allowed,
+        )
+        return extend_box(nb, grown, (gw[0], gw[1])), grown, (gw[0], gw[1])
 
     for i, box in enumerate(regions.boxes.astype(np.int64)):
         bx = tuple(int(v) for v in box)
+        if keep is not None and keep[i]:
+            if masks is not None:
+                crop, origin = masks.crop(i)
+                crops.append(crop)
+                origins.append(origin)
+            continue
         if min(bx[2] - bx[0], bx[3] - bx[1]) > SMALL * reach:
             if masks is not None:
                 crop, origin = masks.crop(i)
@@ -238,17 +285,22 @@ def refine_boxes(
         if not tight.any():  # a change under 3 px across: the colour cue cannot see it
             d, grow, min_pixels = difference(win, thin=True), False, THIN_MIN_PIXELS
             tight = changed(d, win, colour_threshold, grow=grow) & support
-        nb = tight_box(tight, bx, (win[0], win[1]), max_shrink=reach, min_pixels=min_pixels)
+        tb = tight_box(tight, bx, (win[0], win[1]), max_shrink=reach, min_pixels=min_pixels)
+        nb, grown, (gx, gy) = faint_ends(tb, bx, tight, win)
         boxes[i] = nb
         if masks is not None:
             crop, (mx, my) = masks.crop(i)
-            cut = crop[nb[1] - my : nb[3] - my, nb[0] - mx : nb[2] - mx]
+            cut = crop[tb[1] - my : tb[3] - my, tb[0] - mx : tb[2] - mx]
             if masks_follow_colour:
                 colour = changed(d, win, mask_threshold, grow=grow)
-                colour = colour[nb[1] - win[1] : nb[3] - win[1], nb[0] - win[0] : nb[2] - win[0]]
+                colour = colour[tb[1] - win[1] : tb[3] - win[1], tb[0] - win[0] : tb[2] - win[0]]
                 cut = _colour_mask(cut, colour, reach)
             if not cut.any():
                 cut = np.ones_like(cut)
+            if nb != tb:  # faint ends added: the mask on the grown box, with what grew
+                wide = grown[nb[1] - gy : nb[3] - gy, nb[0] - gx : nb[2] - gx].copy()
+                wide[tb[1] - nb[1] : tb[3] - nb[1], tb[0] - nb[0] : tb[2] - nb[0]] |= cut
+                cut = wide
             crops.append(np.ascontiguousarray(cut))
             origins.append((nb[0], nb[1]))
             areas[i] = int(cut.sum())
