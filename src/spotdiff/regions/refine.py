@@ -72,7 +72,7 @@ THIN_MIN_PIXELS = 3
 _SSIM_SIGMA = 1.5
 
 #: On an unregistered pair the plain per-pixel difference grows a tight box where it reaches
-#: this share of the change's own contrast (the median colour difference of its strong pixels),
+#: this share of the change's own contrast (its median over the colour cue's strong pixels),
 #: and the threshold: a pixel half covered by a thin part still does, JPEG's ringing around a
 #: strong change (a tenth to a quarter of it) does not.
 CORE_SHARE = 0.5
@@ -331,11 +331,12 @@ def refine_boxes(
             d, grow, min_pixels = difference(win, thin=True), False, THIN_MIN_PIXELS
             tight = changed(d, win, colour_threshold, grow=grow) & support
         tb = tight_box(tight, bx, (win[0], win[1]), max_shrink=reach, min_pixels=min_pixels)
-        strong = d[(d >= colour_threshold) & support] if grow else d[:0]
-        if transform is None and strong.size:  # not registered: no shift to tolerate
-            level = max(colour_threshold, CORE_SHARE * float(np.median(strong)))
-            plain = changed(difference(win, plain=True), win, level, grow=False)
-            tight, tb = _unshifted(tight, tb, bx, plain & support, (win[0], win[1]), reach)
+        core = (d >= colour_threshold) & support if grow else None
+        if transform is None and core is not None and core.any():  # unregistered: no shift
+            plain = difference(win, plain=True)
+            level = max(colour_threshold, CORE_SHARE * float(np.median(plain[core])))
+            more = changed(plain, win, level, grow=False) & support
+            tight, tb = _unshifted(tight, tb, bx, more, (win[0], win[1]), reach)
         nb, grown, (gx, gy) = faint_ends(tb, bx, tight, win)
         boxes[i] = nb
         if masks is not None:
