@@ -54,7 +54,7 @@ from ..maps.colour import colour_difference
 from ..maps.ssim_cv import gaussian_radius
 from ..maps.thin import thin_difference
 from ..result import DiffResult, RegionMasks
-from .extent import extend_box, grow_faint
+from .extent import connected_to, extend_box, grow_faint
 
 __all__ = ["THIN_MIN_PIXELS", "refine_boxes", "tight_box"]
 
@@ -116,15 +116,6 @@ def tight_box(
     return x1 + c[0], y1 + c[1], x2 - c[2], y2 - c[3]
 
 
-def _reached(core: np.ndarray, more: np.ndarray) -> np.ndarray:
-    """``core`` and the pixels of ``more`` 8-connected to it through ``more``."""
-    n, labels = cv2.connectedComponents((core | more).view(np.uint8), connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[labels[core]] = True
-    keep[0] = False
-    return keep[labels]
-
-
 def _unshifted(
     tight: np.ndarray,
     tb: tuple[int, int, int, int],
@@ -137,7 +128,7 @@ def _unshifted(
     ``plain`` (the per-pixel difference, no shift tolerance) connected to it, and the tight box
     ``tb`` grown to them (never shrunk; ``bx`` the region's box, ``reach`` the most a side may
     move inwards, as for :func:`tight_box`)."""
-    tight = _reached(tight, plain)
+    tight = connected_to(tight, plain)
     ub = tight_box(tight, bx, origin, max_shrink=reach)
     return tight, (min(tb[0], ub[0]), min(tb[1], ub[1]), max(tb[2], ub[2]), max(tb[3], ub[3]))
 
