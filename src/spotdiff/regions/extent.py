@@ -46,6 +46,7 @@ __all__ = [
     "FAINT_FLOOR",
     "FAINT_MARGIN",
     "MIN_TAIL",
+    "connected_to",
     "extend_box",
     "faint_level",
     "grow_faint",
@@ -147,7 +148,13 @@ def grow_faint(
     faint &= np.sign(signed) == np.sign(np.median(signed[core]))
     if allowed is not None:
         faint &= allowed
-    n, labels = cv2.connectedComponents((core | faint).view(np.uint8), connectivity=8)
+    return connected_to(core, faint)
+
+
+def connected_to(core: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """bool (h, w): ``core`` and the pixels of ``more`` 8-connected to it through ``more``
+    (both bool (h, w))."""
+    n, labels = cv2.connectedComponents((core | more).view(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
     keep[labels[core]] = True
     keep[0] = False
