@@ -320,7 +320,9 @@ def find_prepared(
         colour_threshold=thr.colour,
     )
     if not judged.scaled.applied:  # strokes traced again (regions.retrace)
-        regions = drop_retraced(regions, a, matched.mid2, threshold=thr.colour * level)
+        regions = drop_retraced(
+            regions, a, matched.mid2, threshold=thr.colour * level, spared=judged.glyphs
+        )
     regions = refine_boxes(
         regions,
         a_full,
@@ -332,6 +334,7 @@ def find_prepared(
         skip=skip,
         scale=w / ww,
         keep=regions.scores < min_score,  # tiny strong changes (:mod:`.regions.tiny`) stay
+        glyphs=judged.glyphs is not None,  # reshaped glyphs count (:mod:`.maps.glyph`)
     )
     if not rendered:  # renders join by the image's own objects, siblings apart (regions.group)
         regions = join_parallel_bars(regions, max_gap=opt.merge_gap)  # :mod:`.regions.bars`

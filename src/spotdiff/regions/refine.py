@@ -43,6 +43,7 @@ import numpy as np
 from ..align.tone import ToneMap
 from ..align.warp import warp_window
 from ..maps.colour import colour_difference
+from ..maps.glyph import reshaped_glyphs
 from ..maps.ssim_cv import gaussian_radius
 from ..maps.thin import thin_difference
 from ..result import DiffResult, RegionMasks
@@ -159,6 +160,7 @@ def refine_boxes(
     scale: float,
     masks_follow_colour: bool = True,
     keep: np.ndarray | None = None,
+    glyphs: bool = False,
 ) -> DiffResult:
     """Small regions' boxes shrunk to the pixels whose colour differs at full resolution.
 
@@ -174,6 +176,9 @@ def refine_boxes(
         keep: (N,) bool, regions whose box and mask stay as found (None: none): a tiny strong
             change (:mod:`.tiny`) a few pixels across, whose support is the change and its
             outline, and whose colour cue sees only part of it.
+        glyphs: the pair is a clean render: the colour cue also counts the plain difference
+            of characters reshaped (:func:`~spotdiff.maps.glyph.reshaped_glyphs`), which its
+            1-px tolerance does not see.
 
     Returns:
         ``regions`` with refined boxes; masks (and ``data["area"]``) cut to the new boxes.
@@ -207,7 +212,13 @@ def refine_boxes(
         """(h, w) float32: full-resolution colour difference (levels) of ``win``; with ``thin``
         the one-way difference of changes under 3 px across instead
         (:func:`~spotdiff.maps.thin.thin_difference`)."""
-        return (thin_difference if thin else colour_difference)(*pair_window(win))
+        a, b_lo, b_hi = pair_window(win)
+        if thin:
+            return thin_difference(a, b_lo, b_hi)
+        d = colour_difference(a, b_lo, b_hi)
+        if glyphs:  # the rule was applied to a clean render (no tone curve to undo there)
+            np.maximum(d, reshaped_glyphs(a, b_lo, threshold=colour_threshold), out=d)
+        return d
 
     def changed(
         d: np.ndarray, win: tuple[int, int, int, int], threshold: float, *, grow: bool = True
