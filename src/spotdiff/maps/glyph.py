@@ -50,7 +50,7 @@ MAX_SIDE = 48
 #: Gaussian sigma (px) of the smoothed residual.
 SIGMA = 1.0
 #: Least residual at the best shift, as a share of the colour threshold, of a reshaped cluster.
-MIN_RESIDUAL = 1.0
+MIN_RESIDUAL = 1.5
 #: Width (px) of the context around a cluster whose text must be unchanged ...
 AROUND = 12
 #: ... its strongly changed pixels at most this share of its structure pixels (3x3 range of
@@ -99,6 +99,7 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
     h, w = plain.shape
     pad = int(np.ceil(3 * SIGMA)) + 2  # the gaussian's reach and the shift
     gray1 = gray2 = ink = None
+    reshaped, rendered_again = [], 0
     for i in range(1, n):
         x, y, bw, bh = (int(v) for v in stats[i, :4])
         if max(bw, bh) > MAX_SIDE:
@@ -109,12 +110,6 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
             for g in (g1, g2):
                 ink |= cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) >= threshold
             gray1, gray2 = g1.astype(np.float32), g2.astype(np.float32)
-        cy0, cy1 = max(0, y - AROUND), min(h, y + bh + AROUND)
-        cx0, cx1 = max(0, x - AROUND), min(w, x + bw + AROUND)
-        near = cv2.dilate((labels[cy0:cy1, cx0:cx1] == i).view(np.uint8), k) > 0
-        others = np.count_nonzero((strong[cy0:cy1, cx0:cx1] > 0) & ~near)
-        if others > MAX_AROUND * np.count_nonzero(ink[cy0:cy1, cx0:cx1] & ~near):
-            continue  # the text around changed too: re-rasterized, not one glyph reshaped
         y0, y1, x0, x1 = (
             max(0, y - pad),
             min(h, y + bh + pad),
@@ -122,8 +117,19 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
             min(w, x + bw + pad),
         )
         member = labels[y0:y1, x0:x1] == i
-        if _residual(gray1[y0:y1, x0:x1], gray2[y0:y1, x0:x1], member) >= MIN_RESIDUAL * threshold:
-            inside = member & (strong[y0:y1, x0:x1] > 0)
-            win = out[y0:y1, x0:x1]
-            win[inside] = plain[y0:y1, x0:x1][inside]
+        if _residual(gray1[y0:y1, x0:x1], gray2[y0:y1, x0:x1], member) < MIN_RESIDUAL * threshold:
+            continue  # ink moved by a shift within 1 px: re-rasterized
+        cy0, cy1 = max(0, y - AROUND), min(h, y + bh + AROUND)
+        cx0, cx1 = max(0, x - AROUND), min(w, x + bw + AROUND)
+        near = cv2.dilate((labels[cy0:cy1, cx0:cx1] == i).view(np.uint8), k) > 0
+        others = np.count_nonzero((strong[cy0:cy1, cx0:cx1] > 0) & ~near)
+        if others > MAX_AROUND * np.count_nonzero(ink[cy0:cy1, cx0:cx1] & ~near):
+            rendered_again += 1  # the text around changed too: re-rasterized
+            continue
+        reshaped.append((y0, y1, x0, x1, member & (strong[y0:y1, x0:x1] > 0)))
+    if rendered_again > len(reshaped):  # most of the text re-rasterized: a word alone too
+        return out
+    for y0, y1, x0, x1, inside in reshaped:
+        win = out[y0:y1, x0:x1]
+        win[inside] = plain[y0:y1, x0:x1][inside]
     return out
