@@ -336,7 +336,7 @@ def find_prepared(
         skip=skip,
         scale=w / ww,
         keep=regions.scores < min_score,  # tiny strong changes (:mod:`.regions.tiny`) stay
-        glyphs=judged.glyphs is not None,  # reshaped glyphs count (:mod:`.maps.glyph`)
+        glyphs=judged.glyphs,  # reshaped glyphs count (:mod:`.maps.glyph`)
     )
     if not rendered:  # renders join by the image's own objects, siblings apart (regions.group)
         regions = join_parallel_bars(regions, max_gap=opt.merge_gap)  # :mod:`.regions.bars`

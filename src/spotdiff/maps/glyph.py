@@ -48,6 +48,7 @@ __all__ = [
     "MAX_CLUSTERS",
     "MAX_SIDE",
     "MIN_RESIDUAL",
+    "SEEN",
     "SIGMA",
     "reshaped_glyphs",
 ]
@@ -69,6 +70,11 @@ AROUND = 12
 #: anti-aliased, a sub-pixel offset) changes every glyph: 0.16-0.29 on Pillow and supersampled
 #: renders; one character changed: 0.
 MAX_AROUND = 0.05
+#: A cluster the 1-px tolerant colour map already sees at this share of its strongly changed
+#: pixels or more is left to it: a character changed at 0.35-0.6 (Hershey) or 11 px (Pillow):
+#: 0-0.04 seen, a 3x3 px hub recoloured in a drawing 0.11; a checker block pasted into a page
+#: (JPEG or not) 0.40-0.46, and the JPEG ringing around it is no glyph.
+SEEN = 0.25
 #: Most clusters of a pair tested: a pair with more strongly changed places than this is not
 #: a render compared with itself up to a few edits (a photograph, a page re-rasterized).
 MAX_CLUSTERS = 64
@@ -120,7 +126,7 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
     pad = int(np.ceil(3 * SIGMA)) + 2  # the gaussian's reach and the shift
     if np.count_nonzero(stats[1:, 2:4].max(axis=1) <= MAX_SIDE) > MAX_CLUSTERS:
         return out  # not a render compared with itself up to a few edits
-    gray1 = gray2 = ink = None
+    gray1 = gray2 = ink = seen = None
     reshaped, rendered_again = [], 0
     for i in range(1, n):
         x, y, bw, bh = (int(v) for v in stats[i, :4])
@@ -132,6 +138,7 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
             for g in (g1, g2):
                 ink |= cv2.subtract(cv2.dilate(g, k), cv2.erode(g, k)) >= threshold
             gray1, gray2 = g1.astype(np.float32), g2.astype(np.float32)
+            seen = colour_difference(img1, img2, img2)  # the 1-px tolerant colour map
         y0, y1, x0, x1 = (
             max(0, y - pad),
             min(h, y + bh + pad),
@@ -139,6 +146,9 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
             min(w, x + bw + pad),
         )
         member = labels[y0:y1, x0:x1] == i
+        core = member & (strong[y0:y1, x0:x1] > 0)
+        if np.count_nonzero(core & (seen[y0:y1, x0:x1] >= threshold)) >= SEEN * core.sum():
+            continue  # the colour map sees it already (an object pasted, JPEG ringing around)
         if _residual(gray1[y0:y1, x0:x1], gray2[y0:y1, x0:x1], member) < MIN_RESIDUAL * threshold:
             continue  # ink moved by a shift within 1 px: re-rasterized
         cy0, cy1 = max(0, y - AROUND), min(h, y + bh + AROUND)
@@ -148,7 +158,7 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
         if others > MAX_AROUND * np.count_nonzero(ink[cy0:cy1, cx0:cx1] & ~near):
             rendered_again += 1  # the text around changed too: re-rasterized
             continue
-        reshaped.append((y0, y1, x0, x1, member & (strong[y0:y1, x0:x1] > 0)))
+        reshaped.append((y0, y1, x0, x1, core))
     if rendered_again > len(reshaped):  # most of the text re-rasterized: a word alone too
         return out
     for y0, y1, x0, x1, inside in reshaped:
