@@ -16,7 +16,9 @@ The pipeline (each step a pure function of its own module):
    followed by a smooth dense flow where that explains the difference
    (:func:`spotdiff.align.flow.refine_flow`, option ``flow``, metadata ``"flow"``);
 4. difference maps (:mod:`spotdiff.maps`): a colour difference tolerant to 1-px shifts,
-   resampling and clipping, and a noise-aware structural (SSIM) difference, divided by their
+   resampling and clipping (on a clean render, a character reshaped in small text, whose ink
+   no 1-px shift explains, counts in full: :mod:`spotdiff.maps.glyph`), and a noise-aware
+   structural (SSIM) difference, divided by their
    thresholds into one evidence map (1 = threshold); on photographs, what a smooth local light
    field explains (a glare, a relighting: :mod:`spotdiff.maps.light`, metadata ``"light"``) is
    taken out of both maps, never added (and where it washed one image out to white, nothing
@@ -320,7 +322,9 @@ def find_prepared(
         colour_threshold=thr.colour,
     )
     if not judged.scaled.applied:  # strokes traced again (regions.retrace)
-        regions = drop_retraced(regions, a, matched.mid2, threshold=thr.colour * level)
+        regions = drop_retraced(
+            regions, a, matched.mid2, threshold=thr.colour * level, spared=judged.glyphs
+        )
     regions = refine_boxes(
         regions,
         a_full,
@@ -332,6 +336,7 @@ def find_prepared(
         skip=skip,
         scale=w / ww,
         keep=regions.scores < min_score,  # tiny strong changes (:mod:`.regions.tiny`) stay
+        glyphs=judged.glyphs,  # reshaped glyphs count (:mod:`.maps.glyph`)
     )
     if not rendered:  # renders join by the image's own objects, siblings apart (regions.group)
         regions = join_parallel_bars(regions, max_gap=opt.merge_gap)  # :mod:`.regions.bars`

@@ -8,7 +8,8 @@ Two families, one package:
 - NumPy / OpenCV, the model-free engine behind :func:`spotdiff.find` (no torch):
   :mod:`.ssim_cv` (the local SSIM map, shared with the torch SSIM's CPU path),
   :mod:`.colour` (colour difference tolerant to 1-px shifts and clipping), :mod:`.thin` (its
-  one-way form, for changes under 3 px across), :mod:`.structure`
+  one-way form, for changes under 3 px across), :mod:`.glyph` (a character reshaped in small
+  text on a clean render, which the 1-px tolerance forgives), :mod:`.structure`
   (noise-aware structural difference), :mod:`.noise` (the pair's noise level),
   :mod:`.light` (a glare or relighting explained away) and :mod:`.evidence` (thresholds and
   the combined evidence map).

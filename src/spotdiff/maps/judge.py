@@ -26,6 +26,7 @@ from ..align.match import MatchedPair
 from .antialias import antialias_zone, looks_rendered
 from .colour import colour_difference
 from .evidence import Thresholds, auto_thresholds, evidence, global_level, replaced
+from .glyph import CLEAN_NOISE, reshaped_glyphs
 from .light import LightField, explain_light
 from .noise import level_by_texture, local_colour_gain, noise_sigma, relative_noise, shared_texture
 from .scale import ScaleEvidence, scale_evidence
@@ -51,6 +52,8 @@ class Judged:
         rendered: image 1 looks rendered (:func:`~.antialias.looks_rendered`).
         light: the light field explained away, None when not tried.
         scaled: the scale evidence (applied or not).
+        glyphs: float32 (H, W) the reshaped glyphs' plain difference (levels) taken into
+            ``colour`` (:mod:`.glyph`), None when the rule was not applied (not a clean render).
     """
 
     z: np.ndarray
@@ -63,6 +66,7 @@ class Judged:
     rendered: bool
     light: LightField | None
     scaled: ScaleEvidence
+    glyphs: np.ndarray | None = None
 
 
 def judge_pair(
@@ -117,6 +121,10 @@ def judge_pair(
     if gain is not None:
         colour *= gain
     rendered = looks_rendered(matched.gray1)
+    glyphs = None  # a character changed in small text: ink no 1-px shift explains (.glyph)
+    if rendered and not resampled and noise <= CLEAN_NOISE and not swapped:
+        glyphs = reshaped_glyphs(matched.img1, matched.mid2, threshold=thr.colour)
+        np.maximum(colour, glyphs, out=colour)
     # renders, and pairs whose image 2 the registration resampled: edges a fraction of a pixel
     # apart are not change (:mod:`spotdiff.maps.antialias`)
     if struct is not None and antialias and (rendered or resampled):
@@ -158,4 +166,4 @@ def judge_pair(
     if levels is not None:  # the whole picture changed a little: judge against its own level
         z /= levels
     top_gain = 1.0 if gain is None else float(gain.max())
-    return Judged(z, colour, thr, noise, level, top_gain, swapped, rendered, light, scaled)
+    return Judged(z, colour, thr, noise, level, top_gain, swapped, rendered, light, scaled, glyphs)

@@ -51,6 +51,7 @@ import numpy as np
 from ..align.tone import ToneMap
 from ..align.warp import warp_window
 from ..maps.colour import colour_difference
+from ..maps.glyph import reshaped_glyphs
 from ..maps.ssim_cv import gaussian_radius
 from ..maps.thin import thin_difference
 from ..result import DiffResult, RegionMasks
@@ -190,6 +191,7 @@ def refine_boxes(
     scale: float,
     masks_follow_colour: bool = True,
     keep: np.ndarray | None = None,
+    glyphs: np.ndarray | None = None,
 ) -> DiffResult:
     """Small regions' boxes shrunk to the pixels whose colour differs at full resolution.
 
@@ -205,6 +207,10 @@ def refine_boxes(
         keep: (N,) bool, regions whose box and mask stay as found (None: none): a tiny strong
             change (:mod:`.tiny`) a few pixels across, whose support is the change and its
             outline, and whose colour cue sees only part of it.
+        glyphs: (h, w) on the working grid, non-zero at characters reshaped on a clean render
+            (:func:`~spotdiff.maps.glyph.reshaped_glyphs`), or None: in a box that holds one,
+            their plain difference at full resolution, which the colour cue's 1-px tolerance
+            forgives, counts too (not grown by a pixel).
 
     Returns:
         ``regions`` with refined boxes; masks (and ``data["area"]``) cut to the new boxes.
@@ -245,13 +251,34 @@ def refine_boxes(
             return thin_difference(*pair_window(win))
         return colour_difference(*pair_window(win), radius=0 if plain else 1)
 
+    def reshaped(win: tuple[int, int, int, int], box) -> np.ndarray | None:
+        """(h, w) float32: the plain difference of characters reshaped in ``win``
+        (:func:`~spotdiff.maps.glyph.reshaped_glyphs`; a clean render: image 2's interval is
+        one level), None when ``box`` holds none on the working grid."""
+        if glyphs is None:
+            return None
+        x0, y0 = int(box[0] // scale), int(box[1] // scale)
+        x1, y1 = int(np.ceil(box[2] / scale)), int(np.ceil(box[3] / scale))
+        if not glyphs[y0:y1, x0:x1].any():
+            return None
+        a, b_lo, _ = pair_window(win)
+        return reshaped_glyphs(a, b_lo, threshold=colour_threshold)
+
     def changed(
-        d: np.ndarray, win: tuple[int, int, int, int], threshold: float, *, grow: bool = True
+        d: np.ndarray,
+        win: tuple[int, int, int, int],
+        threshold: float,
+        *,
+        grow: bool = True,
+        exact: np.ndarray | None = None,
     ) -> np.ndarray:
         """(h, w) bool: pixels of ``win`` whose difference ``d`` reaches ``threshold``; with
         ``grow``, 1 px more along each edge (the colour difference's 1-px shift tolerance loses
-        one there; the thin difference marks the changed pixels themselves)."""
+        one there; the thin difference marks the changed pixels themselves); and those of
+        ``exact`` (a plain difference, not grown)."""
         out = _dilate(d >= threshold) if grow else d >= threshold
+        if exact is not None:
+            out |= exact >= threshold
         if skip is not None:
             out &= ~skip[win[1] : win[3], win[0] : win[2]]
         return out
@@ -306,8 +333,8 @@ def refine_boxes(
             min(w, bx[2] + margin),
             min(h, bx[3] + margin),
         )
-        d = difference(win)
-        tight = changed(d, win, colour_threshold)
+        d, shaped = difference(win), reshaped(win, bx)
+        tight = changed(d, win, colour_threshold, exact=shaped)
         support = np.ones_like(tight)
         if masks is not None:  # stray pixels outside the region's own support do not count
             crop, (mx, my) = masks.crop(i)
@@ -320,6 +347,7 @@ def refine_boxes(
         grow, min_pixels = True, 1
         if not tight.any():  # a change under 3 px across: the colour cue cannot see it
             d, grow, min_pixels = difference(win, thin=True), False, THIN_MIN_PIXELS
+            shaped = None
             tight = changed(d, win, colour_threshold, grow=grow) & support
         tb = tight_box(tight, bx, (win[0], win[1]), max_shrink=reach, min_pixels=min_pixels)
         core = (d >= colour_threshold) & support if grow else None
@@ -334,7 +362,7 @@ def refine_boxes(
             crop, (mx, my) = masks.crop(i)
             cut = crop[tb[1] - my : tb[3] - my, tb[0] - mx : tb[2] - mx]
             if masks_follow_colour:
-                colour = changed(d, win, mask_threshold, grow=grow)
+                colour = changed(d, win, mask_threshold, grow=grow, exact=shaped)
                 colour = colour[tb[1] - win[1] : tb[3] - win[1], tb[0] - win[0] : tb[2] - win[0]]
                 cut = _colour_mask(cut, colour, reach)
             if not cut.any():

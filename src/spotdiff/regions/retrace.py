@@ -204,7 +204,12 @@ def retraced(
 
 
 def drop_retraced(
-    regions: DiffResult, img1: np.ndarray, img2: np.ndarray, *, threshold: float
+    regions: DiffResult,
+    img1: np.ndarray,
+    img2: np.ndarray,
+    *,
+    threshold: float,
+    spared: np.ndarray | None = None,
 ) -> DiffResult:
     """``regions`` without the weak ones (score below :data:`MAX_SCORE`) that are only strokes
     traced again (:func:`retraced`).
@@ -214,6 +219,10 @@ def drop_retraced(
         img1, img2: uint8 (h, w, 3) RGB working images (image 2 aligned and tone-matched); a
             box is taken to their grid by the ratio of their width to ``regions.image_size``.
         threshold: the colour threshold in levels.
+        spared: (h, w) on the working images' grid, non-zero where a region is no re-tracing
+            (a character reshaped on a clean render, :mod:`spotdiff.maps.glyph`: no shift
+            within 1 px explains its ink), or None: a region whose box holds such a pixel is
+            kept untested.
     """
     weak = np.flatnonzero(regions.scores < MAX_SCORE)
     if len(weak) == 0:
@@ -229,5 +238,7 @@ def drop_retraced(
             math.ceil(x1 * sx),
             math.ceil(y1 * sy),
         )
+        if spared is not None and spared[box[1] : box[3], box[0] : box[2]].any():
+            continue
         keep[i] = not retraced(img1, img2, box, threshold=threshold)
     return regions if keep.all() else regions[keep]
