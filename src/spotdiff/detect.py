@@ -99,7 +99,7 @@ from .align import match_pair, register
 from .align.flow import flow_step
 from .find_config import FindConfig, FindSettings, working_size
 from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
-from .find_place import place_image2
+from .find_place import place_image2, to_working_size
 from .maps.judge import judge_pair
 from .maps.light import pair_in_one_light
 from .regions.bars import join_parallel_bars
@@ -140,12 +140,6 @@ def _min_score(flow_applied: bool, scale_applied: bool) -> float:
     if scale_applied:
         return 0.0
     return _FLOW_MIN_SCORE if flow_applied else MIN_SCORE
-
-
-def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if (img.shape[1], img.shape[0]) == size:
-        return img
-    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
 def find(
@@ -249,7 +243,7 @@ def find_prepared(
         if skip is not None:
             skip = cv2.resize(skip.view(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0
     ww, wh = opt.working_size
-    a, b = _resize(a_full, (ww, wh)), _resize(b_full, (ww, wh))
+    a, b = to_working_size(a_full, (ww, wh)), to_working_size(b_full, (ww, wh))
     t1 = time.perf_counter()
     timings["load"] = (t1 - t0) * 1e3
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from .align import Registration, scale_transform, warp_image
 
-__all__ = ["WHOLE_PX", "Placed", "interpolates", "place_image2", "whole_crop"]
+__all__ = ["WHOLE_PX", "Placed", "interpolates", "place_image2", "to_working_size", "whole_crop"]
 
 #: Original pixels: a translation this close to whole pixels in both axes is a crop by whole
 #: pixels (the registration snaps by the same margin at the working resolution).
@@ -79,7 +79,9 @@ class Placed:
     resampled: bool
 
 
-def _reduce(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def to_working_size(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``img`` reduced to ``size`` (w, h) by area averaging, as find's working copies are made;
+    ``img`` itself when it has that size."""
     if (img.shape[1], img.shape[0]) == size:
         return img
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
@@ -114,15 +116,15 @@ def place_image2(
         crop = whole_crop(transform) if small != full else None
     if crop is not None:  # a crop by whole original pixels: placed there, reduced as image 1
         placed, covered = warp_image(img2_full, crop, full)
-        out = _reduce(placed, small)
-        quiet = _reduce((~covered).view(np.uint8) * np.uint8(255), small) > 0
+        out = to_working_size(placed, small)
+        quiet = to_working_size((~covered).view(np.uint8) * np.uint8(255), small) > 0
         if cover2 is not None:
-            cover2 = _reduce(warp_image(cover2, crop, full)[0], small)
+            cover2 = to_working_size(warp_image(cover2, crop, full)[0], small)
         transform = crop
     else:
         out, quiet = img2, np.zeros((wh, ww), dtype=bool)
         if cover2 is not None:
-            cover2 = _reduce(cover2, small)
+            cover2 = to_working_size(cover2, small)
         if reg.aligned:
             out, covered = warp_image(img2, reg.transform, small)
             quiet = ~covered

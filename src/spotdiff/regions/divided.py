@@ -38,19 +38,16 @@ they still join.
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 
 from .components import Components
 from .group import INK_LEVEL
-from .occlusion import BACKGROUND_SHARE, UNCHANGED_SHARE
+from .occlusion import BACKGROUND_SHARE, NEAR, UNCHANGED_SHARE, around, strip
 from .signature import ALIKE, piece_colours
 
 __all__ = ["divided_pairs"]
 
-_NEAR = 2.0  # px of slack around the straight path between the nearest pixels (the band)
 _SQUARE = np.ones((3, 3), np.uint8)
 
 
@@ -78,8 +75,6 @@ def divided_pairs(
     out = np.zeros((k, k), bool)
     if k < 2 or reach <= 0:
         return out
-    h, w = z.shape
-    r = math.ceil(reach)
     grey = [cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (rgb1, rgb2)]
     inked = [cv2.subtract(cv2.dilate(g, _SQUARE), cv2.erode(g, _SQUARE)) > INK_LEVEL for g in grey]
     ink = inked[0] & inked[1] & (z < low)  # the lines drawn in both where nothing changed
@@ -88,25 +83,18 @@ def divided_pairs(
     drawn: dict[int, bool] = {}
     segments = None
     for i in range(k):
-        x0, y0, x1, y1 = (int(v) for v in boxes[i])
-        wx0, wy0, wx1, wy1 = max(0, x0 - r), max(0, y0 - r), min(w, x1 + r), min(h, y1 + r)
-        win = labels[wy0:wy1, wx0:wx1]
-        lines = ink[wy0:wy1, wx0:wx1]
-        own_i = win == i + 1
-        di = cv2.distanceTransform((~own_i).view(np.uint8), cv2.DIST_L2, 5)
-        if not (lines & (di <= reach + _NEAR)).any():
+        cut, di = around(labels, boxes[i], i, reach)
+        win, lines = labels[cut], ink[cut]
+        if not (lines & (di <= reach + NEAR)).any():
             continue  # no line near enough to lie between it and another
-        quiet = z[wy0:wy1, wx0:wx1] < low
+        quiet = z[cut] < low
         for j in np.unique(win[(di <= reach) & (win > i + 1)]):
             j = int(j) - 1
-            own_j = win == j + 1
-            d = float(di[own_j].min())
-            dj = cv2.distanceTransform((~own_j).view(np.uint8), cv2.DIST_L2, 5)
-            band = (di + dj <= d + _NEAR) & ~own_i & ~own_j
+            _, band = strip(win, di, i, j)
             if not band.any() or quiet[band].mean() < UNCHANGED_SHARE:
                 continue
             line = band & lines
-            if not line.any() or _passage(band & ~line, own_i, own_j):
+            if not line.any() or _passage(band & ~line, win == i + 1, win == j + 1):
                 continue
             if segments is None:
                 segments = cv2.connectedComponents((~ink).view(np.uint8), connectivity=4)[1]
@@ -123,7 +111,7 @@ def divided_pairs(
                     cw = (slice(y0, y1), slice(x0, x1))
                     colours[c] = piece_colours(*_lab((rgb1, rgb2), cw), labels[cw] == c + 1)
             c1, c2 = (colours[i] + colours[j]) / 2
-            lab = _lab((rgb1, rgb2), (slice(wy0, wy1), slice(wx0, wx1)))
+            lab = _lab((rgb1, rgb2), cut)
             both = np.stack([lab[0][band], lab[1][band]], axis=1)
             own1, own2 = ((np.linalg.norm(both - c, axis=2) <= ALIKE).all(1) for c in (c1, c2))
             if max(own1.mean(), own2.mean()) > BACKGROUND_SHARE:

@@ -41,7 +41,16 @@ from .group import ObjectMap
 from .merge import union_roots
 from .signature import ALIKE, OTHERWISE, changed_otherwise, signatures
 
-__all__ = ["ALIKE", "BACKGROUND_SHARE", "OTHERWISE", "UNCHANGED_SHARE", "occluded_objects"]
+__all__ = [
+    "ALIKE",
+    "BACKGROUND_SHARE",
+    "NEAR",
+    "OTHERWISE",
+    "UNCHANGED_SHARE",
+    "around",
+    "occluded_objects",
+    "strip",
+]
 
 #: Smallest share of the band between two pieces without evidence (below the hysteresis level):
 #: the occluder did not change.
@@ -50,7 +59,30 @@ UNCHANGED_SHARE = 0.9
 #: 2 in image 2): more, and the band is the background the pieces were drawn on or left, not an
 #: occluder.
 BACKGROUND_SHARE = 0.2
-_NEAR = 2.0  # px of slack around the straight path between the nearest pixels (the band)
+#: px of slack around the straight path between two pieces' nearest pixels (:func:`strip`)
+NEAR = 2.0
+
+
+def around(labels: np.ndarray, box, i: int, reach: float) -> tuple[tuple[slice, slice], np.ndarray]:
+    """Piece ``i`` (label ``i + 1``, its ``box``) and what lies within ``reach`` px of it: the
+    window (its box grown by ``reach``, clipped) and the distance (px) of each window pixel from
+    the piece (float32, 0 on it)."""
+    h, w = labels.shape
+    r = math.ceil(reach)
+    x0, y0, x1, y1 = (int(v) for v in box)
+    win = (slice(max(0, y0 - r), min(h, y1 + r)), slice(max(0, x0 - r), min(w, x1 + r)))
+    own = labels[win] == i + 1
+    return win, cv2.distanceTransform((~own).view(np.uint8), cv2.DIST_L2, 5)
+
+
+def strip(win: np.ndarray, di: np.ndarray, i: int, j: int) -> tuple[float, np.ndarray]:
+    """The gap between pieces ``i`` and ``j`` in a window of labels ``win`` (``di``: distance
+    from piece ``i``, :func:`around`): their pixel distance and the band (bool) of pixels, on
+    neither piece, within :data:`NEAR` px of a shortest path between them."""
+    own_j = win == j + 1
+    d = float(di[own_j].min())
+    dj = cv2.distanceTransform((~own_j).view(np.uint8), cv2.DIST_L2, 5)
+    return d, (di + dj <= d + NEAR) & (win != i + 1) & ~own_j
 
 
 def _sets(join, apart, near, colours, areas, *, allow) -> np.ndarray:
@@ -105,24 +137,18 @@ def occluded_objects(
     lab1, lab2 = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (rgb1, rgb2))
     sig = signatures(rgb1, rgb2, labels, boxes)
     colours = sig.colours
-    h, w = z.shape
     reach = 2.0 * max_gap
-    r = math.ceil(reach)
     join = np.zeros((k, k), bool)
     apart = np.zeros((k, k), bool)
     near = np.full((k, k), np.inf)  # pixel distance between pieces, within ``reach``
     for i in range(k):
-        x0, y0, x1, y1 = (int(v) for v in boxes[i])
-        wx0, wy0, wx1, wy1 = max(0, x0 - r), max(0, y0 - r), min(w, x1 + r), min(h, y1 + r)
-        win = labels[wy0:wy1, wx0:wx1]
-        di = cv2.distanceTransform((win != i + 1).view(np.uint8), cv2.DIST_L2, 5)
+        cut, di = around(labels, boxes[i], i, reach)
+        win = labels[cut]
         for j in np.unique(win[(di <= reach) & (win > i + 1)]):
             j = int(j) - 1
-            d = float(di[win == j + 1].min())
+            d, band = strip(win, di, i, j)
             near[i, j] = near[j, i] = d
-            dj = cv2.distanceTransform((win != j + 1).view(np.uint8), cv2.DIST_L2, 5)
-            band = (di + dj <= d + _NEAR) & (win != i + 1) & (win != j + 1)
-            if not band.any() or (z[wy0:wy1, wx0:wx1][band] < low).mean() < UNCHANGED_SHARE:
+            if not band.any() or (z[cut][band] < low).mean() < UNCHANGED_SHARE:
                 continue  # changed between them: one change, as far as this rule can tell
             if changed_otherwise(sig, i, j, distance=d):
                 apart[i, j] = apart[j, i] = True
@@ -130,8 +156,8 @@ def occluded_objects(
             if np.linalg.norm(colours[i] - colours[j], axis=1).min() > ALIKE:
                 continue
             c1, c2 = (colours[i] + colours[j]) / 2
-            own1 = np.linalg.norm(lab1[wy0:wy1, wx0:wx1][band] - c1, axis=1) <= ALIKE
-            own2 = np.linalg.norm(lab2[wy0:wy1, wx0:wx1][band] - c2, axis=1) <= ALIKE
+            own1 = np.linalg.norm(lab1[cut][band] - c1, axis=1) <= ALIKE
+            own2 = np.linalg.norm(lab2[cut][band] - c2, axis=1) <= ALIKE
             if max(own1.mean(), own2.mean()) <= BACKGROUND_SHARE:
                 join[i, j] = join[j, i] = True
     keep = _sets(join, apart, near, colours, comps.areas, allow=(min_gap, rel_gap, max_gap))
