@@ -46,3 +46,16 @@ def find_counts(name: str):
 
     p = real_pair(name)
     return match_boxes(find(p.img1, p.img2).boxes, None, p.boxes).counts
+
+
+def best_iou(name: str, box) -> float:
+    """The best IoU of ``find``'s boxes on the pair ``name`` with one truth ``box`` (x0, y0,
+    x1, y1), 0.0 when find gives none."""
+    import numpy as np
+
+    from spotdiff.detect import find
+    from spotdiff.evaluation.metrics import box_iou
+
+    p = real_pair(name)
+    iou = box_iou(find(p.img1, p.img2).boxes, np.array([box], np.float32))
+    return float(iou.max()) if iou.size else 0.0

@@ -67,9 +67,9 @@ def _one_region(box, size, *, with_mask=True):
     )
 
 
-def _refine(region, img1, img2, *, skip=None):
-    """:func:`refine_boxes` of one region on an unregistered, tone-identical pair (colour
-    threshold 24 levels, no blur, working size = image size)."""
+def _refine(region, img1, img2, *, skip=None, transform=None):
+    """:func:`refine_boxes` of one region on a tone-identical pair, unregistered unless
+    ``transform`` is given (colour threshold 24 levels, no blur, working size = image size)."""
     from spotdiff.align import ToneMap
     from spotdiff.regions.refine import refine_boxes
 
@@ -77,7 +77,7 @@ def _refine(region, img1, img2, *, skip=None):
         region,
         img1,
         img2,
-        transform=None,
+        transform=transform,
         tone=ToneMap.identity(),
         blur=(0.0, 0.0),
         colour_threshold=24.0,
@@ -231,24 +231,11 @@ def test_a_thin_part_the_shift_tolerance_hides_grows_an_unregistered_box(transfo
     # background too, so the colour cue's 1-px shift tolerance reads the pole as an edge a pixel
     # off and stops at the square. Unregistered, the plain per-pixel difference (connected to
     # the cue) gives the pole back; registered (image 2 resampled), the tolerance stays.
-    from spotdiff.align import ToneMap
-    from spotdiff.regions.refine import refine_boxes
-
     img1 = np.full((200, 300, 3), 255, np.uint8)
     img2 = img1.copy()
     _flag(img2, 200, 100, 2, length=5)
     halo = (193, 95, 215, 115)
-    out = refine_boxes(
-        _one_region(halo, (300, 200)),
-        img1,
-        img2,
-        transform=transform,
-        tone=ToneMap.identity(),
-        blur=(0.0, 0.0),
-        colour_threshold=24.0,
-        skip=None,
-        scale=1.0,
-    )
+    out = _refine(_one_region(halo, (300, 200)), img1, img2, transform=transform)
     got = tuple(out.boxes[0].astype(int))
     if box is not None:
         assert got == box
