@@ -1,5 +1,5 @@
 """Fixtures shared by the test suite: tiny saved models, a synthetic pair with a planted object,
-a sample DiffResult, a rendered page layout."""
+a sample DiffResult, a rendered page layout, a spot-the-difference drawing."""
 
 from __future__ import annotations
 
@@ -112,5 +112,36 @@ def layout_page():
             font = cv2.FONT_HERSHEY_SIMPLEX
             cv2.putText(img, f"Lorem ipsum {i}", org, font, 0.6, (20, 20, 20), 1, cv2.LINE_AA)
         return img
+
+    return make
+
+
+@pytest.fixture
+def puzzle_drawing():
+    """``puzzle_drawing(seed)``: a spot-the-difference pair, two uint8 (410, 560, 3) RGB: 60
+    flat-coloured ellipses with anti-aliased dark outlines on grey, and in image 2 ten small
+    outlined discs (radius 6-15 px) added where image 1 has none (tests of scale robustness)."""
+    import cv2
+    import numpy as np
+
+    def make(seed: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        img1 = np.full((410, 560, 3), 235, np.uint8)
+        for _ in range(60):
+            colour = tuple(int(c) for c in rng.integers(40, 250, 3))
+            centre = int(rng.integers(0, 560)), int(rng.integers(0, 410))
+            axes = int(rng.integers(8, 50)), int(rng.integers(8, 50))
+            angle = float(rng.uniform(0, 180))
+            cv2.ellipse(img1, centre, axes, angle, 0, 360, colour, -1, cv2.LINE_AA)
+            cv2.ellipse(img1, centre, axes, 0, 0, 360, (20, 20, 20), 2, cv2.LINE_AA)
+        img2 = img1.copy()
+        rng = np.random.default_rng(seed + 100)
+        for _ in range(10):
+            centre = int(rng.integers(20, 520)), int(rng.integers(20, 370))
+            colour = tuple(int(c) for c in rng.integers(0, 255, 3))
+            radius = int(rng.integers(6, 16))
+            cv2.circle(img2, centre, radius, colour, -1, cv2.LINE_AA)
+            cv2.circle(img2, centre, radius, (20, 20, 20), 2, cv2.LINE_AA)
+        return img1, img2
 
     return make

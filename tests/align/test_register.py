@@ -381,3 +381,33 @@ def test_tile_shifts_spread_over_threads_equal_the_tiles_one_by_one(photo):
             assert centres[k].tolist() == [i * tw + (tw - 1) / 2, j * th + (th - 1) / 2]
             k += 1
     assert k == len(shifts) > 1 and np.abs(shifts).max() > 0.5
+
+
+def _resized(img: np.ndarray, factor: float) -> np.ndarray:
+    """``img`` at ``factor`` times its size (each side rounded), area / cubic as a user does."""
+    size = (round(img.shape[1] * factor), round(img.shape[0] * factor))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("factor", [0.75, 1.5])
+def test_a_drawing_with_ten_local_changes_stays_identity_at_other_sizes(
+    puzzle_drawing, seed, factor
+):
+    # the two images of an aligned puzzle, both resized: the changed discs must not pull a
+    # sub-pixel shift (the tiles disagree by up to 0.3 px there, and a shifted comparison loses
+    # small changes)
+    img1, img2 = (_resized(x, factor) for x in puzzle_drawing(seed))
+    reg = register(img1, img2)
+    assert reg.method == "identity", reg
+    np.testing.assert_array_equal(reg.transform, np.eye(3))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_real_sub_pixel_shift_of_a_changed_drawing_is_still_found(puzzle_drawing, seed):
+    img1, img2 = (_resized(x, 0.75) for x in puzzle_drawing(seed))
+    m = np.float32([[1, 0, 0.4], [0, 1, 0.0]])
+    img2 = cv2.warpAffine(img2, m, img2.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    reg = register(img1, img2)
+    assert reg.method == "translation", reg
+    np.testing.assert_allclose(reg.transform[:2, 2], [-0.4, 0.0], atol=0.05)
