@@ -95,6 +95,7 @@ import cv2
 import numpy as np
 
 from ._errors import InvalidOptionError
+from ._threads import map_threads
 from .align import match_pair, register
 from .align.flow import flow_step
 from .find_config import FindConfig, FindSettings, working_size
@@ -243,7 +244,7 @@ def find_prepared(
         if skip is not None:
             skip = cv2.resize(skip.view(np.uint8), (w, h), interpolation=cv2.INTER_AREA) > 0
     ww, wh = opt.working_size
-    a, b = to_working_size(a_full, (ww, wh)), to_working_size(b_full, (ww, wh))
+    a, b = map_threads(partial(to_working_size, size=(ww, wh)), [a_full, b_full])
     t1 = time.perf_counter()
     timings["load"] = (t1 - t0) * 1e3
 

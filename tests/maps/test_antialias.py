@@ -346,3 +346,34 @@ def test_matched_equals_the_per_bin_dilation(shape):
         assert np.array_equal(got, _matched_by_dilation(bins1, edge1, bins2, edge2))
         hits += int(got.sum())
     assert hits > 0 or shape == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "spots",
+    [
+        [(150, 160)],  # one tile
+        [(60, 60), (100, 120), (300, 600)],  # a group of touching tiles and a lone corner tile
+        [(10, 10), (70, 70), (130, 130), (190, 190), (250, 250)],  # a diagonal: tiles apart
+        [(y, 330) for y in range(10, 360, 40)] + [(340, x) for x in range(10, 640, 40)],  # an L
+    ],
+)
+def test_zone_where_equals_the_whole_image_zone_on_the_tiles_asked(smooth, spots):
+    # the tiles holding a pixel of ``where`` are computed in windows of touching tiles: each
+    # gives what the zone of the whole image gives there (the zone is local), elsewhere False
+    from spotdiff.maps.antialias import TILE
+
+    rough = _render(smooth=False, change=True)
+    g1, g2 = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (smooth, rough))
+    evidence = colour_difference(smooth, rough, rough) / np.float32(24.0)
+    where = np.zeros(g1.shape, bool)
+    for y, x in spots:
+        where[y, x] = True
+    tiles = np.zeros(g1.shape, bool)
+    for y, x in spots:
+        tiles[
+            y // TILE * TILE : (y // TILE + 1) * TILE, x // TILE * TILE : (x // TILE + 1) * TILE
+        ] = True
+    whole = antialias_zone(g1, g2, evidence)
+    got = antialias_zone(g1, g2, evidence, where=where)
+    assert whole[tiles].any()  # the comparison is not all False
+    np.testing.assert_array_equal(got, whole & tiles)

@@ -125,25 +125,57 @@ def antialias_zone(
     h, w = gray1.shape
     out = np.zeros((h, w), dtype=bool)
     margin = gaussian_radius(sigma) + 4  # window, dilation and gradient reach
-    tiles = [
-        (y, x)
-        for y in range(0, h, TILE)
-        for x in range(0, w, TILE)
-        if where[y : y + TILE, x : x + TILE].any()
-    ]
 
-    def run(band: list[tuple[int, int]]) -> None:  # tiles write to disjoint parts of ``out``
-        for y, x in band:
+    def run(windows: list[tuple[int, int, int, int, np.ndarray]]) -> None:
+        # windows write to disjoint parts of ``out``: the tiles each selected
+        for ty0, tx0, ty1, tx1, selected in windows:
+            y, x, y_end, x_end = ty0 * TILE, tx0 * TILE, min(h, ty1 * TILE), min(w, tx1 * TILE)
             y0, x0 = max(0, y - margin), max(0, x - margin)
-            y1, x1 = min(h, y + TILE + margin), min(w, x + TILE + margin)
+            y1, x1 = min(h, y_end + margin), min(w, x_end + margin)
             z = _zone(
                 gray1[y0:y1, x0:x1], gray2[y0:y1, x0:x1], colour_evidence[y0:y1, x0:x1], sigma
             )
-            out[y : y + TILE, x : x + TILE] = z[y - y0 : y - y0 + TILE, x - x0 : x - x0 + TILE]
+            for i, j in zip(*np.nonzero(selected), strict=True):
+                ya, xa = (ty0 + i) * TILE, (tx0 + j) * TILE
+                out[ya : ya + TILE, xa : xa + TILE] = z[
+                    ya - y0 : ya - y0 + TILE, xa - x0 : xa - x0 + TILE
+                ]
 
+    windows = _tile_windows(where)
     n = workers()
-    map_threads(run, [tiles[i::n] for i in range(n)])  # the tiles spread over the threads
+    map_threads(run, [windows[i::n] for i in range(n)])  # the windows spread over the threads
     return out & ~anchored
+
+
+def _tile_windows(where: np.ndarray) -> list[tuple[int, int, int, int, np.ndarray]]:
+    """The :data:`TILE` px tiles holding a pixel of ``where`` ((H, W) bool), as windows of
+    tiles ``(ty0, tx0, ty1, tx1, selected)`` (tile rows / columns ``[ty0, ty1)``, ``[tx0,
+    tx1)``; ``selected`` bool (ty1 - ty0, tx1 - tx0), the tiles holding one), largest first.
+
+    Touching tiles make one window (their bounding box, when the tiles fill at least half of
+    it; else each is its own): the zone is local (every pixel depends on the pixels within the
+    margin around it, which each window reads), so a window gives each of its tiles what the
+    whole image would, once for a group of tiles instead of once per tile with its margin.
+    """
+    h, w = where.shape
+    rows, cols = -(-h // TILE), -(-w // TILE)
+    padded = np.zeros((rows * TILE, cols * TILE), np.uint8)
+    padded[:h, :w] = where
+    grid = padded.reshape(rows, TILE, cols, TILE).max(axis=(1, 3))  # 1: the tile holds one
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
+    windows = []
+    for k in range(1, n):
+        tx0, ty0, tw, th, count = (int(v) for v in stats[k])
+        selected = labels[ty0 : ty0 + th, tx0 : tx0 + tw] == k
+        if 2 * count >= tw * th:
+            windows.append((ty0, tx0, ty0 + th, tx0 + tw, selected))
+        else:
+            windows.extend(
+                (ty0 + i, tx0 + j, ty0 + i + 1, tx0 + j + 1, np.ones((1, 1), bool))
+                for i, j in zip(*np.nonzero(selected), strict=True)
+            )
+    windows.sort(key=lambda win: -(win[2] - win[0]) * (win[3] - win[1]))
+    return windows
 
 
 def moved_from_seed(
