@@ -110,6 +110,7 @@ from .regions.occlusion import occluded_objects
 from .regions.orient import oriented_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
+from .regions.lowpass import drop_lost_detail
 from .regions.retrace import drop_retraced
 from .regions.transient import drop_transients, transient_specks
 from .result import DiffResult
@@ -319,6 +320,14 @@ def find_prepared(
         regions = drop_retraced(
             regions, a, matched.mid2, threshold=thr.colour * level, spared=judged.glyphs
         )
+    regions = drop_lost_detail(  # fine detail the blurrier image lost (regions.lowpass)
+        regions,
+        a,
+        matched.mid2,
+        threshold=thr.colour * level,
+        blur=matched.blur,
+        spared=judged.glyphs,
+    )
     regions = refine_boxes(
         regions,
         a_full,
