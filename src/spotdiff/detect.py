@@ -106,11 +106,11 @@ from .regions.bars import join_parallel_bars
 from .regions.components import find_components, flat_halo
 from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
 from .regions.ignore import ignore_mask
+from .regions.lowpass import drop_lost_detail
 from .regions.occlusion import occluded_objects
 from .regions.orient import oriented_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
-from .regions.lowpass import drop_lost_detail
 from .regions.retrace import drop_retraced
 from .regions.transient import drop_transients, transient_specks
 from .result import DiffResult
