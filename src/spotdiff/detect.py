@@ -112,6 +112,7 @@ from .regions.orient import oriented_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
 from .regions.retrace import drop_retraced
+from .regions.toned import drop_tone_made
 from .regions.transient import drop_transients, transient_specks
 from .result import DiffResult
 
@@ -328,6 +329,8 @@ def find_prepared(
         blur=matched.blur,
         spared=judged.glyphs,
     )
+    # what only the tone curves made (image 2 as it is equals image 1: :mod:`.regions.toned`)
+    regions = drop_tone_made(regions, a, b, matched.mid2, threshold=thr.colour * level)
     regions = refine_boxes(
         regions,
         a_full,
