@@ -328,6 +328,7 @@ def find_prepared(
         threshold=thr.colour * level,
         blur=matched.blur,
         spared=judged.glyphs,
+        raw2=b,
     )
     # what only the tone curves made (image 2 as it is equals image 1: :mod:`.regions.toned`)
     regions = drop_tone_made(regions, a, b, matched.mid2, threshold=thr.colour * level)
