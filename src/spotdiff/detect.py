@@ -40,7 +40,9 @@ The pipeline (each step a pure function of its own module):
    the evidence only a transient speck made (a glint or a vehicle the colour bands saw at
    different places: :mod:`spotdiff.regions.transient`) is dropped; a weak region that is only
    strokes traced again a pixel or two over (a redrawn puzzle: :mod:`spotdiff.regions.retrace`)
-   is dropped too (not on noisy pairs judged at the change's scale);
+   is dropped too (not on noisy pairs judged at the change's scale), and so is a region that is
+   only fine detail the blurrier image lost (:mod:`spotdiff.regions.lowpass`) or that only the
+   tone curves made (:mod:`spotdiff.regions.toned`);
 6. tight boxes (:func:`spotdiff.regions.refine_boxes`): a small region's box (and mask) shrunk, at full
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
