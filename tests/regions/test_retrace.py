@@ -11,13 +11,7 @@ import pytest
 
 import spotdiff.regions.retrace as retrace_module
 from spotdiff import find
-from spotdiff.regions.retrace import (
-    MAX_DETAIL_SCALE,
-    MAX_SCORE,
-    detail_scale,
-    drop_retraced,
-    retraced,
-)
+from spotdiff.regions.retrace import MAX_SCORE, drop_retraced, retraced
 from spotdiff.result import DiffResult
 
 from ..realpairs import find_counts, needs_realpairs
@@ -192,71 +186,6 @@ def test_drop_retraced_scales_boxes_to_the_working_images():
     result = DiffResult(boxes=boxes, scores=np.array([0.2, 0.2], np.float32), image_size=(120, 80))
     kept = drop_retraced(result, img1, img2, threshold=24.0)
     np.testing.assert_array_equal(kept.boxes, boxes[1:])
-
-
-def _upscaled(img: np.ndarray, factor: float = 1.5) -> np.ndarray:
-    h, w = img.shape[:2]
-    size = (round(w * factor), round(h * factor))
-    return cv2.resize(img, size, interpolation=cv2.INTER_CUBIC)
-
-
-def test_detail_scale_follows_an_upscaling():
-    img1, _, _ = _redrawn_pair(0)
-    gray = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
-    assert detail_scale(gray) == 1.0
-    at_1_5, at_2 = detail_scale(_upscaled(gray)), detail_scale(_upscaled(gray, 2.0))
-    assert 1.25 < at_1_5 < 1.6
-    assert at_1_5 + 0.2 < at_2 <= MAX_DETAIL_SCALE  # 1.68: cubic leaks a little above 0.25
-    assert detail_scale(np.full((40, 40), 128, np.uint8)) == 1.0  # no detail at all
-
-
-def _boxes_at_1_5x(seeds) -> int:
-    boxes = 0
-    for seed in seeds:
-        img1, img2, _ = _redrawn_pair(seed)
-        boxes += len(find(_upscaled(img1), _upscaled(img2)))
-    return boxes
-
-
-def test_redrawn_drawing_at_1_5x_keeps_few_boxes():
-    """Scaled up 1.5x, a redraw strays 1.5-3 px: the test's lengths follow the drawing's detail
-    scale (seeds 0-5: 8 boxes, 15 at the plain-size lengths; those left score above the gate)."""
-    assert _boxes_at_1_5x([1, 3, 4, 5]) <= 3
-
-
-def test_redrawn_drawing_at_1_5x_boxes_strokes_at_plain_lengths(monkeypatch):
-    monkeypatch.setattr(retrace_module, "detail_scale", lambda gray: 1.0)
-    assert _boxes_at_1_5x([1, 3, 4, 5]) >= 8
-
-
-@pytest.mark.parametrize("change", ["added", "removed", "moved", "tick", "recoloured"])
-def test_one_change_in_a_redrawn_drawing_at_1_5x_is_still_boxed(change):
-    """Seed 5 keeps no box unchanged; with a line removed, the re-traced line beside it is
-    boxed too (2 boxes)."""
-    img1, img2, truth = _redrawn_pair(5, change)
-    result = find(_upscaled(img1), _upscaled(img2))
-    assert len(result) == (2 if change == "removed" else 1)
-    t0, t1, t2, t3 = (1.5 * v for v in truth)
-    hits = [
-        (x0, y0, x1, y1)
-        for x0, y0, x1, y1 in result.boxes
-        if x0 < t2 and x1 > t0 and y0 < t3 and y1 > t1  # overlaps it
-    ]
-    assert len(hits) == 1
-    x0, y0, x1, y1 = hits[0]
-    assert max(x1 - x0, y1 - y0) < 1.5 * max(t2 - t0, t3 - t1) + 16  # no wider than the stroke
-
-
-def test_drop_retraced_score_gate_does_not_follow_the_scale():
-    """A region's score grows with the square root of its area, but a gate raised with the
-    detail scale dropped true changes of smooth photographs scaled up: it stays."""
-    img1, img2 = _line_pair((1, 1), 1)
-    result = DiffResult(
-        boxes=np.array([[0, 0, 60, 40]], np.float32),
-        scores=np.array([MAX_SCORE], np.float32),
-        image_size=(60, 40),
-    )
-    assert len(drop_retraced(result, img1, img2, threshold=24.0, scale=1.5)) == 1
 
 
 @needs_realpairs

@@ -23,15 +23,6 @@ pixels of its box whose colour differs by more than the colour threshold (*chang
   stroke is darker than the thinner one's blend; a recoloured patch, a removed white speck on
   a dark window are neither).
 
-Every length above is in pixels of a drawing sharp at its own grid; a drawing scaled up (its
-finest detail spanning more pixels: :func:`detail_scale`, from its spectrum) takes them that
-many times: ``puzzle_pirate`` at 1.5x had 5 re-traced places boxed at plain-size
-lengths, 2 now (scale 1.33); constructed drawings re-traced and scaled 1.5x, 15 boxes on 6 seeds, 8 now (the
-others score above the gate: a region's score grows with the square root of its area, but a
-gate raised with the scale dropped true changes of the synthetic benchmark's smooth
-photographs). At plain size the real development set's scales are 1.0-1.01 (a smooth render,
-``graphic_homescreen``, 1.43, has no weak region): the rounded lengths do not move.
-
 :func:`drop_retraced` removes such regions from :func:`spotdiff.find`'s result (before the
 boxes are refined). What is still told apart, on constructed drawings re-traced by 1-2 px
 (``tests/regions/test_retrace.py``): a short line added or removed, a line moved by 5 px, a
@@ -50,9 +41,7 @@ from ..result import DiffResult
 
 __all__ = [
     "COLOUR_REACH",
-    "CUTOFF_SHARE",
     "EDGE_STEP",
-    "MAX_DETAIL_SCALE",
     "MAX_LONG",
     "MAX_NEW_COLOUR",
     "MAX_SCORE",
@@ -61,8 +50,6 @@ __all__ = [
     "MIN_RUN",
     "NEW_COLOUR",
     "REACH",
-    "SHARP_CUTOFF",
-    "detail_scale",
     "drop_retraced",
     "retraced",
     "working_box",
@@ -101,18 +88,6 @@ MAX_LONG = 0.06
 NEW_COLOUR = 3.0
 #: Largest share of the changed pixels whose colour is new.
 MAX_NEW_COLOUR = 0.05
-#: Share of a picture's spectral energy whose frequency bound is its cutoff (:func:`detail_scale`).
-CUTOFF_SHARE = 0.99
-#: Cycles per pixel: the cutoff of a picture sharp at its own grid (the real development set's
-#: pictures at plain size: 0.40-0.48 but one smooth render's 0.28); a lower one scales the
-#: test's lengths up.
-SHARP_CUTOFF = 0.4
-_SPECTRUM_SIDE = 512  # px: the largest side of the part of a picture its spectrum is taken on
-_CUTOFF_BINS = 200  # frequency bins per cycle/px (0.005 wide) of the cutoff
-#: The largest detail scale: a picture softer than 2x its grid is taken at 2x (the synthetic
-#: benchmark's photographs, scaled up from their sources, measure 1.6-2.4; at 3x a recoloured
-#: object of a smooth photograph passed the test).
-MAX_DETAIL_SCALE = 2.0
 _BINS = 16  # gradient direction bins of 22.5 degrees; a counterpart is the same or next bin
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -132,11 +107,11 @@ def _edges(gray: np.ndarray, high: float) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _unmatched(
-    edges: np.ndarray, bins: np.ndarray, other: np.ndarray, other_bins: np.ndarray, reach: int
+    edges: np.ndarray, bins: np.ndarray, other: np.ndarray, other_bins: np.ndarray
 ) -> np.ndarray:
-    """bool (H, W): the ``edges`` with no ``other`` edge within ``reach`` px whose direction
+    """bool (H, W): the ``edges`` with no ``other`` edge within :data:`REACH` px whose direction
     bin is the same or a neighbouring one."""
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * REACH + 1, 2 * REACH + 1))
     out = np.zeros_like(edges)
     other_bins = np.where(other, other_bins, np.uint8(_BINS))  # no edge: a bin of its own
     for k in np.unique(bins[edges]).tolist():
@@ -147,23 +122,22 @@ def _unmatched(
     return out
 
 
-def _in_runs(mask: np.ndarray, min_run: int) -> int:
-    """Pixels of a bool mask in 8-connected runs of at least ``min_run`` pixels."""
+def _in_runs(mask: np.ndarray) -> int:
+    """Pixels of a bool mask in 8-connected runs of at least :data:`MIN_RUN` pixels."""
     if not mask.any():
         return 0
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
     sizes = stats[1:, cv2.CC_STAT_AREA]
-    return int(sizes[sizes >= min_run].sum())
+    return int(sizes[sizes >= MIN_RUN].sum())
 
 
-def _mix_distance(
-    img: np.ndarray, other: np.ndarray, ys: np.ndarray, xs: np.ndarray, r: int
-) -> np.ndarray:
+def _mix_distance(img: np.ndarray, other: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """float32 (n,): distance (RGB levels) of the colour of ``img`` at each pixel ``(ys, xs)``
-    to the colours ``other`` shows within ``r`` px of it: the nearest one, or
+    to the colours ``other`` shows within :data:`COLOUR_REACH` px of it: the nearest one, or
     the segment between the darkest and the lightest of them, prolonged beyond the darkest by
     its length (a line's edge pixels blend ink and paper; a line drawn thicker is darker than
     its thinner self's blend)."""
+    r = COLOUR_REACH
     dy, dx = (v.ravel() for v in np.mgrid[-r : r + 1, -r : r + 1])
     near = dx * dx + dy * dy <= r * r
     pad = cv2.copyMakeBorder(other, r, r, r, r, cv2.BORDER_REPLICATE)
@@ -182,12 +156,7 @@ def _mix_distance(
 
 
 def retraced(
-    img1: np.ndarray,
-    img2: np.ndarray,
-    box: tuple[int, int, int, int],
-    *,
-    threshold: float,
-    scale: float = 1.0,
+    img1: np.ndarray, img2: np.ndarray, box: tuple[int, int, int, int], *, threshold: float
 ) -> bool:
     """True when the change inside ``box`` is only strokes traced again (see the module).
 
@@ -196,17 +165,13 @@ def retraced(
         box: ``(x0, y0, x1, y1)`` in the images' pixels, ends exclusive.
         threshold: the colour threshold in levels: a pixel whose colour moved by more is
             changed.
-        scale: the drawing's scale (:func:`drawing_scale`): every length of the test
-            (:data:`REACH`, :data:`COLOUR_REACH`, :data:`MIN_RUN`, the 2 px of "on strokes")
-            is taken that many times, rounded.
 
     Returns:
         False as well when the box holds no changed pixel or no edge.
     """
-    reach = max(1, round(REACH * scale))
     h, w = img1.shape[:2]
     x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
-    m = reach + 4  # context of the edges (and their counterparts) and of the colours
+    m = REACH + 4  # context of the edges (and their counterparts) and of the colours
     wx0, wy0, wx1, wy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
     a, b = img1[wy0:wy1, wx0:wx1], img2[wy0:wy1, wx0:wx1]
     diff = np.sqrt(((a.astype(np.float32) - b.astype(np.float32)) ** 2).sum(axis=2))
@@ -217,16 +182,14 @@ def retraced(
     if n == 0:
         return False
     ys, xs = np.nonzero(changed)  # the colour test first: most real changes fail it
-    r = reach + COLOUR_REACH - REACH
-    new = np.maximum(_mix_distance(a, b, ys, xs, r), _mix_distance(b, a, ys, xs, r))
+    new = np.maximum(_mix_distance(a, b, ys, xs), _mix_distance(b, a, ys, xs))
     if np.count_nonzero(new > NEW_COLOUR * threshold) > MAX_NEW_COLOUR * n:
         return False
     g1, g2 = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
     high = EDGE_STEP * threshold
     e1, f1, d1 = _edges(g1, high)
     e2, f2, d2 = _edges(g2, high)
-    near = 2 * round(2 * scale) + 1
-    near_edge = cv2.dilate((e1 | e2).view(np.uint8), np.ones((near, near), np.uint8)) > 0
+    near_edge = cv2.dilate((e1 | e2).view(np.uint8), np.ones((5, 5), np.uint8)) > 0
     if np.count_nonzero(changed & near_edge) < MIN_ON_EDGES * n:
         return False
     area = cv2.dilate(changed.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
@@ -234,12 +197,9 @@ def retraced(
         edges = edges & area
         if not edges.any():
             continue
-        lost = _unmatched(edges, bins, other, other_bins, reach)
+        lost = _unmatched(edges, bins, other, other_bins)
         total = np.count_nonzero(edges)
-        if (
-            lost.sum() > MAX_UNMATCHED * total
-            or _in_runs(lost, round(MIN_RUN * scale)) > MAX_LONG * total
-        ):
+        if lost.sum() > MAX_UNMATCHED * total or _in_runs(lost) > MAX_LONG * total:
             return False
     return True
 
@@ -253,39 +213,6 @@ def working_box(regions: DiffResult, i: int, shape: tuple[int, ...]) -> tuple[in
     return math.floor(x0 * sx), math.floor(y0 * sy), math.ceil(x1 * sx), math.ceil(y1 * sy)
 
 
-def detail_scale(gray: np.ndarray) -> float:
-    """How many pixels the picture's finest detail spans, relative to a picture sharp at its
-    own grid: :data:`SHARP_CUTOFF` over the frequency (cycles per pixel, the larger of the two
-    axes' frequencies) within which :data:`CUTOFF_SHARE` of the spectral energy of ``gray``
-    (uint8 (H, W), its middle 512 px at most, Hann-windowed, frequencies under 0.05 left out)
-    lies, within 1 and :data:`MAX_DETAIL_SCALE`.
-
-    A drawing scaled up by ``f`` keeps nothing above ``0.5 / f`` cycles per pixel: its strokes,
-    and the 1-2 px a redrawing strays, span ``f`` times the pixels. On the real development set
-    at plain size the scale is 1.0-1.01 (rounded lengths unchanged), but 1.43 on a smooth
-    render (``graphic_homescreen``); ``puzzle_pirate`` at 1.5x: 1.33.
-    """
-    h, w = gray.shape
-    if max(h, w) > _SPECTRUM_SIDE:  # the middle of the picture: a global property, 4x faster
-        y0, x0 = max(0, (h - _SPECTRUM_SIDE) // 2), max(0, (w - _SPECTRUM_SIDE) // 2)
-        gray = gray[y0 : y0 + _SPECTRUM_SIDE, x0 : x0 + _SPECTRUM_SIDE]
-        h, w = gray.shape
-    window = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
-    g = gray.astype(np.float32)
-    spectrum = cv2.dft((g - g.mean()) * window, flags=cv2.DFT_COMPLEX_OUTPUT)
-    power = cv2.magnitude(spectrum[..., 0], spectrum[..., 1]) ** 2
-    fy = np.abs(np.fft.fftfreq(h)).astype(np.float32)[:, None]
-    fx = np.abs(np.fft.fftfreq(w)).astype(np.float32)[None, :]
-    bins = (np.maximum(fx, fy) * _CUTOFF_BINS).astype(np.int32)  # 0.5 cycles/px: bin 100
-    energy = np.bincount(bins.ravel(), weights=power.ravel(), minlength=_CUTOFF_BINS // 2 + 1)
-    energy = np.cumsum(energy[_CUTOFF_BINS // 20 :])  # frequencies from 0.05 on
-    if energy[-1] <= 0:
-        return 1.0
-    first = int(np.searchsorted(energy, CUTOFF_SHARE * energy[-1]))
-    cutoff = (first + _CUTOFF_BINS // 20 + 1) / _CUTOFF_BINS  # the bin's upper end
-    return min(MAX_DETAIL_SCALE, max(1.0, SHARP_CUTOFF / max(cutoff, 1e-3)))
-
-
 def drop_retraced(
     regions: DiffResult,
     img1: np.ndarray,
@@ -293,7 +220,6 @@ def drop_retraced(
     *,
     threshold: float,
     spared: np.ndarray | None = None,
-    scale: float | None = None,
 ) -> DiffResult:
     """``regions`` without the weak ones (score below :data:`MAX_SCORE`) that are only strokes
     traced again (:func:`retraced`).
@@ -307,18 +233,14 @@ def drop_retraced(
             (a character reshaped on a clean render, :mod:`spotdiff.maps.glyph`: no shift
             within 1 px explains its ink), or None: a region whose box holds such a pixel is
             kept untested.
-        scale: the lengths' scale (:func:`retraced`), or None: image 1's
-            :func:`detail_scale`.
     """
     weak = np.flatnonzero(regions.scores < MAX_SCORE)
     if len(weak) == 0:
         return regions
-    if scale is None:
-        scale = detail_scale(cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY))
     keep = np.ones(len(regions), bool)
     for i in weak:
         box = working_box(regions, i, img1.shape)
         if spared is not None and spared[box[1] : box[3], box[0] : box[2]].any():
             continue
-        keep[i] = not retraced(img1, img2, box, threshold=threshold, scale=scale)
+        keep[i] = not retraced(img1, img2, box, threshold=threshold)
     return regions if keep.all() else regions[keep]
