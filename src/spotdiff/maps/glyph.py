@@ -24,7 +24,8 @@ every glyph, and a bolder or thinner outline adds ink no shift explains. So a cl
 only where the text around it (:data:`AROUND` px) did not change: its other strongly changed
 pixels at most :data:`MAX_AROUND` of the structure there (one changed character: 0;
 re-rasterized lines: 0.16-0.29), up to :data:`MAX_BESIDE` other clusters around it that no
-shift explains either not counted (characters changed side by side). And when such clusters with changed text around them
+shift explains either not counted (characters changed side by side) where the pair has at
+most :data:`MAX_EDITED` of them. And when such clusters with changed text around them
 outnumber the rest, the page was re-rasterized, and a word standing alone is not taken for a
 change either. What is left carries its plain difference into the colour map: the region's
 box and score follow the changed pixels (:func:`spotdiff.regions.refine_boxes` counts them
@@ -48,6 +49,7 @@ __all__ = [
     "MAX_AROUND",
     "MAX_BESIDE",
     "MAX_CLUSTERS",
+    "MAX_EDITED",
     "MAX_SIDE",
     "MIN_RESIDUAL",
     "SEEN",
@@ -77,6 +79,9 @@ MAX_AROUND = 0.05
 #: "1284587" in 6 px digits: the "8" and the "8" 4 px apart each saw the other). More, with
 #: the rest of the text around unchanged, is a line rasterized otherwise (bolder).
 MAX_BESIDE = 2
+#: ... only on a pair with at most this many such clusters in all: a page rasterized otherwise
+#: (anti-aliased against not) has one at nearly every word (9 on a 640x360 test page).
+MAX_EDITED = 4
 #: A cluster the 1-px tolerant colour map already sees at this share of its strongly changed
 #: pixels or more is left to it: a character changed at 0.35-0.6 (Hershey) or 11 px (Pillow):
 #: 0-0.04 seen, a 3x3 px hub recoloured in a drawing 0.11; a checker block pasted into a page
@@ -169,7 +174,7 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
         around = labels[cy0:cy1, cx0:cx1]
         near = cv2.dilate((around == i).view(np.uint8), k) > 0
         beside = np.setdiff1d(around[labelled[around]], [i])  # other candidates around it
-        if 0 < len(beside) <= MAX_BESIDE:  # characters changed side by side: not text around
+        if 0 < len(beside) <= MAX_BESIDE and len(candidates) <= MAX_EDITED:  # side by side
             near |= cv2.dilate(np.isin(around, beside).view(np.uint8), k) > 0
         others = np.count_nonzero((strong[cy0:cy1, cx0:cx1] > 0) & ~near)
         if others > MAX_AROUND * np.count_nonzero(ink[cy0:cy1, cx0:cx1] & ~near):
