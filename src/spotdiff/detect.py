@@ -40,7 +40,9 @@ The pipeline (each step a pure function of its own module):
    the evidence only a transient speck made (a glint or a vehicle the colour bands saw at
    different places: :mod:`spotdiff.regions.transient`) is dropped; a weak region that is only
    strokes traced again a pixel or two over (a redrawn puzzle: :mod:`spotdiff.regions.retrace`)
-   is dropped too (not on noisy pairs judged at the change's scale);
+   is dropped too (not on noisy pairs judged at the change's scale), and so is a region that is
+   only fine detail the blurrier image lost (:mod:`spotdiff.regions.lowpass`) or that only the
+   tone curves made (:mod:`spotdiff.regions.toned`);
 6. tight boxes (:func:`spotdiff.regions.refine_boxes`): a small region's box (and mask) shrunk, at full
    resolution, to the pixels whose colour differs: the SSIM window and the working resolution
    widen a small change by several pixels a side (an 8x8 px change at 1920x1080 came out as a
@@ -107,11 +109,13 @@ from .regions.bars import join_parallel_bars
 from .regions.components import find_components, flat_halo
 from .regions.extract import MIN_SCORE, THIN_REACH, extract_regions
 from .regions.ignore import ignore_mask
+from .regions.lowpass import drop_lost_detail
 from .regions.occlusion import occluded_objects
 from .regions.orient import oriented_objects
 from .regions.refine import refine_boxes
 from .regions.rescale import rescale
 from .regions.retrace import drop_retraced
+from .regions.toned import drop_tone_made
 from .regions.transient import drop_transients, transient_specks
 from .result import DiffResult
 
@@ -320,6 +324,17 @@ def find_prepared(
         regions = drop_retraced(
             regions, a, matched.mid2, threshold=thr.colour * level, spared=judged.glyphs
         )
+    regions = drop_lost_detail(  # fine detail the blurrier image lost (regions.lowpass)
+        regions,
+        a,
+        matched.mid2,
+        threshold=thr.colour * level,
+        blur=matched.blur,
+        spared=judged.glyphs,
+        raw2=b,
+    )
+    # what only the tone curves made (image 2 as it is equals image 1: :mod:`.regions.toned`)
+    regions = drop_tone_made(regions, a, b, matched.mid2, threshold=thr.colour * level)
     regions = refine_boxes(
         regions,
         a_full,

@@ -134,3 +134,26 @@ def test_text_rasterized_around_the_change_too_is_not_reshaped():
     b = np.asarray(img)
     assert np.abs(a[40:70].astype(int) - b[40:70]).max() > 100
     assert not reshaped_glyphs(a[40:70], b[40:70], threshold=24.0).any()
+
+
+def _two_changed(scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """ "1234567" -> "1284587": two digits changed two characters apart (4 px at 0.45), JPEG 90."""
+    return _jpeg(_page(scale, "1234567"), 90), _jpeg(_page(scale, "1284587"), 90)
+
+
+@pytest.mark.parametrize("scale", [0.45, 0.6])
+def test_two_characters_changed_side_by_side_are_one_box(scale):
+    a, b = _two_changed(scale)
+    r = find(a, b)
+    assert len(r) == 1
+    truth = _truth(_page(scale, "1234567"), _page(scale, "1284587"))
+    assert box_iou(r.boxes, truth[None])[0, 0] >= 0.6
+
+
+def test_two_characters_changed_side_by_side_hid_each_other(monkeypatch):
+    # what MAX_BESIDE fixes: each changed digit was the other's "changed text around"
+    monkeypatch.setattr(glyph_module, "MAX_BESIDE", 0)
+    a, b = _two_changed(0.45)
+    r = find(a, b)
+    truth = _truth(_page(0.45, "1234567"), _page(0.45, "1284587"))
+    assert len(r) == 1 and box_iou(r.boxes, truth[None])[0, 0] < 0.4  # the first "8" only

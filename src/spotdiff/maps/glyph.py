@@ -23,7 +23,9 @@ Text rasterized otherwise (another hinting, monochrome against anti-aliased glyp
 every glyph, and a bolder or thinner outline adds ink no shift explains. So a cluster counts
 only where the text around it (:data:`AROUND` px) did not change: its other strongly changed
 pixels at most :data:`MAX_AROUND` of the structure there (one changed character: 0;
-re-rasterized lines: 0.16-0.29). And when such clusters with changed text around them
+re-rasterized lines: 0.16-0.29), up to :data:`MAX_BESIDE` other clusters around it that no
+shift explains either not counted (characters changed side by side) where the pair has at
+most :data:`MAX_EDITED` of them. And when such clusters with changed text around them
 outnumber the rest, the page was re-rasterized, and a word standing alone is not taken for a
 change either. What is left carries its plain difference into the colour map: the region's
 box and score follow the changed pixels (:func:`spotdiff.regions.refine_boxes` counts them
@@ -45,7 +47,9 @@ __all__ = [
     "AROUND",
     "CLEAN_NOISE",
     "MAX_AROUND",
+    "MAX_BESIDE",
     "MAX_CLUSTERS",
+    "MAX_EDITED",
     "MAX_SIDE",
     "MIN_RESIDUAL",
     "SEEN",
@@ -70,6 +74,14 @@ AROUND = 12
 #: anti-aliased, a sub-pixel offset) changes every glyph: 0.16-0.29 on Pillow and supersampled
 #: renders; one character changed: 0.
 MAX_AROUND = 0.05
+#: Most other reshaped clusters within :data:`AROUND` px of a cluster that are not taken for
+#: changed text around it: two or three characters changed side by side ("1234567" ->
+#: "1284587" in 6 px digits: the "8" and the "8" 4 px apart each saw the other). More, with
+#: the rest of the text around unchanged, is a line rasterized otherwise (bolder).
+MAX_BESIDE = 2
+#: ... only on a pair with at most this many such clusters in all: a page rasterized otherwise
+#: (anti-aliased against not) has one at nearly every word (9 on a 640x360 test page).
+MAX_EDITED = 4
 #: A cluster the 1-px tolerant colour map already sees at this share of its strongly changed
 #: pixels or more is left to it: a character changed at 0.35-0.6 (Hershey) or 11 px (Pillow):
 #: 0-0.04 seen, a 3x3 px hub recoloured in a drawing 0.11; a checker block pasted into a page
@@ -127,7 +139,7 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
     if np.count_nonzero(stats[1:, 2:4].max(axis=1) <= MAX_SIDE) > MAX_CLUSTERS:
         return out  # not a render compared with itself up to a few edits
     gray1 = gray2 = ink = seen = None
-    reshaped, rendered_again = [], 0
+    candidates = []  # clusters whose ink no shift explains: (label, window, core)
     for i in range(1, n):
         x, y, bw, bh = (int(v) for v in stats[i, :4])
         if max(bw, bh) > MAX_SIDE:
@@ -151,14 +163,24 @@ def reshaped_glyphs(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> 
             continue  # the colour map sees it already (an object pasted, JPEG ringing around)
         if _residual(gray1[y0:y1, x0:x1], gray2[y0:y1, x0:x1], member) < MIN_RESIDUAL * threshold:
             continue  # ink moved by a shift within 1 px: re-rasterized
+        candidates.append((i, (y0, y1, x0, x1), core))
+    labelled = np.zeros(n, bool)  # the candidates' labels
+    labelled[[i for i, _, _ in candidates]] = True
+    reshaped, rendered_again = [], 0
+    for i, window, core in candidates:
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
         cy0, cy1 = max(0, y - AROUND), min(h, y + bh + AROUND)
         cx0, cx1 = max(0, x - AROUND), min(w, x + bw + AROUND)
-        near = cv2.dilate((labels[cy0:cy1, cx0:cx1] == i).view(np.uint8), k) > 0
+        around = labels[cy0:cy1, cx0:cx1]
+        near = cv2.dilate((around == i).view(np.uint8), k) > 0
+        beside = np.setdiff1d(around[labelled[around]], [i])  # other candidates around it
+        if 0 < len(beside) <= MAX_BESIDE and len(candidates) <= MAX_EDITED:  # side by side
+            near |= cv2.dilate(np.isin(around, beside).view(np.uint8), k) > 0
         others = np.count_nonzero((strong[cy0:cy1, cx0:cx1] > 0) & ~near)
         if others > MAX_AROUND * np.count_nonzero(ink[cy0:cy1, cx0:cx1] & ~near):
             rendered_again += 1  # the text around changed too: re-rasterized
             continue
-        reshaped.append((y0, y1, x0, x1, core))
+        reshaped.append((*window, core))
     if rendered_again > len(reshaped):  # most of the text re-rasterized: a word alone too
         return out
     for y0, y1, x0, x1, inside in reshaped:

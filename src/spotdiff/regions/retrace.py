@@ -52,6 +52,7 @@ __all__ = [
     "REACH",
     "drop_retraced",
     "retraced",
+    "working_box",
 ]
 
 #: Regions scoring at least this are never tested: a redrawn stroke differs by little over the
@@ -203,6 +204,15 @@ def retraced(
     return True
 
 
+def working_box(regions: DiffResult, i: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """Region ``i``'s box ``(x0, y0, x1, y1)`` (ends exclusive, whole pixels that cover it) on
+    the grid of working images of ``shape`` ((h, w, ...)), by the ratio of their size to
+    ``regions.image_size``."""
+    sx, sy = shape[1] / regions.image_size[0], shape[0] / regions.image_size[1]
+    x0, y0, x1, y1 = (float(v) for v in regions.boxes[i])
+    return math.floor(x0 * sx), math.floor(y0 * sy), math.ceil(x1 * sx), math.ceil(y1 * sy)
+
+
 def drop_retraced(
     regions: DiffResult,
     img1: np.ndarray,
@@ -227,17 +237,9 @@ def drop_retraced(
     weak = np.flatnonzero(regions.scores < MAX_SCORE)
     if len(weak) == 0:
         return regions
-    sx = img1.shape[1] / regions.image_size[0]
-    sy = img1.shape[0] / regions.image_size[1]
     keep = np.ones(len(regions), bool)
     for i in weak:
-        x0, y0, x1, y1 = (float(v) for v in regions.boxes[i])
-        box = (
-            math.floor(x0 * sx),
-            math.floor(y0 * sy),
-            math.ceil(x1 * sx),
-            math.ceil(y1 * sy),
-        )
+        box = working_box(regions, i, img1.shape)
         if spared is not None and spared[box[1] : box[3], box[0] : box[2]].any():
             continue
         keep[i] = not retraced(img1, img2, box, threshold=threshold)
