@@ -38,6 +38,14 @@ def _roof(img, x, y, colour, size=4):
     img[y : y + size, x : x + size] = colour
 
 
+def _jpeg(img, quality=85):
+    ok, buf = cv2.imencode(
+        ".jpg", np.ascontiguousarray(img[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    assert ok
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
+
 def _ground(seed=0, shape=(40, 40)):
     rng = np.random.default_rng(seed)
     return np.clip(70 + rng.normal(0, 4, (*shape, 3)), 0, 255).astype(np.uint8)
@@ -67,9 +75,11 @@ def _then(*steps):
         (lambda h, o: _speck(h, 18, 18), True),  # bands 1 px apart along x: red, ..., blue rims
         (lambda h, o: _speck(h, 18, 18, dx=0, dy=1), True),  # along y
         (lambda h, o: _speck(h, 18, 18, size=2, dx=2), True),  # 2 px object, 2 px apart
-        (lambda h, o: _speck(h, 18, 18, dx=0), False),  # bands aligned: a white roof
-        (lambda h, o: _roof(h, 18, 18, (255, 40, 40)), False),  # one hue: a red roof
-        (lambda h, o: _roof(h, 18, 18, (255, 255, 40)), False),  # one hue: a yellow roof
+        # no offset asked for (JPEG erases it): a 3 x 3 or 4 x 4 px point of light, whatever its
+        # colour, is a speck (a small white or red roof as well: the module's stated cost)
+        (lambda h, o: _speck(h, 18, 18, dx=0), True),  # bands aligned
+        (lambda h, o: _roof(h, 18, 18, (255, 40, 40)), True),  # one hue, red
+        (lambda h, o: _roof(h, 18, 18, (255, 255, 40)), True),  # one hue, yellow
         (lambda h, o: _speck(h, 14, 14, size=6), False),  # 6 x 8 px: larger than a speck
         # not saturated where the image saturates elsewhere (a static white patch)
         (_then(_both(0, 0, 4, 4, 255), lambda h, o: _speck(h, 18, 18, level=200)), False),
@@ -112,6 +122,22 @@ def test_a_speck_must_outshine_its_ground(ground, expected):
         img[8:30, 8:30] = np.clip(img[8:30, 8:30].astype(int) - 70 + ground, 0, 255)
     _speck(a, 18, 18)
     assert transient_specks(a, b, threshold=10.0).any() == expected
+
+
+@pytest.mark.parametrize("holder", [1, 2])
+@pytest.mark.parametrize("level", [255, 220])
+@pytest.mark.parametrize(("dx", "dy"), [(1, 0), (0, 1)], ids=["along-x", "along-y"])
+@pytest.mark.parametrize("size", [1, 2])
+def test_a_speck_saved_as_jpeg_is_still_a_speck(size, dx, dy, level, holder):
+    # a 1-2 px point of light, bands 1 px apart, both images saved at JPEG quality 85 (colour
+    # at half resolution): the rims of pure colour are spread away. The rule that asked for
+    # rims of two hues found 10 of these 48 (measured); a point of light is found in all
+    for seed in range(3):
+        a, b = _ground(seed), _ground(seed + 10)
+        _speck(a if holder == 1 else b, 18, 18, size=size, dx=dx, dy=dy, level=level)
+        specks = transient_specks(_jpeg(a), _jpeg(b), threshold=24.0)
+        ys, xs = np.nonzero(specks)
+        assert len(xs) and xs.min() >= 14 and xs.max() <= 25 and ys.min() >= 14 and ys.max() <= 25
 
 
 def test_transient_specks_grey_images_have_none():
@@ -157,10 +183,10 @@ def test_evidence_reach_is_the_structural_window_and_the_colour_neighbourhood():
 
 
 def _town_with_specks(seed):
-    """The constructed aerial pair (8 new buildings, no river) with 4 new white roofs of 4 x 4 px
-    and 4 red ones of 6 x 6 px (smaller red ones are lost in this texture with or without this
-    rule) in image 2 and 8 band-offset specks (3 px objects, bands 1 px apart along
-    x or y), half in each image, all at least 20 px from each other and the buildings."""
+    """The constructed aerial pair (8 new buildings, no river) with 4 new white roofs and 4 red
+    ones of 6 x 6 px (36 px: larger than a speck; smaller red ones are lost in this texture with
+    or without this rule) in image 2 and 8 band-offset specks (3 px objects, bands 1 px apart
+    along x or y), half in each image, all at least 20 px from each other and the buildings."""
     a, b, truth, blocks = aerial_pair(seed, n_blocks=8, river=False)
     rng = np.random.default_rng(100 + seed)
     h, w = truth.shape
@@ -172,7 +198,7 @@ def _town_with_specks(seed):
         if far and not near[y - 2 : y + 8, x - 2 : x + 8].any():
             points.append((x, y))
     for i, (x, y) in enumerate(points[:8]):
-        _roof(b, x, y, (255, 255, 255) if i < 4 else (255, 40, 40), size=4 if i < 4 else 6)
+        _roof(b, x, y, (255, 255, 255) if i < 4 else (255, 40, 40), size=6)
     for i, (x, y) in enumerate(points[8:]):
         _speck(a if i % 2 else b, x, y, dx=1 if i % 3 else 0, dy=0 if i % 3 else 1)
     return a, b, blocks, points[:8], points[8:]
@@ -198,17 +224,25 @@ def test_town_boxes_the_buildings_not_the_specks(seed, monkeypatch):
 
 
 @needs_realpairs
-def test_sentinel2_pairs():
+@pytest.mark.parametrize("encode", [False, True], ids=["png", "jpeg85"])
+def test_sentinel2_pairs(encode):
     counts = {}
     for name in ("aerial_oscd_bercy", "aerial_oscd_bordeaux"):
         p = real_pair(name)
-        result = find(p.img1, p.img2)
+        a, b = (_jpeg(p.img1), _jpeg(p.img2)) if encode else (p.img1, p.img2)
+        result = find(a, b)
         counts[name] = match_boxes(result.boxes, result.scores, p.boxes).counts
-    # bordeaux: 14 false boxes before, 10 of them on specks (alone or grouped); 5 dropped, the
-    # rest hold a speck beside a change of their own or a speck this rule does not describe
-    assert counts["aerial_oscd_bordeaux"].tp >= 3 and counts["aerial_oscd_bordeaux"].fp <= 9
-    # bercy holds no saturated band-offset speck: its boxes stay
-    assert (counts["aerial_oscd_bercy"].tp, counts["aerial_oscd_bercy"].fp) == (1, 1)
+    # bordeaux: 14 false boxes with no rule, 9 with the rule that asked for the bands' offset,
+    # 5 now (TP/FP 4/8 -> 4/5); saved at JPEG q85, where that rule found no speck, 5/12 -> 4/5:
+    # the true box lost is the rule's cost (a 7 x 6 px change at (113, 312) beside a saturated
+    # point of light in image 1, found with IoU 0.5 before)
+    bordeaux = counts["aerial_oscd_bordeaux"]
+    assert bordeaux.tp == 4 and bordeaux.fp <= 5
+    # bercy: its boxes stay (saved as JPEG, its one false box goes: 1/1 -> 1/0)
+    assert (counts["aerial_oscd_bercy"].tp, counts["aerial_oscd_bercy"].fp) == (
+        1,
+        0 if encode else 1,
+    )
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 3), (7, 5, 3), (64, 33, 3)])
@@ -225,4 +259,7 @@ def test_top_level_equals_the_histograms(clipped):
     brightest.ravel()[:clipped] = 252
     above = np.cumsum(np.bincount(brightest.ravel(), minlength=256)[::-1])[::-1]
     expected = min(CLIP_LEVEL, int(np.flatnonzero(above >= TOP_SHARE * brightest.size)[-1]))
-    assert _top_level(brightest) == expected == (CLIP_LEVEL if clipped else brightest.max())
+    assert _top_level(brightest) == expected
+    # the top 0.1% is 10 px: 10 clipped or more, the clip level; fewer, the 10th brightest level
+    tenth = np.sort(brightest.ravel())[-10]
+    assert expected == (CLIP_LEVEL if clipped >= 10 else tenth)
