@@ -26,17 +26,24 @@ holds it (the one where it is brighter),
   the ground under the same light is no brighter than its neighbours by that much; the small
   saturated objects of drawings that passed the other tests sat on brighter ground.
 
-The bands' offset itself (rims of pure colour of two hues on two sides of the speck) is not
-asked for: it does not survive a JPEG encoding. JPEG keeps colour at half resolution (4:2:0),
-which spreads a 1-px rim over its neighbours: on ``aerial_oscd_bordeaux`` saved at quality 85
-the rule that asked for two hues of pure colour found 15 speck pixels (164 on the original),
-its false boxes 8 -> 12 (now 5). What is lost with it: a new roof of at most
-:data:`MAX_AREA` px that is among the image's brightest pixels and outshines its ground (a
-4 x 4 px white roof at 10 m, 40 x 40 m) is taken for a glint. None of the 34 labelled changes
-of the two Sentinel-2 development pairs is one (no true box is lost on them; saved as JPEG,
-bordeaux loses one, a 7 x 6 px change beside such a point); the rule that asked for the offset
-kept 15 of bordeaux's 30 unlabelled small saturated blobs (one hue or none), and two of them
-made false boxes.
+and, one of two:
+
+- its bands are offset: among its strongly changed pixels are pixels of pure colour (a band
+  below a third of the strongest one) of two different hues: the rims on two sides of an
+  object the bands saw at different places. A new roof of one colour is one hue; a white one
+  has no pure rims;
+- or the pair holds a *scatter* of such points of light (at least :data:`MIN_LIGHTS`, both
+  images together): a pass over a town, its vehicles and glints. Then the offset is not asked
+  for: it does not survive a JPEG encoding, which keeps colour at half resolution (4:2:0) and
+  spreads a 1-px rim over its neighbours. On ``aerial_oscd_bordeaux`` saved at quality 85 the
+  offset found 15 speck pixels (164 on the original), its false boxes 8 -> 12 (now 5). What
+  is lost with it, on such a pair: a new roof of at most :data:`MAX_AREA` px that is among the
+  image's brightest pixels and outshines its ground (a 4 x 4 px white roof at 10 m, 40 x 40 m)
+  is taken for a glint. None of the 34 labelled changes of the two Sentinel-2 development
+  pairs is one (no true box is lost on them; saved as JPEG, bordeaux loses one, a 7 x 6 px
+  change beside such a point); the offset alone kept 15 of bordeaux's 30 unlabelled small
+  saturated blobs (one hue or none), two of them false boxes. A photo with one small bright
+  change (a strand of hair removed) holds one point of light, not a scatter.
 
 :func:`drop_transients` then removes the evidence components whose seeds all lie within the
 evidence maps' reach of a speck (:data:`EVIDENCE_REACH`: the structural window and the colour
@@ -60,6 +67,7 @@ __all__ = [
     "CLIP_LEVEL",
     "EVIDENCE_REACH",
     "MAX_AREA",
+    "MIN_LIGHTS",
     "OUTSHINE",
     "RING",
     "STRONG",
@@ -88,6 +96,11 @@ CLIP_LEVEL = 250
 #: 2-3 px speck: at quality 85 bordeaux's brightest 0.01% fall from 250 to 207, under the peak
 #: of 9 of the 15. (The Sentinel-2 image of 2017 in bercy peaks at 248.)
 TOP_SHARE = 1e-3
+#: Fewest points of light (small, among the brightest, outshining their ground; both images
+#: together) that make a scatter: a sensor's pass over a town, where a point of light without
+#: the bands' offset is a speck as well. The two Sentinel-2 pairs hold 22 and 54 (18 and 31
+#: saved as JPEG q85); the other 23 real pairs none; a photo with one small bright change 1.
+MIN_LIGHTS = 5
 #: px: the ring of ground :data:`OUTSHINE` compares with ends this far from the speck.
 RING = 3
 #: A pixel changed strongly: some band by at least this many colour thresholds (72 levels at the
@@ -98,9 +111,21 @@ STRONG = 3.0
 EVIDENCE_REACH = gaussian_radius(1.5) + 1
 
 
+def _offset_bands(change: np.ndarray, strong: float) -> bool:
+    """True when the (n, 3) per-band change of a blob's pixels has strongly changed pixels of
+    pure colour (some band below a third of the strongest) of two different hues (the sets of
+    bands at or above that third: red and yellow, yellow and cyan, ...)."""
+    top = change.max(axis=1)
+    present = change * 3 >= top[:, None]
+    pure = (top >= strong) & ~present.all(axis=1)
+    hues = present[pure] @ (1 << np.arange(change.shape[1]))
+    return len(np.unique(hues)) >= 2
+
+
 def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) -> np.ndarray:
     """The pixels of transient specks (see the module): in either image, small blobs of change
-    that are points of light (among the image's brightest, outshining the ground around them).
+    that are points of light (among the image's brightest, outshining the ground around them)
+    with offset bands, or all of them where they make a scatter (:data:`MIN_LIGHTS`).
 
     Args:
         img1, img2: uint8 (H, W, 3) RGB, image 2 aligned onto image 1 and tone-matched
@@ -115,6 +140,7 @@ def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) ->
     if img1.ndim != 3 or img1.shape[2] != 3:
         return out
     strong = STRONG * threshold
+    lights = []  # (window, blob mask, its bands offset) of every point of light
     for holder, other in ((img2, img1), (img1, img2)):  # brighter in image 2, then in image 1
         change = cv2.subtract(holder, other)  # what the holder has more of, per band (uint8)
         top = _band_max(change)
@@ -130,7 +156,7 @@ def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) ->
         cx, cy, cw, ch = cv2.boundingRect(candidates.view(np.uint8))
         x0, y0 = max(0, cx - MAX_AREA), max(0, cy - MAX_AREA)
         win = np.s_[y0 : cy + ch + MAX_AREA, x0 : cx + cw + MAX_AREA]
-        candidates, found = candidates[win], out[win]
+        change, candidates = change[win], candidates[win]
         blobs = (top[win] > threshold).view(np.uint8)
         _, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
         grey = cv2.cvtColor(holder[win], cv2.COLOR_RGB2GRAY)
@@ -138,9 +164,16 @@ def transient_specks(img1: np.ndarray, img2: np.ndarray, *, threshold: float) ->
             if stats[k, cv2.CC_STAT_AREA] > MAX_AREA:
                 continue
             x, y, w, h = stats[k, :4]
+            if not _outshines(grey, labels, k, (x, y, w, h)):
+                continue
             blob = labels[y : y + h, x : x + w] == k
-            if _outshines(grey, labels, k, (x, y, w, h)):
-                found[y : y + h, x : x + w] |= blob
+            offset = _offset_bands(change[y : y + h, x : x + w][blob].astype(np.float32), strong)
+            at = np.s_[y0 + y : y0 + y + h, x0 + x : x0 + x + w]
+            lights.append((at, blob, offset))
+    scatter = len(lights) >= MIN_LIGHTS
+    for at, blob, offset in lights:
+        if offset or scatter:
+            out[at] |= blob
     return out
 
 
