@@ -16,6 +16,7 @@ from spotdiff.regions.transient import (
     CLIP_LEVEL,
     EVIDENCE_REACH,
     MAX_AREA,
+    MIN_LIGHTS,
     TOP_SHARE,
     _band_max,
     _top_level,
@@ -36,6 +37,14 @@ def _speck(img, x, y, *, size=3, dx=1, dy=0, level=255):
 
 def _roof(img, x, y, colour, size=4):
     img[y : y + size, x : x + size] = colour
+
+
+def _jpeg(img, quality=85):
+    ok, buf = cv2.imencode(
+        ".jpg", np.ascontiguousarray(img[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    assert ok
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
 
 
 def _ground(seed=0, shape=(40, 40)):
@@ -114,6 +123,41 @@ def test_a_speck_must_outshine_its_ground(ground, expected):
     assert transient_specks(a, b, threshold=10.0).any() == expected
 
 
+def _scatter(draw, *, seed=0, n=MIN_LIGHTS):
+    """Two 120 x 120 px pictures of ground with ``n`` points of light drawn by ``draw(img, x, y)``
+    on a 3 x 3 grid (at (18 + 36 i, 18 + 36 j)), in image 1 and image 2 by turns."""
+    a, b = _ground(seed, (120, 120)), _ground(seed + 10, (120, 120))
+    places = [(18 + 36 * (i % 3), 18 + 36 * (i // 3)) for i in range(n)]
+    for i, (x, y) in enumerate(places):
+        draw(a if i % 2 else b, x, y)
+    return a, b, places
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(1, 0), (0, 1)], ids=["along-x", "along-y"])
+@pytest.mark.parametrize(("size", "level"), [(1, 255), (2, 255), (2, 220)])
+def test_a_scatter_saved_as_jpeg_is_still_specks(size, level, dx, dy):
+    # 1-2 px points of light, bands 1 px apart, both images saved at JPEG quality 85 (colour at
+    # half resolution): the rims of pure colour are spread away (the offset alone found 10 of 48
+    # such single specks, measured); a scatter of them is found whole (a 1 px speck at 220 is no
+    # longer among the picture's brightest once encoded)
+    for seed in range(3):
+        a, b, places = _scatter(
+            lambda img, x, y: _speck(img, x, y, size=size, dx=dx, dy=dy, level=level), seed=seed
+        )
+        specks = transient_specks(_jpeg(a), _jpeg(b), threshold=24.0)
+        for x, y in places:
+            assert specks[y - 4 : y + 7, x - 4 : x + 7].any()
+        assert specks.sum() <= MAX_AREA * len(places)
+
+
+@pytest.mark.parametrize(("n", "expected"), [(MIN_LIGHTS - 1, False), (MIN_LIGHTS, True)])
+def test_points_of_light_without_offset_need_a_scatter(n, expected):
+    # 4 x 4 px white roofs (bands aligned, no rims): alone or a few, roofs; a scatter, specks
+    a, b, places = _scatter(lambda img, x, y: _roof(img, x, y, (255, 255, 255)), n=n)
+    specks = transient_specks(a, b, threshold=24.0)
+    assert [bool(specks[y : y + 4, x : x + 4].all()) for x, y in places] == [expected] * n
+
+
 def test_transient_specks_grey_images_have_none():
     a = _ground()[..., 0]
     assert not transient_specks(a, a.copy(), threshold=24.0).any()
@@ -157,10 +201,10 @@ def test_evidence_reach_is_the_structural_window_and_the_colour_neighbourhood():
 
 
 def _town_with_specks(seed):
-    """The constructed aerial pair (8 new buildings, no river) with 4 new white roofs of 4 x 4 px
-    and 4 red ones of 6 x 6 px (smaller red ones are lost in this texture with or without this
-    rule) in image 2 and 8 band-offset specks (3 px objects, bands 1 px apart along
-    x or y), half in each image, all at least 20 px from each other and the buildings."""
+    """The constructed aerial pair (8 new buildings, no river) with 4 new white roofs and 4 red
+    ones of 6 x 6 px (36 px: larger than a speck; smaller red ones are lost in this texture with
+    or without this rule) in image 2 and 8 band-offset specks (3 px objects, bands 1 px apart
+    along x or y), half in each image, all at least 20 px from each other and the buildings."""
     a, b, truth, blocks = aerial_pair(seed, n_blocks=8, river=False)
     rng = np.random.default_rng(100 + seed)
     h, w = truth.shape
@@ -172,7 +216,7 @@ def _town_with_specks(seed):
         if far and not near[y - 2 : y + 8, x - 2 : x + 8].any():
             points.append((x, y))
     for i, (x, y) in enumerate(points[:8]):
-        _roof(b, x, y, (255, 255, 255) if i < 4 else (255, 40, 40), size=4 if i < 4 else 6)
+        _roof(b, x, y, (255, 255, 255) if i < 4 else (255, 40, 40), size=6)
     for i, (x, y) in enumerate(points[8:]):
         _speck(a if i % 2 else b, x, y, dx=1 if i % 3 else 0, dy=0 if i % 3 else 1)
     return a, b, blocks, points[:8], points[8:]
@@ -198,17 +242,25 @@ def test_town_boxes_the_buildings_not_the_specks(seed, monkeypatch):
 
 
 @needs_realpairs
-def test_sentinel2_pairs():
+@pytest.mark.parametrize("encode", [False, True], ids=["png", "jpeg85"])
+def test_sentinel2_pairs(encode):
     counts = {}
     for name in ("aerial_oscd_bercy", "aerial_oscd_bordeaux"):
         p = real_pair(name)
-        result = find(p.img1, p.img2)
+        a, b = (_jpeg(p.img1), _jpeg(p.img2)) if encode else (p.img1, p.img2)
+        result = find(a, b)
         counts[name] = match_boxes(result.boxes, result.scores, p.boxes).counts
-    # bordeaux: 14 false boxes before, 10 of them on specks (alone or grouped); 5 dropped, the
-    # rest hold a speck beside a change of their own or a speck this rule does not describe
-    assert counts["aerial_oscd_bordeaux"].tp >= 3 and counts["aerial_oscd_bordeaux"].fp <= 9
-    # bercy holds no saturated band-offset speck: its boxes stay
-    assert (counts["aerial_oscd_bercy"].tp, counts["aerial_oscd_bercy"].fp) == (1, 1)
+    # bordeaux: 14 false boxes with no rule, 9 with the rule that asked for the bands' offset,
+    # 5 now (TP/FP 4/8 -> 4/5); saved at JPEG q85, where that rule found no speck, 5/12 -> 4/5:
+    # the true box lost is the rule's cost (a 7 x 6 px change at (113, 312) beside a saturated
+    # point of light in image 1, found with IoU 0.5 before)
+    bordeaux = counts["aerial_oscd_bordeaux"]
+    assert bordeaux.tp == 4 and bordeaux.fp <= 5
+    # bercy: its boxes stay (saved as JPEG, its one false box goes: 1/1 -> 1/0)
+    assert (counts["aerial_oscd_bercy"].tp, counts["aerial_oscd_bercy"].fp) == (
+        1,
+        0 if encode else 1,
+    )
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 3), (7, 5, 3), (64, 33, 3)])
@@ -225,4 +277,7 @@ def test_top_level_equals_the_histograms(clipped):
     brightest.ravel()[:clipped] = 252
     above = np.cumsum(np.bincount(brightest.ravel(), minlength=256)[::-1])[::-1]
     expected = min(CLIP_LEVEL, int(np.flatnonzero(above >= TOP_SHARE * brightest.size)[-1]))
-    assert _top_level(brightest) == expected == (CLIP_LEVEL if clipped else brightest.max())
+    assert _top_level(brightest) == expected
+    # the top 0.1% is 10 px: 10 clipped or more, the clip level; fewer, the 10th brightest level
+    tenth = np.sort(brightest.ravel())[-10]
+    assert expected == (CLIP_LEVEL if clipped >= 10 else tenth)
