@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spotdiff.regions import kind
-from spotdiff.regions.kind import classify_kind
+from spotdiff.regions.kind import classify_kind, held_apart
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -78,3 +78,14 @@ def test_inpainting_runs_only_where_the_score_could_decide(scene, monkeypatch):
     monkeypatch.setattr(kind, "_inpaint_error", lambda *a: calls.append(1) or inpaint_error(*a))
     assert classify_kind(before, after, crop, origin) == "changed" and calls == []
     assert classify_kind(before, cat, crop, origin) == "removed" and calls == [1, 1]
+
+
+def test_held_apart_is_added_beside_removed_side_by_side_only():
+    kinds = ["added", "removed", "removed", "changed"]
+    boxes = np.array([[0, 0, 10, 20], [14, 5, 20, 8], [2, 2, 6, 6], [30, 0, 40, 10]])
+    held = held_apart(kinds, boxes)
+    assert held.dtype == bool and held.shape == (4, 4)
+    assert held[0, 1] and held[1, 0]  # side by side, one added, one removed
+    assert not held[0, 2]  # removed inside the added one's box: a piece of it
+    assert not held[1, 2]  # both removed
+    assert not held[:, 3].any() and not held.diagonal().any()  # "changed" parts nothing

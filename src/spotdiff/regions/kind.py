@@ -49,6 +49,7 @@ __all__ = [
     "colour_correlation",
     "edge_correlation",
     "edge_magnitude",
+    "held_apart",
 ]
 
 #: Best absolute colour-channel correlation inside the region above which it is ``changed``.
@@ -159,6 +160,20 @@ def classify_kind(
     if score < -REMOVED_MARGIN and cont < -CONTINUE_MARGIN:
         return "removed"
     return "changed"
+
+
+def held_apart(kinds, boxes: np.ndarray) -> np.ndarray:
+    """bool (P, P): the pairs of pieces (their ``kinds``, from :func:`classify_kind`, and
+    (P, 4) xyxy ``boxes``) side by side, one ``added`` and the other ``removed``: the stroke of
+    one is in image 2 only, of the other in image 1 only; two changes, however close. Pieces
+    whose boxes overlap are not judged: a piece inside another's extent (content clone-stamped
+    into a removed object's place) belongs to it."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    overlap = (
+        np.minimum(b[:, None, 2:], b[None, :, 2:]) > np.maximum(b[:, None, :2], b[None, :, :2])
+    ).all(-1)
+    opposite = np.array([[{k, m} == {"added", "removed"} for m in kinds] for k in kinds], bool)
+    return opposite.reshape(len(b), len(b)) & ~overlap
 
 
 def _inpaint_error(crop: np.ndarray, hole: np.ndarray, inside: np.ndarray) -> float:
