@@ -44,7 +44,7 @@ from .divided import divided_pairs
 from .kind import classify_kind, held_apart
 from .signature import MIN_PIXELS, changed_otherwise, signatures, with_colours
 
-__all__ = ["STEP", "split_components"]
+__all__ = ["MIN_SEED", "STEP", "split_components"]
 
 #: Ratio between the evidence levels at which a component's cores are looked for.
 STEP = 1.5
