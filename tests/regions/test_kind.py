@@ -81,11 +81,12 @@ def test_inpainting_runs_only_where_the_score_could_decide(scene, monkeypatch):
 
 
 def test_held_apart_is_added_beside_removed_side_by_side_only():
-    kinds = ["added", "removed", "removed", "changed"]
-    boxes = np.array([[0, 0, 10, 20], [14, 5, 20, 8], [2, 2, 6, 6], [30, 0, 40, 10]])
-    held = held_apart(kinds, boxes)
+    boxes = np.array([[0, 0, 10, 20], [14, 5, 20, 8], [30, 0, 40, 10], [0, 24, 8, 30]])
+    held = held_apart(["added", "removed", "changed", "added"], boxes)
     assert held.dtype == bool and held.shape == (4, 4)
     assert held[0, 1] and held[1, 0]  # side by side, one added, one removed
-    assert not held[0, 2]  # removed inside the added one's box: a piece of it
-    assert not held[1, 2]  # both removed
-    assert not held[:, 3].any() and not held.diagonal().any()  # "changed" parts nothing
+    assert held[1, 3] and not held[0, 3]  # two added: never apart from each other
+    assert not held[:, 2].any() and not held.diagonal().any()  # "changed" parts nothing
+    # a removed piece inside the added one's extent: the pieces interleave, one change
+    inside = np.vstack([boxes[:2], [[2, 2, 6, 6]]])
+    assert not held_apart(["added", "removed", "removed"], inside).any()

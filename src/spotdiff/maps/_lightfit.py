@@ -91,9 +91,9 @@ def fit_locations(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 def relit_pair(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = None) -> bool:
     """Whether the light changed across the picture: the smooth gain field of the pair's
-    trusted light fits strays from its own median gain by :data:`MIN_ALPHA` or more over
-    :data:`RELIT` of the compared picture (a uniform gain is the global tone curves' to
-    explain).
+    trusted light fits, less what a global tone curve explains (:func:`strays` with the
+    levels: a brightness, contrast or gamma change is the tone curves' to explain), strays by
+    :data:`MIN_ALPHA` or more over :data:`RELIT` of the compared picture.
 
     Args:
         img1, img2: uint8 (H, W, 3) RGB, image 2 aligned onto image 1 *before* the tone curves:
@@ -103,10 +103,11 @@ def relit_pair(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = No
         valid: (H, W) bool, the compared pixels (None: all).
     """
     size = grid_size(img1)
-    gain, _, weight = fit_locations(*reduced_pair(img1, img2, size))
+    pair = reduced_pair(img1, img2, size)
+    gain, _, weight = fit_locations(*pair)
     compared = compared_grid(valid, size)
     weight[~compared] = 0.0
-    return strays(gain, weight, compared, centred=True)
+    return strays(gain, weight, compared, level=pair[0].mean(axis=2, dtype=np.float32))
 
 
 def compared_grid(valid: np.ndarray | None, size: tuple[int, int]) -> np.ndarray:
@@ -157,17 +158,27 @@ def outliers(
 
 
 def strays(
-    gain: np.ndarray, weight: np.ndarray, compared: np.ndarray, *, centred: bool = False
+    gain: np.ndarray,
+    weight: np.ndarray,
+    compared: np.ndarray,
+    *,
+    level: np.ndarray | None = None,
 ) -> bool:
     """Whether the smooth gain field of the trusted fits (``gain``, ``weight`` of
-    :func:`_fit`) strays by :data:`MIN_ALPHA` or more (either way) over :data:`RELIT` of the
-    ``compared`` grid: from 1, or, ``centred``, from its own median (a uniform gain is the
-    global tone curves' to explain, not a light that changed across the picture)."""
-    log_gain, norm = spread(
-        np.log(np.clip(gain, MIN_GAIN, 1 / MIN_GAIN)).astype(np.float32), weight
-    )
+    :func:`fit_locations`) strays by :data:`MIN_ALPHA` or more (either way) over :data:`RELIT`
+    of the ``compared`` grid: from 1, or, given image 1's mean ``level`` at each location
+    (float32 on the grid), from the gain a global tone curve gives that level (the log gain
+    fitted as a quadratic in the log level over the trusted fits: a uniform gain, a gamma, a
+    contrast change; not a light that changed across the picture)."""
+    log_gain = np.log(np.clip(gain, MIN_GAIN, 1 / MIN_GAIN)).astype(np.float32)
+    if level is not None:
+        x = np.log(np.maximum(level, 1.0) / np.float32(255.0)).ravel()
+        terms = np.stack([np.ones_like(x), x, x * x], axis=1).astype(np.float64)
+        root = np.sqrt(weight.ravel().astype(np.float64))
+        if np.count_nonzero(root) >= terms.shape[1]:
+            coef = np.linalg.lstsq(terms * root[:, None], log_gain.ravel() * root, rcond=None)[0]
+            log_gain = log_gain - (terms @ coef).reshape(log_gain.shape).astype(np.float32)
+    log_gain, norm = spread(log_gain, weight)
     seen = (norm >= SCARCE) & compared
-    if centred and seen.any():
-        log_gain = log_gain - np.float32(np.median(log_gain[seen]))
     lit = seen & (np.abs(log_gain) >= -np.log(1.0 - MIN_ALPHA))
     return float(lit.sum()) / max(int(compared.sum()), 1) >= RELIT

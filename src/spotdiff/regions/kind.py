@@ -164,16 +164,22 @@ def classify_kind(
 
 def held_apart(kinds, boxes: np.ndarray) -> np.ndarray:
     """bool (P, P): the pairs of pieces (their ``kinds``, from :func:`classify_kind`, and
-    (P, 4) xyxy ``boxes``) side by side, one ``added`` and the other ``removed``: the stroke of
-    one is in image 2 only, of the other in image 1 only; two changes, however close. Pieces
-    whose boxes overlap are not judged: a piece inside another's extent (content clone-stamped
-    into a removed object's place) belongs to it."""
+    (P, 4) xyxy ``boxes``) of which one was ``added`` and the other ``removed``, side by side:
+    the stroke of one is in image 2 only, of the other in image 1 only; two changes, however
+    close. Side by side: each lies outside the extent (the union box) of all the pieces of the
+    other kind; a piece within it, content clone-stamped into a removed object's place or the
+    rim an object resized left, belongs to that change."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    overlap = (
-        np.minimum(b[:, None, 2:], b[None, :, 2:]) > np.maximum(b[:, None, :2], b[None, :, :2])
-    ).all(-1)
-    opposite = np.array([[{k, m} == {"added", "removed"} for m in kinds] for k in kinds], bool)
-    return opposite.reshape(len(b), len(b)) & ~overlap
+    kinds = np.asarray(kinds)
+    outside = np.zeros((len(b), 2), bool)  # outside the extent of the added / removed pieces
+    for n, kind in enumerate(("added", "removed")):
+        of = kinds == kind
+        if of.any():
+            lo, hi = b[of, :2].min(0), b[of, 2:].max(0)
+            outside[:, n] = ~(np.minimum(b[:, 2:], hi) > np.maximum(b[:, :2], lo)).all(1)
+    added = (kinds == "added") & outside[:, 1]
+    removed = (kinds == "removed") & outside[:, 0]
+    return (added[:, None] & removed[None]) | (removed[:, None] & added[None])
 
 
 def _inpaint_error(crop: np.ndarray, hole: np.ndarray, inside: np.ndarray) -> float:

@@ -41,7 +41,7 @@ from .components import Components, find_components
 from .group import ObjectMap
 from .kind import classify_kind, held_apart
 from .merge import union_roots
-from .signature import ALIKE, OTHERWISE, changed_otherwise, signatures
+from .signature import ALIKE, MIN_PIXELS, OTHERWISE, changed_otherwise, signatures
 
 __all__ = [
     "ALIKE",
@@ -146,7 +146,10 @@ def occluded_objects(
     kinds: dict[int, str] = {}  # :func:`~.kind.classify_kind` of the pieces judged, on demand
 
     def held(i: int, j: int) -> bool:
-        """One piece added, the other removed, side by side (:func:`~.kind.held_apart`)."""
+        """One piece added, the other removed, side by side (:func:`~.kind.held_apart`), both
+        of :data:`~.signature.MIN_PIXELS` or more (over fewer, the kind comes by chance)."""
+        if min(comps.areas[i], comps.areas[j]) < MIN_PIXELS:
+            return False
         for n in (i, j):
             if n not in kinds:
                 x0, y0, x1, y1 = (int(v) for v in boxes[n])
