@@ -275,12 +275,17 @@ def test_an_object_relit_alone_under_relighting_is_found(factor, monkeypatch):
 
 
 def test_relit_pair_is_a_light_that_changed_across_the_picture():
-    """Relit: the gain field strays from its own median; a uniform gain (a brightness change,
-    the tone curves' to explain) is not, nor one object darkened."""
+    """Relit: the gain field strays from what a global tone curve gives each level; a uniform
+    gain, a gamma or a contrast change (the tone curves' to explain) is not, nor one object
+    darkened."""
     a = _first(_board())
     assert relit_pair(a, _relit(a))
     uniform = np.clip(a * 1.3, 0, 255).astype(np.uint8)
     assert not relit_pair(a, uniform)
+    gamma = (255 * (a / 255.0) ** 0.6).astype(np.uint8)  # a gain that depends on the level
+    contrast = np.clip((a - 100.0) * 1.4 + 100, 0, 255).astype(np.uint8)
+    assert not relit_pair(a, gamma) and not relit_pair(a, contrast)
+    assert relit_pair(a, _relit(gamma))
     b = a.copy()
     b[100:250, 100:280] = (b[100:250, 100:280] * 0.6).astype(np.uint8)
     assert not relit_pair(a, b)
