@@ -283,34 +283,33 @@ def explain_light(
         the relit pair (:func:`relight`), so evidence is only ever removed; the inputs
         themselves (not copied) when no light change was found.
     """
-    # a relit pair's field, fitted before the tone curves, explains colour only: SSIM's
-    # contrast and structure follow a local gain already, and the un-tone-matched grey pair
-    # only took a changed roof's rim off an aerial pair (bercy's mask 245 -> 187 px)
-    if before is not None and relit_pair(*before, matched.fit_on):
-        # a relighting is one gain per location of the pair before the tone curves (after
-        # them it is not, per channel and curved): fitted there, image 2 sharpened as image 1
-        field = light_field(*before, matched.fit_on, relit=True)
-        img2 = (
-            before[1]
-            if not matched.blur[1]
-            else cv2.GaussianBlur(before[1], (0, 0), matched.blur[1])
+    field = light_field(matched.img1, matched.mid2, matched.fit_on)  # after the tone curves
+    if field.active:
+        img1, (lo2, hi2, mid2) = relight(
+            matched.img1, (matched.lo2, matched.hi2, matched.mid2), field
         )
-        pair = (matched.img1, img2, img2, img2)
-        raw = True  # a relighting keeps the structure (SSIM's terms follow a local gain)
-    else:
-        raw = False
-        field = light_field(matched.img1, matched.mid2, matched.fit_on)
-        pair = (matched.img1, matched.lo2, matched.hi2, matched.mid2)
+        np.minimum(colour, colour_difference(img1, lo2, hi2), out=colour)
+        if structure is not None:
+            gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
+            gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)
+            relit = structural_difference(gray1, gray2, noise=noise, unreliable=matched.unreliable)
+            np.minimum(structure, relit, out=structure)
+    pair = (matched.img1, matched.mid2)
+    if before is not None and relit_pair(*before, matched.fit_on):
+        # a relighting is one gain per location of the pair before the tone curves (after them
+        # it is not, per channel and curved): fitted there, image 2 as sharp as image 1. It
+        # explains the colour map only: SSIM's contrast and structure follow a local gain, and
+        # the un-tone-matched grey pair took a changed roof's rim off an aerial pair
+        raw = light_field(*before, matched.fit_on, relit=True)
+        if raw.active:
+            blur = matched.blur[1]
+            img2 = before[1] if not blur else cv2.GaussianBlur(before[1], (0, 0), blur)
+            field, pair = raw, (matched.img1, img2)
+            img1, (img2,) = relight(matched.img1, (img2,), raw)
+            np.minimum(colour, colour_difference(img1, img2, img2), out=colour)
     if not field.active:
         return colour, structure, field
-    img1, (lo2, hi2, mid2) = relight(pair[0], pair[1:], field)
-    np.minimum(colour, colour_difference(img1, lo2, hi2), out=colour)
-    if structure is not None and not raw:
-        gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
-        gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)
-        relit = structural_difference(gray1, gray2, noise=noise, unreliable=matched.unreliable)
-        np.minimum(structure, relit, out=structure)
-    washed = washed_out(pair[0], pair[3], field)
+    washed = washed_out(*pair, field)
     if washed is not None:  # what the light saturated says nothing about the scene
         colour[washed] = 0.0
         if structure is not None:
