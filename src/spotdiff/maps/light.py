@@ -28,8 +28,10 @@ colour ``light``, and ``offset = 0`` for a relighting. The global tone curves
    :data:`MIN_ALPHA` toward a bright light colour (at least :data:`MIN_LIGHT`). An object
    darkened on an otherwise unchanged picture is neither. :func:`explain_light` decides it on
    the pair *before* the global tone curves, the field straying from its own median gain
-   (:func:`relit_pair`: a uniform gain is the curves' to explain), and fits a relit pair's
-   field there: the curves take out a relighting's mean and, per channel and curved, bend
+   (:func:`relit_pair`: what a global tone curve gives each level is the curves' to explain),
+   and fits a relit pair's field there too, to explain the colour map (the structure is
+   explained by the field after the curves, as a local gain leaves SSIM's terms alone): the
+   curves take out a relighting's mean and, per channel and curved, bend
    apart under a large edit (a chip inserted, an area recoloured), so that after them the
    field strayed too little to tell and was no longer one gain per location (10 and 5 false
    boxes on the tests' relit boards). On a relit pair the fits the field of all trusted fits
