@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spotdiff.regions import kind
-from spotdiff.regions.kind import classify_kind
+from spotdiff.regions.kind import classify_kind, held_apart
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -78,3 +78,15 @@ def test_inpainting_runs_only_where_the_score_could_decide(scene, monkeypatch):
     monkeypatch.setattr(kind, "_inpaint_error", lambda *a: calls.append(1) or inpaint_error(*a))
     assert classify_kind(before, after, crop, origin) == "changed" and calls == []
     assert classify_kind(before, cat, crop, origin) == "removed" and calls == [1, 1]
+
+
+def test_held_apart_is_added_beside_removed_side_by_side_only():
+    boxes = np.array([[0, 0, 10, 20], [14, 5, 20, 8], [30, 0, 40, 10], [0, 24, 8, 30]])
+    held = held_apart(["added", "removed", "changed", "added"], boxes)
+    assert held.dtype == bool and held.shape == (4, 4)
+    assert held[0, 1] and held[1, 0]  # side by side, one added, one removed
+    assert held[1, 3] and not held[0, 3]  # two added: never apart from each other
+    assert not held[:, 2].any() and not held.diagonal().any()  # "changed" parts nothing
+    # a removed piece inside the added one's extent: the pieces interleave, one change
+    inside = np.vstack([boxes[:2], [[2, 2, 6, 6]]])
+    assert not held_apart(["added", "removed", "removed"], inside).any()

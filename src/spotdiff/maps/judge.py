@@ -145,7 +145,7 @@ def judge_pair(
     light = None
     if photometric and not rendered and not swapped:  # glare, relighting: :mod:`.light`
         raw = colour if gain is None else colour / gain  # the light is fitted in levels
-        raw, struct, light = explain_light(matched, raw, struct, noise=noise)
+        raw, struct, light = explain_light(matched, raw, struct, noise=noise, before=(img1, img2))
         colour = raw if gain is None else np.multiply(raw, gain, out=raw)
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, struct, thr)

@@ -49,6 +49,7 @@ __all__ = [
     "colour_correlation",
     "edge_correlation",
     "edge_magnitude",
+    "held_apart",
 ]
 
 #: Best absolute colour-channel correlation inside the region above which it is ``changed``.
@@ -159,6 +160,26 @@ def classify_kind(
     if score < -REMOVED_MARGIN and cont < -CONTINUE_MARGIN:
         return "removed"
     return "changed"
+
+
+def held_apart(kinds, boxes: np.ndarray) -> np.ndarray:
+    """bool (P, P): the pairs of pieces (their ``kinds``, from :func:`classify_kind`, and
+    (P, 4) xyxy ``boxes``) of which one was ``added`` and the other ``removed``, side by side:
+    the stroke of one is in image 2 only, of the other in image 1 only; two changes, however
+    close. Side by side: each lies outside the extent (the union box) of all the pieces of the
+    other kind; a piece within it, content clone-stamped into a removed object's place or the
+    rim an object resized left, belongs to that change."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    kinds = np.asarray(kinds)
+    outside = np.zeros((len(b), 2), bool)  # outside the extent of the added / removed pieces
+    for n, kind in enumerate(("added", "removed")):
+        of = kinds == kind
+        if of.any():
+            lo, hi = b[of, :2].min(0), b[of, 2:].max(0)
+            outside[:, n] = ~(np.minimum(b[:, 2:], hi) > np.maximum(b[:, :2], lo)).all(1)
+    added = (kinds == "added") & outside[:, 1]
+    removed = (kinds == "removed") & outside[:, 0]
+    return (added[:, None] & removed[None]) | (removed[:, None] & added[None])
 
 
 def _inpaint_error(crop: np.ndarray, hole: np.ndarray, inside: np.ndarray) -> float:

@@ -20,8 +20,9 @@ evidence), are
 - two changes side by side when they changed otherwise
   (:func:`~.signature.changed_otherwise`: a recolour beside an object added, or other colours
   before and after beyond the structural window's reach: a lock removed from a chest beside a
-  rope added on the floor, 12 px apart, joined by the rope's allowance before). They never
-  join by distance.
+  rope added on the floor, 12 px apart, joined by the rope's allowance before), or one was
+  added and the other removed (:func:`~.kind.held_apart`: a figure drawn in image 2 beside a
+  mark gone from image 1). They never join by distance.
 
 On the real puzzles the pairs judged otherwise lay on two truth objects in 8 of 8 cases, at
 9.8-42 px; two pairs on one object (a string of flags of three colours) lay 2-3 px apart.
@@ -38,8 +39,9 @@ import numpy as np
 
 from .components import Components, find_components
 from .group import ObjectMap
+from .kind import classify_kind, held_apart
 from .merge import union_roots
-from .signature import ALIKE, OTHERWISE, changed_otherwise, signatures
+from .signature import ALIKE, MIN_PIXELS, OTHERWISE, changed_otherwise, signatures
 
 __all__ = [
     "ALIKE",
@@ -141,6 +143,19 @@ def occluded_objects(
     join = np.zeros((k, k), bool)
     apart = np.zeros((k, k), bool)
     near = np.full((k, k), np.inf)  # pixel distance between pieces, within ``reach``
+    kinds: dict[int, str] = {}  # :func:`~.kind.classify_kind` of the pieces judged, on demand
+
+    def held(i: int, j: int) -> bool:
+        """One piece added, the other removed, side by side (:func:`~.kind.held_apart`), both
+        of :data:`~.signature.MIN_PIXELS` or more (over fewer, the kind comes by chance)."""
+        if min(comps.areas[i], comps.areas[j]) < MIN_PIXELS:
+            return False
+        for n in (i, j):
+            if n not in kinds:
+                x0, y0, x1, y1 = (int(v) for v in boxes[n])
+                kinds[n] = classify_kind(rgb1, rgb2, labels[y0:y1, x0:x1] == n + 1, (x0, y0))
+        return bool(held_apart([kinds[i], kinds[j]], boxes[[i, j]])[0, 1])
+
     for i in range(k):
         cut, di = around(labels, boxes[i], i, reach)
         win = labels[cut]
@@ -150,7 +165,7 @@ def occluded_objects(
             near[i, j] = near[j, i] = d
             if not band.any() or (z[cut][band] < low).mean() < UNCHANGED_SHARE:
                 continue  # changed between them: one change, as far as this rule can tell
-            if changed_otherwise(sig, i, j, distance=d):
+            if changed_otherwise(sig, i, j, distance=d) or held(i, j):
                 apart[i, j] = apart[j, i] = True
                 continue
             if np.linalg.norm(colours[i] - colours[j], axis=1).min() > ALIKE:

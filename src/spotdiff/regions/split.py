@@ -24,6 +24,12 @@ component is replaced by its parts and those pairs never join
 (they touch). When no pair did (the pieces of one object changed alike: the shirt and the
 trousers of a man added, the bars of a logo recoloured), the component stays whole.
 
+A component whose seeds (the connected sets of ``z >= high``, however small: at least
+:data:`MIN_SEED` px) only the weaker spread joins is cut between them when one seed was added and
+another, beside it, removed (:func:`~.kind.held_apart`: the stroke of one in image 2 only, of
+the other in image 1 only): a figure added beside a mark removed 7 px away (puzzle_temple),
+whose mark is too small for a signature. The pieces of one object added are all ``added``.
+
 Components a few px apart that an unchanged line of the drawing divides (a gear added inside
 each of two wheels: :func:`~.divided.divided_pairs`) never join either.
 """
@@ -35,36 +41,51 @@ import numpy as np
 
 from .components import Components
 from .divided import divided_pairs
+from .kind import classify_kind, held_apart
 from .signature import MIN_PIXELS, changed_otherwise, signatures, with_colours
 
-__all__ = ["STEP", "split_components"]
+__all__ = ["MIN_SEED", "STEP", "split_components"]
 
 #: Ratio between the evidence levels at which a component's cores are looked for.
 STEP = 1.5
 _LEVELS = 8  # levels tried at most (high * STEP ** 7: 17x the seed level)
 _MEANS_ROUNDS = 10  # rounds of the two means
+#: Fewest pixels of a seed (``z >= high``) that grows a part of its own when the seeds of a
+#: component are judged by which image holds them (:func:`_held_apart`).
+MIN_SEED = 9
 
 
-def _parts(z: np.ndarray, inside: np.ndarray, high: float) -> np.ndarray | None:
-    """int32 labels ``1..P`` (P >= 2) of the parts of one component (``inside``, bool, its
-    window of ``z``), grown from its cores (module docstring); None when it has one core."""
+def _cores(
+    z: np.ndarray, inside: np.ndarray, high: float, min_pixels: int, levels: int = _LEVELS
+) -> tuple[np.ndarray, float] | None:
+    """``(cores, level)``: int32 labels ``1..P`` (P >= 2) of the cores of one component
+    (``inside``, bool, its window of ``z``): the connected sets of ``z >= level`` of at least
+    ``min_pixels`` px at the lowest level ``high * STEP ** n`` (``n < levels``) that holds two
+    (module docstring); None when it has one core."""
     peak = float(z[inside].max())
     level = high
-    for _ in range(_LEVELS):
+    for _ in range(levels):
         if level > peak:
             return None
         _, cores, stats, _ = cv2.connectedComponentsWithStats(
             (inside & (z >= level)).view(np.uint8), connectivity=8, ltype=cv2.CV_32S
         )
-        big = np.flatnonzero(stats[1:, 4] >= MIN_PIXELS) + 1
+        big = np.flatnonzero(stats[1:, 4] >= min_pixels) + 1
         if len(big) >= 2:
             lut = np.zeros(len(stats), np.int32)
             lut[big] = np.arange(1, len(big) + 1)
-            return _grow(lut[cores], z, inside, level, high)
+            return lut[cores], level
         if len(big) == 0:
             return None
         level *= STEP
     return None
+
+
+def _parts(z: np.ndarray, inside: np.ndarray, high: float) -> np.ndarray | None:
+    """int32 labels ``1..P`` (P >= 2) of the parts of one component (``inside``, bool, its
+    window of ``z``), grown from its cores (module docstring); None when it has one core."""
+    found = _cores(z, inside, high, MIN_PIXELS)
+    return None if found is None else _grow(found[0], z, inside, found[1], high)
 
 
 def _grow(parts: np.ndarray, z: np.ndarray, inside: np.ndarray, level: float, high: float):
@@ -134,8 +155,8 @@ def _cut(z, comps: Components, rgb1, rgb2, high: float) -> tuple[Components, np.
         inside = comps.labels[win] == c + 1
         crops = (rgb1[win], rgb2[win])
         lab = tuple(cv2.cvtColor(x, cv2.COLOR_RGB2LAB) for x in crops)
-        for parts in _candidates(z[win], inside, lab, high):
-            apart = _apart(parts, crops, lab)
+        for parts, judge in _candidates(z[win], inside, lab, high, (rgb1, rgb2), (x0, y0)):
+            apart = judge(parts, crops, lab)
             if apart.any():
                 cut[int(c)] = ((x0, y0), parts, apart)
                 break
@@ -224,15 +245,32 @@ def _centres(x: np.ndarray, second: np.ndarray) -> np.ndarray:
     return sums / np.array([[len(x) - n2], [n2]], np.float32)
 
 
-def _candidates(z, inside, lab, high: float):
-    """The ways to cut one component, in order: at an evidence saddle (:func:`_parts`), then
-    by how its pixels changed (:func:`_colour_parts`); each int32 labels ``1..P``."""
+def _candidates(z, inside, lab, high: float, rgb, origin):
+    """The ways to cut one component, in order, each int32 labels ``1..P`` with the function
+    that judges its parts (``(parts, crops, lab) -> bool (P, P)``): at an evidence saddle
+    (:func:`_parts`), then by how its pixels changed (:func:`_colour_parts`), both judged by
+    their signatures (:func:`_apart`); then between its seeds of :data:`MIN_SEED` px or more
+    (however small: only the weaker spread joins them), judged by which image holds each
+    (:func:`_held_apart`)."""
     parts = _parts(z, inside, high)
     if parts is not None:
-        yield parts
+        yield parts, _apart
     parts = _colour_parts(inside, lab)
     if parts is not None:
-        yield parts
+        yield parts, _apart
+    found = _cores(z, inside, high, MIN_SEED, levels=1)  # the seeds themselves apart
+    if found is not None:
+        seeds = found[0]
+        yield _grow(seeds, z, inside, high, high), lambda *args: _held_apart(seeds, rgb, origin)
+
+
+def _held_apart(seeds: np.ndarray, rgb, origin: tuple[int, int]) -> np.ndarray:
+    """bool (P, P): the pairs of ``seeds`` (labels ``1..P`` of a window at ``origin`` of the
+    images ``rgb``) added beside removed (:func:`~.kind.held_apart`)."""
+    boxes = _boxes(seeds)
+    return held_apart(
+        [classify_kind(*rgb, seeds == i + 1, origin) for i in range(len(boxes))], boxes
+    )
 
 
 def _apart(parts: np.ndarray, crops, lab) -> np.ndarray:
