@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -22,52 +21,10 @@ import numpy as np
 
 from _common import markdown_table
 from spotdiff.evaluation.detectors import as_detection, get_detector
+from spotdiff.evaluation.nochange import NUISANCES
 from spotdiff.evaluation.real import load_real_pairs
 
 MANIFEST = Path(__file__).resolve().parents[2] / "shared" / "realpairs" / "pairs.json"
-
-
-def _encoded(img: np.ndarray, ext: str, flag: int, quality: int) -> np.ndarray:
-    ok, buf = cv2.imencode(ext, np.ascontiguousarray(img[..., ::-1]), [flag, quality])
-    assert ok
-    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
-
-
-def _moved(img: np.ndarray, m: np.ndarray) -> np.ndarray:
-    h, w = img.shape[:2]
-    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-
-
-def _half_up(img: np.ndarray) -> np.ndarray:
-    h, w = img.shape[:2]
-    small = cv2.resize(img, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-
-
-def _rotated(img: np.ndarray) -> np.ndarray:
-    h, w = img.shape[:2]
-    return _moved(img, cv2.getRotationMatrix2D((w / 2, h / 2), 1.5, 1.0))
-
-
-def _noisy(img: np.ndarray) -> np.ndarray:
-    noise = np.random.default_rng(0).normal(0, 5, img.shape)
-    return np.clip(img + noise, 0, 255).astype(np.uint8)
-
-
-NUISANCES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "jpeg q50": lambda x: _encoded(x, ".jpg", cv2.IMWRITE_JPEG_QUALITY, 50),
-    "webp q60": lambda x: _encoded(x, ".webp", cv2.IMWRITE_WEBP_QUALITY, 60),
-    "half size, scaled up": _half_up,
-    "shift (0.5, 0.5) px": lambda x: _moved(x, np.float32([[1, 0, 0.5], [0, 1, 0.5]])),
-    "gamma 0.8": lambda x: np.clip(np.rint(255 * (x / 255.0) ** 0.8), 0, 255).astype(np.uint8),
-    "crop 3-5 px": lambda x: np.ascontiguousarray(x[3:-2, 4:-1]),
-    "blur sigma 1": lambda x: cv2.GaussianBlur(x, (0, 0), 1.0),
-    "noise sigma 5": _noisy,
-    "rotate 1.5 deg": _rotated,
-    "shift (1.3, -0.7) + jpeg q70": lambda x: _encoded(
-        _moved(x, np.float32([[1, 0, 1.3], [0, 1, -0.7]])), ".jpg", cv2.IMWRITE_JPEG_QUALITY, 70
-    ),
-}
 
 
 def _boxes(detector, img1: np.ndarray, img2: np.ndarray) -> int:

@@ -12,6 +12,7 @@ import pytest
 import spotdiff.regions.lowpass as lowpass_module
 from spotdiff import find
 from spotdiff.evaluation.metrics import box_iou
+from spotdiff.evaluation.nochange import half_up, rotated
 from spotdiff.regions.lowpass import drop_lost_detail, lost_detail
 from spotdiff.result import DiffResult
 
@@ -45,18 +46,6 @@ def _scene() -> np.ndarray:
     return img
 
 
-def _half_up(img: np.ndarray) -> np.ndarray:
-    h, w = img.shape[:2]
-    small = cv2.resize(img, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-
-
-def _rotated(img: np.ndarray) -> np.ndarray:
-    h, w = img.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), 1.5, 1.0)
-    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-
-
 def _changed(img: np.ndarray) -> np.ndarray:
     out = img.copy()
     (cx, cy), r, colour = _DISC
@@ -68,7 +57,7 @@ def _changed(img: np.ndarray) -> np.ndarray:
 
 def test_half_size_copy_gives_no_box():
     a = _scene()
-    result = find(a, _half_up(a))
+    result = find(a, half_up(a))
     assert result.metadata["sharpness_blur"][0] > 0  # image 2 found the blurrier
     assert len(result) == 0
 
@@ -76,7 +65,7 @@ def test_half_size_copy_gives_no_box():
 def test_half_size_copy_boxes_its_roofs_without_the_rule(monkeypatch):
     monkeypatch.setattr(lowpass_module, "lost_detail", lambda *a, **k: False)
     a = _scene()
-    boxes = find(a, _half_up(a)).boxes
+    boxes = find(a, half_up(a)).boxes
     assert len(boxes) == 2
     roofs = np.array([box for box, _ in _ROOFS], np.float32)
     assert (box_iou(boxes, roofs).max(axis=1) > 0.3).all()  # the roofs' tiles
@@ -84,7 +73,7 @@ def test_half_size_copy_boxes_its_roofs_without_the_rule(monkeypatch):
 
 def test_changes_in_a_half_size_copy_are_the_boxes():
     a = _scene()
-    result = find(a, _half_up(_changed(a)))
+    result = find(a, half_up(_changed(a)))
     (cx, cy), r, _ = _DISC
     (x, y), s, _ = _SQUARE
     assert len(result) == 2  # the second roof's tiles are lost detail
@@ -112,7 +101,7 @@ def _region(box) -> DiffResult:
 )
 def test_lost_detail_tells_lost_tiles_from_changes(blurrier, change, expected):
     a = _scene()
-    b = _half_up(_changed(a) if change else a)
+    b = half_up(_changed(a) if change else a)
     box = (20, 30, 110, 90)
     assert lost_detail(a, b, box, threshold=24.0, blurrier=blurrier) is expected
 
@@ -121,7 +110,7 @@ def test_lost_detail_takes_image_2_before_the_curves_too():
     """Tone curves fitted on a blurrier copy are off by the blur (thin dark lines lose their
     contrast): 15 levels lighter after the curves is a coarse difference; before them, none."""
     a = _scene()
-    raw = _half_up(a)
+    raw = half_up(a)
     toned = np.clip(raw.astype(np.int16) + 15, 0, 255).astype(np.uint8)
     box = (20, 30, 110, 90)
     assert lost_detail(a, toned, box, threshold=24.0, blurrier=2) is False
@@ -135,7 +124,7 @@ def test_lost_detail_needs_changed_pixels():
 
 def test_drop_lost_detail_asks_only_a_pair_with_a_blurrier_image():
     a = _scene()
-    b = _half_up(a)
+    b = half_up(a)
     regions = _region((20, 30, 110, 90))
     assert len(drop_lost_detail(regions, a, b, threshold=24.0, blur=(0.0, 0.0))) == 1
     assert len(drop_lost_detail(regions, a, b, threshold=24.0, blur=(0.7, 0.0))) == 0
@@ -149,10 +138,10 @@ def test_drop_lost_detail_asks_only_a_pair_with_a_blurrier_image():
 @pytest.mark.parametrize(
     ("name", "nuisance"),
     [
-        ("puzzle_townhall", _half_up),  # its roofs' tiles: 3 boxes before the rule
-        ("puzzle_townhall", _rotated),  # 4
-        ("puzzle_traffic", _half_up),  # a "0" of two strokes 1 px apart filled: 1
-        ("puzzle_ghats", _half_up),  # 1
+        ("puzzle_townhall", half_up),  # its roofs' tiles: 3 boxes before the rule
+        ("puzzle_townhall", rotated),  # 4
+        ("puzzle_traffic", half_up),  # a "0" of two strokes 1 px apart filled: 1
+        ("puzzle_ghats", half_up),  # 1
     ],
     ids=["townhall-half-up", "townhall-rotate-1.5", "traffic-half-up", "ghats-half-up"],
 )
