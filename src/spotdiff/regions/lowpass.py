@@ -36,8 +36,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..maps.colour import colour_difference
 from ..result import DiffResult
-from .retrace import working_box
+from .veto import drop_rejected, window
 
 __all__ = ["COARSE", "MAX_COARSE", "MAX_KEPT", "drop_lost_detail", "lost_detail"]
 
@@ -76,20 +77,17 @@ def lost_detail(
     Returns:
         False as well when the box holds no changed pixel.
     """
-    h, w = img1.shape[:2]
-    x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
-    m = int(3 * COARSE)  # the Gaussian's reach: the coarse copies see the box's surroundings
-    wx0, wy0, wx1, wy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
-    a = img1[wy0:wy1, wx0:wx1].astype(np.float32)
-    b = img2[wy0:wy1, wx0:wx1].astype(np.float32)
-    inner = np.s_[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0]
-    changed = np.sqrt(((a[inner] - b[inner]) ** 2).sum(axis=2)) > threshold
+    # the Gaussian's reach: the coarse copies see the box's surroundings
+    outer, inner = window(img1.shape, box, int(3 * COARSE))
+    a, b = img1[outer], img2[outer]
+    changed = colour_difference(a[inner], b[inner], b[inner], radius=0) > threshold
     if not changed.any():
         return False
+    a, b = a.astype(np.float32), b.astype(np.float32)
     ca, cb = cv2.GaussianBlur(a, (0, 0), COARSE), cv2.GaussianBlur(b, (0, 0), COARSE)
     coarse = np.sqrt(((ca[inner] - cb[inner]) ** 2).sum(axis=2))[changed]
     if raw2 is not None:
-        cr = cv2.GaussianBlur(raw2[wy0:wy1, wx0:wx1].astype(np.float32), (0, 0), COARSE)
+        cr = cv2.GaussianBlur(raw2[outer].astype(np.float32), (0, 0), COARSE)
         coarse = np.minimum(coarse, np.sqrt(((ca[inner] - cr[inner]) ** 2).sum(axis=2))[changed])
     if coarse.max() > MAX_COARSE * threshold:
         return False
@@ -126,12 +124,9 @@ def drop_lost_detail(
     if len(regions) == 0 or blur[0] == blur[1]:
         return regions
     blurrier = 2 if blur[0] > blur[1] else 1
-    keep = np.ones(len(regions), bool)
-    for i in range(len(regions)):
-        box = working_box(regions, i, img1.shape)
-        if spared is not None and spared[box[1] : box[3], box[0] : box[2]].any():
-            continue
-        keep[i] = not lost_detail(
-            img1, img2, box, threshold=threshold, blurrier=blurrier, raw2=raw2
-        )
-    return regions if keep.all() else regions[keep]
+    return drop_rejected(
+        regions,
+        img1.shape,
+        lambda box: lost_detail(img1, img2, box, threshold=threshold, blurrier=blurrier, raw2=raw2),
+        spared=spared,
+    )

@@ -32,12 +32,12 @@ rule drops the 3 redrawn places of ``puzzle_pirate`` and nothing else, at any sc
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 
+from ..maps.colour import colour_difference
 from ..result import DiffResult
+from .veto import drop_rejected, window
 
 __all__ = [
     "COLOUR_REACH",
@@ -52,7 +52,6 @@ __all__ = [
     "REACH",
     "drop_retraced",
     "retraced",
-    "working_box",
 ]
 
 #: Regions scoring at least this are never tested: a redrawn stroke differs by little over the
@@ -169,14 +168,11 @@ def retraced(
     Returns:
         False as well when the box holds no changed pixel or no edge.
     """
-    h, w = img1.shape[:2]
-    x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
-    m = REACH + 4  # context of the edges (and their counterparts) and of the colours
-    wx0, wy0, wx1, wy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
-    a, b = img1[wy0:wy1, wx0:wx1], img2[wy0:wy1, wx0:wx1]
-    diff = np.sqrt(((a.astype(np.float32) - b.astype(np.float32)) ** 2).sum(axis=2))
+    # context of the edges (and their counterparts) and of the colours
+    outer, inner = window(img1.shape, box, REACH + 4)
+    a, b = img1[outer], img2[outer]
+    diff = colour_difference(a, b, b, radius=0)
     changed = np.zeros(diff.shape, bool)
-    inner = np.s_[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0]
     changed[inner] = diff[inner] > threshold
     n = int(changed.sum())
     if n == 0:
@@ -204,15 +200,6 @@ def retraced(
     return True
 
 
-def working_box(regions: DiffResult, i: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """Region ``i``'s box ``(x0, y0, x1, y1)`` (ends exclusive, whole pixels that cover it) on
-    the grid of working images of ``shape`` ((h, w, ...)), by the ratio of their size to
-    ``regions.image_size``."""
-    sx, sy = shape[1] / regions.image_size[0], shape[0] / regions.image_size[1]
-    x0, y0, x1, y1 = (float(v) for v in regions.boxes[i])
-    return math.floor(x0 * sx), math.floor(y0 * sy), math.ceil(x1 * sx), math.ceil(y1 * sy)
-
-
 def drop_retraced(
     regions: DiffResult,
     img1: np.ndarray,
@@ -234,13 +221,10 @@ def drop_retraced(
             within 1 px explains its ink), or None: a region whose box holds such a pixel is
             kept untested.
     """
-    weak = np.flatnonzero(regions.scores < MAX_SCORE)
-    if len(weak) == 0:
-        return regions
-    keep = np.ones(len(regions), bool)
-    for i in weak:
-        box = working_box(regions, i, img1.shape)
-        if spared is not None and spared[box[1] : box[3], box[0] : box[2]].any():
-            continue
-        keep[i] = not retraced(img1, img2, box, threshold=threshold)
-    return regions if keep.all() else regions[keep]
+    return drop_rejected(
+        regions,
+        img1.shape,
+        lambda box: retraced(img1, img2, box, threshold=threshold),
+        among=np.flatnonzero(regions.scores < MAX_SCORE),
+        spared=spared,
+    )

@@ -18,19 +18,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..maps.colour import colour_difference
 from ..result import DiffResult
-from .retrace import working_box
+from .veto import drop_rejected, window
 
 __all__ = ["MAX_RAW", "drop_tone_made", "tone_made"]
 
 #: Largest share of a region's changed pixels that may differ by more than the colour threshold
 #: before the tone curves (the noise of a picture reaches the threshold at a few pixels).
 MAX_RAW = 0.05
-
-
-def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """float32 (h, w): RGB colour distance of two uint8 (h, w, 3) crops."""
-    return np.sqrt(((a.astype(np.float32) - b.astype(np.float32)) ** 2).sum(axis=2))
 
 
 def tone_made(
@@ -53,14 +49,13 @@ def tone_made(
     Returns:
         False as well when the box holds no changed pixel.
     """
-    h, w = img1.shape[:2]
-    x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
-    crop = np.s_[y0:y1, x0:x1]
-    changed = _distance(img1[crop], toned2[crop]) > threshold
+    crop, _ = window(img1.shape, box, 0)
+    one = img1[crop]
+    changed = colour_difference(one, toned2[crop], toned2[crop], radius=0) > threshold
     n = int(changed.sum())
     if n == 0:
         return False
-    raw = _distance(img1[crop], raw2[crop])[changed] > threshold
+    raw = colour_difference(one, raw2[crop], raw2[crop], radius=0)[changed] > threshold
     return bool(np.count_nonzero(raw) <= MAX_RAW * n)
 
 
@@ -83,8 +78,6 @@ def drop_tone_made(
     """
     if len(regions) == 0 or raw2 is toned2 or np.array_equal(raw2, toned2):
         return regions
-    keep = np.ones(len(regions), bool)
-    for i in range(len(regions)):
-        box = working_box(regions, i, img1.shape)
-        keep[i] = not tone_made(img1, raw2, toned2, box, threshold=threshold)
-    return regions if keep.all() else regions[keep]
+    return drop_rejected(
+        regions, img1.shape, lambda box: tone_made(img1, raw2, toned2, box, threshold=threshold)
+    )
