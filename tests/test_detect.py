@@ -174,12 +174,12 @@ def test_8x8_change_at_1080p_gets_a_tight_box(x, y):
     edited[y : y + 8, x : x + 8] = (255, 40, 40)
     r = find(img, edited)
     assert len(r) == 1
-    # found at 1024x576 with a ~26 px box (SSIM halo and rounding), refined at full resolution
+    # found at 960x540 with a ~26 px box (SSIM halo and rounding), refined at full resolution
     assert _iou(r.boxes[0], (x, y, x + 8, y + 8)) >= 0.5
     x1, y1, x2, y2 = r.boxes[0]
     assert x1 <= x + 1 and y1 <= y + 1 and x2 >= x + 7 and y2 >= y + 7  # covers the change
     assert r.masks.crop(0)[0].shape == (y2 - y1, x2 - x1)  # the mask is cut to the box
-    assert r.metadata["working_size"] == [1024, 576]
+    assert r.metadata["working_size"] == [960, 540]
 
 
 def test_10x10_change_on_a_tiny_image_gets_a_tight_box():

@@ -4,9 +4,10 @@ The pipeline (each step a pure function of its own module):
 
 1. input (:func:`spotdiff.io.load_pair`): two uint8 RGB images of one size (size policy);
 2. working resolution: both reduced (area interpolation) so the longer side is at most
-   ``max_side`` (default 1024 px: a 1920x1080 pair runs at 1024x576, where an 8x8 px change of
-   the original still spans 4x4 px; measured on the synthetic benchmark at 1280x720, 1024 scores
-   the same box F1 as full resolution in two thirds of the time);
+   ``max_side`` (default 1024 px), by a whole factor where that keeps 90% of it (a 1920x1080
+   pair runs at 960x540, where an 8x8 px change of the original still spans 4x4 px;
+   :func:`spotdiff.find_config.working_size`; measured on the synthetic benchmark at
+   1280x720, 1024 scores the same box F1 as full resolution in two thirds of the time);
 3. alignment (:mod:`spotdiff.align`): global registration of image 2 onto image 1, skipped when
    not needed, identity with a warning when it fails; pixels image 2 does not cover are never
    reported; a translation by whole original pixels (a crop) is a copy, not a resampling
