@@ -153,7 +153,8 @@ class FindConfig:
 
         The one place where defaults are decided: ``min_area`` ``max(16, 2e-5 * W * H)``,
         ``merge_gap`` 3% of the shorter side, the working size (longer side at most
-        ``max_side``, by a whole factor where one fits: :func:`working_size`), ``align`` True/False/None folded to a mode name.
+        ``max_side``, by a whole factor where one fits: :func:`working_size`), ``align``
+        True/False/None folded to a mode name.
         """
         check_number("width", width, low=1, integer=True)
         check_number("height", height, low=1, integer=True)

@@ -393,3 +393,48 @@ def test_arduino_glare_gives_no_box():
     assert counts.fp == 0
     assert r.metadata["light"]["relit"] is True and r.metadata["light"]["trusted"] > 0.4
     assert r.metadata["flow"]["applied"]
+
+
+def test_explain_light_fits_each_pair_once(monkeypatch):
+    """A relit pair is reduced to the light grid and fitted once after the tone curves and once
+    before them: :func:`relit_pair` and the relit field share the fits before them, and image 1,
+    not blurred by the sharpness matching, is reduced once. The maps and the field are those of
+    fits made afresh for every step."""
+    import spotdiff.maps._lightfit as lightfit
+    import spotdiff.maps.light as light
+
+    canvas = _board(seed=3)
+    a, b = _first(canvas), _first(_relit(_hue_turned(canvas, (300, 150, 420, 230))))
+    m = match_pair(a, b, np.zeros(a.shape[:2], bool), warped=False)
+    assert m.img1 is a  # not blurred: image 1 before the tone curves is the matched one
+
+    def run():
+        colour = colour_difference(m.img1, m.lo2, m.hi2)
+        structure = structural_difference(m.gray1, m.gray2, noise=2.0)
+        return explain_light(m, colour, structure, noise=2.0, before=(a, b))
+
+    calls = {"fit": 0, "reduce": 0}
+    fit, reduce = lightfit.fit_locations, lightfit.reduce_area
+
+    def counted_fit(*args):
+        calls["fit"] += 1
+        return fit(*args)
+
+    def counted_reduce(img, size):
+        calls["reduce"] += img.ndim == 3
+        return reduce(img, size)
+
+    monkeypatch.setattr(lightfit, "fit_locations", counted_fit)
+    monkeypatch.setattr(lightfit, "reduce_area", counted_reduce)
+    c1, s1, field = run()
+    assert field.relit and field.active
+    assert calls == {"fit": 2, "reduce": 3}
+    fresh = lightfit.grid_fits
+    monkeypatch.setattr(light, "grid_fits", lambda x, y, valid, **_: fresh(x, y, valid))
+    monkeypatch.setattr(light, "relit_pair", lambda x, y, fits: relit_pair(x, y, m.fit_on))
+    c0, s0, field0 = run()
+    assert calls["fit"] == 2 + 3  # relit_pair fitted apart
+    np.testing.assert_array_equal(c1, c0)
+    np.testing.assert_array_equal(s1, s0)
+    np.testing.assert_array_equal(field.gain, field0.gain)
+    np.testing.assert_array_equal(field.offset, field0.offset)

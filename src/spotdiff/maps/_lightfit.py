@@ -5,16 +5,19 @@ Each location of a grid :data:`REDUCE` times coarser than the images gets the le
 weight (:func:`fit_locations`); the fits spread into a smooth field by normalized convolution
 (:func:`spread`); a pair is *relit* when that field strays from 1 (or from its own median
 gain: :func:`relit_pair`) over a share of the picture (:func:`strays`); on a relit pair the
-fits the light around them does not predict are outliers (:func:`outliers`).
+fits the light around them does not predict are outliers (:func:`outliers`). The fits of one
+pair (:class:`GridFits`, :func:`grid_fits`) are made once and read by every decision on it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 import cv2
 import numpy as np
 
+from .._area import reduce_area
 from .._threads import map_threads
 
 __all__ = [
@@ -27,8 +30,10 @@ __all__ = [
     "SCARCE",
     "SMOOTH",
     "SPREAD",
+    "GridFits",
     "compared_grid",
     "fit_locations",
+    "grid_fits",
     "grid_size",
     "outliers",
     "reduced_pair",
@@ -89,7 +94,53 @@ def fit_locations(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return gain, offset, weight.astype(np.float32)
 
 
-def relit_pair(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = None) -> bool:
+@dataclass(frozen=True)
+class GridFits:
+    """The light fits of one pair on its grid (:func:`grid_fits`); read only.
+
+    Attributes:
+        pair: both images reduced to the grid, uint8 (h', w', 3) each.
+        gain, offset, weight: float32 (h', w'), :func:`fit_locations` of ``pair``, ``weight``
+            0 where the grid is not wholly compared.
+        compared: bool (h', w'), :func:`compared_grid`.
+    """
+
+    pair: list[np.ndarray]
+    gain: np.ndarray
+    offset: np.ndarray
+    weight: np.ndarray
+    compared: np.ndarray
+
+
+def grid_fits(
+    img1: np.ndarray,
+    img2: np.ndarray,
+    valid: np.ndarray | None = None,
+    *,
+    reduced1: np.ndarray | None = None,
+    compared: np.ndarray | None = None,
+) -> GridFits:
+    """:class:`GridFits` of a pair (uint8 (H, W, 3) each; ``valid`` (H, W) bool, the compared
+    pixels, None: all). ``reduced1`` (image 1 already reduced to the grid) and ``compared``
+    (:func:`compared_grid` of ``valid``), when given, are not computed again."""
+    size = grid_size(img1)
+    if reduced1 is None:
+        pair = reduced_pair(img1, img2, size)
+    else:
+        pair = [reduced1, reduce_area(img2, size)]
+    gain, offset, weight = fit_locations(*pair)
+    compared = compared_grid(valid, size) if compared is None else compared
+    weight[~compared] = 0.0
+    return GridFits(pair, gain, offset, weight, compared)
+
+
+def relit_pair(
+    img1: np.ndarray,
+    img2: np.ndarray,
+    valid: np.ndarray | None = None,
+    *,
+    fits: GridFits | None = None,
+) -> bool:
     """Whether the light changed across the picture: the smooth gain field of the pair's
     trusted light fits, less what a global tone curve explains (:func:`strays` with the
     levels: a brightness, contrast or gamma change is the tone curves' to explain), strays by
@@ -101,13 +152,10 @@ def relit_pair(img1: np.ndarray, img2: np.ndarray, valid: np.ndarray | None = No
             inserted, an area recoloured), so that after them the field strays too little to
             tell.
         valid: (H, W) bool, the compared pixels (None: all).
+        fits: :func:`grid_fits` of the pair when already made (then the images are not read).
     """
-    size = grid_size(img1)
-    pair = reduced_pair(img1, img2, size)
-    gain, _, weight = fit_locations(*pair)
-    compared = compared_grid(valid, size)
-    weight[~compared] = 0.0
-    return strays(gain, weight, compared, level=pair[0].mean(axis=2, dtype=np.float32))
+    f = grid_fits(img1, img2, valid) if fits is None else fits
+    return strays(f.gain, f.weight, f.compared, level=f.pair[0].mean(axis=2, dtype=np.float32))
 
 
 def compared_grid(valid: np.ndarray | None, size: tuple[int, int]) -> np.ndarray:
@@ -115,7 +163,7 @@ def compared_grid(valid: np.ndarray | None, size: tuple[int, int]) -> np.ndarray
     if valid is None:
         return np.ones(size[::-1], bool)
     v8 = valid.view(np.uint8) * np.uint8(255)
-    return cv2.resize(v8, size, interpolation=cv2.INTER_AREA) == 255
+    return reduce_area(v8, size) == 255
 
 
 def grid_size(img: np.ndarray) -> tuple[int, int]:
@@ -125,10 +173,9 @@ def grid_size(img: np.ndarray) -> tuple[int, int]:
 
 
 def reduced_pair(img1: np.ndarray, img2: np.ndarray, size: tuple[int, int]) -> list[np.ndarray]:
-    """Both images reduced to ``size`` (area interpolation)."""
-    return map_threads(  # OpenCV runs this reduction on one core: both at once
-        partial(cv2.resize, dsize=size, interpolation=cv2.INTER_AREA), [img1, img2]
-    )
+    """Both images reduced to ``size`` (area interpolation: :func:`~spotdiff._area.reduce_area`)."""
+    # OpenCV runs this reduction on one core: both at once
+    return map_threads(partial(reduce_area, size=size), [img1, img2])
 
 
 def spread(values: np.ndarray, wt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -76,11 +76,9 @@ from ._lightfit import (
     SCARCE,
     SMOOTH,
     SPREAD,
-    compared_grid,
-    fit_locations,
-    grid_size,
+    GridFits,
+    grid_fits,
     outliers,
-    reduced_pair,
     relit_pair,
     spread,
     strays,
@@ -166,6 +164,7 @@ def light_field(
     valid: np.ndarray | None = None,
     *,
     relit: bool | None = None,
+    fits: GridFits | None = None,
 ) -> LightField:
     """Fit the smooth local light field of a pair (see the module docstring).
 
@@ -174,15 +173,15 @@ def light_field(
         valid: (H, W) bool, the compared pixels (None: all).
         relit: whether the pair is relit, decided by the caller (:func:`relit_pair`), or None:
             decided here, by how far the field strays from 1 (step 3).
+        fits: the pair's :func:`~._lightfit.grid_fits` when already made (then the images are
+            not read).
 
     Returns:
         :class:`LightField` on a grid :data:`REDUCE` times coarser.
     """
-    size = grid_size(img1)
-    pair = reduced_pair(img1, img2, size)
-    gain, offset, weight = fit_locations(*pair)
-    compared = compared_grid(valid, size)
-    weight[~compared] = 0.0
+    fits = grid_fits(img1, img2, valid) if fits is None else fits
+    pair, gain, offset, compared = fits.pair, fits.gain, fits.offset, fits.compared
+    weight = fits.weight.copy()  # the fits stay as made (a caller may read them again)
     n_compared = max(int(compared.sum()), 1)
     if relit is None:
         relit = strays(gain, weight, compared)
@@ -285,7 +284,8 @@ def explain_light(
         the relit pair (:func:`relight`), so evidence is only ever removed; the inputs
         themselves (not copied) when no light change was found.
     """
-    field = light_field(matched.img1, matched.mid2, matched.fit_on)  # after the tone curves
+    after = grid_fits(matched.img1, matched.mid2, matched.fit_on)  # after the tone curves
+    field = light_field(matched.img1, matched.mid2, fits=after)
     if field.active:
         img1, (lo2, hi2, mid2) = relight(
             matched.img1, (matched.lo2, matched.hi2, matched.mid2), field
@@ -297,12 +297,17 @@ def explain_light(
             relit = structural_difference(gray1, gray2, noise=noise, unreliable=matched.unreliable)
             np.minimum(structure, relit, out=structure)
     pair = (matched.img1, matched.mid2)
-    if before is not None and relit_pair(*before, matched.fit_on):
+    fits = None
+    if before is not None:  # image 1 before the tone curves is matched.img1 unless blurred
+        same1 = before[0] is matched.img1
+        reduced1 = after.pair[0] if same1 else None
+        fits = grid_fits(*before, matched.fit_on, reduced1=reduced1, compared=after.compared)
+    if fits is not None and relit_pair(*before, fits=fits):
         # a relighting is one gain per location of the pair before the tone curves (after them
         # it is not, per channel and curved): fitted there, image 2 as sharp as image 1. It
         # explains the colour map only: SSIM's contrast and structure follow a local gain, and
         # the un-tone-matched grey pair took a changed roof's rim off an aerial pair
-        raw = light_field(*before, matched.fit_on, relit=True)
+        raw = light_field(*before, relit=True, fits=fits)
         if raw.active:
             blur = matched.blur[1]
             img2 = before[1] if not blur else cv2.GaussianBlur(before[1], (0, 0), blur)
