@@ -240,7 +240,10 @@ def find_command(
     ] = None,
     max_side: Annotated[
         int | None,
-        typer.Option(help="Working resolution: longer side in pixels (default 1024; 0 = full)."),
+        typer.Option(
+            help="Working resolution: the most pixels its longer side may have (default 1024; "
+            "reduced by a whole factor where that keeps 90%: 1920x1080 -> 960x540; 0 = full)."
+        ),
     ] = None,
     antialias: Annotated[
         bool | None,
