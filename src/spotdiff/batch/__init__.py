@@ -6,7 +6,7 @@
 - :class:`LocalEngine`: ``workers`` processes, each doing its task's ``setup`` once (models
   loaded once per worker); an :class:`Engine` is anything with ``map(task, payloads)`` yielding
   records in input order.
-- :class:`RayEngine`: the same on a Ray cluster (Ray Data actors; ``spotdiff[ray]``, imported
+- :class:`RayEngine`: the same on a Ray cluster (long-lived Ray actors; ``spotdiff[ray]``, imported
   only when the engine is made); :func:`make_engine` makes either by name (``"local"``,
   ``"ray"``: the ``--engine`` option); :func:`check_engine` checks the same options without
   making one.

@@ -47,7 +47,7 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         metavar="local|ray",
-        help="Directories: where rows run: local (processes of this machine) or ray (Ray Data "
+        help="Directories: where rows run: local (processes of this machine) or ray (Ray "
         "actors: a local Ray, or the cluster of RAY_ADDRESS, e.g. auto; needs "
         "pip install 'spotdiff[ray]'). The rows are the same.",
     ),
