@@ -124,3 +124,96 @@ def test_group_refuses_a_directory_target_before_any_rename(tmp_path):
         group.path(d).write_bytes(b"new d")
         d.mkdir()  # a directory appears where d.png goes: a rename could not replace it
     assert a.read_bytes() == b"old a" and _temps(tmp_path) == []
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return int(proc.stdout)
+
+
+def test_temporary_names_carry_the_mark_the_host_and_the_pid(tmp_path):
+    from spotdiff._atomic import _HOST, _TEMP_NAME
+
+    with atomic_path(tmp_path / "out.png") as tmp:
+        match = _TEMP_NAME.match(tmp.name)
+        assert match is not None and tmp.name.startswith(".out.png.spotdiff-")
+        assert (match["host"], int(match["pid"])) == (_HOST, os.getpid())
+        tmp.write_bytes(b"x")
+
+
+def test_a_write_removes_stale_temporaries_of_dead_writers_only(tmp_path):
+    from spotdiff._atomic import _HOST
+
+    dead, live = _dead_pid(), os.getppid()  # the parent (pytest's launcher) is alive
+    stale = tmp_path / f".out.png.spotdiff-{_HOST}-{dead}.abc123_x.tmp.png"
+    other_target = tmp_path / f".other.jpg.spotdiff-{_HOST}-{dead}.zz9.tmp.jpg"
+    busy = tmp_path / f".out.png.spotdiff-{_HOST}-{live}.abc123_y.tmp.png"
+    foreign_host = (
+        tmp_path / f".out.png.spotdiff-{'0' * 6 if _HOST != '0' * 6 else '1' * 6}-{dead}.q.tmp.png"
+    )
+    old_style = tmp_path / ".out.png.k2j3h4.tmp.png"  # no mark: not known to be ours
+    user = tmp_path / f"notes.spotdiff-{_HOST}-{dead}.a.tmp.txt"  # not hidden: not ours
+    keep = [busy, foreign_host, old_style, user]
+    for path in [stale, other_target, *keep]:
+        path.write_bytes(b"")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    nested = sub / f".a.png.spotdiff-{_HOST}-{dead}.abc.tmp.png"
+    nested.write_bytes(b"")
+    with atomic_write(tmp_path / "out.png", "wb") as fh:
+        fh.write(b"png")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == sorted(
+        ["out.png", *(p.name for p in keep)]
+    )
+    assert nested.exists()  # another folder: swept by a write into it
+    with atomic_path(sub / "b.png") as tmp:
+        tmp.write_bytes(b"b")
+    assert sorted(p.name for p in sub.iterdir()) == ["b.png"]
+
+
+_KILLED_WRITER = """
+import sys, time
+from spotdiff._atomic import atomic_write
+with atomic_write(sys.argv[1], "wb") as fh:
+    fh.write(b"half")
+    fh.flush()
+    print("writing", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_nothing_after_the_next_run(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+
+    def writer() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(target)],
+                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+
+    first = writer()
+    assert first.stdout.readline() == "writing\n"
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert target.read_bytes() == b"old" and len(_temps(tmp_path)) == 1  # the litter of kill -9
+    second = writer()  # the next run's first write sweeps the folder
+    assert second.stdout.readline() == "writing\n"
+    try:
+        (left,) = _temps(tmp_path)  # its own temporary file only
+        assert f"-{second.pid}." in left
+    finally:
+        second.send_signal(signal.SIGKILL)
+        second.wait()
+        first.stdout.close()
+        second.stdout.close()
+    with atomic_path(target) as tmp:  # this process: a new folder to it, swept too
+        tmp.write_bytes(b"new")
+    assert target.read_bytes() == b"new" and _temps(tmp_path) == []

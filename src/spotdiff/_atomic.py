@@ -4,28 +4,101 @@ A reader (or a crash, or ``kill -9``) sees either the old file or the complete n
 truncated one. Every file spotdiff writes for a user goes through :func:`atomic_path` or
 :func:`atomic_write`; :func:`atomic_group` makes several outputs of one job appear together or
 not at all (a failure while preparing any of them leaves every earlier file untouched).
+
+Temporary files are named ``.NAME.spotdiff-HOST-PID.XXXXXXXX.tmpSUFFIX`` (HOST: 6 hex digits of
+a hash of this machine's name, PID: the writing process). A process killed mid-write (``kill
+-9``) leaves its temporary file behind; the first write of a later process into the same folder
+removes the ones of this machine whose process is gone (:func:`sweep_stale`). A file of a live
+process, of another machine (a shared file system), or not named this way is never touched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
+import re
+import socket
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_group", "atomic_path", "atomic_write"]
+__all__ = ["atomic_group", "atomic_path", "atomic_write", "sweep_stale"]
+
+#: The mark of a temporary file of ours: ``.NAME.spotdiff-HOST-PID.RANDOM.tmpSUFFIX``.
+_MARK = "spotdiff-"
+_TEMP_NAME = re.compile(r"^\..*\.spotdiff-(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]+)\.[a-z0-9_]+\.tmp")
+
+
+def _host() -> str:
+    return hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
+
+
+_HOST = _host()
+_swept: set[str] = set()  # folders this process has swept (once each)
+_swept_lock = threading.Lock()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: a process of another user has that pid; anything else: keep it
+        return True
+    return True
+
+
+def sweep_stale(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files that killed writers of this machine left in ``folder``.
+
+    Only names of :mod:`spotdiff._atomic`'s own pattern are looked at, and only those whose
+    machine is this one and whose process no longer exists are removed (a live process's file,
+    another machine's, or any other file is left alone). Called by every atomic write, once per
+    folder and process. Returns the paths removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None or match["host"] != _HOST or _alive(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def _sweep_once(folder: Path) -> None:
+    key = os.path.abspath(folder)
+    if key in _swept or not os.path.isdir(key):  # a missing folder: swept once it exists
+        return
+    with _swept_lock:
+        if key in _swept:
+            return
+        _swept.add(key)
+    sweep_stale(folder)
 
 
 def _temp_beside(path: Path) -> Path:
     # same folder (same file system, so os.replace is atomic); keep the suffix so that writers
     # that choose a format by extension (Pillow, OpenCV, numpy) still do. The stem is shortened
-    # so that the temporary name stays within the 255-byte limit of a file name.
+    # so that the temporary name stays within the 255-byte limit of a file name. The name
+    # carries this machine and process, so that a later run can tell a killed writer's file.
+    _sweep_once(path.parent)
     stem = path.name[:_MAX_STEM_CHARS]
-    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    prefix = f".{stem}.{_MARK}{_HOST}-{os.getpid()}."
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=f".tmp{path.suffix}", dir=path.parent)
     try:
         # mkstemp creates the file private (0600); give it the mode the target has, or the one a
         # new file gets (0666 less the umask), so that a replaced output keeps its permissions

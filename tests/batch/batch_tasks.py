@@ -53,3 +53,18 @@ class PreloadTask:
         import batch_preloaded
 
         return {"key": payload, "loaded_in": batch_preloaded.LOADED_IN, "pid": os.getpid()}
+
+
+class CountedSetupTask:
+    """Each ``setup`` adds its process id as a line of the file ``log``; a row is its payload."""
+
+    def __init__(self, log: str) -> None:
+        self.log = log
+
+    def setup(self) -> int:
+        with open(self.log, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return os.getpid()
+
+    def run(self, state: int, payload: int) -> dict:
+        return {"key": payload, "_pid": state}

@@ -1,5 +1,6 @@
-"""spotdiff.batch._ray: the Ray Data engine: the same rows as the local engine, resume at the row
-level, ``find --engine ray`` end to end, a missing Ray as one clear error.
+"""spotdiff.batch._ray: the Ray engine: the same rows as the local engine, resume at the row
+level, ``find --engine ray`` end to end, actors set up once per run, a missing Ray as one clear
+error.
 
 One local Ray (2 CPUs) serves the module: the engine starts it itself (``ray.init(num_cpus=2)``)
 from an empty working directory, and it is shut down after the module. Every ``map`` starts its
@@ -190,6 +191,26 @@ def test_ray_engine_maps_windows_in_input_order_with_setup_once_per_actor(ray_cw
     again = run_batch(rows, tmp_path / "ray.jsonl", task, key_of=key_of, settings=1, engine="ray")
     assert (done.written, again.kept, again.written) == (3, 3, 3)
     assert (tmp_path / "ray.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()
+
+
+def test_ray_actors_are_set_up_once_for_every_window(ray_cwd, tmp_path):
+    # 3 windows of 4 rows on 2 actors: 2 setups (before: a Ray Data pool per window, 6)
+    import batch_tasks
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(batch_tasks)
+    log = tmp_path / "setups.txt"
+    engine = RayEngine(2, window=4)
+    records = list(engine.map(batch_tasks.CountedSetupTask(str(log)), iter(range(12))))
+    assert [r["key"] for r in records] == list(range(12))
+    setups = log.read_text().split()
+    assert len(setups) == 2 and len(set(setups)) == 2
+    assert {str(r["_pid"]) for r in records} <= set(setups)
+    # a second map starts its own actors; closed after its first record, it ends cleanly
+    mapped = engine.map(batch_tasks.CountedSetupTask(str(log)), iter(range(12)))
+    assert next(mapped)["key"] == 0
+    mapped.close()
+    assert len(log.read_text().split()) in (3, 4)  # 1 or 2 more actors had started
 
 
 def test_connect_joins_the_given_cluster_or_starts_a_local_one(monkeypatch):

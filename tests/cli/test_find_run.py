@@ -487,3 +487,49 @@ def test_engine_is_checked_before_anything_is_written(tmp_path, capsys, scenes, 
     assert code == 2 and captured.out == ""
     assert captured.err == f"spotdiff: error: {message}\n"
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------- --report memory
+def _live_records() -> int:
+    """Row records of find alive now (dicts with its keys), wherever they are held."""
+    import gc
+
+    keys = {"schema_version", "name", "image1", "image2", "regions"}
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is dict and keys <= o.keys())
+
+
+def test_find_report_keeps_no_rows_in_memory(tmp_path, capsys, monkeypatch):
+    # 200 small pairs (every 5th with a change): when the report is finished, the run's rows
+    # are in its data.js, not in memory (before: a list of every record, built at the end)
+    from spotdiff.viz.report import build
+
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d1.mkdir()
+    d2.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(200):
+        a = (rng.random((24, 32, 3)) * 30 + 100).astype(np.uint8)
+        b = a.copy()
+        if i % 5 == 0:
+            b[6:16, 8:20] = (240, 20, 20)
+        Image.fromarray(a).save(d1 / f"p{i:03d}.png")
+        Image.fromarray(b).save(d2 / f"p{i:03d}.png")
+    alive: list[int] = []
+    asset = build._asset  # read when the report is put in place, after its last row
+
+    def counting(name: str) -> bytes:
+        alive.append(_live_records())
+        return asset(name)
+
+    monkeypatch.setattr(build, "_asset", counting)
+    before = _live_records()  # held by earlier tests, if any
+    rep = tmp_path / "rep"
+    assert main(["find", str(d1), str(d2), "--report", str(rep), "--workers", "1"]) == 1
+    capsys.readouterr()
+    assert alive and max(alive) - before <= 2  # the last row at most, not 200
+    text = (rep / "data.js").read_text()
+    data = json.loads(text[len("window.SPOTDIFF_REPORT = ") : -2])
+    assert data["counts"] == {"pairs": 200, "diff": 40, "same": 160, "error": 0}
+    assert [r["n"] for r in data["rows"]] == [f"p{i:03d}" for i in range(200)]
+    assert len(summary_rows(rep)) == 200

@@ -82,3 +82,29 @@ def test_workers_without_batch_is_one_error_line(capsys):
     assert main(["ground", before, after, "x", "--workers", "2"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == "spotdiff: error: --workers needs --batch (one pair runs in this process)"
+
+
+def _count_engines(monkeypatch) -> list[int | None]:
+    """The local engines made from now on (their workers), by make_engine."""
+    from spotdiff.batch import LocalEngine, _engines
+
+    made: list[int | None] = []
+
+    class Counted(LocalEngine):
+        def __init__(self, workers=None):
+            made.append(workers)
+            super().__init__(workers)
+
+    monkeypatch.setattr(_engines, "LocalEngine", Counted)
+    return made
+
+
+def test_the_engine_is_made_once(tmp_path, capsys, monkeypatch):
+    # --workers checked before the ranker loads, the engine made after it (before: a throwaway
+    # engine for the check, then the run's)
+    made = _count_engines(monkeypatch)
+    batch = _batch(tmp_path, 2)
+    assert main(_args(batch, tmp_path / "out.jsonl", "--workers", "1")) == 2  # the missing image
+    capsys.readouterr()
+    assert made == [1]
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 3

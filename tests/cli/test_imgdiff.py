@@ -457,3 +457,22 @@ def test_report_option_writes_the_html_report_of_the_output(captions, dataset, t
     data = (report / "data.js").read_text()
     assert "spotdiff report" in page
     assert data.count('"error"') >= 2 and "out.jsonl" in page  # failed rows shown, titled
+
+
+def test_the_engine_is_made_once(dataset, tmp_path, capsys, monkeypatch):
+    # --workers checked before the backends load, the engine made after them (before: a
+    # throwaway engine for the check, then the run's)
+    from spotdiff.batch import LocalEngine, _engines
+
+    made = []
+
+    class Counted(LocalEngine):
+        def __init__(self, workers=None):
+            made.append(workers)
+            super().__init__(workers)
+
+    monkeypatch.setattr(_engines, "LocalEngine", Counted)
+    assert _run(dataset, tmp_path / "o.jsonl", "--workers", "1") == 2  # the bad rows
+    capsys.readouterr()
+    assert made == [1]
+    assert len(_read(tmp_path / "o.jsonl")) == 5

@@ -6,15 +6,16 @@
 - :class:`LocalEngine`: ``workers`` processes, each doing its task's ``setup`` once (models
   loaded once per worker); an :class:`Engine` is anything with ``map(task, payloads)`` yielding
   records in input order.
-- :class:`RayEngine`: the same on a Ray cluster (Ray Data actors; ``spotdiff[ray]``, imported
+- :class:`RayEngine`: the same on a Ray cluster (long-lived Ray actors; ``spotdiff[ray]``, imported
   only when the engine is made); :func:`make_engine` makes either by name (``"local"``,
-  ``"ray"``: the ``--engine`` option).
+  ``"ray"``: the ``--engine`` option); :func:`check_engine` checks the same options without
+  making one.
 - :func:`directory_rows` / :func:`manifest_rows`: the two inputs.
 
 See docs/batch.md.
 """
 
-from ._engines import ENGINES, make_engine
+from ._engines import ENGINES, check_engine, make_engine
 from ._local import Engine, LocalEngine, Task, default_workers, limit_threads
 from ._ray import RayEngine
 from ._rows import directory_rows, manifest_rows
@@ -28,6 +29,7 @@ __all__ = [
     "LocalEngine",
     "RayEngine",
     "Task",
+    "check_engine",
     "default_workers",
     "directory_rows",
     "limit_threads",

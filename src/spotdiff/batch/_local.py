@@ -29,7 +29,7 @@ __all__ = ["Engine", "LocalEngine", "Task", "default_workers", "limit_threads"]
 
 
 class Task(Protocol):
-    """The work of one row, engine-neutral (the local engine and, later, a Ray Data actor).
+    """The work of one row, engine-neutral (the local engine and a Ray actor).
 
     A task may also name modules to import once before the workers start (a ``preload`` tuple
     of module names, e.g. ``("spotdiff.detect",)``): the local engine imports them in its

@@ -1,15 +1,19 @@
-"""The Ray Data engine: a task mapped over payloads by an actor pool of a Ray cluster.
+"""The Ray engine: a task mapped over payloads by long-lived actors of a Ray cluster.
 
-:class:`RayEngine` reads the payloads a window at a time (``window`` rows, 10,000 by default)
-and turns each window into a dataset (``ray.data.from_items``: each item its index and the
-pickled payload, one block per batch), maps it with ``map_batches`` over a pool of ``workers``
-actors, each doing the task's ``setup()`` once per window (models loaded once per actor and
-window; GPU actors with ``num_gpus``), and yields the records in input order: results stream
-back as Ray finishes them and wait in a buffer until every earlier row has come (at most a
-window). So a million rows are never held at once; the price is one pool start-up per window
-(Ray Data keeps an actor pool for the life of one dataset, not across datasets). Payloads and records travel pickled, so a record comes back exactly as the
-task returned it (no conversion to Arrow or NumPy types) and :func:`~spotdiff.batch.run_batch`'s
-resume, torn-line and ordering logic is the same as with :class:`~spotdiff.batch.LocalEngine`.
+:class:`RayEngine` starts ``workers`` actors once per :meth:`~RayEngine.map` (each doing the
+task's ``setup()`` once: models loaded once per actor for the whole run; GPU actors with
+``num_gpus``) and feeds them the payloads through a :class:`ray.util.ActorPool`, ``batch_size``
+rows per call, reading the input as it goes: at most ``window`` rows (10,000 by default) are in
+flight at once, so a million rows are never held. Records come back in input order (the pool
+returns results in the order they were submitted; those that finish early wait). The actors
+are stopped when the map ends (or is closed early). Payloads and records travel pickled, so a
+record comes back exactly as the task returned it (no zero-copy read-only NumPy arrays) and
+:func:`~spotdiff.batch.run_batch`'s resume, torn-line and ordering logic is the same as with
+:class:`~spotdiff.batch.LocalEngine`.
+
+Earlier versions mapped each window of rows as a Ray Data dataset (``map_batches`` over an
+``ActorPoolStrategy``); Ray Data keeps an actor pool for the life of one dataset, so every
+window paid the actors' start-up and ``setup()`` again. Long-lived actors pay it once.
 
 Ray is imported when the engine is made (``pip install 'spotdiff[ray]'`` otherwise). ``ray.init``
 runs only when Ray is not initialised yet: with ``address`` (or ``RAY_ADDRESS``) it joins that
@@ -22,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import logging
 import os
 import pickle
 import time
@@ -38,37 +41,13 @@ __all__ = ["RayEngine"]
 def _require_ray() -> Any:
     from .._optional import require
 
-    ray = require("ray", extra="ray", purpose="the Ray engine")
-    require("ray.data", extra="ray", purpose="the Ray engine")
-    return ray
-
-
-class _RayDataQuiet(logging.Filter):
-    """Ray Data's notes of a run (plan, progress, "finished in") off; its warnings kept."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING and not record.getMessage().startswith(
-            "Progress bars disabled"
-        )
-
-
-@contextlib.contextmanager
-def _quiet_ray_data() -> Iterator[None]:
-    logger, quiet = logging.getLogger("ray.data"), _RayDataQuiet()
-    handlers = [logger, *logger.handlers]
-    for handler in handlers:
-        handler.addFilter(quiet)
-    try:
-        yield
-    finally:
-        for handler in handlers:
-            handler.removeFilter(quiet)
+    return require("ray", extra="ray", purpose="the Ray engine")
 
 
 def _actor_class(task: Task, cwd: str) -> type:
-    """The callable class of ``map_batches``: ``task`` travels with the class (pickled by value).
-    An actor works in the caller's directory ``cwd`` where it exists (this machine, a shared
-    file system), so relative paths in payloads mean what they mean to the caller."""
+    """The actor class (made remote by the engine): ``task`` travels with the class (pickled by
+    value). An actor works in the caller's directory ``cwd`` where it exists (this machine, a
+    shared file system), so relative paths in payloads mean what they mean to the caller."""
 
     class SpotdiffTaskActor:
         def __init__(self) -> None:
@@ -76,23 +55,20 @@ def _actor_class(task: Task, cwd: str) -> type:
                 os.chdir(cwd)
             self.state = task.setup()
 
-        def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-            records = [
-                pickle.dumps(task.run(self.state, pickle.loads(payload)))
-                for payload in batch["payload"]
-            ]
-            return {"index": batch["index"], "record": records}
+        def run(self, payloads: list[bytes]) -> list[bytes]:
+            return [pickle.dumps(task.run(self.state, pickle.loads(p))) for p in payloads]
 
     return SpotdiffTaskActor
 
 
 class RayEngine:
-    """``workers`` Ray actors, each doing its task's ``setup`` once, then batch after batch.
+    """``workers`` Ray actors, each doing its task's ``setup`` once per ``map``, then batch after
+    batch for every row of the run.
 
     Args:
         workers: actors in the pool, one CPU each (None: the cluster's CPUs, or its GPUs /
-            ``num_gpus`` for GPU actors). Ray Data waits until every actor has its resources,
-            so on an existing cluster keep ``workers`` within its CPUs (and GPUs).
+            ``num_gpus`` for GPU actors). An actor runs once it has its resources, so on an
+            existing cluster keep ``workers`` within its CPUs (and GPUs).
         num_cpus: CPUs of a local Ray started here (None: the machine's cores, and at least
             ``workers``); unused when joining a cluster.
         num_gpus: GPUs of each actor (0: CPU actors; 1: one GPU per actor, for model backends;
@@ -100,12 +76,11 @@ class RayEngine:
         address: the cluster to join (``"auto"``, ``"ray://host:10001"``; None: ``RAY_ADDRESS``
             when set, else a local Ray of this machine). Ignored when Ray is initialised
             already: the caller's ``ray.init`` wins.
-        batch_size: rows per actor call (and per block of the dataset); 1 streams the rows in
-            small steps, larger batches cut Ray's per-call cost for cheap rows.
-        window: payloads per dataset: the input is read ``window`` rows at a time, each
-            window mapped by a pool of its own (Ray Data keeps an actor pool for one dataset),
-            so memory holds one window, and every window pays the pool's start-up again
-            (actor processes, imports, the task's ``setup``: seconds, a model load).
+        batch_size: rows per actor call; 1 streams the rows in small steps, larger batches
+            cut Ray's per-call cost for cheap rows.
+        window: rows in flight at most (sent to the actors and not yet yielded): memory
+            holds one window of payloads and records; the actors serve every window (started
+            and set up once per ``map``).
     """
 
     def __init__(
@@ -154,49 +129,53 @@ class RayEngine:
         return max(1, int(resources.get("CPU", 1)))
 
     def map(self, task: Task, payloads: Iterable[Any]) -> Iterator[dict[str, Any]]:
-        """``task`` over ``payloads``, read lazily, ``window`` payloads at a time: each window
-        is one dataset mapped by its own actor pool, the next window read once every record of
-        this one is yielded. No payload: Ray is not started."""
+        """``task`` over ``payloads``, read lazily: at most ``window`` payloads (plus one batch)
+        are read ahead of the records yielded. The actors start once (at most one per batch of
+        the first window) and serve every row; they stop when the map ends. No payload: Ray is
+        not started."""
         it = iter(payloads)
-        items = list(itertools.islice(it, self.window))
-        if not items:
+        head = list(itertools.islice(it, self.window))
+        if not head:
             return
         start = time.perf_counter()
         self.connect()
-        actor = _actor_class(task, os.getcwd())
+        ray = self._ray
+        from ray.util import ActorPool
+
+        options: dict[str, Any] = {"num_cpus": 1}
+        if self.num_gpus:
+            options["num_gpus"] = self.num_gpus
+        remote = ray.remote(_actor_class(task, os.getcwd())).options(**options)
+        size = min(self._actors(), -(-len(head) // self.batch_size))
+        actors = [remote.remote() for _ in range(size)]
+        pool = ActorPool(actors)
+        batches = _batches(itertools.chain(head, it), self.batch_size)
+        del head
+        in_flight = 0  # rows sent and not yet yielded
         first = True
-        while items:
-            for record in self._map_window(actor, items):
-                if first:
-                    self.startup_seconds, first = time.perf_counter() - start, False
-                yield record
-            items = list(itertools.islice(it, self.window))
+        try:
+            while True:
+                while in_flight < self.window:
+                    batch = next(batches, None)
+                    if batch is None:
+                        break
+                    pool.submit(lambda actor, rows: actor.run.remote(rows), batch)
+                    in_flight += len(batch)
+                if not pool.has_next():
+                    return
+                records = pool.get_next()
+                in_flight -= len(records)
+                for record in records:
+                    if first:
+                        self.startup_seconds, first = time.perf_counter() - start, False
+                    yield pickle.loads(record)
+        finally:
+            for actor in actors:  # their setup (models) is freed; an interrupted row is dropped
+                with contextlib.suppress(Exception):
+                    ray.kill(actor)
 
-    def _map_window(self, actor: type, items: list[Any]) -> Iterator[dict[str, Any]]:
-        """One window: a dataset of ``items``, mapped over a pool of actors, records in order."""
-        import ray.data
 
-        rows = [{"index": i, "payload": pickle.dumps(p)} for i, p in enumerate(items)]
-        del items  # pickled: the window's payloads are held once
-        blocks = -(-len(rows) // self.batch_size)
-        dataset = ray.data.from_items(rows, override_num_blocks=blocks)
-        dataset.context.enable_progress_bars = False  # the caller shows progress (on_row)
-        dataset.context.print_on_execution_start = False
-        mapped = dataset.map_batches(
-            actor,
-            batch_size=self.batch_size,
-            batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=min(self._actors(), blocks)),
-            num_cpus=1,
-            num_gpus=self.num_gpus or None,
-        )
-        del rows
-        waiting: dict[int, bytes] = {}  # records that came before an earlier one
-        following = 0
-        with _quiet_ray_data():
-            for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
-                for index, record in zip(batch["index"], batch["record"], strict=True):
-                    waiting[int(index)] = record
-                while following in waiting:
-                    yield pickle.loads(waiting.pop(following))
-                    following += 1
+def _batches(payloads: Iterator[Any], size: int) -> Iterator[list[bytes]]:
+    """The payloads pickled, ``size`` at a time."""
+    while batch := [pickle.dumps(p) for p in itertools.islice(payloads, size)]:
+        yield batch

@@ -25,6 +25,7 @@ __all__ = [
     "WorkersOption",
     "batch_engine",
     "capture_stderr",
+    "check_batch_engine",
     "directory_key_of",
     "print_messages",
     "refuse_batch_options",
@@ -46,7 +47,7 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         metavar="local|ray",
-        help="Directories: where rows run: local (processes of this machine) or ray (Ray Data "
+        help="Directories: where rows run: local (processes of this machine) or ray (Ray "
         "actors: a local Ray, or the cluster of RAY_ADDRESS, e.g. auto; needs "
         "pip install 'spotdiff[ray]'). The rows are the same.",
     ),
@@ -63,6 +64,23 @@ OverwriteOption = Annotated[
 ]
 
 
+def check_batch_engine(workers: int | None, engine: str = "local") -> None:
+    """Check ``--workers`` and ``--engine`` of a command that makes its engine later, once it
+    knows its size (:func:`model_engine`): a bad value is one error line, and no engine is made
+    twice (:func:`spotdiff.batch.check_engine`).
+
+    Raises:
+        InvalidOptionError: ``workers`` below 1, an unknown engine.
+        MissingDependencyError: ``"ray"`` without Ray installed.
+    """
+    from .._errors import InvalidOptionError
+    from ..batch import check_engine
+
+    if workers is not None and workers < 1:
+        raise InvalidOptionError(f"--workers {workers}: give 1 or more processes")
+    check_engine(engine, workers=workers)
+
+
 def batch_engine(workers: int | None, engine: str = "local", *, num_gpus: float = 0) -> Engine:
     """The engine of a batch command (:func:`spotdiff.batch.make_engine`): ``"local"``,
     :class:`spotdiff.batch.LocalEngine` with ``workers`` processes (None: the machine's cores),
@@ -73,11 +91,9 @@ def batch_engine(workers: int | None, engine: str = "local", *, num_gpus: float 
         InvalidOptionError: ``workers`` below 1, an unknown engine.
         MissingDependencyError: ``"ray"`` without Ray installed.
     """
-    from .._errors import InvalidOptionError
     from ..batch import make_engine
 
-    if workers is not None and workers < 1:
-        raise InvalidOptionError(f"--workers {workers}: give 1 or more processes")
+    check_batch_engine(workers, engine)
     return make_engine(engine, workers=workers, **({"num_gpus": num_gpus} if num_gpus else {}))
 
 

@@ -8,6 +8,7 @@ asked for.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections import Counter
@@ -186,7 +187,8 @@ def run_directories(
         json_output: print each row's record as a JSON line (else one ``NAME: N differences``
             line per pair); rows kept from an earlier run are not printed again.
         settings: :func:`run_pair`'s ``config``, ``size_mismatch`` and ``ignore``.
-        report: the folder of the HTML report (``--report``), built from the rows at the end;
+        report: the folder of the HTML report (``--report``): each row is written to it as
+            it comes (no row is kept in memory), the report put in place at the end;
             summary.jsonl goes there when ``dirs.annotated`` is None.
         workers: processes (None: the machine's cores; 1: this process), or Ray actors.
         engine: ``"local"`` or ``"ray"`` (:func:`spotdiff.batch.make_engine`).
@@ -213,44 +215,54 @@ def run_directories(
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    records: list[dict[str, Any]] = []
+    stack = contextlib.ExitStack()
+    writer = None if report is None else stack.enter_context(_report_writer(report))
 
     def stem(row: DirectoryRow) -> str:
         return row.name if names[row.name] == 1 else row.file.name
 
     def on_row(record: dict[str, Any], fresh: bool) -> None:
         counts[_outcome(record)] += 1
-        if report is not None:
-            records.append({k: v for k, v in record.items() if not k.startswith("_")})
+        if writer is not None:
+            writer.add({k: v for k, v in record.items() if not k.startswith("_")})
         if fresh:
             _echo(record, json_output)
 
-    kept = run_rows(
-        [replace(row, payload=BatchRowPayload(row.payload, stem(row.payload))) for row in rows],
-        None if summary_dir is None else summary_dir / "summary.jsonl",
-        FindTask(dirs, settings, json_output),
-        engine=runner,
-        key_of=directory_key_of,
-        settings=_fingerprint(dirs, settings),
-        on_row=on_row,
-        description="find",
-        retry_errors=retry_errors,
-        overwrite=overwrite,
-    )
-    pairs = counts["different"] + counts["same"] + counts["failed"]
-    unmatched = counts["unmatched"]
-    extra = f"; {_plural(unmatched, 'file')} without a match" if unmatched else ""
-    earlier = f"; {_plural(kept, 'row')} kept from an earlier run" if kept else ""
-    where = f"; pictures and summary.jsonl in {outdir}" if outdir else ""
-    sys.stderr.write(
-        f"{_plural(pairs, 'pair')}: {counts['different']} with differences, "
-        f"{counts['same']} without, {counts['failed']} failed{extra}{earlier}{where}\n"
-    )
-    if report is not None:
-        write_report(records, report, run_seconds=time.perf_counter() - start)
+    with stack:
+        kept = run_rows(
+            [replace(row, payload=BatchRowPayload(row.payload, stem(row.payload))) for row in rows],
+            None if summary_dir is None else summary_dir / "summary.jsonl",
+            FindTask(dirs, settings, json_output),
+            engine=runner,
+            key_of=directory_key_of,
+            settings=_fingerprint(dirs, settings),
+            on_row=on_row,
+            description="find",
+            retry_errors=retry_errors,
+            overwrite=overwrite,
+        )
+        pairs = counts["different"] + counts["same"] + counts["failed"]
+        unmatched = counts["unmatched"]
+        extra = f"; {_plural(unmatched, 'file')} without a match" if unmatched else ""
+        earlier = f"; {_plural(kept, 'row')} kept from an earlier run" if kept else ""
+        where = f"; pictures and summary.jsonl in {outdir}" if outdir else ""
+        sys.stderr.write(
+            f"{_plural(pairs, 'pair')}: {counts['different']} with differences, "
+            f"{counts['same']} without, {counts['failed']} failed{extra}{earlier}{where}\n"
+        )
+        if writer is not None:
+            info = writer.finish(run_seconds=time.perf_counter() - start)
+            sys.stderr.write(f"report: {info.index}\n")
     if counts["failed"] or unmatched:
         return 2
     return 1 if counts["different"] else 0
+
+
+def _report_writer(folder: Path) -> Any:
+    """``--report``'s writer: rows written to the report as they come, put in place at the end."""
+    from ..viz.report import ReportWriter
+
+    return ReportWriter(folder)
 
 
 def _fingerprint(dirs: Outputs, settings: dict[str, Any]) -> dict[str, Any]:

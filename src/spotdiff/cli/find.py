@@ -70,7 +70,7 @@ written whole as it is done, with "name" and, for a pair that failed or a file w
 in the other directory, "error" (and only "image1" or "image2"). --heatmap and --mask then name
 directories too. A pair that fails is reported and the run goes on. --workers N runs the pairs
 in N processes (default: the machine's cores); the rows are the same for any N. --engine ray
-runs them on Ray Data actors instead (--workers N: N actors), with the same rows.
+runs them on Ray actors instead (--workers N: N actors), with the same rows.
 
 Resuming: a run stopped (Ctrl-C, kill, crash) is resumed by running the same command again:
 the pairs already in summary.jsonl are skipped (not printed again), a torn last line is dropped,

@@ -271,16 +271,16 @@ def _run_batch(
     code. ``build``: :func:`spotdiff.grounding.resolve_ranker`'s keyword arguments."""
     from .._validate import check_number
     from ..grounding import resolve_ranker
-    from ._batch_run import batch_engine, model_engine
+    from ._batch_run import check_batch_engine, model_engine
     from ._ground_run import GroundTask, ground_settings, run_ground_batch
     from ._jsonl_run import check_first_row, check_output, check_paths
 
     if settings["top_k"] is not None:
         check_number("--top-k", settings["top_k"], low=1, integer=True)
     check_paths(batch, output)
-    # --workers / --engine checked now (a bad value is one error line); the engine is built
+    # --workers / --engine checked now (a bad value is one error line); the one engine is made
     # once the ranker is known (1 worker with a model; GPU actors on Ray with CUDA)
-    batch_engine(workers, engine)
+    check_batch_engine(workers, engine)
     if id_field is not None:
         check_first_row(batch, id_field)
     root = image_root if image_root is not None else batch.parent

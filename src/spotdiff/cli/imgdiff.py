@@ -10,7 +10,7 @@ import typer
 
 from .._validate import check_number
 from . import app
-from ._batch_run import EngineOption, batch_engine, model_engine
+from ._batch_run import EngineOption, check_batch_engine, model_engine
 from ._imgdiff_config import load_config
 from ._jsonl_run import check_first_row, check_output, check_paths
 
@@ -146,9 +146,9 @@ def imgdiff_command(
 ) -> int:
     check_paths(input_path, output)  # before anything is read
     options = _options(config, backend, device, batch_size)
-    # --workers / --engine checked now (a bad value is one error line); the engine is built
+    # --workers / --engine checked now (a bad value is one error line); the one engine is made
     # once the backends are known (1 worker with a model; GPU actors on Ray with CUDA)
-    batch_engine(workers, engine)
+    check_batch_engine(workers, engine)
     if id_field is not None:
         check_first_row(input_path, id_field)
 

@@ -140,3 +140,47 @@ def test_build_10000_rows(tmp_path, pair):
     assert info.counts["pairs"] == 10_000
     data = _data(tmp_path / "r")["rows"]
     assert len(data) == 10_000 and [r["n"] for r in data[:2]] == ["p00000", "p00001"]
+
+
+def test_rows_are_streamed_memory_flat_in_their_number(tmp_path, pair):
+    # a generator of rows: the peak memory of 4,000 rows is that of 400 (before: every row
+    # parsed into a list and every page row into another, ~4 KB a row)
+    import tracemalloc
+
+    a, b = pair
+
+    def peak(n: int) -> int:
+        rows = (_record(a, b, name=f"p{i:05d}") for i in range(n))
+        tracemalloc.start()
+        try:
+            build_report(rows, tmp_path / f"r{n}")
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(400), peak(4000)
+    assert large < small + 200_000, (small, large)
+    assert len(_data(tmp_path / "r4000")["rows"]) == 4000
+
+
+def test_report_writer_left_by_an_exception_keeps_the_earlier_report(tmp_path, pair):
+    from spotdiff.viz.report import ReportWriter
+
+    a, b = pair
+    build_report([_record(a, b, name="old")], tmp_path / "r")
+    with pytest.raises(RuntimeError), ReportWriter(tmp_path / "r") as writer:
+        writer.add(_record(a, b, name="new"))
+        raise RuntimeError("the run stopped")
+    assert [r["n"] for r in _data(tmp_path / "r")["rows"]] == ["old"]
+    assert not [p for p in os.listdir(tmp_path / "r") if p.startswith(".")]
+    with ReportWriter(tmp_path / "r", title="run") as writer:
+        writer.add(_record(a, b, name="one"))
+        writer.add({"name": "bad", "image1": str(a), "error": "broken"})
+        info = writer.finish(run_seconds=3.0)
+    data = _data(tmp_path / "r")
+    assert info.counts == data["counts"] == {"pairs": 2, "diff": 1, "same": 0, "error": 1}
+    assert (data["title"], data["runSeconds"], [r["n"] for r in data["rows"]]) == (
+        "run",
+        3.0,
+        ["one", "bad"],
+    )

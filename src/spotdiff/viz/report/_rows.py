@@ -31,7 +31,7 @@ from typing import Any
 
 from ..._errors import InvalidOptionError
 
-__all__ = ["Row", "parse_row", "read_rows"]
+__all__ = ["Row", "iter_rows", "no_rows", "parse_row", "read_rows"]
 
 _KINDS = ("added", "removed", "changed")
 
@@ -233,16 +233,18 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         ) from exc
 
 
-def read_rows(source: str | os.PathLike[str] | Iterable[Mapping[str, Any]]) -> list[Row]:
-    """The rows of a results file (JSON lines; blank lines skipped) or of parsed records.
+def iter_rows(source: str | os.PathLike[str] | Iterable[Mapping[str, Any]]) -> Iterator[Row]:
+    """The rows of a results file (JSON lines; blank lines skipped) or of parsed records, one at
+    a time (:func:`read_rows` without the list; an empty source yields nothing).
 
     Raises:
-        FileNotFoundError: the file does not exist.
-        InvalidOptionError: a line is not JSON or not a row (the message names the line); the
-            file holds no row.
+        FileNotFoundError: the file does not exist (at the first ``next``).
+        InvalidOptionError: a line is not JSON or not a row (the message names the line).
     """
     if not isinstance(source, str | os.PathLike):
-        return [parse_row(r, where=f"row {i}") for i, r in enumerate(source, start=1)]
+        for i, r in enumerate(source, start=1):
+            yield r if isinstance(r, Row) else parse_row(r, where=f"row {i}")
+        return
     path = Path(source)
     if path.is_dir():
         raise InvalidOptionError(
@@ -252,7 +254,6 @@ def read_rows(source: str | os.PathLike[str] | Iterable[Mapping[str, Any]]) -> l
         raise FileNotFoundError(
             f"{path}: no such results file; pass the JSONL rows of find, imgdiff or ground"
         )
-    rows = []
     for number, line in _lines(path):
         if not line.strip():
             continue
@@ -264,10 +265,26 @@ def read_rows(source: str | os.PathLike[str] | Iterable[Mapping[str, Any]]) -> l
                 f"{where}: not JSON ({exc.msg}); expected one JSON object per line as "
                 "spotdiff find --json, imgdiff or ground write them"
             ) from exc
-        rows.append(parse_row(record, where=where))
-    if not rows:
-        raise InvalidOptionError(
-            f"{path} holds no rows; expected JSON lines of spotdiff find --json (or "
-            "summary.jsonl), imgdiff or ground"
-        )
+        yield parse_row(record, where=where)
+
+
+def no_rows(path: str | os.PathLike[str]) -> InvalidOptionError:
+    """The error of a results file without a row."""
+    return InvalidOptionError(
+        f"{path} holds no rows; expected JSON lines of spotdiff find --json (or "
+        "summary.jsonl), imgdiff or ground"
+    )
+
+
+def read_rows(source: str | os.PathLike[str] | Iterable[Mapping[str, Any]]) -> list[Row]:
+    """The rows of a results file (JSON lines; blank lines skipped) or of parsed records.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        InvalidOptionError: a line is not JSON or not a row (the message names the line); the
+            file holds no row.
+    """
+    rows = list(iter_rows(source))
+    if not rows and isinstance(source, str | os.PathLike):
+        raise no_rows(source)
     return rows

@@ -23,6 +23,7 @@ which costs a ``find`` per pair (about 0.1-0.5 s each): the choice is the user's
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -37,9 +38,9 @@ from urllib.parse import quote
 
 from ..._atomic import atomic_path, atomic_write
 from ..._errors import InvalidOptionError
-from ._rows import Row, read_rows
+from ._rows import Row, iter_rows, no_rows, parse_row
 
-__all__ = ["ReportInfo", "build_report"]
+__all__ = ["ReportInfo", "ReportWriter", "build_report"]
 
 #: find's heatmap scale: its evidence map is 1 at the per-pixel threshold (see ``find --heatmap``)
 _HEATMAP_VMAX = 2.0
@@ -167,6 +168,111 @@ def _asset(name: str) -> bytes:
     return resources.files(__package__).joinpath("static", name).read_bytes()
 
 
+class ReportWriter:
+    """A report written row by row, for a run that reports its rows as they come.
+
+    The rows go to a temporary ``data.js`` beside the final one as :meth:`add` gets them (one
+    page row in memory at a time, so memory does not grow with the rows); :meth:`finish` writes
+    the counts, puts ``data.js`` in place (``os.replace``) and writes ``index.html`` and the
+    assets. Leaving the ``with`` block without :meth:`finish` (an exception) leaves an earlier
+    report as it was and removes the temporary file. Options as :func:`build_report`'s;
+    ``source_file``: the results file the rows come from (the default title, a base folder).
+    """
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike[str],
+        *,
+        title: str | None = None,
+        base: str | os.PathLike[str] | None = None,
+        copy_images: bool = False,
+        heatmaps: bool = False,
+        source_file: Path | None = None,
+    ) -> None:
+        self.out = Path(output_dir)
+        if self.out.exists() and not self.out.is_dir():
+            raise InvalidOptionError(
+                f"{self.out} is a file; the report needs a folder (e.g. report/)"
+            )
+        if title is None:
+            title = f"spotdiff report: {source_file.name}" if source_file else "spotdiff report"
+        self.title = title
+        self.bases = [Path(base)] if base is not None else [Path.cwd()]
+        if base is None and source_file is not None:
+            self.bases.append(source_file.resolve().parent)
+        self.copy_images, self.heatmaps = copy_images, heatmaps
+        self.counts = {"pairs": 0, "diff": 0, "same": 0, "error": 0}
+        self.seconds = 0.0  # spent building (adding rows and finishing), not running
+        self._stack = contextlib.ExitStack()
+        self._handle: Any = None
+        self._resolver: _Resolver | None = None
+        self._heat_dir: Path | None = None
+
+    def __enter__(self) -> ReportWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.__exit__(*exc)
+
+    def _open(self) -> Any:
+        """The folder and the temporary data.js, made at the first row (or at finish)."""
+        if self._handle is None:
+            out = self.out
+            out.mkdir(parents=True, exist_ok=True)
+            copy_to = out / "images" if self.copy_images else None
+            if copy_to is not None:
+                copy_to.mkdir(exist_ok=True)
+            if self.heatmaps:
+                self._heat_dir = out / "heatmaps"
+                self._heat_dir.mkdir(exist_ok=True)
+            self._resolver = _Resolver(out, self.bases, copy_to)
+            self._handle = self._stack.enter_context(atomic_write(out / "data.js"))
+            head = {"version": 1, "title": self.title,
+                    "generated": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
+            self._handle.write("window.SPOTDIFF_REPORT = " + _json(head)[:-1] + ',"rows":[')
+        return self._handle
+
+    def add(self, row: Row | Mapping[str, Any]) -> None:
+        """Write one row (a :class:`Row` or a parsed record) into the report."""
+        start = time.perf_counter()
+        if not isinstance(row, Row):
+            row = parse_row(row, where=f"row {self.counts['pairs'] + 1}")
+        handle = self._open()
+        page = _page_row(row, self.counts["pairs"], self._resolver, self._heat_dir)
+        handle.write(("," if self.counts["pairs"] else "") + _json(page))
+        self.counts["pairs"] += 1
+        self.counts[row.status] += 1
+        self.seconds += time.perf_counter() - start
+
+    def finish(self, *, run_seconds: float | None = None) -> ReportInfo:
+        """Close the rows, put data.js in place, write index.html and the assets."""
+        start = time.perf_counter()
+        handle = self._open()
+        self.seconds += time.perf_counter() - start
+        tail = {"runSeconds": run_seconds, "buildSeconds": round(self.seconds, 3),
+                "counts": self.counts}  # fmt: skip
+        handle.write("]," + _json(tail)[1:] + ";\n")
+        self._stack.close()  # data.js in place
+        (self.out / "assets").mkdir(exist_ok=True)
+        for name in _ASSETS:
+            with atomic_write(self.out / "assets" / name, "wb") as asset:
+                asset.write(_asset(name))
+        page = _asset("index.html").decode("utf-8").replace("{{TITLE}}", html.escape(self.title))
+        with atomic_write(self.out / "index.html") as index:
+            index.write(page)
+        self.seconds += time.perf_counter() - start
+        return ReportInfo(
+            index=self.out / "index.html",
+            counts=dict(self.counts),
+            seconds=self.seconds,
+            missing=tuple(self._resolver.missing),
+        )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def build_report(
     results: str | os.PathLike[str] | Iterable[Mapping[str, Any]] | Iterable[Row],
     output_dir: str | os.PathLike[str],
@@ -178,6 +284,9 @@ def build_report(
     run_seconds: float | None = None,
 ) -> ReportInfo:
     """Write the HTML report of a batch into ``output_dir`` (created; files written atomically).
+
+    The rows are read and written one at a time (:class:`ReportWriter`): memory does not grow
+    with their number.
 
     Args:
         results: a JSON-lines file of ``find`` (``--json`` / ``summary.jsonl``), ``imgdiff`` or
@@ -196,60 +305,15 @@ def build_report(
         :class:`ReportInfo`.
 
     Raises:
-        InvalidOptionError: a results line that is not a row; ``output_dir`` is a file.
+        InvalidOptionError: a results line that is not a row; a results file without rows;
+            ``output_dir`` is a file.
         FileNotFoundError: the results file does not exist.
     """
-    start = time.perf_counter()
-    out = Path(output_dir)
-    if out.exists() and not out.is_dir():
-        raise InvalidOptionError(f"{out} is a file; the report needs a folder (e.g. report/)")
     source_file = Path(results) if isinstance(results, str | os.PathLike) else None
-    items = list(results) if source_file is None else None
-    if items is not None and all(isinstance(r, Row) for r in items):
-        rows: list[Row] = items  # type: ignore[assignment]
-    else:
-        rows = read_rows(source_file if source_file is not None else items)  # type: ignore[arg-type]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "assets").mkdir(exist_ok=True)
-    bases = [Path(base)] if base is not None else [Path.cwd()]
-    if base is None and source_file is not None:
-        bases.append(source_file.resolve().parent)
-    copy_to = out / "images" if copy_images else None
-    if copy_to is not None:
-        copy_to.mkdir(exist_ok=True)
-    heat_dir = out / "heatmaps" if heatmaps else None
-    if heat_dir is not None:
-        heat_dir.mkdir(exist_ok=True)
-    resolver = _Resolver(out, bases, copy_to)
-    page_rows = [_page_row(row, i, resolver, heat_dir) for i, row in enumerate(rows)]
-    counts = {"pairs": len(rows), "diff": 0, "same": 0, "error": 0}
-    for row in rows:
-        counts[row.status] += 1
-    if title is None:
-        title = f"spotdiff report: {source_file.name}" if source_file else "spotdiff report"
-    seconds = time.perf_counter() - start
-    data = {
-        "version": 1,
-        "title": title,
-        "generated": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "runSeconds": run_seconds,
-        "buildSeconds": round(seconds, 3),
-        "counts": counts,
-        "rows": page_rows,
-    }
-    for name in _ASSETS:
-        with atomic_write(out / "assets" / name, "wb") as handle:
-            handle.write(_asset(name))
-    with atomic_write(out / "data.js") as handle:
-        handle.write("window.SPOTDIFF_REPORT = ")
-        json.dump(data, handle, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        handle.write(";\n")
-    page = _asset("index.html").decode("utf-8").replace("{{TITLE}}", html.escape(title))
-    with atomic_write(out / "index.html") as handle:
-        handle.write(page)
-    return ReportInfo(
-        index=out / "index.html",
-        counts=counts,
-        seconds=time.perf_counter() - start,
-        missing=tuple(resolver.missing),
-    )
+    options = {"title": title, "base": base, "copy_images": copy_images, "heatmaps": heatmaps}
+    with ReportWriter(output_dir, source_file=source_file, **options) as writer:
+        for row in iter_rows(results):
+            writer.add(row)
+        if source_file is not None and not writer.counts["pairs"]:
+            raise no_rows(source_file)
+        return writer.finish(run_seconds=run_seconds)
