@@ -23,7 +23,7 @@ _PACKAGES: dict[str, tuple[str, str]] = {
     "lemminflect": ("lemminflect", "models"),
     "yaml": ("pyyaml", "all"),
     "ultralytics": ("ultralytics", "fastsam"),
-    "ray": ("ray[data]", "ray"),
+    "ray": ("ray", "ray"),
 }
 
 

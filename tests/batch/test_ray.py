@@ -217,7 +217,6 @@ def test_connect_joins_the_given_cluster_or_starts_a_local_one(monkeypatch):
     calls = []
     fake = types.SimpleNamespace(is_initialized=lambda: False, init=lambda **kw: calls.append(kw))
     monkeypatch.setitem(sys.modules, "ray", fake)
-    monkeypatch.setitem(sys.modules, "ray.data", types.ModuleType("ray.data"))
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     RayEngine(3, num_cpus=4).connect()
     RayEngine(3).connect()
@@ -246,7 +245,7 @@ def test_a_missing_ray_is_one_line_naming_the_extra(tmp_path, capsys, monkeypatc
     captured = capsys.readouterr()
     assert captured.out == ""
     (line,) = captured.err.splitlines()
-    assert line.startswith("spotdiff: error: ray[data] is required for the Ray engine")
+    assert line.startswith("spotdiff: error: ray is required for the Ray engine")
     assert line.endswith("install it with: pip install 'spotdiff[ray]'")
     assert not out.exists()  # checked before anything is written
 
