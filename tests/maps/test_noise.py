@@ -13,12 +13,10 @@ from spotdiff.maps import judge
 from spotdiff.maps.evidence import GLOBAL_MEDIAN
 from spotdiff.maps.noise import (
     level_by_texture,
-    lit_noise_sigma,
     local_colour_gain,
     noise_by_texture,
     noise_sigma,
     relative_noise,
-    relit_noise,
     shared_texture,
     texture_curve,
 )
@@ -286,71 +284,3 @@ def test_relative_noise_range_equals_the_counted_levels(masked):
     hi = int(np.searchsorted(cum, 0.99 * cum[-1]))
     assert hi - lo > 100
     assert relative_noise(gray, valid) == noise_level(gray) / (hi - lo)
-
-
-def _gravel(seed: int, shape=(480, 640)) -> np.ndarray:
-    """float64 (H, W, 3): a fine-grained surface (pebbles 3-4 px across, spread 36 levels)."""
-    rng = np.random.default_rng(seed)
-    t = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 1.5)
-    t = 120 + 36 * t / t.std()
-    return np.dstack([0.9 * t, t, 1.1 * t]).astype(np.float64)
-
-
-def _relit_gravel(seed: int, *, obj: bool, jpeg: int | None = None, shift: float = 0.0):
-    """The gravel photographed twice (sensor noise 2 levels each), relit in image 2 by a smooth
-    lamp (gain 0.75-1.25), optionally with a 24x16 px grey stone put on it, shifted by a
-    fraction of a pixel or JPEG-encoded."""
-    rng = np.random.default_rng(seed + 100)
-    a = _gravel(seed)
-    h, w = a.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w] / float(max(h, w))
-    b = a * (0.75 + 0.5 * np.exp(-((xx - 0.7) ** 2 + (yy - 0.3) ** 2) / 0.15))[..., None]
-    if obj:
-        b[200:216, 250:274] = 90
-    if shift:
-        m = np.float32([[1, 0, shift], [0, 1, -shift]])
-        b = cv2.warpAffine(b, m, (w, h), borderMode=cv2.BORDER_REFLECT)
-    a, b = (
-        np.clip(np.rint(x + rng.normal(0, 2, x.shape)), 0, 255).astype(np.uint8) for x in (a, b)
-    )
-    if jpeg:
-        _, buf = cv2.imencode(".jpg", b, [cv2.IMWRITE_JPEG_QUALITY, jpeg])
-        b = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    return a, b
-
-
-def test_lit_noise_sigma_takes_the_change_of_light_out_and_leaves_the_noise():
-    a, b = _grays(*_relit_gravel(0, obj=False))
-    assert noise_sigma(a, b) > 15  # the lamp's gain on every pebble
-    grey = 2 * np.sqrt(2 * (0.299**2 + 0.587**2 + 0.114**2))  # the sensor's, in grey: 1.9
-    assert lit_noise_sigma(a, b) == pytest.approx(grey, rel=0.15)
-    rng = np.random.default_rng(1)  # not relit: the noise is all there is, and it stays
-    c = cv2.cvtColor(np.clip(_gravel(1), 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-    d = np.clip(c + rng.normal(0, 4, c.shape), 0, 255).astype(np.uint8)
-    assert lit_noise_sigma(c, d) == pytest.approx(noise_sigma(c, d), rel=0.1)
-    valid = np.zeros(a.shape, bool)
-    assert lit_noise_sigma(a, b, valid) == 0.0
-
-
-@pytest.mark.parametrize(
-    "noise, lit, expected",
-    [(18.0, 2.9, 2.9), (18.0, 6.0, 6.0), (5.5, 3.2, 5.5), (26.5, 19.7, 26.5), (1.0, 1.3, 1.0)],
-)
-def test_relit_noise_takes_the_lit_sigma_only_when_the_light_made_most_of_it(noise, lit, expected):
-    assert relit_noise(noise, lit) == expected
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_find_sees_a_stone_put_on_relit_gravel(seed):
-    """Before, the lamp's residue on the gravel read as a noise sigma of 18 (colour threshold
-    72) and the grey stone went unseen (seeds 0 and 2) or scored 0.11."""
-    r = find(*_relit_gravel(seed, obj=True, jpeg=85))
-    assert r.metadata["noise_sigma"] < 4
-    assert len(r.boxes) == 1 and r.scores[0] > 0.25
-    assert _iou(r.boxes[0], np.array([250, 200, 274, 216])) > 0.6
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("nuisance", [{}, {"jpeg": 85}, {"shift": 0.4}])
-def test_relit_gravel_alone_gives_no_box(seed, nuisance):
-    assert len(find(*_relit_gravel(seed, obj=False, **nuisance)).boxes) == 0
