@@ -284,3 +284,49 @@ def test_relative_noise_range_equals_the_counted_levels(masked):
     hi = int(np.searchsorted(cum, 0.99 * cum[-1]))
     assert hi - lo > 100
     assert relative_noise(gray, valid) == noise_level(gray) / (hi - lo)
+
+
+def _relit_gravel(
+    *, stone: bool, side=512, tint=False, noise: float = 0.0, shift: float = 0.0, jpeg=None
+):
+    """scikit-image's gravel (pebbles a few px across, spread 37 levels; grey, or tinted blue
+    with ``tint``) at ``side`` x ``side`` px, photographed twice (sensor noise ``noise`` levels
+    each), relit in image 2 by a smooth lamp (gain 0.75-1.25), optionally with a 24x16 px grey
+    stone put on it at (250, 200), shifted by ``shift`` px or JPEG-encoded."""
+    skdata = pytest.importorskip("skimage.data", reason="the gravel picture is scikit-image's")
+    t = cv2.resize(skdata.gravel(), (side, side)).astype(np.float64)
+    a = np.dstack([0.9 * t, t, 1.1 * t] if tint else [t, t, t])
+    yy, xx = np.mgrid[0:side, 0:side] / float(side)
+    b = a * (0.75 + 0.5 * np.exp(-((xx - 0.7) ** 2 + (yy - 0.3) ** 2) / 0.15))[..., None]
+    if stone:
+        b[200:216, 250:274] = 90
+    if shift:
+        m = np.float32([[1, 0, shift], [0, 1, -shift / 2]])
+        b = cv2.warpAffine(b, m, (side, side), borderMode=cv2.BORDER_REFLECT)
+    rng = np.random.default_rng(0)
+    a, b = (np.clip(np.rint(x + rng.normal(0, noise, x.shape)), 0, 255) for x in (a, b))
+    a, b = a.astype(np.uint8), b.astype(np.uint8)
+    if jpeg:
+        b = cv2.imdecode(cv2.imencode(".jpg", b, [cv2.IMWRITE_JPEG_QUALITY, jpeg])[1], -1)
+    return a, b
+
+
+@pytest.mark.parametrize("nuisance", [{}, {"shift": 1.0}, {"noise": 4.0}, {"jpeg": 85}])
+def test_relit_gravel_alone_gives_no_box(nuisance):
+    """The lamp's residue on every pebble is no change. Not explained by the light field on
+    such a texture (:mod:`spotdiff.maps.light` finds no trusted field), it is kept under the
+    threshold by the noise sigma it raises (about 19 levels): a sigma measured after a local
+    gain and offset is taken out (about 4 levels) gave 15, 33 and 7 false boxes on the first
+    three."""
+    assert len(find(*_relit_gravel(stone=False, **nuisance)).boxes) == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 9, open: a relit texture's residue counts as noise (sigma 18, colour "
+    "threshold 72) and hides the stone; lowering the sigma needs the light field explained first "
+    "(see test_relit_gravel_alone_gives_no_box)",
+)
+def test_find_sees_a_stone_put_on_relit_gravel():
+    r = find(*_relit_gravel(stone=True, side=768, tint=True, noise=2.0, jpeg=85))
+    assert len(r.boxes) == 1 and _iou(r.boxes[0], np.array([250, 200, 274, 216])) > 0.5
