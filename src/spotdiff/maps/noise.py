@@ -79,7 +79,7 @@ def noise_sigma(
 
 
 def lit_noise_sigma(
-    gray1: np.ndarray, gray2: np.ndarray, valid: np.ndarray | None = None, *, step: int = 2
+    gray1: np.ndarray, gray2: np.ndarray, valid: np.ndarray | None = None, *, step: int = 4
 ) -> float:
     """:func:`noise_sigma` of what a smooth change of light leaves of the difference.
 
@@ -97,7 +97,7 @@ def lit_noise_sigma(
         gray1, gray2: uint8 (H, W) grey images, image 2 aligned and tone-matched to image 1.
         valid: (H, W) bool, pixels to use (None: all).
         step: sampling stride in both directions (the local statistics are taken on that grid,
-            their gaussian shrunk with it).
+            their gaussian shrunk with it; 4: 1-7 ms at 1024x768, within 3% of step 2).
 
     Returns:
         float >= 0, levels: the robust sigma (as :func:`noise_sigma`) of ``r``.
