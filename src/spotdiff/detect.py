@@ -70,7 +70,9 @@ What the options mean, in plain words:
   shared texture is lower: on a handheld photo a fine texture's residue (a cloth) inflates the
   sigma, and a change where the two images share no fine texture is judged against the noise
   there (:func:`spotdiff.maps.noise.local_colour_gain`; metadata ``"colour_gain"``, the most it
-  was lowered by: 1 = not).
+  was lowered by: 1 = not); on a relit photo whose light change made most of the difference,
+  the sigma is what a smooth local gain and offset leave of it
+  (:func:`spotdiff.maps.noise.relit_noise`).
 - ``min_area`` (image-1 pixels, default ``max(16, 2e-5 x W x H)``, 41 px at 1920x1080) is the
   smallest *region* reported: a size, not a colour tolerance.
 - ``max_regions`` (default 50) keeps the highest-scoring regions.

@@ -236,7 +236,8 @@ def _after_the_tone_curves_only(monkeypatch) -> None:
 def test_a_chip_inserted_under_relighting_is_found_and_nothing_else(seed, monkeypatch):
     """object_arduino's kind of change under a smooth relighting: the chip survives the light
     correction, and the relighting gives no box (10 false boxes with the field fitted after
-    the tone curves only, the chip inserted tipping the pair out of "relit")."""
+    the tone curves only, the chip inserted tipping the pair out of "relit"; 2 since the relit
+    pair's noise sigma is what the light leaves, :func:`spotdiff.maps.noise.relit_noise`)."""
     canvas = _board(seed=seed)
     pair = _first(canvas), _second(_relit(_chip(canvas)))
     r = spotdiff.find(*pair)
@@ -245,7 +246,7 @@ def test_a_chip_inserted_under_relighting_is_found_and_nothing_else(seed, monkey
     assert r.metadata["light"]["relit"] is True
     _after_the_tone_curves_only(monkeypatch)
     r0 = spotdiff.find(*pair)
-    assert match_boxes(r0.boxes, r0.scores, _socket_box()).counts.fp >= 5
+    assert match_boxes(r0.boxes, r0.scores, _socket_box()).counts.fp >= 2
 
 
 DIMMED = (300, 150, 380, 210)  # canvas pixels: an object darkened or brightened
@@ -256,7 +257,9 @@ def test_an_object_relit_alone_under_relighting_is_found(factor, monkeypatch):
     """A compact change that *is* a gain (an object darkened or brightened by itself) under a
     smooth relighting: the field, fitted robustly (:data:`~spotdiff.maps.light.ROBUST`: fits the light around them
     does not predict are outliers), does not follow it. Without the outliers dropped the field
-    absorbs it (0.6: one weak piece, 0.16; 1.5: three pieces, none on the truth)."""
+    absorbs it (0.6: one weak piece, 0.16; 1.5: three pieces, none on the truth; since the
+    relit pair's noise sigma is what the light leaves, :func:`spotdiff.maps.noise.relit_noise`:
+    the object and a false piece beside it)."""
     canvas = _board(seed=3)
     x0, y0, x1, y1 = DIMMED
     edited = canvas.copy()
@@ -271,7 +274,7 @@ def test_an_object_relit_alone_under_relighting_is_found(factor, monkeypatch):
     )
     r0 = spotdiff.find(*pair)
     c0 = match_boxes(r0.boxes, r0.scores, truth).counts
-    assert c0.fn == 1 or r0.scores.max() < 0.2
+    assert c0.fn == 1 or c0.fp >= 1 or r0.scores.max() < 0.2
 
 
 def test_relit_pair_is_a_light_that_changed_across_the_picture():

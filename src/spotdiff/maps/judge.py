@@ -27,8 +27,16 @@ from .antialias import antialias_zone, looks_rendered
 from .colour import colour_difference
 from .evidence import Thresholds, auto_thresholds, evidence, global_level, replaced
 from .glyph import CLEAN_NOISE, reshaped_glyphs
-from .light import LightField, explain_light
-from .noise import level_by_texture, local_colour_gain, noise_sigma, relative_noise, shared_texture
+from .light import LightField, explain_light, relit_pair
+from .noise import (
+    level_by_texture,
+    lit_noise_sigma,
+    local_colour_gain,
+    noise_sigma,
+    relative_noise,
+    relit_noise,
+    shared_texture,
+)
 from .scale import ScaleEvidence, scale_evidence
 from .structure import structural_difference, texture_noise
 
@@ -93,6 +101,10 @@ def judge_pair(
         sensitivity, threshold, structure, antialias, photometric: :func:`spotdiff.find`'s.
     """
     noise = noise_sigma(matched.gray1, matched.gray2, matched.fit_on)
+    rendered = looks_rendered(matched.gray1)
+    if photometric and not rendered:  # a relighting explained (.light) is not noise (.noise)
+        lit = relit_noise(noise, lit_noise_sigma(matched.gray1, matched.gray2, matched.fit_on))
+        noise = lit if lit < noise and relit_pair(img1, img2, matched.fit_on) else noise
     thr = auto_thresholds(noise, sensitivity=sensitivity, threshold=threshold)
     struct = None
     if structure and min(matched.gray1.shape) >= _MIN_STRUCTURE_SIDE:
@@ -120,7 +132,6 @@ def judge_pair(
         gain = local_colour_gain(matched.gray1, matched.gray2, noise, matched.fit_on)
     if gain is not None:
         colour *= gain
-    rendered = looks_rendered(matched.gray1)
     glyphs = None  # a character changed in small text: ink no 1-px shift explains (.glyph)
     if rendered and not resampled and noise <= CLEAN_NOISE and not swapped:
         glyphs = reshaped_glyphs(matched.img1, matched.mid2, threshold=thr.colour)
