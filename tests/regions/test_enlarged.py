@@ -20,10 +20,10 @@ def _grey(puzzle_drawing, factor: float) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("factor", "low", "high"),
-    [(1.0, 1.0, 1.0), (1.25, 1.0, 1.15), (1.5, 1.2, 1.4), (2.0, 1.5, 1.8)],
+    [(1.0, 1.0, 1.0), (1.25, 1.0, 1.15), (1.5, 1.2, 1.4), (2.0, 1.5, 1.5)],
 )
 def test_enlargement_follows_the_factor_of_a_cubic_upscale(puzzle_drawing, factor, low, high):
-    # measured: 1.00, 1.08, 1.27, 1.64
+    # measured: 1.00, 1.08, 1.27, 1.64 (bounded to 1.5)
     assert low <= enlargement(_grey(puzzle_drawing, factor)) <= high
 
 
