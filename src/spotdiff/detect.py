@@ -40,7 +40,7 @@ The pipeline (each step a pure function of its own module):
    changed object cut by an unchanged occluder join (:mod:`spotdiff.regions.occlusion`), and
    the evidence only a transient speck made (a glint or a vehicle the colour bands saw at
    different places: :mod:`spotdiff.regions.transient`) is dropped; a weak region that is only
-   strokes traced again a pixel or two over (a redrawn puzzle: :mod:`spotdiff.regions.retrace`)
+   strokes traced again a pixel or two over, more when enlarged (:mod:`spotdiff.regions.retrace`)
    is dropped too (not on noisy pairs judged at the change's scale), and so is a region that is
    only fine detail the blurrier image lost (:mod:`spotdiff.regions.lowpass`) or that only the
    tone curves made (:mod:`spotdiff.regions.toned`);

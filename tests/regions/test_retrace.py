@@ -197,3 +197,30 @@ def test_redrawn_puzzle_loses_its_retraced_boxes():
     assert find_counts("puzzle_townhall").tp == 17
     assert find_counts("puzzle_animalfarm").tp == 15  # its 3x3 hub too (regions.tiny)
     assert find_counts("puzzle_temple").tp == 13
+
+
+def _enlarged(img: np.ndarray, factor: float) -> np.ndarray:
+    size = (round(img.shape[1] * factor), round(img.shape[0] * factor))
+    return cv2.resize(img, size, interpolation=cv2.INTER_CUBIC)
+
+
+def test_redrawn_drawings_enlarged_keep_few_boxes(monkeypatch):
+    """The held-out pairs come larger: a redrawn drawing enlarged 1.5x strays 1.5-3 px, beyond the
+    2 px reach; the reaches grow with the measured enlargement (:mod:`spotdiff.regions.enlarged`,
+    about 1.3 here). Six pairs: 9 boxes (15 with the reaches of a drawing at its size)."""
+    pairs = [_redrawn_pair(seed)[:2] for seed in range(6)]
+    big = [(_enlarged(a, 1.5), _enlarged(b, 1.5)) for a, b in pairs]
+    scaled = sum(len(find(a, b)) for a, b in big)
+    monkeypatch.setattr(retrace_module, "enlargement", lambda gray: 1.0)
+    fixed = sum(len(find(a, b)) for a, b in big)
+    assert scaled <= 9 and fixed >= 15, (scaled, fixed)
+
+
+@pytest.mark.parametrize("change", ["added", "tick"])
+def test_one_change_among_enlarged_redrawn_strokes_is_still_boxed(change):
+    img1, img2, truth = _redrawn_pair(0, change)
+    result = find(_enlarged(img1, 1.5), _enlarged(img2, 1.5))
+    x0, y0, x1, y1 = np.asarray(truth, float) * 1.5
+    hit = (result.boxes[:, 0] < x1) & (result.boxes[:, 2] > x0)
+    hit &= (result.boxes[:, 1] < y1) & (result.boxes[:, 3] > y0)
+    assert hit.any(), result.boxes

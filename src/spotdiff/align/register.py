@@ -25,12 +25,14 @@ histogram-equalized (so a brightness / contrast / gamma change does not move the
    homography), and the highest correlation among the rest wins. One that moves a corner by
    less than 2 px beyond the shift of the centre must also remove a tenth of the decorrelation
    (``1 - NCC``) that the best translation leaves, or that translation must explain fewer than
-   80 % of its matches, or that translation is kept -- or the identity, when the translation
-   is below a pixel and fewer than half of the tiles agree on it (a re-encoded or re-rendered
+   80 % of its matches, or that translation is kept -- or the scale per axis the tile shifts
+   show, when it correlates as well (two scans 1 px apart in size, both resized: a puzzle's
+   correlation gains 0.2 % from it, its small changes need it; :func:`._estimate.tile_scale`)
+   -- or the identity, when the translation is below a pixel and fewer than half of the tiles agree on it (a re-encoded or re-rendered
    layout, whose edits, JPEG blocks or anti-aliasing the fit followed);
 4. the estimate is kept only if it raises the normalized cross-correlation (NCC) of the two
-   images over their overlap (a translation the tiles agree on excepted) and stays within sane
-   bounds (:data:`SCALE_RANGE`, :data:`MAX_ROTATION`, :data:`MAX_SHIFT`; finite and
+   images over their overlap (a translation or scale the tiles agree on excepted) and stays
+   within sane bounds (:data:`SCALE_RANGE`, :data:`MAX_ROTATION`, :data:`MAX_SHIFT`; finite and
    non-degenerate: a NaN or singular transform never reaches a warp); otherwise identity is
    returned with a warning, never an error. Correlations are measured on copies blurred by 1 px
    (the softening of a sub-pixel warp alone used to cost more correlation than a correct
@@ -64,7 +66,7 @@ import numpy as np
 from .._errors import InvalidOptionError, SpotdiffWarning
 from .._threads import map_threads
 from .._validate import check_choice
-from ._estimate import ecc, fit_tiles, usable
+from ._estimate import beyond_shift, ecc, fit_tiles, tile_scale, usable
 from ._shift import MIN_RESPONSE, ncc, phase, projective, refine_shift, tile_shifts, warp_inv
 from .features import feature_matches, fit_matches, match_support
 from .warp import displacement, scale_matrix
@@ -166,16 +168,6 @@ def _small_gray(img: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray,
             gray, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA
         )
     return cv2.equalizeHist(gray).astype(np.float32), gray, (w, h)
-
-
-def _beyond_shift(w_ab: np.ndarray, size: tuple[int, int]) -> float:
-    """Largest corner displacement (px) of ``w_ab`` beyond the translation of the image centre."""
-    w, h = size
-    centre = np.array([(w - 1) / 2, (h - 1) / 2, 1.0])
-    moved = w_ab @ centre
-    back = np.eye(3)
-    back[:2, 2] = centre[:2] - moved[:2] / moved[2]
-    return displacement(back @ w_ab, size)
 
 
 def _structure_share(gray: np.ndarray) -> float:
@@ -335,8 +327,9 @@ def register(
     agreed = False  # the tiles agree on a translation: no correlation gain needed to keep it
     share = 1.0  # of the tiles that agree on a translation (within 0.3 px of their median)
     matches = None  # keypoint matches (a coords, b coords), when the tiles disagree
+    scaled = None  # the tiles' scale per axis (:func:`._estimate.tile_scale`), if they show one
     if motion != "translation":
-        _, shifts, resp = tile_shifts(a, warp_inv(b, w_ab))
+        centres, shifts, resp = tile_shifts(a, warp_inv(b, w_ab))
         ok = resp > MIN_RESPONSE
         rigid = False
         if ok.sum() >= 3:
@@ -353,13 +346,15 @@ def register(
             method = "confined"  # judged as a translation below
         else:
             matches = feature_matches(a8, b8)
+            if motion == "auto":
+                scaled = tile_scale(w_ab, centres, shifts, ok)
             w_ab, method = _fit_motion(a, b, w_ab, motion, size, matches)
     confined = method == "confined"
     if method == "translation":
         w_ab = refine_shift(a_s, b_s, w_ab)
         if motion == "auto" and math.hypot(*w_ab[:2, 2]) < _STILL:
             return Registration(np.eye(3), "identity", ncc0, ncc0, 0.0)
-    elif motion == "auto" and (confined or _beyond_shift(w_ab, small) < _CHECK_BELOW):
+    elif motion == "auto" and (confined or beyond_shift(w_ab, small) < _CHECK_BELOW):
         # a small rotation / scale / shear must clearly beat the best translation
         shift = refine_shift(a_s, b_s, translation)
         base = max(ncc0, ncc(a_s, b_s, shift))
@@ -368,9 +363,12 @@ def register(
             and not _structure_moves(w_ab, shift, matches)
         ):
             rerender = share < 0.5 and math.hypot(*shift[:2, 2]) < 1.0  # no common sub-pixel shift
-            if base == ncc0 or rerender or math.hypot(*shift[:2, 2]) < _STILL:
+            if scaled is not None and ncc(a_s, b_s, scaled) > base - 1e-4:
+                w_ab, method, agreed = scaled, "affine", True  # the tiles' scale, as good
+            elif base == ncc0 or rerender or math.hypot(*shift[:2, 2]) < _STILL:
                 return Registration(np.eye(3), "identity", ncc0, ncc0, 0.0)
-            w_ab, method = shift, "translation"
+            else:
+                w_ab, method = shift, "translation"
     ncc1 = ncc(a_s, b_s, w_ab)
     t = _to_full(w_ab, size, small)  # image-2 full coords -> image-1 full coords
     disp = displacement(t, size)
