@@ -31,6 +31,7 @@ from .light import LightField, explain_light
 from .noise import level_by_texture, local_colour_gain, noise_sigma, relative_noise, shared_texture
 from .scale import ScaleEvidence, scale_evidence
 from .structure import structural_difference, texture_noise
+from .words import changed_words, looks_like_page
 
 __all__ = ["Judged", "judge_pair"]
 
@@ -124,6 +125,13 @@ def judge_pair(
     glyphs = None  # a character changed in small text: ink no 1-px shift explains (.glyph)
     if rendered and not resampled and noise <= CLEAN_NOISE and not swapped:
         glyphs = reshaped_glyphs(matched.img1, matched.mid2, threshold=thr.colour)
+    if not swapped and (rendered or looks_like_page(matched.gray1)):  # re-encoded too (.words)
+        words, calm = changed_words(matched.img1, matched.mid2, threshold=thr.colour)
+        colour[calm] = 0.0  # re-encoding residue on words that did not change
+        if struct is not None:
+            struct[calm] = 0.0
+        glyphs = words if glyphs is None else np.maximum(glyphs, words, out=glyphs)
+    if glyphs is not None:
         np.maximum(colour, glyphs, out=colour)
     # renders, and pairs whose image 2 the registration resampled: edges a fraction of a pixel
     # apart are not change (:mod:`spotdiff.maps.antialias`)

@@ -1,0 +1,187 @@
+"""Changed words on a re-encoded render: a word or digit changed in small text on a screenshot
+that was saved as JPEG, rescaled or photographed with sensor noise.
+
+:mod:`.glyph` finds a reshaped character by its strongly changed pixels on a clean render; on
+a re-encoded one every word has such pixels (JPEG ringing, noise, the blur of a rescaling), so
+its clusters run together and "the text around changed too" holds everywhere. Re-encoding
+moves no ink, though: JPEG keeps each block's mean, noise averages out, a rescaling blurs. So
+here each *word* (the ink of either image, :data:`INK` levels off the page's background,
+joined along the line) is compared as a whole at the text's own scale: both images smoothed by
+a gaussian of :data:`SIGMA` px (a stroke's width), image 2 shifted by every half-pixel step
+within 1 px, and the word's largest residual taken at its best shift, over grey and the two
+chroma channels (a link's colour changes no grey). Measured on Pillow text of 9-12 px (a
+paragraph and a table; one digit, one word changed): a changed digit 12-19 levels ("78.75" ->
+"79.75"), a changed word 19-78, a recoloured word 30 and more; unchanged words under JPEG q60,
+noise sigma 3, a 0.9x / 1.1x rescaling: at most 10.
+
+A word counts as changed when its residual reaches :data:`FLOOR` and :data:`RATIO` times the
+page's own residue (the :data:`PAGE_SHARE` quantile of its words' residuals: the rescaled
+page's blur lifts every word alike). When more words than :data:`MAX_CHANGED` (and more than
+:data:`MAX_SHARE` of them) count, the page was rasterized otherwise (another hinting,
+anti-aliasing on or off, another layout) and none is taken. What is left carries its plain
+difference, at least the colour threshold, into the colour map where its residual is at least
+half its largest (:func:`changed_words`).
+
+:func:`spotdiff.maps.judge.judge_pair` applies it to renders, noisy or not
+(:func:`looks_like_page`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .antialias import looks_rendered
+from .colour import colour_difference
+
+__all__ = [
+    "BLOCK",
+    "BACKGROUND_SHARE",
+    "FLOOR",
+    "INK",
+    "MAX_CHANGED",
+    "MAX_SHARE",
+    "MAX_WORD",
+    "PAGE_SHARE",
+    "PIECE",
+    "RATIO",
+    "SIGMA",
+    "changed_words",
+    "looks_like_page",
+]
+
+#: Least grey distance (levels) of ink from the page's background (its most common level).
+INK = 40
+#: Gaussian sigma (px) both images are compared at: about a stroke's width in 9-12 px text.
+SIGMA = 1.5
+#: Least residual (levels) of a changed word: a changed digit 12 and more; labels a real
+#: screenshot pair redrew (``ui_ydn_missing``), 8-10.6.
+FLOOR = 11.0
+#: Least ratio of a changed word's residual to the page's residue.
+RATIO = 2.0
+#: Quantile of the words' residuals taken for the page's residue.
+PAGE_SHARE = 0.75
+#: Most changed words on a page not rasterized otherwise ...
+MAX_CHANGED = 4
+#: ... and most share of its words.
+MAX_SHARE = 0.2
+#: Tallest ink (px) taken for a line of text; taller (a picture, a filled area) is not text.
+MAX_WORD = 64
+#: Length (px) of the pieces a line is compared in: a word or a short number.
+PIECE = 48
+#: Least share of image 1 (smoothed) at the background level, within :data:`INK` / 5 levels, of
+#: a page (:func:`looks_like_page`): text pages 0.92-0.95 under JPEG q60 and noise sigma 4;
+#: photographs of smooth objects 0.29-0.51, satellite views 0.59-0.70.
+BACKGROUND_SHARE = 0.8
+
+#: Margin (px) of a calm word's box: half a JPEG block, the reach of its ringing.
+BLOCK = 4
+
+_K3 = np.ones((3, 3), np.uint8)
+_HALVES = [(-1,), (-1, 0), (0,), (0, 1), (1,)]  # -1, -0.5, 0, 0.5, 1 px
+
+
+def looks_like_page(gray: np.ndarray) -> bool:
+    """True when the uint8 (H, W) grey image is a render (:func:`~.antialias.looks_rendered`)
+    or, smoothed by a 3x3 median (sensor noise, JPEG ringing), mostly one background level."""
+    if looks_rendered(gray):
+        return True
+    smooth = cv2.medianBlur(gray, 3)
+    background = int(np.bincount(smooth.ravel(), minlength=256).argmax())
+    near = np.abs(smooth.astype(np.int16) - background) <= INK // 5
+    return float(near.mean()) >= BACKGROUND_SHARE and looks_rendered(
+        cv2.GaussianBlur(gray, (0, 0), 1.0)
+    )
+
+
+def _channels(img: np.ndarray) -> np.ndarray:
+    """float32 (3, H, W): grey and the two chroma channels (YCrCb), smoothed by :data:`SIGMA`."""
+    ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb).astype(np.float32)
+    return np.stack([cv2.GaussianBlur(ycc[..., c], (0, 0), SIGMA) for c in range(3)])
+
+
+def _best_residual(s1: np.ndarray, s2: np.ndarray) -> tuple[float, np.ndarray]:
+    """The smallest, over half-pixel shifts of ``s2`` within 1 px, of the largest absolute
+    residual over channels and pixels, and the (h, w) residual (largest over channels) at that
+    shift. ``s1``: (3, h, w); ``s2``: (3, h + 2, w + 2), one pixel more on each side."""
+    h, w = s1.shape[1:]
+    whole = {(dy, dx): s2[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    best, at = np.inf, None
+    for ys in _HALVES:
+        for xs in _HALVES:
+            moved = sum(whole[(dy, dx)] for dy in ys for dx in xs) / (len(ys) * len(xs))
+            res = np.abs(s1 - moved).max(axis=0)
+            top = float(res.max())
+            if top < best:
+                best, at = top, res
+    return best, at
+
+
+def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Boxes (x, y, w, h) of the words: ink of either image joined along the line, lines longer
+    than :data:`PIECE` cut into pieces of about that length."""
+    smooth1 = cv2.medianBlur(gray1, 3)
+    background = int(np.bincount(smooth1.ravel(), minlength=256).argmax())
+    ink = np.zeros(gray1.shape, np.uint8)
+    for g in (smooth1, cv2.medianBlur(gray2, 3)):
+        ink |= (np.abs(g.astype(np.int16) - background) > INK).view(np.uint8)
+    joined = cv2.dilate(ink, np.ones((1, 5), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    boxes = []
+    for x, y, bw, bh in stats[1:, :4].tolist():
+        if bh > MAX_WORD:
+            continue  # not a line of text
+        cuts = np.linspace(x, x + bw, -(-bw // PIECE) + 1).round().astype(int)
+        boxes += [(int(a), y, int(b - a), bh) for a, b in zip(cuts[:-1], cuts[1:])]
+    return boxes
+
+
+def changed_words(
+    img1: np.ndarray, img2: np.ndarray, *, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plain colour difference of the words whose ink changed, and the words that did not
+    (see the module).
+
+    Args:
+        img1, img2: uint8 (H, W, 3) RGB images, image 2 aligned and tone-matched to image 1.
+        threshold: the colour threshold (levels).
+
+    Returns:
+        ``(changed, calm)``: float32 (H, W) >= 0, in levels: on each changed word, where its
+        residual is at least half its largest, the plain per-pixel difference, at least
+        ``threshold``, 0 elsewhere; and (H, W) bool, the boxes (:data:`SIGMA` x 2 +
+        :data:`BLOCK` px around) of the words whose residual is under :data:`FLOOR`, less the
+        changed words' pixels: what differs there is re-encoding residue (none on a page
+        rasterized otherwise).
+    """
+    h, w = img1.shape[:2]
+    out = np.zeros((h, w), np.float32)
+    calm = np.zeros((h, w), bool)
+    gray1, gray2 = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (img1, img2))
+    boxes = _words(gray1, gray2)
+    if not boxes:
+        return out, calm
+    s1 = _channels(img1)
+    s2 = np.pad(_channels(img2), ((0, 0), (1, 1), (1, 1)), mode="edge")
+    pad = int(np.ceil(2 * SIGMA))
+    found = []
+    for x, y, bw, bh in boxes:
+        y0, y1 = max(0, y - pad), min(h, y + bh + pad)
+        x0, x1 = max(0, x - pad), min(w, x + bw + pad)
+        top, res = _best_residual(s1[:, y0:y1, x0:x1], s2[:, y0 : y1 + 2, x0 : x1 + 2])
+        found.append((top, (y0, y1, x0, x1), res))
+    tops = np.array([f[0] for f in found])
+    limit = max(FLOOR, RATIO * float(np.quantile(tops, PAGE_SHARE)))
+    changed = [f for f in found if f[0] >= limit]
+    if len(changed) > MAX_CHANGED and len(changed) > MAX_SHARE * len(found):
+        return out, calm  # the page rasterized otherwise
+    for top, (y0, y1, x0, x1), _ in found:
+        if top < FLOOR:  # JPEG's ringing reaches across its 8x8 block
+            calm[max(0, y0 - BLOCK) : y1 + BLOCK, max(0, x0 - BLOCK) : x1 + BLOCK] = True
+    plain = colour_difference(img1, img2, img2, radius=0)
+    for top, (y0, y1, x0, x1), res in changed:
+        where = cv2.dilate((res >= 0.5 * top).view(np.uint8), _K3) > 0
+        calm[y0:y1, x0:x1][where] = False
+        win = out[y0:y1, x0:x1]
+        win[where] = np.maximum(plain[y0:y1, x0:x1][where], np.float32(threshold))
+    return out, calm
