@@ -17,10 +17,11 @@ noise sigma 3, a 0.9x / 1.1x rescaling: at most 10.
 A word counts as changed when its residual reaches :data:`FLOOR` and :data:`RATIO` times the
 page's own residue (the :data:`PAGE_SHARE` quantile of its words' residuals: the rescaled
 page's blur lifts every word alike). When more words than :data:`MAX_CHANGED` (and more than
-:data:`MAX_SHARE` of them) count, the page was rasterized otherwise (another hinting,
+:data:`MAX_SHARE` of them) reach :data:`FLOOR`, the page was rasterized otherwise (another hinting,
 anti-aliasing on or off, another layout) and none is taken. What is left carries its plain
-difference, at least the colour threshold, into the colour map where its residual is at least
-half its largest (:func:`changed_words`).
+difference into the colour map where that reaches the colour threshold and its residual is at
+least half its largest; the re-encoding residue around the words that did not change is taken
+out of the colour and structural maps (:func:`changed_words`).
 
 :func:`spotdiff.maps.judge.judge_pair` applies it to renders, noisy or not
 (:func:`looks_like_page`).
@@ -100,10 +101,14 @@ def _channels(img: np.ndarray) -> np.ndarray:
     return np.stack([cv2.GaussianBlur(ycc[..., c], (0, 0), SIGMA) for c in range(3)])
 
 
-def _best_residual(s1: np.ndarray, s2: np.ndarray) -> tuple[float, np.ndarray]:
+def _best_residual(
+    s1: np.ndarray, s2: np.ndarray, left: int, width: int
+) -> tuple[float, np.ndarray]:
     """The smallest, over half-pixel shifts of ``s2`` within 1 px, of the largest absolute
-    residual over channels and pixels, and the (h, w) residual (largest over channels) at that
-    shift. ``s1``: (3, h, w); ``s2``: (3, h + 2, w + 2), one pixel more on each side."""
+    residual over channels and the word's own columns (``left`` to ``left + width``: not the
+    neighbour's, whose change the smoothing spreads a few pixels), and the (h, w) residual
+    (largest over channels) at that shift. ``s1``: (3, h, w); ``s2``: (3, h + 2, w + 2), one
+    pixel more on each side."""
     h, w = s1.shape[1:]
     whole = {(dy, dx): s2[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
     best, at = np.inf, None
@@ -111,7 +116,7 @@ def _best_residual(s1: np.ndarray, s2: np.ndarray) -> tuple[float, np.ndarray]:
         for xs in _HALVES:
             moved = sum(whole[(dy, dx)] for dy in ys for dx in xs) / (len(ys) * len(xs))
             res = np.abs(s1 - moved).max(axis=0)
-            top = float(res.max())
+            top = float(res[:, left : left + width].max())
             if top < best:
                 best, at = top, res
     return best, at
@@ -120,10 +125,9 @@ def _best_residual(s1: np.ndarray, s2: np.ndarray) -> tuple[float, np.ndarray]:
 def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Boxes (x, y, w, h) of the words: ink of either image joined along the line, lines longer
     than :data:`PIECE` cut into pieces of about that length."""
-    smooth1 = cv2.medianBlur(gray1, 3)
-    background = int(np.bincount(smooth1.ravel(), minlength=256).argmax())
+    background = int(np.bincount(cv2.medianBlur(gray1, 3).ravel(), minlength=256).argmax())
     ink = np.zeros(gray1.shape, np.uint8)
-    for g in (smooth1, cv2.medianBlur(gray2, 3)):
+    for g in (gray1, gray2):  # a 1-px stroke too (noise reaches 40 levels hardly ever)
         ink |= (np.abs(g.astype(np.int16) - background) > INK).view(np.uint8)
     joined = cv2.dilate(ink, np.ones((1, 5), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
@@ -132,6 +136,12 @@ def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple[int, int, int, in
         if bh > MAX_WORD:
             continue  # not a line of text
         cuts = np.linspace(x, x + bw, -(-bw // PIECE) + 1).round().astype(int)
+        if len(cuts) > 2:  # each inner cut moved to the least inked column near it (a space)
+            columns = ink[y : y + bh, x : x + bw].sum(axis=0)
+            reach = PIECE // 4
+            for i in range(1, len(cuts) - 1):
+                lo = max(cuts[i - 1] + 1, cuts[i] - reach) - x
+                cuts[i] = x + lo + int(np.argmin(columns[lo : cuts[i] + reach - x]))
         boxes += [(int(a), y, int(b - a), bh) for a, b in zip(cuts[:-1], cuts[1:])]
     return boxes
 
@@ -148,10 +158,10 @@ def changed_words(
 
     Returns:
         ``(changed, calm)``: float32 (H, W) >= 0, in levels: on each changed word, where its
-        residual is at least half its largest, the plain per-pixel difference, at least
-        ``threshold``, 0 elsewhere; and (H, W) bool, the boxes (:data:`SIGMA` x 2 +
-        :data:`BLOCK` px around) of the words whose residual is under :data:`FLOOR`, less the
-        changed words' pixels: what differs there is re-encoding residue (none on a page
+        residual is at least half its largest, the plain per-pixel difference where it
+        reaches ``threshold``, 0 elsewhere; and (H, W) bool, the boxes (:data:`SIGMA` x 2 +
+        :data:`BLOCK` px around) of the words that did not change, less the changed words'
+        pixels: what differs there is re-encoding residue (none on a page
         rasterized otherwise).
     """
     h, w = img1.shape[:2]
@@ -168,20 +178,21 @@ def changed_words(
     for x, y, bw, bh in boxes:
         y0, y1 = max(0, y - pad), min(h, y + bh + pad)
         x0, x1 = max(0, x - pad), min(w, x + bw + pad)
-        top, res = _best_residual(s1[:, y0:y1, x0:x1], s2[:, y0 : y1 + 2, x0 : x1 + 2])
+        top, res = _best_residual(s1[:, y0:y1, x0:x1], s2[:, y0 : y1 + 2, x0 : x1 + 2], x - x0, bw)
         found.append((top, (y0, y1, x0, x1), res))
     tops = np.array([f[0] for f in found])
     limit = max(FLOOR, RATIO * float(np.quantile(tops, PAGE_SHARE)))
-    changed = [f for f in found if f[0] >= limit]
-    if len(changed) > MAX_CHANGED and len(changed) > MAX_SHARE * len(found):
+    raised = int(np.count_nonzero(tops >= FLOOR))  # the page's residue may be their own
+    if raised > MAX_CHANGED and raised > MAX_SHARE * len(found):
         return out, calm  # the page rasterized otherwise
+    changed = [f for f in found if f[0] >= limit]
     for top, (y0, y1, x0, x1), _ in found:
-        if top < FLOOR:  # JPEG's ringing reaches across its 8x8 block
+        if top < limit:  # JPEG's ringing reaches across its 8x8 block
             calm[max(0, y0 - BLOCK) : y1 + BLOCK, max(0, x0 - BLOCK) : x1 + BLOCK] = True
     plain = colour_difference(img1, img2, img2, radius=0)
     for top, (y0, y1, x0, x1), res in changed:
         where = cv2.dilate((res >= 0.5 * top).view(np.uint8), _K3) > 0
         calm[y0:y1, x0:x1][where] = False
-        win = out[y0:y1, x0:x1]
-        win[where] = np.maximum(plain[y0:y1, x0:x1][where], np.float32(threshold))
+        where &= plain[y0:y1, x0:x1] >= np.float32(threshold)  # what differs, not the shift
+        out[y0:y1, x0:x1][where] = plain[y0:y1, x0:x1][where]
     return out, calm
