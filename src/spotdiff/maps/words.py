@@ -47,6 +47,7 @@ __all__ = [
     "PIECE",
     "RATIO",
     "SIGMA",
+    "SPACE",
     "changed_words",
     "looks_like_page",
 ]
@@ -57,7 +58,7 @@ INK = 40
 SIGMA = 1.5
 #: Least residual (levels) of a changed word: a changed digit 12 and more; labels a real
 #: screenshot pair redrew (``ui_ydn_missing``), 8-10.6.
-FLOOR = 11.0
+FLOOR = 12.0
 #: Least ratio of a changed word's residual to the page's residue.
 RATIO = 2.0
 #: Quantile of the words' residuals taken for the page's residue.
@@ -68,8 +69,11 @@ MAX_CHANGED = 4
 MAX_SHARE = 0.2
 #: Tallest ink (px) taken for a line of text; taller (a picture, a filled area) is not text.
 MAX_WORD = 64
-#: Length (px) of the pieces a line is compared in: a word or a short number.
+#: Longest line (px) compared whole; longer ones are cut at their spaces into words.
 PIECE = 48
+#: Columns (px) each side of a cut between two pieces that neither is judged on: the
+#: smoothing spreads a changed word's residual about that far into the space beside it.
+SPACE = 2
 #: Least share of image 1 (smoothed) at the background level, within :data:`INK` / 5 levels, of
 #: a page (:func:`looks_like_page`): text pages 0.92-0.95 under JPEG q60 and noise sigma 4;
 #: photographs of smooth objects 0.29-0.51, satellite views 0.59-0.70.
@@ -110,7 +114,11 @@ def _best_residual(
     (largest over channels) at that shift. ``s1``: (3, h, w); ``s2``: (3, h + 2, w + 2), one
     pixel more on each side."""
     h, w = s1.shape[1:]
-    whole = {(dy, dx): s2[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    whole = {
+        (dy, dx): s2[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    }
     best, at = np.inf, None
     for ys in _HALVES:
         for xs in _HALVES:
@@ -122,27 +130,32 @@ def _best_residual(
     return best, at
 
 
-def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Boxes (x, y, w, h) of the words: ink of either image joined along the line, lines longer
-    than :data:`PIECE` cut into pieces of about that length."""
+def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple]:
+    """Boxes ``(x, y, w, h, (left, right))`` of the words: ink of either image joined along
+    the line, lines longer than :data:`PIECE` cut at image 1's spaces; ``left`` / ``right``: the columns (:data:`SPACE` at a cut, else 0) of the
+    space each side, not the word's own."""
     background = int(np.bincount(cv2.medianBlur(gray1, 3).ravel(), minlength=256).argmax())
-    ink = np.zeros(gray1.shape, np.uint8)
-    for g in (gray1, gray2):  # a 1-px stroke too (noise reaches 40 levels hardly ever)
-        ink |= (np.abs(g.astype(np.int16) - background) > INK).view(np.uint8)
+    ink1, ink2 = (  # a 1-px stroke too (noise reaches 40 levels hardly ever)
+        (np.abs(g.astype(np.int16) - background) > INK).view(np.uint8) for g in (gray1, gray2)
+    )
+    ink = ink1 | ink2
     joined = cv2.dilate(ink, np.ones((1, 5), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     boxes = []
     for x, y, bw, bh in stats[1:, :4].tolist():
         if bh > MAX_WORD:
             continue  # not a line of text
-        cuts = np.linspace(x, x + bw, -(-bw // PIECE) + 1).round().astype(int)
-        if len(cuts) > 2:  # each inner cut moved to the least inked column near it (a space)
-            columns = ink[y : y + bh, x : x + bw].sum(axis=0)
-            reach = PIECE // 4
-            for i in range(1, len(cuts) - 1):
-                lo = max(cuts[i - 1] + 1, cuts[i] - reach) - x
-                cuts[i] = x + lo + int(np.argmin(columns[lo : cuts[i] + reach - x]))
-        boxes += [(int(a), y, int(b - a), bh) for a, b in zip(cuts[:-1], cuts[1:])]
+        cuts = [x, x + bw]
+        if bw > PIECE:  # cut at the middle of image 1's spaces (2 empty columns or more)
+            empty = np.concatenate([[0], ink1[y : y + bh, x : x + bw].any(axis=0) == 0, [0]])
+            edges = np.flatnonzero(np.diff(empty.astype(np.int8)))
+            for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist()):
+                if stop - start >= 2 and 0 < start and stop < bw:
+                    cuts.insert(-1, x + (start + stop) // 2)
+        cuts = np.array(cuts)
+        for i, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist())):
+            trim = (SPACE if i > 0 else 0, SPACE if i < len(cuts) - 2 else 0)
+            boxes.append((a, y, b - a, bh, trim))
     return boxes
 
 
@@ -175,10 +188,11 @@ def changed_words(
     s2 = np.pad(_channels(img2), ((0, 0), (1, 1), (1, 1)), mode="edge")
     pad = int(np.ceil(2 * SIGMA))
     found = []
-    for x, y, bw, bh in boxes:
+    for x, y, bw, bh, (left, right) in boxes:
         y0, y1 = max(0, y - pad), min(h, y + bh + pad)
         x0, x1 = max(0, x - pad), min(w, x + bw + pad)
-        top, res = _best_residual(s1[:, y0:y1, x0:x1], s2[:, y0 : y1 + 2, x0 : x1 + 2], x - x0, bw)
+        own = (x - x0 + left, max(1, bw - left - right))
+        top, res = _best_residual(s1[:, y0:y1, x0:x1], s2[:, y0 : y1 + 2, x0 : x1 + 2], *own)
         found.append((top, (y0, y1, x0, x1), res))
     tops = np.array([f[0] for f in found])
     limit = max(FLOOR, RATIO * float(np.quantile(tops, PAGE_SHARE)))
