@@ -45,7 +45,7 @@ def _page(size: int, *, swap: tuple[str, str] | None = None, link: bool = False)
         y += size + 6
     y += 8
     for row in _TABLE:
-        for x, cell in zip((10, 130, 210, 300), row):
+        for x, cell in zip((10, 130, 210, 300), row, strict=True):
             text = swap[1] if swap and cell == swap[0] else cell
             fill = _LINK if link and cell == "Widget" else _INK
             draw.text((x, y), text, font=font, fill=fill)

@@ -8,7 +8,9 @@ judged against the noise at its texture (:func:`~.noise.local_colour_gain`); on 
 resampled pairs, edges a fraction of a pixel apart are not change (:mod:`.antialias`); the pair's
 own level is taken (:func:`~.evidence.global_level`, per shared texture:
 :func:`~.noise.level_by_texture`); on photographs a glare or relighting is explained away
-(:mod:`.light`); on a noisy pair with white noise the evidence is taken at the change's scale
+(:mod:`.light`); on renders, noisy or re-encoded too, a word whose ink changed counts in full
+and the re-encoding residue around the words that did not is taken out (:mod:`.words`); on a
+noisy pair with white noise the evidence is taken at the change's scale
 (:mod:`.scale`). Pixels image 2 does not cover (``quiet``) hold no evidence.
 """
 
@@ -53,8 +55,9 @@ class Judged:
         rendered: image 1 looks rendered (:func:`~.antialias.looks_rendered`).
         light: the light field explained away, None when not tried.
         scaled: the scale evidence (applied or not).
-        glyphs: float32 (H, W) the reshaped glyphs' plain difference (levels) taken into
-            ``colour`` (:mod:`.glyph`), None when the rule was not applied (not a clean render).
+        glyphs: float32 (H, W) the reshaped glyphs' and changed words' plain difference
+            (levels) taken into ``colour`` (:mod:`.glyph`, :mod:`.words`), None when neither
+            rule was applied (not a render, noisy or not).
     """
 
     z: np.ndarray

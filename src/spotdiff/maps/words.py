@@ -6,7 +6,7 @@ a re-encoded one every word has such pixels (JPEG ringing, noise, the blur of a 
 its clusters run together and "the text around changed too" holds everywhere. Re-encoding
 moves no ink, though: JPEG keeps each block's mean, noise averages out, a rescaling blurs. So
 here each *word* (the ink of either image, :data:`INK` levels off the page's background,
-joined along the line) is compared as a whole at the text's own scale: both images smoothed by
+joined along the line, a line cut at its spaces) is compared as a whole at the text's own scale: both images smoothed by
 a gaussian of :data:`SIGMA` px (a stroke's width), image 2 shifted by every half-pixel step
 within 1 px, and the word's largest residual taken at its best shift, over grey and the two
 chroma channels (a link's colour changes no grey). Measured on Pillow text of 9-12 px (a
@@ -36,8 +36,8 @@ from .antialias import looks_rendered
 from .colour import colour_difference
 
 __all__ = [
-    "BLOCK",
     "BACKGROUND_SHARE",
+    "BLOCK",
     "FLOOR",
     "INK",
     "MAX_CHANGED",
@@ -57,7 +57,7 @@ INK = 40
 #: Gaussian sigma (px) both images are compared at: about a stroke's width in 9-12 px text.
 SIGMA = 1.5
 #: Least residual (levels) of a changed word: a changed digit 12 and more; labels a real
-#: screenshot pair redrew (``ui_ydn_missing``), 8-10.6.
+#: screenshot pair redrew (``ui_ydn_missing`` at 1024 px), 8-11.2.
 FLOOR = 12.0
 #: Least ratio of a changed word's residual to the page's residue.
 RATIO = 2.0
@@ -88,7 +88,9 @@ _HALVES = [(-1,), (-1, 0), (0,), (0, 1), (1,)]  # -1, -0.5, 0, 0.5, 1 px
 
 def looks_like_page(gray: np.ndarray) -> bool:
     """True when the uint8 (H, W) grey image is a render (:func:`~.antialias.looks_rendered`)
-    or, smoothed by a 3x3 median (sensor noise, JPEG ringing), mostly one background level."""
+    or a render under sensor noise or JPEG ringing: after a 3x3 median, at least
+    :data:`BACKGROUND_SHARE` of it at one background level, and a render once smoothed by a
+    gaussian of 1 px."""
     if looks_rendered(gray):
         return True
     smooth = cv2.medianBlur(gray, 3)
@@ -132,15 +134,15 @@ def _best_residual(
 
 def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple]:
     """Boxes ``(x, y, w, h, (left, right))`` of the words: ink of either image joined along
-    the line, lines longer than :data:`PIECE` cut at image 1's spaces; ``left`` / ``right``: the columns (:data:`SPACE` at a cut, else 0) of the
-    space each side, not the word's own."""
+    the line, lines longer than :data:`PIECE` cut at image 1's spaces; ``left`` / ``right``:
+    the columns (:data:`SPACE` at a cut, else 0) of the space each side, not the word's own."""
     background = int(np.bincount(cv2.medianBlur(gray1, 3).ravel(), minlength=256).argmax())
     ink1, ink2 = (  # a 1-px stroke too (noise reaches 40 levels hardly ever)
         (np.abs(g.astype(np.int16) - background) > INK).view(np.uint8) for g in (gray1, gray2)
     )
     ink = ink1 | ink2
     joined = cv2.dilate(ink, np.ones((1, 5), np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     boxes = []
     for x, y, bw, bh in stats[1:, :4].tolist():
         if bh > MAX_WORD:
@@ -149,11 +151,11 @@ def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple]:
         if bw > PIECE:  # cut at the middle of image 1's spaces (2 empty columns or more)
             empty = np.concatenate([[0], ink1[y : y + bh, x : x + bw].any(axis=0) == 0, [0]])
             edges = np.flatnonzero(np.diff(empty.astype(np.int8)))
-            for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist()):
-                if stop - start >= 2 and 0 < start and stop < bw:
+            for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                if stop - start >= 2 and start > 0 and stop < bw:
                     cuts.insert(-1, x + (start + stop) // 2)
         cuts = np.array(cuts)
-        for i, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist())):
+        for i, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)):
             trim = (SPACE if i > 0 else 0, SPACE if i < len(cuts) - 2 else 0)
             boxes.append((a, y, b - a, bh, trim))
     return boxes
