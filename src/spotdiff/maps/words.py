@@ -8,8 +8,8 @@ moves no ink, though: JPEG keeps each block's mean, noise averages out, a rescal
 here each *word* (the ink of either image, :data:`INK` levels off the page's background,
 joined along the line, a line cut at its spaces) is compared as a whole at the text's own scale: both images smoothed by
 a gaussian of :data:`SIGMA` px (a stroke's width), image 2 shifted by every half-pixel step
-within 1 px, and the word's largest residual taken at its best shift, over grey and the two
-chroma channels (a link's colour changes no grey). Measured on Pillow text of 9-12 px (a
+within 1 px, and the word's largest residual taken at its best shift (of the grey), over grey
+and the two chroma channels (a link's colour may change little grey). Measured on Pillow text of 9-12 px (a
 paragraph and a table; one digit, one word changed): a changed digit 12-19 levels ("78.75" ->
 "79.75"), a changed word 19-78, a recoloured word 30 and more; unchanged words under JPEG q60,
 noise sigma 3, a 0.9x / 1.1x rescaling: at most 10.
@@ -84,6 +84,8 @@ BLOCK = 4
 
 _K3 = np.ones((3, 3), np.uint8)
 _HALVES = [(-1,), (-1, 0), (0,), (0, 1), (1,)]  # -1, -0.5, 0, 0.5, 1 px
+_SHIFTS = [(ys, xs) for ys in _HALVES for xs in _HALVES]
+_QUARTERS = 4.0  # the grey residuals' steps a level
 
 
 def looks_like_page(gray: np.ndarray) -> bool:
@@ -107,29 +109,24 @@ def _channels(img: np.ndarray) -> np.ndarray:
     return np.stack([cv2.GaussianBlur(ycc[..., c], (0, 0), SIGMA) for c in range(3)])
 
 
-def _best_residual(
-    s1: np.ndarray, s2: np.ndarray, left: int, width: int
-) -> tuple[float, np.ndarray]:
-    """The smallest, over half-pixel shifts of ``s2`` within 1 px, of the largest absolute
-    residual over channels and the word's own columns (``left`` to ``left + width``: not the
-    neighbour's, whose change the smoothing spreads a few pixels), and the (h, w) residual
-    (largest over channels) at that shift. ``s1``: (3, h, w); ``s2``: (3, h + 2, w + 2), one
-    pixel more on each side."""
-    h, w = s1.shape[1:]
-    whole = {
-        (dy, dx): s2[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
-        for dy in (-1, 0, 1)
-        for dx in (-1, 0, 1)
-    }
-    best, at = np.inf, None
-    for ys in _HALVES:
-        for xs in _HALVES:
-            moved = sum(whole[(dy, dx)] for dy in ys for dx in xs) / (len(ys) * len(xs))
-            res = np.abs(s1 - moved).max(axis=0)
-            top = float(res[:, left : left + width].max())
-            if top < best:
-                best, at = top, res
-    return best, at
+def _shifted(s2: np.ndarray, shift: tuple[tuple[int, ...], tuple[int, ...]], h: int, w: int):
+    """``s2`` (C, h + 2, w + 2; one pixel more each side) moved by a half-pixel ``shift``
+    (the whole-pixel steps it averages, rows and columns): (C, h, w)."""
+    ys, xs = shift
+    views = [s2[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy in ys for dx in xs]
+    return sum(views[1:], views[0]) / np.float32(len(views))
+
+
+def _grey_residuals(s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """uint8 (25, H, W): the absolute smoothed grey residual at each half-pixel shift of image 2
+    within 1 px (:data:`_SHIFTS`), in quarter levels (saturated at 63.75 levels, far above any
+    limit a word is held to). ``s1``: (H, W); ``s2``: (H + 2, W + 2)."""
+    h, w = s1.shape
+    out = np.empty((len(_SHIFTS), h, w), np.uint8)
+    for k, shift in enumerate(_SHIFTS):
+        diff = cv2.subtract(s1, _shifted(s2[None], shift, h, w)[0])
+        cv2.convertScaleAbs(diff, dst=out[k], alpha=_QUARTERS)
+    return out
 
 
 def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple]:
@@ -188,13 +185,20 @@ def changed_words(
         return out, calm
     s1 = _channels(img1)
     s2 = np.pad(_channels(img2), ((0, 0), (1, 1), (1, 1)), mode="edge")
+    grey = _grey_residuals(s1[0], s2[0])
     pad = int(np.ceil(2 * SIGMA))
     found = []
     for x, y, bw, bh, (left, right) in boxes:
         y0, y1 = max(0, y - pad), min(h, y + bh + pad)
         x0, x1 = max(0, x - pad), min(w, x + bw + pad)
-        own = (x - x0 + left, max(1, bw - left - right))
-        top, res = _best_residual(s1[:, y0:y1, x0:x1], s2[:, y0 : y1 + 2, x0 : x1 + 2], *own)
+        own = slice(x + left, x + max(left + 1, bw - right))  # the word's own columns
+        k = int(np.argmin(grey[:, y0:y1, own].max(axis=(1, 2))))  # its best shift
+        moved = _shifted(s2[1:, y0 : y1 + 2, x0 : x1 + 2], _SHIFTS[k], y1 - y0, x1 - x0)
+        res = np.maximum(
+            grey[k, y0:y1, x0:x1] / np.float32(_QUARTERS),
+            np.abs(s1[1:, y0:y1, x0:x1] - moved).max(axis=0),
+        )
+        top = float(res[:, own.start - x0 : own.stop - x0].max())
         found.append((top, (y0, y1, x0, x1), res))
     tops = np.array([f[0] for f in found])
     limit = max(FLOOR, RATIO * float(np.quantile(tops, PAGE_SHARE)))
