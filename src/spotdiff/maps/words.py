@@ -16,9 +16,10 @@ noise sigma 3, a 0.9x / 1.1x rescaling: at most 10.
 
 A word counts as changed when its residual reaches :data:`FLOOR` and :data:`RATIO` times the
 page's own residue (the :data:`PAGE_SHARE` quantile of its words' residuals: the rescaled
-page's blur lifts every word alike). When more words than :data:`MAX_CHANGED` (and more than
-:data:`MAX_SHARE` of them) reach :data:`FLOOR`, the page was rasterized otherwise (another hinting,
-anti-aliasing on or off, another layout) and none is taken. What is left carries its plain
+page's blur lifts every word alike). When more words than :data:`MAX_CHANGED` reach
+:data:`FLOOR`, the page was rasterized otherwise (another hinting, anti-aliasing on or off,
+another layout) or re-encoded beyond what the rule tells apart, and it is left to the other
+maps (nothing marked, nothing calmed). What is left carries its plain
 difference into the colour map where that reaches the colour threshold and its residual is at
 least half its largest; the re-encoding residue around the words that did not change is taken
 out of the colour and structural maps (:func:`changed_words`).
@@ -41,7 +42,6 @@ __all__ = [
     "FLOOR",
     "INK",
     "MAX_CHANGED",
-    "MAX_SHARE",
     "MAX_WORD",
     "PAGE_SHARE",
     "PIECE",
@@ -63,10 +63,12 @@ FLOOR = 12.0
 RATIO = 2.0
 #: Quantile of the words' residuals taken for the page's residue.
 PAGE_SHARE = 0.75
-#: Most changed words on a page not rasterized otherwise ...
+#: Most words reaching :data:`FLOOR` on a page this rule judges (pieces side by side on a line
+#: counted once). More is a page rasterized
+#: otherwise (another hinting, anti-aliasing) or re-encoded harder than it tells apart (JPEG
+#: q50's chroma on coloured UI text: 24 of 248 words at 12-24 levels; a page shifted by half a
+#: pixel: 7 at 12-12.75).
 MAX_CHANGED = 4
-#: ... and most share of its words.
-MAX_SHARE = 0.2
 #: Tallest ink (px) taken for a line of text; taller (a picture, a filled area) is not text.
 MAX_WORD = 64
 #: Longest line (px) compared whole; longer ones are cut at their spaces into words.
@@ -130,9 +132,10 @@ def _grey_residuals(s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
 
 
 def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple]:
-    """Boxes ``(x, y, w, h, (left, right))`` of the words: ink of either image joined along
-    the line, lines longer than :data:`PIECE` cut at image 1's spaces; ``left`` / ``right``:
-    the columns (:data:`SPACE` at a cut, else 0) of the space each side, not the word's own."""
+    """Boxes ``(x, y, w, h, (left, right), line)`` of the words, in order along each line:
+    ink of either image joined along the line, lines longer than :data:`PIECE` cut at image 1's
+    spaces; ``left`` / ``right``: the columns (:data:`SPACE` at a cut, else 0) of the space
+    each side, not the word's own; ``line``: the line's number."""
     background = int(np.bincount(cv2.medianBlur(gray1, 3).ravel(), minlength=256).argmax())
     ink1, ink2 = (  # a 1-px stroke too (noise reaches 40 levels hardly ever)
         (np.abs(g.astype(np.int16) - background) > INK).view(np.uint8) for g in (gray1, gray2)
@@ -141,7 +144,7 @@ def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple]:
     joined = cv2.dilate(ink, np.ones((1, 5), np.uint8))
     _, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     boxes = []
-    for x, y, bw, bh in stats[1:, :4].tolist():
+    for line, (x, y, bw, bh) in enumerate(stats[1:, :4].tolist()):
         if bh > MAX_WORD:
             continue  # not a line of text
         cuts = [x, x + bw]
@@ -154,7 +157,7 @@ def _words(gray1: np.ndarray, gray2: np.ndarray) -> list[tuple]:
         cuts = np.array(cuts)
         for i, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)):
             trim = (SPACE if i > 0 else 0, SPACE if i < len(cuts) - 2 else 0)
-            boxes.append((a, y, b - a, bh, trim))
+            boxes.append((a, y, b - a, bh, trim, line))
     return boxes
 
 
@@ -188,7 +191,7 @@ def changed_words(
     grey = _grey_residuals(s1[0], s2[0])
     pad = int(np.ceil(2 * SIGMA))
     found = []
-    for x, y, bw, bh, (left, right) in boxes:
+    for x, y, bw, bh, (left, right), _ in boxes:
         y0, y1 = max(0, y - pad), min(h, y + bh + pad)
         x0, x1 = max(0, x - pad), min(w, x + bw + pad)
         own = slice(x + left, x + max(left + 1, bw - right))  # the word's own columns
@@ -202,9 +205,11 @@ def changed_words(
         found.append((top, (y0, y1, x0, x1), res))
     tops = np.array([f[0] for f in found])
     limit = max(FLOOR, RATIO * float(np.quantile(tops, PAGE_SHARE)))
-    raised = int(np.count_nonzero(tops >= FLOOR))  # the page's residue may be their own
-    if raised > MAX_CHANGED and raised > MAX_SHARE * len(found):
-        return out, calm  # the page rasterized otherwise
+    raised = tops >= FLOOR  # runs of them side by side on a line count once (a word's letters)
+    lines = np.array([b[-1] for b in boxes])
+    runs = raised & ~(np.r_[False, raised[:-1]] & np.r_[False, lines[1:] == lines[:-1]])
+    if np.count_nonzero(runs) > MAX_CHANGED:  # the page's residue may be their own
+        return out, calm  # the page rasterized or re-encoded otherwise
     changed = [f for f in found if f[0] >= limit]
     for top, (y0, y1, x0, x1), _ in found:
         if top < limit:  # JPEG's ringing reaches across its 8x8 block
