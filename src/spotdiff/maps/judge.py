@@ -8,7 +8,7 @@ judged against the noise at its texture (:func:`~.noise.local_colour_gain`); on 
 resampled pairs, edges a fraction of a pixel apart are not change (:mod:`.antialias`); the pair's
 own level is taken (:func:`~.evidence.global_level`, per shared texture:
 :func:`~.noise.level_by_texture`); on photographs a glare or relighting is explained away
-(:mod:`.light`); on renders, noisy or re-encoded too, a word whose ink changed counts in full
+(:mod:`.light`); on renders not resampled, noisy or re-encoded too, a word whose ink changed counts in full
 and the re-encoding residue around the words that did not is taken out (:mod:`.words`); on a
 noisy pair with white noise the evidence is taken at the change's scale
 (:mod:`.scale`). Pixels image 2 does not cover (``quiet``) hold no evidence.
@@ -128,7 +128,9 @@ def judge_pair(
     glyphs = None  # a character changed in small text: ink no 1-px shift explains (.glyph)
     if rendered and not resampled and noise <= CLEAN_NOISE and not swapped:
         glyphs = reshaped_glyphs(matched.img1, matched.mid2, threshold=thr.colour)
-    if not swapped and (rendered or looks_like_page(matched.gray1)):  # re-encoded too (.words)
+    # re-encoded too (.words); not where the registration resampled image 2 (a page turned or
+    # moved by a fraction of a pixel: words of long lines drift by more than it searches)
+    if not swapped and not resampled and (rendered or looks_like_page(matched.gray1)):
         words, calm = changed_words(matched.img1, matched.mid2, threshold=thr.colour)
         colour[calm] = 0.0  # re-encoding residue on words that did not change
         if struct is not None:

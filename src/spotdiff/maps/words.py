@@ -25,7 +25,9 @@ least half its largest; the re-encoding residue around the words that did not ch
 out of the colour and structural maps (:func:`changed_words`).
 
 :func:`spotdiff.maps.judge.judge_pair` applies it to renders, noisy or not
-(:func:`looks_like_page`).
+(:func:`looks_like_page`), whose image 2 the registration did not resample (a page turned by
+1.5 degrees or moved by a fraction of a pixel: a long line's words drift by more than 1 px, a
+rule's residue reaches the floor; ``benchmarks/bench_nochange.py``).
 """
 
 from __future__ import annotations
