@@ -15,8 +15,9 @@ paragraph and a table; one digit, one word changed): a changed digit 12-19 level
 noise sigma 3, a 0.9x / 1.1x rescaling: at most 10.
 
 A word counts as changed when its residual reaches :data:`FLOOR` and :data:`RATIO` times the
-page's own residue (the :data:`PAGE_SHARE` quantile of its words' residuals: the rescaled
-page's blur lifts every word alike). When more words than :data:`MAX_CHANGED` reach
+page's own residue (the :data:`PAGE_SHARE` quantile of the residuals of its words under
+:data:`FLOOR`: the rescaled page's blur lifts every word alike; a changed word never lifts
+it, nor do two recoloured buttons alone on a page). When more words than :data:`MAX_CHANGED` reach
 :data:`FLOOR`, the page was rasterized otherwise (another hinting, anti-aliasing on or off,
 another layout) or re-encoded beyond what the rule tells apart, and it is left to the other
 maps (nothing marked, nothing calmed). What is left carries its plain
@@ -63,7 +64,7 @@ SIGMA = 1.5
 FLOOR = 12.0
 #: Least ratio of a changed word's residual to the page's residue.
 RATIO = 2.0
-#: Quantile of the words' residuals taken for the page's residue.
+#: Quantile of the residuals of the words under :data:`FLOOR` taken for the page's residue.
 PAGE_SHARE = 0.75
 #: Most words reaching :data:`FLOOR` on a page this rule judges (pieces side by side on a line
 #: counted once). More is a page rasterized
@@ -206,8 +207,10 @@ def changed_words(
         top = float(res[:, own.start - x0 : own.stop - x0].max())
         found.append((top, (y0, y1, x0, x1), res))
     tops = np.array([f[0] for f in found])
-    limit = max(FLOOR, RATIO * float(np.quantile(tops, PAGE_SHARE)))
     raised = tops >= FLOOR  # runs of them side by side on a line count once (a word's letters)
+    # the page's residue: of the words under the floor (a changed one never lifts it)
+    residue = float(np.quantile(tops[~raised], PAGE_SHARE)) if not raised.all() else 0.0
+    limit = max(FLOOR, RATIO * residue)
     lines = np.array([b[-1] for b in boxes])
     runs = raised & ~(np.r_[False, raised[:-1]] & np.r_[False, lines[1:] == lines[:-1]])
     if np.count_nonzero(runs) > MAX_CHANGED:  # the page's residue may be their own
