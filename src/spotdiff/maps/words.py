@@ -46,6 +46,7 @@ __all__ = [
     "INK",
     "MAX_CHANGED",
     "MAX_WORD",
+    "MIN_WORDS",
     "PAGE_SHARE",
     "PIECE",
     "RATIO",
@@ -72,8 +73,11 @@ PAGE_SHARE = 0.75
 #: q50's chroma on coloured UI text: 24 of 248 words at 12-24 levels; a page shifted by half a
 #: pixel: 7 at 12-12.75).
 MAX_CHANGED = 4
-#: Tallest ink (px) taken for a line of text; taller (a picture, a filled area) is not text.
-MAX_WORD = 64
+#: Fewest words of a page of text (the test pages: 30-60; a UI screenshot: 150-330).
+MIN_WORDS = 10
+#: Tallest ink (px) taken for a line of small text (9-12 px type: 10-15); taller (a heading,
+#: a picture, a filled area, a figure) is left to the other maps.
+MAX_WORD = 16
 #: Longest line (px) compared whole; longer ones are cut at their spaces into words.
 PIECE = 48
 #: Columns (px) each side of a cut between two pieces that neither is judged on: the
@@ -187,7 +191,7 @@ def changed_words(
     calm = np.zeros((h, w), bool)
     gray1, gray2 = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (img1, img2))
     boxes = _words(gray1, gray2)
-    if not boxes:
+    if len(boxes) < MIN_WORDS:  # not a page of text (a drawing, a few buttons)
         return out, calm
     s1 = _channels(img1)
     s2 = np.pad(_channels(img2), ((0, 0), (1, 1), (1, 1)), mode="edge")
