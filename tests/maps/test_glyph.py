@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import spotdiff.maps.glyph as glyph_module
+import spotdiff.maps.words as words_module
 from spotdiff.detect import find
 from spotdiff.evaluation.metrics import box_iou
 from spotdiff.maps.glyph import reshaped_glyphs
@@ -119,6 +120,7 @@ def test_reshaped_glyphs_marks_the_changed_character_only():
 def test_without_the_rule_the_changed_digit_is_lost(monkeypatch):
     # what the rule fixes: every new stroke of the 8 lies within 1 px of ink of the 3 or the 2
     monkeypatch.setattr(glyph_module, "MAX_SIDE", 0)
+    monkeypatch.setattr(words_module, "FLOOR", np.inf)  # and the word rule (.words) off
     assert len(find(_page(0.35, "1234"), _page(0.35, "1284"))) == 0
 
 
@@ -153,6 +155,7 @@ def test_two_characters_changed_side_by_side_are_one_box(scale):
 def test_two_characters_changed_side_by_side_hid_each_other(monkeypatch):
     # what MAX_BESIDE fixes: each changed digit was the other's "changed text around"
     monkeypatch.setattr(glyph_module, "MAX_BESIDE", 0)
+    monkeypatch.setattr(words_module, "FLOOR", np.inf)  # and the word rule (.words) off
     a, b = _two_changed(0.45)
     r = find(a, b)
     truth = _truth(_page(0.45, "1234567"), _page(0.45, "1284587"))

@@ -8,7 +8,9 @@ judged against the noise at its texture (:func:`~.noise.local_colour_gain`); on 
 resampled pairs, edges a fraction of a pixel apart are not change (:mod:`.antialias`); the pair's
 own level is taken (:func:`~.evidence.global_level`, per shared texture:
 :func:`~.noise.level_by_texture`); on photographs a glare or relighting is explained away
-(:mod:`.light`); on a noisy pair with white noise the evidence is taken at the change's scale
+(:mod:`.light`); on renders not resampled, noisy or re-encoded too, a word whose ink changed counts in full
+and the re-encoding residue around the words that did not is taken out (:mod:`.words`); on a
+noisy pair with white noise the evidence is taken at the change's scale
 (:mod:`.scale`). Pixels image 2 does not cover (``quiet``) hold no evidence.
 """
 
@@ -39,6 +41,7 @@ from .noise import (
 )
 from .scale import ScaleEvidence, scale_evidence
 from .structure import structural_difference, texture_noise
+from .words import changed_words, looks_like_page
 
 __all__ = ["Judged", "judge_pair"]
 
@@ -60,8 +63,9 @@ class Judged:
         rendered: image 1 looks rendered (:func:`~.antialias.looks_rendered`).
         light: the light field explained away, None when not tried.
         scaled: the scale evidence (applied or not).
-        glyphs: float32 (H, W) the reshaped glyphs' plain difference (levels) taken into
-            ``colour`` (:mod:`.glyph`), None when the rule was not applied (not a clean render).
+        glyphs: float32 (H, W) the reshaped glyphs' and changed words' plain difference
+            (levels) taken into ``colour`` (:mod:`.glyph`, :mod:`.words`), None when neither
+            rule was applied (not a render, noisy or not).
     """
 
     z: np.ndarray
@@ -135,6 +139,15 @@ def judge_pair(
     glyphs = None  # a character changed in small text: ink no 1-px shift explains (.glyph)
     if rendered and not resampled and noise <= CLEAN_NOISE and not swapped:
         glyphs = reshaped_glyphs(matched.img1, matched.mid2, threshold=thr.colour)
+    # re-encoded too (.words); not where the registration resampled image 2 (a page turned or
+    # moved by a fraction of a pixel: words of long lines drift by more than it searches)
+    if not swapped and not resampled and (rendered or looks_like_page(matched.gray1)):
+        words, calm = changed_words(matched.img1, matched.mid2, threshold=thr.colour)
+        colour[calm] = 0.0  # re-encoding residue on words that did not change
+        if struct is not None:
+            struct[calm] = 0.0
+        glyphs = words if glyphs is None else np.maximum(glyphs, words, out=glyphs)
+    if glyphs is not None:
         np.maximum(colour, glyphs, out=colour)
     # renders, and pairs whose image 2 the registration resampled: edges a fraction of a pixel
     # apart are not change (:mod:`spotdiff.maps.antialias`)
