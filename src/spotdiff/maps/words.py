@@ -36,6 +36,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._threads import map_threads
 from .antialias import looks_rendered
 from .colour import colour_difference
 
@@ -132,9 +133,14 @@ def _grey_residuals(s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
     limit a word is held to). ``s1``: (H, W); ``s2``: (H + 2, W + 2)."""
     h, w = s1.shape
     out = np.empty((len(_SHIFTS), h, w), np.uint8)
-    for k, shift in enumerate(_SHIFTS):
-        diff = cv2.subtract(s1, _shifted(s2[None], shift, h, w)[0])
-        cv2.convertScaleAbs(diff, dst=out[k], alpha=_QUARTERS)
+
+    def fill(ks: range) -> None:
+        for k in ks:
+            diff = cv2.subtract(s1, _shifted(s2[None], _SHIFTS[k], h, w)[0])
+            cv2.convertScaleAbs(diff, dst=out[k], alpha=_QUARTERS)
+
+    half = len(_SHIFTS) // 2  # the shifts on the two cores
+    map_threads(fill, [range(half), range(half, len(_SHIFTS))])
     return out
 
 
@@ -193,8 +199,8 @@ def changed_words(
     boxes = _words(gray1, gray2)
     if len(boxes) < MIN_WORDS:  # not a page of text (a drawing, a few buttons)
         return out, calm
-    s1 = _channels(img1)
-    s2 = np.pad(_channels(img2), ((0, 0), (1, 1), (1, 1)), mode="edge")
+    s1, s2 = map_threads(_channels, [img1, img2])
+    s2 = np.pad(s2, ((0, 0), (1, 1), (1, 1)), mode="edge")
     grey = _grey_residuals(s1[0], s2[0])
     pad = int(np.ceil(2 * SIGMA))
     found = []
