@@ -248,7 +248,8 @@ def drop_retraced(
         scale: how far the images were enlarged (:func:`retraced`), or None: measured on image 1
             (:func:`~.enlarged.enlargement`).
     """
-    if scale is None and len(regions):
+    among = np.flatnonzero(regions.scores < MAX_SCORE)
+    if scale is None and len(among):  # measured only when a region is to be tested
         scale = enlargement(cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY))
         # at the bound: a soft photograph (the synthetic benchmark's), not a resampled drawing
         scale = 1.0 if scale >= MAX_ENLARGEMENT else scale
@@ -256,6 +257,6 @@ def drop_retraced(
         regions,
         img1.shape,
         lambda box: retraced(img1, img2, box, threshold=threshold, scale=scale),
-        among=np.flatnonzero(regions.scores < MAX_SCORE),
+        among=among,
         spared=spared,
     )
