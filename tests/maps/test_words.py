@@ -239,3 +239,17 @@ def test_labels_a_real_screenshot_redrew_are_no_change():
     pair = real_pair("ui_ydn_missing")
     r = _find(pair.img1, pair.img2)
     assert len(r) == 1
+
+
+def test_grey_residuals_on_the_words_rows_equal_the_whole_picture_there():
+    from spotdiff.maps.words import _bands, _grey_residuals
+
+    rng = np.random.default_rng(0)
+    s1 = (rng.random((60, 80)) * 255).astype(np.float32)
+    s2 = (rng.random((62, 82)) * 255).astype(np.float32)
+    rows = [(5, 12), (10, 20), (40, 45), (58, 60)]
+    assert _bands(rows) == [(5, 20), (40, 45), (58, 60)]
+    whole, part = _grey_residuals(s1, s2), _grey_residuals(s1, s2, rows)
+    for r0, r1 in _bands(rows):
+        assert np.array_equal(whole[:, r0:r1], part[:, r0:r1])
+    assert not part[:, 20:40].any() and whole[:, 20:40].any()  # rows no word reads: not computed

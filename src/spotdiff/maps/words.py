@@ -127,17 +127,35 @@ def _shifted(s2: np.ndarray, shift: tuple[tuple[int, ...], tuple[int, ...]], h: 
     return sum(views[1:], views[0]) / np.float32(len(views))
 
 
-def _grey_residuals(s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+def _bands(rows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The row spans ``(start, stop)`` merged where they touch or overlap, in order."""
+    merged: list[tuple[int, int]] = []
+    for start, stop in sorted(rows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((start, stop))
+    return merged
+
+
+def _grey_residuals(
+    s1: np.ndarray, s2: np.ndarray, rows: list[tuple[int, int]] | None = None
+) -> np.ndarray:
     """uint8 (25, H, W): the absolute smoothed grey residual at each half-pixel shift of image 2
     within 1 px (:data:`_SHIFTS`), in quarter levels (saturated at 63.75 levels, far above any
-    limit a word is held to). ``s1``: (H, W); ``s2``: (H + 2, W + 2)."""
+    limit a word is held to). ``s1``: (H, W); ``s2``: (H + 2, W + 2). ``rows``: the row spans
+    ``(start, stop)`` to compute (the words' rows; 0 elsewhere), None: every row."""
     h, w = s1.shape
-    out = np.empty((len(_SHIFTS), h, w), np.uint8)
+    out = np.zeros((len(_SHIFTS), h, w), np.uint8)
+    bands = [(0, h)] if rows is None else _bands(rows)
 
     def fill(ks: range) -> None:
         for k in ks:
-            diff = cv2.subtract(s1, _shifted(s2[None], _SHIFTS[k], h, w)[0])
-            cv2.convertScaleAbs(diff, dst=out[k], alpha=_QUARTERS)
+            for r0, r1 in bands:  # image 2's rows r0 .. r1 + 2: one pixel more each side
+                moved = _shifted(s2[None, r0 : r1 + 2], _SHIFTS[k], r1 - r0, w)[0]
+                cv2.convertScaleAbs(
+                    cv2.subtract(s1[r0:r1], moved), dst=out[k, r0:r1], alpha=_QUARTERS
+                )
 
     half = len(_SHIFTS) // 2  # the shifts on the two cores
     map_threads(fill, [range(half), range(half, len(_SHIFTS))])
@@ -201,8 +219,9 @@ def changed_words(
         return out, calm
     s1, s2 = map_threads(_channels, [img1, img2])
     s2 = np.pad(s2, ((0, 0), (1, 1), (1, 1)), mode="edge")
-    grey = _grey_residuals(s1[0], s2[0])
     pad = int(np.ceil(2 * SIGMA))
+    rows = [(max(0, y - pad), min(h, y + bh + pad)) for _, y, _, bh, _, _ in boxes]
+    grey = _grey_residuals(s1[0], s2[0], rows)  # read only in the words' windows
     found = []
     for x, y, bw, bh, (left, right), _ in boxes:
         y0, y1 = max(0, y - pad), min(h, y + bh + pad)
