@@ -195,7 +195,7 @@ def test_relit_photo_gives_no_box(monkeypatch):
     import spotdiff.maps.judge as judge
 
     none = LightField(np.ones((1, 1), np.float32), np.zeros((1, 1), np.float32), False, 0.0)
-    monkeypatch.setattr(judge, "explain_light", lambda m, c, s, noise, before: (c, s, none))
+    monkeypatch.setattr(judge, "explain_light", lambda m, c, s, noise, **_: (c, s, none))
     assert len(spotdiff.find(*pair)) >= 2
 
 
@@ -228,7 +228,7 @@ def _after_the_tone_curves_only(monkeypatch) -> None:
     import spotdiff.maps.judge as judge
 
     monkeypatch.setattr(
-        judge, "explain_light", lambda m, c, s, noise, before: explain_light(m, c, s, noise=noise)
+        judge, "explain_light", lambda m, c, s, noise, **_: explain_light(m, c, s, noise=noise)
     )
 
 

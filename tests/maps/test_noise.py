@@ -353,3 +353,25 @@ def test_find_sees_a_stone_put_on_relit_gravel(nuisance):
     72) and the grey stone went unseen."""
     r = find(*_relit_gravel(stone=True, side=768, tint=True, **nuisance))
     assert len(r.boxes) == 1 and _iou(r.boxes[0], np.array([250, 200, 274, 216])) > 0.5
+
+
+def test_the_pair_before_the_tone_curves_is_fitted_once_for_the_sigma_and_the_light(monkeypatch):
+    """On a relit photo the judge decides whether the light changed (for the noise sigma) on the
+    light fits of the pair before the tone curves, and :func:`~spotdiff.maps.light.explain_light`
+    reuses them: one fit before the curves and one after, per find (three when each fitted its
+    own)."""
+    import spotdiff.maps._lightfit as lightfit
+
+    a, b = _relit_gravel(stone=True, side=768, tint=True, jpeg=85)
+    fit, calls = lightfit.fit_locations, []
+
+    def counted(*args):
+        calls.append(1)
+        return fit(*args)
+
+    monkeypatch.setattr(lightfit, "fit_locations", counted)
+    r = find(a, b, flow=False)  # the flow fits a light field of its own
+    assert r.metadata["noise_sigma"] < 8  # the relit sigma: the judge decided on the fits
+    assert r.metadata["light"]["relit"] is True
+    assert len(calls) == 2
+    assert len(r.boxes) == 1 and _iou(r.boxes[0], np.array([250, 200, 274, 216])) > 0.5

@@ -25,6 +25,7 @@ import numpy as np
 from .._errors import SpotdiffWarning
 from .._threads import map_threads
 from ..align.match import MatchedPair
+from ._lightfit import grid_fits
 from .antialias import antialias_zone, looks_rendered
 from .colour import colour_difference
 from .evidence import Thresholds, auto_thresholds, evidence, global_level, replaced
@@ -106,9 +107,12 @@ def judge_pair(
     """
     noise = noise_sigma(matched.gray1, matched.gray2, matched.fit_on)
     rendered = looks_rendered(matched.gray1)
+    before_fits = None  # the light fits of the pair before the tone curves, made once (.light)
     if photometric and not rendered:  # a relighting explained (.light) is not noise (.noise)
         lit = relit_noise(noise, lit_noise_sigma(matched.gray1, matched.gray2, matched.fit_on))
-        noise = lit if lit < noise and relit_pair(img1, img2, matched.fit_on) else noise
+        if lit < noise:
+            before_fits = grid_fits(img1, img2, matched.fit_on)
+            noise = lit if relit_pair(img1, img2, fits=before_fits) else noise
     thr = auto_thresholds(noise, sensitivity=sensitivity, threshold=threshold)
     struct = None
     if structure and min(matched.gray1.shape) >= _MIN_STRUCTURE_SIDE:
@@ -169,7 +173,9 @@ def judge_pair(
     light = None
     if photometric and not rendered and not swapped:  # glare, relighting: :mod:`.light`
         raw = colour if gain is None else colour / gain  # the light is fitted in levels
-        raw, struct, light = explain_light(matched, raw, struct, noise=noise, before=(img1, img2))
+        raw, struct, light = explain_light(
+            matched, raw, struct, noise=noise, before=(img1, img2), before_fits=before_fits
+        )
         colour = raw if gain is None else np.multiply(raw, gain, out=raw)
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, struct, thr)

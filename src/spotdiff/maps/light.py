@@ -266,6 +266,7 @@ def explain_light(
     *,
     noise: float,
     before: tuple[np.ndarray, np.ndarray] | None = None,
+    before_fits: GridFits | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, LightField]:
     """The colour and structural differences with what a smooth light field explains removed.
 
@@ -278,13 +279,24 @@ def explain_light(
         noise: the pair's noise sigma (levels), as the structural map was given it.
         before: the pair before the tone curves (uint8 (H, W, 3), image 2 aligned), on which
             whether it is relit is decided (:func:`light_field`), or None: on ``matched``.
+        before_fits: :func:`~._lightfit.grid_fits` of ``before`` (``matched.fit_on`` the
+            compared pixels) when the caller already made them, else None: made here.
 
     Returns:
         ``(colour, structure, field)``: per pixel the smaller of each map and the same map of
         the relit pair (:func:`relight`), so evidence is only ever removed; the inputs
         themselves (not copied) when no light change was found.
     """
-    after = grid_fits(matched.img1, matched.mid2, matched.fit_on)  # after the tone curves
+    # image 1 before the tone curves is matched.img1 unless blurred: reduced once for both fits
+    same1 = before is not None and before[0] is matched.img1
+    known = before_fits if same1 else None
+    after = grid_fits(  # after the tone curves
+        matched.img1,
+        matched.mid2,
+        matched.fit_on,
+        reduced1=None if known is None else known.pair[0],
+        compared=None if before_fits is None else before_fits.compared,
+    )
     field = light_field(matched.img1, matched.mid2, fits=after)
     if field.active:
         img1, (lo2, hi2, mid2) = relight(
@@ -297,9 +309,8 @@ def explain_light(
             relit = structural_difference(gray1, gray2, noise=noise, unreliable=matched.unreliable)
             np.minimum(structure, relit, out=structure)
     pair = (matched.img1, matched.mid2)
-    fits = None
-    if before is not None:  # image 1 before the tone curves is matched.img1 unless blurred
-        same1 = before[0] is matched.img1
+    fits = before_fits
+    if before is not None and fits is None:
         reduced1 = after.pair[0] if same1 else None
         fits = grid_fits(*before, matched.fit_on, reduced1=reduced1, compared=after.compared)
     if fits is not None and relit_pair(*before, fits=fits):
