@@ -25,6 +25,7 @@ pixel or two.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -181,7 +182,11 @@ def noise_level(gray: np.ndarray) -> float:
 
 
 def match_sharpness(
-    gray1: np.ndarray, gray2: np.ndarray, valid: np.ndarray | None = None
+    gray1: np.ndarray,
+    gray2: np.ndarray,
+    valid: np.ndarray | None = None,
+    *,
+    noise: Callable[[np.ndarray], float] = noise_level,
 ) -> tuple[float, float]:
     """Gaussian sigmas (px) to apply to images 1 and 2 so that their sharpness matches.
 
@@ -190,6 +195,8 @@ def match_sharpness(
         valid: (H, W) bool, pixels to compare (None: all): leave out pixels image 2 does not
             cover and pixels clipped by a tone change (clipping flattens texture, it does not
             blur it).
+        noise: the noise measure of a grey image (default :func:`noise_level`); find's
+            :meth:`~.greys.PairGreys.noise` measures each grey once for all its steps.
 
     Returns:
         ``(sigma1, sigma2)``: at most one is non-zero (the sharper image's), both 0 when the
@@ -211,7 +218,7 @@ def match_sharpness(
         return 0.0, 0.0
     first_sharper = ratio > 0
     sharp, blunt, target = (gray1, gray2, l2) if first_sharper else (gray2, gray1, l1)
-    noise_sharp, noise_blunt = map_threads(noise_level, [sharp, blunt])
+    noise_sharp, noise_blunt = map_threads(noise, [sharp, blunt])
     if noise_sharp > noise_blunt + _NOISE_MARGIN:
         return 0.0, 0.0
 
