@@ -115,8 +115,9 @@ def match_pair(
         if warped and not blur2:
             blur1 = max(blur1, _WARP_BLUR)  # the bilinear warp softened image 2 this much
     if blur1:
-        img1 = cv2.GaussianBlur(img1, (0, 0), blur1)
-        gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
+        # into NumPy's buffers: fresh OpenCV outputs cost more at this size
+        img1 = cv2.GaussianBlur(img1, (0, 0), blur1, dst=np.empty_like(img1))
+        gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY, dst=np.empty_like(gray1))
     if blur2:
         lo2, hi2, mid2 = (cv2.GaussianBlur(x, (0, 0), blur2) for x in (lo2, hi2, mid2))
         gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)

@@ -122,7 +122,8 @@ class _Shared:
         """float32 (4, 6): log of the fine-to-coarse energy ratio of ``gray`` in each cell over
         the shared edges (0 outside :attr:`cells`)."""
         c = _coarse(gray) if coarse is None else coarse
-        fine = cv2.multiply(_energy(_even(gray)), self.fine)
+        fine = _energy(_even(gray))
+        cv2.multiply(fine, self.fine, dst=fine)  # in place: a fresh buffer costs more
         coarse_sum = _cell_means(cv2.multiply(c, self.coarse))
         with np.errstate(invalid="ignore", divide="ignore"):
             # the fine sum is over 4x the pixels of the coarse one: a constant, it cancels
@@ -232,7 +233,7 @@ def match_sharpness(
         return 0.0, 0.0
 
     def error(sigma: float) -> float:
-        blurred = cv2.GaussianBlur(sharp, (0, 0), sigma)
+        blurred = cv2.GaussianBlur(sharp, (0, 0), sigma, dst=np.empty_like(sharp))
         return float(np.median((shared.log_ratio(blurred) - target)[ok]))
 
     best, best_err = 0.0, abs(ratio)
