@@ -56,7 +56,8 @@ class PairGreys:
         """uint8 (H, W): the grey of image ``i`` (0 or 1) as it came."""
         g = self._greys[i]
         if g is None:
-            g = cv2.cvtColor(self.images[i], cv2.COLOR_RGB2GRAY)
+            img = self.images[i]  # into a NumPy buffer: a fresh OpenCV output costs more
+            g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY, dst=np.empty(img.shape[:2], np.uint8))
             self._greys[i] = g
         return g
 
