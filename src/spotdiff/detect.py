@@ -367,9 +367,11 @@ def find_prepared(
 
     diff_map = None
     if opt.diff_map:
-        diff_map = (
-            z if (ww, wh) == (w, h) else cv2.resize(z, (w, h), interpolation=cv2.INTER_LINEAR)
-        )
+        if (ww, wh) == (w, h):
+            diff_map = z
+        else:  # into a NumPy buffer: a fresh OpenCV output costs more at this size
+            out = np.empty((h, w), z.dtype)
+            diff_map = cv2.resize(z, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
     timings["total"] = (time.perf_counter() - t0) * 1e3
     metadata = {
         "working_size": [ww, wh],

@@ -84,9 +84,9 @@ def _energy(gray: np.ndarray) -> np.ndarray:
     below 2 ** 24 (at most 2 x 1020 ** 2), so exact, and equal to the float32 Sobels' to the
     bit. The buffers are NumPy's, written in place (fresh OpenCV outputs cost more here)."""
     gx, gy = (np.empty(gray.shape, np.int16) for _ in range(2))
-    cv2.spatialGradient(gray, dx=gx, dy=gy)
+    gx, gy = cv2.spatialGradient(gray, dx=gx, dy=gy)
     out, t = (np.empty(gray.shape, np.float32) for _ in range(2))
-    cv2.multiply(gx, gx, dst=out, dtype=cv2.CV_32F)
+    out = cv2.multiply(gx, gx, dst=out, dtype=cv2.CV_32F)
     return cv2.add(out, cv2.multiply(gy, gy, dst=t, dtype=cv2.CV_32F), dst=out)
 
 
@@ -123,7 +123,7 @@ class _Shared:
         the shared edges (0 outside :attr:`cells`)."""
         c = _coarse(gray) if coarse is None else coarse
         fine = _energy(_even(gray))
-        cv2.multiply(fine, self.fine, dst=fine)  # in place: a fresh buffer costs more
+        fine = cv2.multiply(fine, self.fine, dst=fine)  # in place: a fresh buffer costs more
         coarse_sum = _cell_means(cv2.multiply(c, self.coarse))
         with np.errstate(invalid="ignore", divide="ignore"):
             # the fine sum is over 4x the pixels of the coarse one: a constant, it cancels
