@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import threading
 
 import cv2
@@ -57,3 +58,14 @@ def test_map_threads_honours_threads_given():
     finally:
         cv2.setNumThreads(before)
     assert names[0] == threading.main_thread().name != names[1]
+
+
+def test_workers_follow_opencvs_threads_up_to_the_cores_read_once():
+    # the cores are read at import (os.cpu_count() reads a file per call): the same number
+    before = cv2.getNumThreads()
+    try:
+        for n in (1, 2, 64):
+            cv2.setNumThreads(n)
+            assert workers() == max(1, min(cv2.getNumThreads(), os.cpu_count() or 1))
+    finally:
+        cv2.setNumThreads(before)

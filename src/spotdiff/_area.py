@@ -96,6 +96,16 @@ def reduce_area(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
             rows = _combine_rows(np.ascontiguousarray(img).reshape(h, -1), my)
             rows = rows.reshape(out_h, w, *img.shape[2:])
             # across: OpenCV's area average of exact sums (each the p_y-unit total of a column)
-            across = cv2.resize(rows, (out_w, out_h), interpolation=cv2.INTER_AREA)
-            return cv2.convertScaleAbs(across, alpha=1.0 / py)  # OpenCV's shape: (h, w[, C > 1])
-    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+            shape = _shape(img, size)
+            across = np.empty(shape, np.float32)
+            across = cv2.resize(rows, (out_w, out_h), dst=across, interpolation=cv2.INTER_AREA)
+            return cv2.convertScaleAbs(across, dst=np.empty(shape, np.uint8), alpha=1.0 / py)
+    out = np.empty(_shape(img, size), img.dtype) if img.ndim in (2, 3) else None
+    return cv2.resize(img, size, dst=out, interpolation=cv2.INTER_AREA)
+
+
+def _shape(img: np.ndarray, size: tuple[int, int]) -> tuple[int, ...]:
+    """The shape OpenCV gives ``img`` resized to ``size`` (w, h): (h, w[, C > 1]); the result
+    is written into a NumPy buffer of it (a fresh OpenCV output costs more at these sizes)."""
+    channels = img.shape[2:] if img.ndim == 3 and img.shape[2] > 1 else ()
+    return (size[1], size[0], *channels)

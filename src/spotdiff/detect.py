@@ -103,6 +103,7 @@ from ._errors import InvalidOptionError
 from ._threads import map_threads
 from .align import match_pair, register
 from .align.flow import flow_step
+from .align.greys import PairGreys
 from .find_config import FindConfig, FindSettings, working_size
 from .find_input import DECODE_FACTOR, PreparedPair, prepare_pair
 from .find_place import place_image2, to_working_size
@@ -255,7 +256,8 @@ def find_prepared(
     t1 = time.perf_counter()
     timings["load"] = (t1 - t0) * 1e3
 
-    reg = register(a, b, align=opt.align)
+    greys = PairGreys(a, b)  # the working greys and their noise, made once (align.greys)
+    reg = register(*map_threads(greys.grey, [0, 1]), align=opt.align)
     # image 2 on image 1's grid; a crop by whole pixels is not resampled (:mod:`.find_place`)
     placed = place_image2(reg, b, b_full, pair.cover2)
     b, quiet, transform = placed.img2, placed.quiet, placed.transform
@@ -265,11 +267,18 @@ def find_prepared(
     guide = partial(pair_in_one_light, a, b, quiet) if opt.photometric else None
     flow = flow_step(a, b, quiet, mode=opt.flow, motion=reg.method, guide=guide)
     b = flow.img2
+    greys = greys.for_pair(a, b)  # image 2 moved: its grey anew
     t2 = time.perf_counter()
     timings["align"] = (t2 - t1) * 1e3
 
     matched = match_pair(
-        a, b, quiet, warped=placed.resampled, photometric=opt.photometric, sharpness=opt.sharpness
+        a,
+        b,
+        quiet,
+        warped=placed.resampled,
+        photometric=opt.photometric,
+        sharpness=opt.sharpness,
+        greys=greys,
     )
     t3 = time.perf_counter()
     timings["tone"] = (t3 - t2) * 1e3
@@ -358,9 +367,11 @@ def find_prepared(
 
     diff_map = None
     if opt.diff_map:
-        diff_map = (
-            z if (ww, wh) == (w, h) else cv2.resize(z, (w, h), interpolation=cv2.INTER_LINEAR)
-        )
+        if (ww, wh) == (w, h):
+            diff_map = z
+        else:  # into a NumPy buffer: a fresh OpenCV output costs more at this size
+            out = np.empty((h, w), z.dtype)
+            diff_map = cv2.resize(z, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
     timings["total"] = (time.perf_counter() - t0) * 1e3
     metadata = {
         "working_size": [ww, wh],

@@ -467,3 +467,21 @@ def test_tile_scale_tells_a_scale_from_scatter():
     assert tile_scale(np.eye(3), centres, rng.permutation(shifts), ok) is None
     # too few tiles to tell
     assert tile_scale(np.eye(3), centres, shifts, ok & (np.arange(12) < 6)) is None
+
+
+@pytest.mark.parametrize("size", [(960, 540), (1280, 720), (1000, 700), (800, 600)])
+def test_the_registration_copy_is_opencvs_area_reduction_pixel_for_pixel(photo, size):
+    # _small_gray reduces with spotdiff._area (15/8 at find's 960x540): the same pixels as
+    # cv2.resize(INTER_AREA), which it replaced
+    from spotdiff.align.register import _small_gray
+
+    img = cv2.resize(photo, size, interpolation=cv2.INTER_CUBIC)
+    _, small, full = _small_gray(img, 512)
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    s = 512 / max(size)
+    expected = cv2.resize(
+        gray, (round(size[0] * s), round(size[1] * s)), interpolation=cv2.INTER_AREA
+    )
+    assert full == size
+    assert small.shape == expected.shape
+    assert np.array_equal(small, expected)

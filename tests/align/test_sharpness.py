@@ -156,11 +156,15 @@ def test_a_photo_reencoded_or_resampled_gives_no_box_and_a_change_on_it_is_found
     assert x1 <= spot[0] - 8 and x2 >= spot[0] + 8 and y1 <= spot[1] - 8 and y2 >= spot[1] + 8
 
 
-@pytest.mark.parametrize("shape", [(576, 1024), (40, 17), (9, 5)])
-def test_noise_level_equals_the_float_filter_of_a_float_copy(shape):
-    """uint8 filtered straight to float32 (whole levels) gives the float copy's numbers."""
+@pytest.mark.parametrize("shape", [(576, 1024), (540, 960), (40, 17), (9, 5)])
+@pytest.mark.parametrize("image", ["noise", "steps"])
+def test_noise_level_equals_the_float_filter_of_a_float_copy(shape, image):
+    """uint8 filtered straight to float32 in two separable passes (whole levels) gives the 3x3
+    filter of the float copy's numbers, on extreme steps (0 / 255) too."""
     rng = np.random.default_rng(2)
     gray = np.clip(rng.normal(120, 9, shape), 0, 255).astype(np.uint8)
+    if image == "steps":
+        gray = np.where(rng.random(shape) < 0.3, 255, 0).astype(np.uint8)
     k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
     r = np.abs(cv2.filter2D(gray.astype(np.float32), -1, k)[1:-1, 1:-1])
     h, w = r.shape
@@ -169,3 +173,24 @@ def test_noise_level_equals_the_float_filter_of_a_float_copy(shape):
     blocks = cv2.resize(r, (max(1, w // 16), max(1, h // 16)), interpolation=cv2.INTER_AREA)
     want = float(math.sqrt(math.pi / 2) / 6 * np.percentile(blocks, 20))
     assert noise_level(gray) == want and want > 1.0
+    assert noise_level(gray[1:, 1:]) == noise_level(gray[1:, 1:].copy())  # a view alike
+
+
+@pytest.mark.parametrize("shape", [(540, 960), (541, 961), (270, 480), (17, 33), (3, 7), (1, 1)])
+@pytest.mark.parametrize("image", ["noise", "steps"])
+def test_gradient_energy_equals_the_float_sobels_squared(shape, image):
+    """The int16 one-pass gradients give the float32 Sobels' energy to the bit (every value a
+    whole number below 2 ** 24), on extreme steps (0 / 255) and on views too."""
+    from spotdiff.align.sharpness import _energy
+
+    rng = np.random.default_rng(7)
+    if image == "noise":
+        gray = rng.integers(0, 256, shape, dtype=np.uint8)
+    else:
+        gray = (rng.random(shape) < 0.5).astype(np.uint8) * 255
+    for g in (gray, gray[: max(1, shape[0] // 2 * 2), : max(1, shape[1] // 2 * 2)]):
+        gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1)
+        want = gx * gx + gy * gy
+        got = _energy(g)
+        assert got.dtype == np.float32
+        assert np.array_equal(got, want)

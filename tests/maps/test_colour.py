@@ -64,3 +64,25 @@ def test_grey_inputs():
     b[4:7, 4:7] = 50
     d = colour_difference(a, b, b)
     assert d.shape == (10, 10) and d[5, 5] == 50 and d[0, 0] == 0
+
+
+@pytest.mark.parametrize("shape", [(54, 96, 3), (54, 96), (31, 17, 4)])
+@pytest.mark.parametrize("radius", [0, 1, 2])
+def test_colour_difference_equals_the_plain_formula(shape, radius):
+    """Every pixel as the docstring's formula in float64: the buffers it writes into change
+    nothing."""
+    rng = np.random.default_rng(3)
+    img1 = rng.integers(0, 256, shape, dtype=np.uint8)
+    lo2 = rng.integers(0, 256, shape, dtype=np.uint8)
+    hi2 = np.maximum(lo2, rng.integers(0, 256, shape, dtype=np.uint8))
+    k = np.ones((2 * radius + 1,) * 2, np.uint8)
+    lo_n, hi_n = cv2.erode(lo2, k), cv2.dilate(hi2, k)
+    lo1, hi1 = cv2.erode(img1, k), cv2.dilate(img1, k)
+    x1, l2, h2 = (v.astype(np.float64) for v in (img1, lo2, hi2))
+    d1 = np.maximum(x1 - hi_n, 0) + np.maximum(lo_n - x1, 0)
+    d2 = np.maximum(l2 - hi1, 0) + np.maximum(lo1 - h2, 0)
+    d = np.minimum(d1, d2)
+    want = np.sqrt((d * d).sum(-1)) if d.ndim == 3 else d
+    got = colour_difference(img1, lo2, hi2, radius=radius)
+    assert got.dtype == np.float32 and got.shape == shape[:2]
+    np.testing.assert_array_equal(got, want.astype(np.float32))

@@ -286,6 +286,9 @@ def test_relative_noise_range_equals_the_counted_levels(masked):
     hi = int(np.searchsorted(cum, 0.99 * cum[-1]))
     assert hi - lo > 100
     assert relative_noise(gray, valid) == noise_level(gray) / (hi - lo)
+    # a level already measured (find's greys: spotdiff.align.greys) gives the same share
+    assert relative_noise(gray, valid, level=noise_level(gray)) == relative_noise(gray, valid)
+    assert relative_noise(gray, valid, level=2.0) == 2.0 / (hi - lo)
 
 
 def _relit_gravel(*, stone: bool, side=512, tint=False, noise=0.0, shift=0.0, blur=0.0, jpeg=None):

@@ -5,6 +5,8 @@
 - :mod:`.tone`: per-channel tone curves (brightness, contrast, gamma, white balance);
 - :mod:`.sharpness`: blur the sharper image of a pair to the other's sharpness;
 - :mod:`.match`: all of the photometric side in one step -> :class:`MatchedPair`;
+- :mod:`.greys`: the pair's grey copies and their pixel noise, made once per find
+  (:class:`~.greys.PairGreys`, carried by :class:`MatchedPair`);
 - :mod:`.flow`: dense-flow refinement of local residual misalignment (parallax, lens) after the
   global registration -> :class:`FlowRefinement`.
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .greys import PairGreys
 from .sharpness import match_sharpness
 from .tone import ToneMap, fit_tone
 
@@ -39,6 +40,8 @@ class MatchedPair:
         quiet: (h, w) bool, pixels that never count (image 2 missing, ignored areas).
         tone: the fitted :class:`~.tone.ToneMap` (identity when photometric matching is off).
         blur: gaussian sigmas (px) applied to image 1 and image 2 (0 = none).
+        greys: the greys of the pair as it came and their noise (:class:`~.greys.PairGreys`),
+            for the steps after this one; None when not given.
     """
 
     img1: np.ndarray
@@ -51,6 +54,7 @@ class MatchedPair:
     quiet: np.ndarray
     tone: ToneMap
     blur: tuple[float, float]
+    greys: PairGreys | None = None
 
     @property
     def fit_on(self) -> np.ndarray | None:
@@ -76,6 +80,7 @@ def match_pair(
     warped: bool,
     photometric: bool = True,
     sharpness: bool = True,
+    greys: PairGreys | None = None,
 ) -> MatchedPair:
     """Tone matching, quiet areas filled, sharpness matching.
 
@@ -85,6 +90,8 @@ def match_pair(
         warped: image 2 went through a sub-pixel warp (it is then at least this soft).
         photometric: fit tone curves (else the identity).
         sharpness: blur the sharper image to the other's sharpness.
+        greys: the greys of ``img1`` and ``img2`` (:class:`~.greys.PairGreys`, shared with the
+            steps before and after; one is made when None or made for other arrays).
     """
     fit_on = ~quiet if quiet.any() else None
     tone = fit_tone(img1, img2, fit_on) if photometric else ToneMap.identity()
@@ -94,19 +101,25 @@ def match_pair(
         quiet8 = quiet.view(np.uint8)
         for img in (lo2, hi2, mid2):
             cv2.copyTo(img1, quiet8, dst=img)
-    gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
-    gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)
+    greys = PairGreys(img1, img2) if greys is None else greys.for_pair(img1, img2)
+    gray1 = greys.grey(0)
+    if fit_on is None and not any(tone.moved()):  # image 2's own pixels: its grey as it came
+        gray2 = greys.grey(1)
+    else:
+        gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)
     unreliable = _unreliable(img2, lo_lut, hi_lut)
     blur1 = blur2 = 0.0
     if sharpness:
         compare_on = ~(unreliable | quiet) if (unreliable.any() or quiet.any()) else None
-        blur1, blur2 = match_sharpness(gray1, gray2, compare_on)
+        blur1, blur2 = match_sharpness(gray1, gray2, compare_on, noise=greys.noise)
         if warped and not blur2:
             blur1 = max(blur1, _WARP_BLUR)  # the bilinear warp softened image 2 this much
     if blur1:
-        img1 = cv2.GaussianBlur(img1, (0, 0), blur1)
-        gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
+        # into NumPy's buffers: fresh OpenCV outputs cost more at this size
+        img1 = cv2.GaussianBlur(img1, (0, 0), blur1, dst=np.empty_like(img1))
+        gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY, dst=np.empty_like(gray1))
     if blur2:
         lo2, hi2, mid2 = (cv2.GaussianBlur(x, (0, 0), blur2) for x in (lo2, hi2, mid2))
         gray2 = cv2.cvtColor(mid2, cv2.COLOR_RGB2GRAY)
-    return MatchedPair(img1, lo2, hi2, mid2, gray1, gray2, unreliable, quiet, tone, (blur1, blur2))
+    blur = (blur1, blur2)
+    return MatchedPair(img1, lo2, hi2, mid2, gray1, gray2, unreliable, quiet, tone, blur, greys)

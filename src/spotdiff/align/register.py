@@ -63,6 +63,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .._area import reduce_area
 from .._errors import InvalidOptionError, SpotdiffWarning
 from .._threads import map_threads
 from .._validate import check_choice
@@ -164,9 +165,8 @@ def _small_gray(img: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray,
     h, w = gray.shape
     s = min(1.0, max_side / max(h, w))
     if s < 1.0:
-        gray = cv2.resize(
-            gray, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA
-        )
+        # OpenCV's INTER_AREA, pixel for pixel, faster at 15/8 (960x540 -> 512x288)
+        gray = reduce_area(gray, (max(8, round(w * s)), max(8, round(h * s))))
     return cv2.equalizeHist(gray).astype(np.float32), gray, (w, h)
 
 

@@ -90,6 +90,12 @@ class ToneMap:
         hi = np.maximum(np.floor(hi + 1e-6), r)
         return np.clip(lo, 0, 255).astype(np.uint8), np.clip(hi, 0, 255).astype(np.uint8)
 
+    def moved(self, luts: np.ndarray | None = None) -> list[bool]:
+        """Per channel: True when its table (``luts``, default :meth:`luts`) moves a level
+        (is not the identity)."""
+        luts = self.luts() if luts is None else luts
+        return [not np.array_equal(lut, _LEVELS) for lut in luts]
+
     def apply(self, img: np.ndarray, luts: np.ndarray | None = None) -> np.ndarray:
         """Map a uint8 (H, W, C) image through ``luts`` (default :meth:`luts`): a new array.
 
@@ -97,7 +103,7 @@ class ToneMap:
         than its per-channel table), channels whose table is the identity copied as they are.
         """
         luts = self.luts() if luts is None else luts
-        moved = [not np.array_equal(lut, _LEVELS) for lut in luts]
+        moved = self.moved(luts)
         if not any(moved):
             return img.copy()
         planes = list(cv2.split(img))

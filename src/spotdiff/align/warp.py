@@ -76,9 +76,19 @@ def warp_image(
     h2, w2 = img2.shape[:2]
     w, h = size or (w2, h2)
     m = np.asarray(transform, dtype=np.float64)
-    warped = _warp(img2, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # into NumPy's buffers: fresh OpenCV outputs cost more at this size
+    warped = _warp(
+        img2,
+        m,
+        (w, h),
+        dst=np.empty((h, w, *img2.shape[2:]), img2.dtype),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
     ones = np.full((h2, w2), 255, np.uint8)
-    cover = _warp(ones, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    cover = _warp(
+        ones, m, (w, h), dst=np.empty((h, w), np.uint8), flags=cv2.INTER_LINEAR, borderValue=0
+    )
     valid = cv2.erode(cover, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) == 255
     return warped.reshape((h, w, *img2.shape[2:])), valid
 

@@ -38,8 +38,9 @@ def colour_difference(
     """
     if radius > 0:
         k = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-        lo_n, hi_n = cv2.erode(lo2, k), cv2.dilate(hi2, k)
-        lo1, hi1 = cv2.erode(img1, k), cv2.dilate(img1, k)
+        # into NumPy's buffers: fresh OpenCV outputs cost more at this size
+        lo_n, hi_n = cv2.erode(lo2, k, dst=_like(lo2)), cv2.dilate(hi2, k, dst=_like(hi2))
+        lo1, hi1 = cv2.erode(img1, k, dst=_like(img1)), cv2.dilate(img1, k, dst=_like(img1))
     else:
         lo_n, hi_n, lo1, hi1 = lo2, hi2, img1, img1
     # saturating uint8 subtraction: max(0, x - y); at most one term of each sum is non-zero.
@@ -51,6 +52,11 @@ def colour_difference(
     d = cv2.min(d1, d2, dst=d1)
     if d.ndim == 2:
         return d.astype(np.float32)
-    d = cv2.multiply(d, d, dtype=cv2.CV_32F)  # exact: integers up to 255^2
-    out = cv2.transform(d, np.ones((1, d.shape[2]), np.float32))  # sum over channels
+    d = cv2.multiply(d, d, dst=np.empty(d.shape, np.float32), dtype=cv2.CV_32F)  # exact: to 255^2
+    out = np.empty(d.shape[:2], np.float32)
+    out = cv2.transform(d, np.ones((1, d.shape[2]), np.float32), dst=out)  # sum over channels
     return cv2.sqrt(out, dst=out)
+
+
+def _like(img: np.ndarray) -> np.ndarray:
+    return np.empty(img.shape, img.dtype)

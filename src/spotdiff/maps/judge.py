@@ -19,11 +19,11 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from .._errors import SpotdiffWarning
 from .._threads import map_threads
+from ..align.greys import PairGreys
 from ..align.match import MatchedPair
 from ._lightfit import grid_fits
 from .antialias import antialias_zone, looks_rendered
@@ -180,12 +180,14 @@ def judge_pair(
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, struct, thr)
     # a noisy pair whose noise is white: judged at the change's scale (:mod:`.scale`)
-    pixel_noise = max(  # both images at once (OpenCV's filter2D runs on one core)
-        map_threads(
-            lambda x: relative_noise(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), matched.fit_on),
-            [img1, img2],
-        )
-    )
+    greys = matched.greys  # the greys as they came and their noise, made once (align.greys)
+    greys = PairGreys(img1, img2) if greys is None else greys.for_pair(img1, img2)
+
+    def pixel(i: int) -> float:
+        g = greys.grey(i)
+        return relative_noise(g, matched.fit_on, level=greys.noise(g))
+
+    pixel_noise = max(map_threads(pixel, [0, 1]))  # both images at once (filter2D: one core)
     scaled = scale_evidence(matched.img1, matched.mid2, matched.fit_on, relative_noise=pixel_noise)
     if scaled.z is not None:
         z = scaled.z

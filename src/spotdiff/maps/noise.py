@@ -346,13 +346,16 @@ def _clipped(gray: np.ndarray) -> np.ndarray:
     return cv2.bitwise_or(low, cv2.compare(gray, 255 - _CLIP_MARGIN, cv2.CMP_GE))
 
 
-def relative_noise(gray: np.ndarray, valid: np.ndarray | None = None, *, step: int = 2) -> float:
+def relative_noise(
+    gray: np.ndarray, valid: np.ndarray | None = None, *, step: int = 2, level: float | None = None
+) -> float:
     """An image's pixel noise as a share of its tonal range: ``noise / (p99 - p1)``.
 
     Args:
         gray: uint8 (H, W) grey image, as it came (before any blur: blurring hides noise).
         valid: (H, W) bool, pixels whose range counts (None: all).
         step: sampling stride of the range.
+        level: ``noise_level(gray)`` when already measured (None: measured here).
 
     Returns:
         float >= 0: Immerkaer's noise sigma of the flattest blocks
@@ -372,7 +375,7 @@ def relative_noise(gray: np.ndarray, valid: np.ndarray | None = None, *, step: i
         return 0.0
     lo = int(np.searchsorted(cum, 0.01 * cum[-1]))
     hi = int(np.searchsorted(cum, 0.99 * cum[-1]))
-    return noise_level(gray) / max(hi - lo, 1)
+    return (noise_level(gray) if level is None else level) / max(hi - lo, 1)
 
 
 def _hist_sigma(hist: np.ndarray) -> float:

@@ -88,7 +88,8 @@ def texture_noise(
     if len(levels) < 2 or sigmas[-1] <= noise or sigmas[0] > noise:
         return None
     local = np.maximum(noise_at_texture(texture, levels, sigmas), np.float32(noise))
-    return cv2.resize(local, gray1.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    out = np.empty(gray1.shape, local.dtype)  # NumPy's buffer: a fresh OpenCV one costs more
+    return cv2.resize(local, gray1.shape[::-1], dst=out, interpolation=cv2.INTER_LINEAR)
 
 
 def structural_difference(
@@ -125,7 +126,8 @@ def structural_difference(
         s = ssim_map_cv(gray1, gray2, data_range=255.0, sigma=sigma, k1=_K1_NO_LUMINANCE, k2=k2)
     else:
         scale = np.float32((TEXTURE_NOISE_FACTOR / 255.0) ** 2)
-        extra = cv2.multiply(local_noise, local_noise, scale=scale)  # (3 sigma / L)^2 ...
+        extra = np.empty(local_noise.shape, local_noise.dtype)  # NumPy's: costs less
+        extra = cv2.multiply(local_noise, local_noise, dst=extra, scale=scale)  # (3 sigma / L)^2
         extra -= scale * np.float32(noise * noise)  # ... beyond the noise already in k2
         s = ssim_map_hwc(
             gray1,
