@@ -24,17 +24,23 @@ from pathlib import Path
 
 from _common import markdown_table
 from spotdiff.evaluation.bench import detector_input
-from spotdiff.evaluation.detectors import as_detection, get_detector
+from spotdiff.evaluation.detectors import Detection, as_detection, get_detector
 from spotdiff.evaluation.metrics import Counts, match_boxes
 from spotdiff.evaluation.planted import PLANT_KINDS, SIZE_BUCKETS, planted_pairs, size_bucket
 from spotdiff.evaluation.real import load_real_pairs
 
-MANIFEST = Path(__file__).resolve().parents[2] / "shared" / "realpairs" / "pairs.json"
+# ``../shared/realpairs`` beside the repository, or beside the folder of a git worktree
+_ROOTS = Path(__file__).resolve().parents[2:4]
+MANIFEST = next(
+    (m for m in (r / "shared" / "realpairs" / "pairs.json" for r in _ROOTS) if m.is_file()),
+    _ROOTS[0] / "shared" / "realpairs" / "pairs.json",
+)
 CONDITIONS = ("puzzle-dense", "puzzle-misaligned", "object", "aerial", "ui", "graphic", "no-change")
 
 
-def _score(det, pair) -> tuple[Counts, list[bool], list[int]]:
-    """The pair's counts, whether each truth box was found, and the false boxes' indices."""
+def _score(det, pair) -> tuple[Counts, list[bool], list[int], Detection]:
+    """The pair's counts, whether each truth box was found, the false boxes' indices, and what
+    the detector found."""
     found = as_detection(det(pair.img1, detector_input(det, pair.img1, pair.img2)))
     match = match_boxes(found.boxes, found.scores, pair.boxes)
     hits = [bool(t >= 0) for t in match.truth_to_pred]
@@ -116,7 +122,9 @@ def main() -> None:
             rows.append([cond, *(_cell(by_cond[cond][n]) for n in detectors)])
             total = {n: total[n] + by_cond[cond][n] for n in detectors}
     rows.append(["**overall**", *(_cell(total[n]) for n in detectors)])
-    rows.append(["precision / recall", *(f"{c.precision:.3f} / {c.recall:.3f}" for c in total.values())])
+    rows.append(
+        ["precision / recall", *(f"{c.precision:.3f} / {c.recall:.3f}" for c in total.values())]
+    )
     rows.append(["plain real pairs", *(_cell(plain[n]) for n in detectors)])
     print(markdown_table(["condition", *detectors], rows))
     print()

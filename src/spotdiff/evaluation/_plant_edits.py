@@ -141,9 +141,9 @@ def _moved(img: np.ndarray, win: Box, rng: np.random.Generator, hard: bool) -> n
     h, w = part.shape
     # a shift of 30-80 % of the detail's size that keeps it inside the padded window
     for _ in range(8):
-        dx = int(round(rng.uniform(0.3, 0.8) * (x1 - x0) * rng.choice([-1, 1])))
-        dy = int(round(rng.uniform(0.0, 0.8) * (y1 - y0) * rng.choice([-1, 1])))
-        if 0 < x0 + dx and x1 + dx < w and 0 < y0 + dy and y1 + dy < h and (dx or dy):
+        dx = round(rng.uniform(0.3, 0.8) * (x1 - x0) * rng.choice([-1, 1]))
+        dy = round(rng.uniform(0.0, 0.8) * (y1 - y0) * rng.choice([-1, 1]))
+        if x0 + dx > 0 and x1 + dx < w and y0 + dy > 0 and y1 + dy < h and (dx or dy):
             break
     else:
         return None

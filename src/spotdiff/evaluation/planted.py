@@ -129,7 +129,7 @@ def _window(rng: np.random.Generator, shape: tuple[int, ...], margin: int) -> Bo
     top = min(h, w) / 6
     if top < MIN_SIDE or min(h, w) - 2 * margin < MIN_SIDE:
         return None
-    side = int(round(math.exp(rng.uniform(math.log(MIN_SIDE), math.log(top)))))
+    side = round(math.exp(rng.uniform(math.log(MIN_SIDE), math.log(top))))
     side = min(side, min(h, w) - 2 * margin)
     x = int(rng.integers(margin, w - margin - side + 1))
     y = int(rng.integers(margin, h - margin - side + 1))
@@ -180,7 +180,7 @@ def plant_edits(
     target = int(rng.integers(1, 5)) if n_edits is None else n_edits
     img, hard = pair.img1.copy(), is_drawn(pair.img1)
     margin = margin_for(img)
-    taken: list[Box] = [tuple(int(round(v)) for v in b) for b in pair.boxes]  # type: ignore[misc]
+    taken: list[Box] = [tuple(round(v) for v in b) for b in pair.boxes]  # type: ignore[misc]
     changed = np.zeros(img.shape[:2], dtype=bool)
     edits: list[PlantedEdit] = []
     order = [kinds[i] for i in rng.permutation(len(kinds))]
