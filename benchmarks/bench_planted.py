@@ -7,7 +7,8 @@ IoU 0.5 on the pair's own boxes plus the planted ones, summed over pairs.
 
 Tables: F1 per condition and overall (with precision / recall and found / false / missed), the
 plain real pairs for reference, found / missed split into the pair's own ("truth") boxes and the
-planted ones, and the planted boxes' recall per edit kind and per size bucket (longer side, px).
+planted ones, and the planted boxes' recall per edit kind, size bucket (longer side, px) and
+condition.
 The "planted" F1 counts every false box against the planted boxes (a false box cannot be told
 to belong to one origin): ``2 TP_p / (2 TP_p + FP + FN_p)``, the same for "truth".
 
@@ -88,7 +89,11 @@ def main() -> None:
                 for j, hit in enumerate(hits):
                     groups = [pair.origin[j]]
                     if pair.origin[j] == "planted":
-                        groups += [f"kind {pair.kinds[j]}", f"size {size_bucket(pair.boxes[j])}"]
+                        groups += [
+                            f"kind {pair.kinds[j]}",
+                            f"size {size_bucket(pair.boxes[j])}",
+                            f"in {pair.nuisance}",
+                        ]
                     for g in groups:
                         tally[name, g][0] += hit
                         tally[name, g][1] += 1
@@ -140,8 +145,9 @@ def main() -> None:
     print(markdown_table(["boxes", *detectors], rows))
     print()
     groups = [f"kind {k}" for k in PLANT_KINDS] + [f"size {s}" for s in SIZE_BUCKETS]
+    groups += [f"in {c}" for c in by_cond]
     rows = [[g, *(_rate(*tally[n, g]) for n in detectors)] for g in groups]
-    print("planted boxes found (recall), per edit kind and size bucket (longer side, px):")
+    print("planted boxes found (recall), per edit kind, size bucket (longer side, px), condition:")
     print()
     print(markdown_table(["planted", *detectors], rows))
 

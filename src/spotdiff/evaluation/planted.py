@@ -109,8 +109,10 @@ def size_bucket(box: Sequence[float]) -> str:
 
 def margin_for(img: np.ndarray) -> int:
     """The margin (pixels) kept between a planted edit and any truth box, other edit or the
-    picture's edge: 2 % of the shorter side, at least 8."""
-    return max(8, round(0.02 * min(img.shape[:2])))
+    picture's edge: 4 % of the shorter side, at least 8: beyond the gap within which
+    :func:`spotdiff.find` may join fragments into one region (3 %), so that two changes found
+    as one box are a grouping failure, not a close call."""
+    return max(8, round(0.04 * min(img.shape[:2])))
 
 
 def is_drawn(img: np.ndarray) -> bool:
