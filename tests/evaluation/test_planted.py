@@ -118,6 +118,26 @@ def test_every_kind_plants_a_visible_change_on_a_drawing(kind):
         assert moved[moved > LEVEL].mean() >= 24
 
 
+def test_a_thin_stroke_is_not_recoloured_a_filled_segment_is():
+    def recoloured(img):
+        pair = real_pair(img, img, [])
+        return [
+            e
+            for s in range(5)
+            for e in plant_edits(pair, seed=s, n_edits=1, kinds=["recoloured"]).edits
+        ]
+
+    img = np.full((240, 320, 3), 240, np.uint8)
+    # an open 1-px arc: no filled area to recolour (an anti-aliased edge, a text fringe)
+    cv2.ellipse(img, (160, 120), (12, 12), 0, 0, 270, (20, 120, 200), 1)
+    assert recoloured(img) == []
+    cv2.circle(img, (160, 120), 12, (20, 120, 200), -1)
+    edits = recoloured(img)
+    assert edits
+    for x0, y0, x1, y1 in (e.box for e in edits):  # the disc, nothing around it
+        assert (x0, y0) >= (148, 108) and (x1, y1) <= (173, 133)
+
+
 def test_the_change_mask_gains_the_planted_pixels():
     pair = _pair(mask=np.zeros((240, 320), bool))
     planted = plant_edits(pair, seed=2, n_edits=3)

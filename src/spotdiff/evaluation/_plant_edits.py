@@ -10,8 +10,8 @@ caller measures what changed; an edit never reports its own box.
 - ``added``: a detail (or, failing one, an elliptical patch) copied from another place of the
   same picture into the window: hard-edged, feathered, or ``cv2.seamlessClone``.
 - ``removed``: a detail of the window erased by filling from its surroundings (``cv2.inpaint``).
-- ``recoloured``: a segment (flood fill from a point, else a detail) with its hue turned, or
-  its brightness shifted where it has little colour.
+- ``recoloured``: a solid segment (flood fill from a point, else a detail; not a 1-2 px ring or
+  stroke) with its hue turned, or its brightness shifted where it has little colour.
 - ``moved``: a detail erased and pasted again a little shifted, or mirrored in place.
 
 A *detail* is a connected set of pixels that differ from the window's border colour and do not
@@ -153,9 +153,17 @@ def _moved(img: np.ndarray, win: Box, rng: np.random.Generator, hard: bool) -> n
     return _put(img, box, _paste(_erase(pixels, part), shifted, new_part, hard))
 
 
+def _solid(part: np.ndarray) -> bool:
+    """True when a third or more of ``part`` survives a 3 x 3 erosion: a filled area, not a
+    1-2 px ring or stroke (an anti-aliased edge, a sub-pixel colour fringe of text)."""
+    core = cv2.erode(part.astype(np.uint8), np.ones((3, 3), np.uint8))
+    return bool(core.sum() * 3 >= part.sum())
+
+
 def _segment(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
-    """A flood-filled segment of ``pixels`` from a point near the middle (fixed range 20 levels)
-    that does not touch the edge and has 12 pixels or more; else a detail; else None."""
+    """A solid flood-filled segment of ``pixels`` from a point near the middle (fixed range 20
+    levels) that does not touch the edge and has 12 pixels or more; else a solid detail; else
+    None."""
     h, w = pixels.shape[:2]
     for _ in range(4):
         x = int(rng.integers(w // 4, max(3 * w // 4, w // 4 + 1)))
@@ -166,9 +174,10 @@ def _segment(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
         cv2.floodFill(np.ascontiguousarray(pixels), mask, (x, y), 0, tol, tol, flags)
         part = mask[1:-1, 1:-1] > 0
         edge = part[0].any() or part[-1].any() or part[:, 0].any() or part[:, -1].any()
-        if not edge and part.sum() >= _MIN_DETAIL:
+        if not edge and part.sum() >= _MIN_DETAIL and _solid(part):
             return part
-    return _detail(pixels, rng)
+    part = _detail(pixels, rng)
+    return part if part is not None and _solid(part) else None
 
 
 @PLANT_EDITS.register("recoloured")
