@@ -60,7 +60,7 @@ def _rate(hit: int, total: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--manifest", type=Path, default=MANIFEST, help="real pairs' pairs.json")
-    parser.add_argument("--variants", type=int, default=3, help="plantings per pair (3)")
+    parser.add_argument("--variants", type=int, default=5, help="plantings per pair (5)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--detectors", nargs="+", default=["spotdiff", "absdiff", "ssim"])
     parser.add_argument("--json", action="store_true", help="per-pair records as JSON")
