@@ -12,7 +12,6 @@ import pytest
 
 import spotdiff
 from spotdiff.evaluation.metrics import box_iou
-from spotdiff.maps._lightfit import fit_locations, outliers
 
 W, H, M = 640, 480, 30  # image size and the canvas margin the second camera sees into
 
@@ -111,19 +110,14 @@ def _pair(seed: int, size: tuple[int, int] | None, where=(0.2, 0.3)):
         (2, (64, 40), (0.2, 0.3)),
         (6, (64, 40), (0.7, 0.3)),
         (2, (240, 60), (0.2, 0.3)),  # object_arduino's chip: 243 x 63 px
-        (3, (120, 40), (0.7, 0.6)),  # these two were split in pieces, the light followed
-        (0, (240, 60), (0.7, 0.6)),  # the chip's hue (:func:`_lightfit.outliers`)
     ],
 )
 def test_a_chip_put_on_a_relit_board_is_found(seed, size, where):
-    """The chip is boxed (IoU >= 0.5, the best-scoring box). Of 40 such pairs (seeds 0-3, 5
-    sizes, 2 places) 10 were: the pair's level (what its evidence is divided by) was taken
-    before the light was explained, 5.6 (median) on these pairs, whose noise sigma is what the
-    light leaves (1.8); taken after it (each texture's level capped at the level before), 1.0:
-    31 found, but 14 false pieces (the field followed the chip's hue where its mean level
-    stayed); with the light's outliers judged on each channel, 36 found, 2 false pieces (the
-    other four: three 16 x 12 chips under the score gate after the flow, one 240 x 60 boxed in
-    part). Seed 6's cloth leaves more than the light (sigma 14.5, level 1.18)."""
+    """The chip is boxed (IoU >= 0.5, the best-scoring box). Before, none of 40 such pairs (4
+    seeds, 5 sizes, 2 places) gave the chip a box: the pair's level (what its evidence is
+    divided by) was taken before the light was explained, 5.0-5.4 on these pairs, whose noise
+    sigma is what the light leaves (1.8); taken after it (each texture's level capped at the
+    level before), 1.0. Seed 6's cloth leaves more than the light (sigma 14.5, level 1.18)."""
     img1, img2, truth = _pair(seed, size, where)
     r = spotdiff.find(img1, img2)
     assert r.metadata["light"]["relit"] is True and r.metadata["global_level"] < 2.0
@@ -136,23 +130,3 @@ def test_the_relit_board_without_the_chip_gives_no_box(seed):
     r = spotdiff.find(img1, img2)
     assert r.metadata["light"]["relit"] is True
     assert len(r) == 0
-
-
-def test_a_fit_that_turns_the_hue_is_an_outlier_even_at_the_same_mean_level():
-    """object_arduino's socket: the blue board, (15, 73, 94), under a chip, (38, 54, 70) in
-    image 2: nearly the same mean level (61, 54) under a light of gain about 1 around it. The
-    mean level alone did not flag its fit (gain 0.38, offset 31), and the field followed it. A
-    light keeps each channel's share: the fit is an outlier; the same spot only dimmed is not."""
-    first = np.empty((40, 40, 3), np.uint8)
-    first[:] = (15, 73, 94)
-    first = np.clip(first + np.random.default_rng(0).normal(0, 2, first.shape), 0, 255)
-    first = first.astype(np.uint8)
-    second = np.clip(first * 0.95, 0, 255).astype(np.uint8)  # relit a little everywhere ...
-    chip, dimmed = second.copy(), second.copy()
-    chip[18:22, 18:22] = (38, 54, 70)  # ... and a chip on one spot, or the spot dimmed more
-    dimmed[18:22, 18:22] = np.clip(first[18:22, 18:22] * 0.9, 0, 255).astype(np.uint8)
-    for image2, expected in ((chip, True), (dimmed, False)):
-        gain, offset, weight = fit_locations(first, image2)
-        flagged = outliers([first, image2], gain, offset, weight)
-        assert bool(flagged[18:22, 18:22].all()) is expected
-        assert not flagged[:10].any()  # the board around is light

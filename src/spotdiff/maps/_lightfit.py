@@ -190,25 +190,18 @@ def outliers(
     pair: list[np.ndarray], gain: np.ndarray, offset: np.ndarray, weight: np.ndarray
 ) -> np.ndarray:
     """bool on the grid: the fits the light around them does not explain. The field of all
-    trusted fits at :data:`ROBUST` times the smoothing scale predicts each location's colour
-    in image 2 from image 1 (``pair``, both reduced to the grid, uint8 (h, w, 3)), channel by
-    channel; a location it misses by :data:`MIN_ALPHA` of its mean level and :data:`RESIDUAL`
-    more (RMS over the channels) is no light: a relighting is smooth at that scale too, an
-    object darkened, filled in or inserted (a chip in a socket) is not, and the field would
-    otherwise follow it. Each channel, not only the mean level: a light keeps each channel's
-    share, and on ``object_arduino`` the chip put over the socket's blue board, (15, 73, 94)
-    in image 1, (38, 54, 70) in image 2, kept its mean level (61, 54) under a light of gain
-    about 1: its fit (gain 0.38, offset 31) pulled the field to 0.45 there and the chip's
-    evidence went with it (0.88 at the least now)."""
+    trusted fits at :data:`ROBUST` times the smoothing scale predicts each location's mean
+    level in image 2 from image 1 (``pair``, both reduced to the grid, uint8 (h, w, 3)); a
+    location it misses by :data:`MIN_ALPHA` of its level and :data:`RESIDUAL` more is no
+    light: a relighting is smooth at that scale too, an object darkened, filled in or inserted
+    (a chip in a socket) is not, and the field would otherwise follow it."""
     s = ROBUST * SMOOTH / REDUCE
     norm = cv2.GaussianBlur(weight, (0, 0), s) + np.float32(1e-6)
     g = cv2.GaussianBlur(weight * gain, (0, 0), s) / norm
     o = cv2.GaussianBlur(weight * offset, (0, 0), s) / norm
-    a, b = (x.astype(np.float32) for x in pair)
-    miss = b - (g[..., None] * a + o[..., None])  # each channel: a light keeps the hue
-    miss = np.sqrt((miss * miss).mean(axis=2))
-    top = np.maximum(a.mean(axis=2), b.mean(axis=2))
-    return miss >= MIN_ALPHA * top + np.float32(RESIDUAL)
+    m1, m2 = (x.mean(axis=2, dtype=np.float32) for x in pair)
+    miss = np.abs(m2 - (g * m1 + o))
+    return miss >= MIN_ALPHA * np.maximum(m1, m2) + np.float32(RESIDUAL)
 
 
 def strays(
