@@ -259,7 +259,8 @@ def test_an_object_relit_alone_under_relighting_is_found(factor, monkeypatch):
     does not predict are outliers), does not follow it. Without the outliers dropped the field
     absorbs it (0.6: one weak piece, 0.16; 1.5: three pieces, none on the truth; since the
     relit pair's noise sigma is what the light leaves, :func:`spotdiff.maps.noise.relit_noise`:
-    the object and a false piece beside it)."""
+    the object and a false piece beside it; since that pair's level is taken after the light
+    too, :mod:`spotdiff.maps.judge`: 0.6 found at 0.30, not 0.46)."""
     canvas = _board(seed=3)
     x0, y0, x1, y1 = DIMMED
     edited = canvas.copy()
@@ -274,7 +275,7 @@ def test_an_object_relit_alone_under_relighting_is_found(factor, monkeypatch):
     )
     r0 = spotdiff.find(*pair)
     c0 = match_boxes(r0.boxes, r0.scores, truth).counts
-    assert c0.fn == 1 or c0.fp >= 1 or r0.scores.max() < 0.2
+    assert c0.fn == 1 or c0.fp >= 1 or r0.scores.max() <= r.scores[0] - 0.1
 
 
 def test_relit_pair_is_a_light_that_changed_across_the_picture():

@@ -108,11 +108,13 @@ def judge_pair(
     noise = noise_sigma(matched.gray1, matched.gray2, matched.fit_on)
     rendered = looks_rendered(matched.gray1)
     before_fits = None  # the light fits of the pair before the tone curves, made once (.light)
+    lit_sigma = False  # the noise sigma is what the light leaves (:func:`~.noise.relit_noise`)
     if photometric and not rendered:  # a relighting explained (.light) is not noise (.noise)
         lit = relit_noise(noise, lit_noise_sigma(matched.gray1, matched.gray2, matched.fit_on))
         if lit < noise:
             before_fits = grid_fits(img1, img2, matched.fit_on)
-            noise = lit if relit_pair(img1, img2, fits=before_fits) else noise
+            lit_sigma = relit_pair(img1, img2, fits=before_fits)
+            noise = lit if lit_sigma else noise
     thr = auto_thresholds(noise, sensitivity=sensitivity, threshold=threshold)
     struct = None
     if structure and min(matched.gray1.shape) >= _MIN_STRUCTURE_SIDE:
@@ -164,12 +166,7 @@ def judge_pair(
             )
             struct[zone] = 0.0
     z = evidence(colour, struct, thr)
-    level = 1.0 if swapped else global_level(z, compared)  # light included
-    levels = None  # each shared texture against its own level, never above the picture's
-    if level > 1.0:  # (a misregistered cloth's residue: :func:`level_by_texture`)
-        texture = shared_texture(matched.gray1, matched.gray2)
-        levels = level_by_texture(z, texture, level, compared)  # None: no pixel compared
-        level = level if levels is None else float(levels.min())
+    level, levels = (1.0, None) if swapped else _level(z, matched, compared)  # light included
     light = None
     if photometric and not rendered and not swapped:  # glare, relighting: :mod:`.light`
         raw = colour if gain is None else colour / gain  # the light is fitted in levels
@@ -179,6 +176,8 @@ def judge_pair(
         colour = raw if gain is None else np.multiply(raw, gain, out=raw)
         if light.active:  # evidence only removed; judged against the level above
             z = evidence(colour, struct, thr)
+            if lit_sigma and levels is not None:  # the noise is what the light leaves: so
+                level, levels = _level(z, matched, compared, top=levels.max())  # is the level
     # a noisy pair whose noise is white: judged at the change's scale (:mod:`.scale`)
     greys = matched.greys  # the greys as they came and their noise, made once (align.greys)
     greys = PairGreys(img1, img2) if greys is None else greys.for_pair(img1, img2)
@@ -199,3 +198,17 @@ def judge_pair(
         z /= levels
     top_gain = 1.0 if gain is None else float(gain.max())
     return Judged(z, colour, thr, noise, level, top_gain, swapped, rendered, light, scaled, glyphs)
+
+
+def _level(
+    z: np.ndarray, matched: MatchedPair, compared: np.ndarray | None, *, top: float | None = None
+) -> tuple[float, np.ndarray | None]:
+    """The pair's level (:func:`~.evidence.global_level` of ``z``, or ``top``: the level each
+    texture's is capped at) and, above 1, its level per shared texture
+    (:func:`~.noise.level_by_texture`, None: not taken): the lowest of them first."""
+    level = global_level(z, compared) if top is None else top
+    if level <= 1.0:
+        return level, None
+    texture = shared_texture(matched.gray1, matched.gray2)  # (a misregistered cloth's residue)
+    levels = level_by_texture(z, texture, level, compared)  # None: no pixel compared
+    return (level, None) if levels is None else (float(levels.min()), levels)
