@@ -223,7 +223,10 @@ def match_sharpness(
     if ok.sum() < _MIN_CELLS:
         return 0.0, 0.0
     l1, l2 = map_threads(lambda gc: shared.log_ratio(*gc), [(gray1, c1), (gray2, c2)])
-    ratio = float(np.median((l1 - l2)[ok]))
+    ok = ok & np.isfinite(l1) & np.isfinite(l2)  # a cell without energy in either has no ratio
+    if ok.sum() < _MIN_CELLS:
+        return 0.0, 0.0
+    ratio = float(np.median(l1[ok] - l2[ok]))
     if abs(ratio) <= TOLERANCE:
         return 0.0, 0.0
     first_sharper = ratio > 0
@@ -234,7 +237,7 @@ def match_sharpness(
 
     def error(sigma: float) -> float:
         blurred = cv2.GaussianBlur(sharp, (0, 0), sigma, dst=np.empty_like(sharp))
-        return float(np.median((shared.log_ratio(blurred) - target)[ok]))
+        return float(np.median(shared.log_ratio(blurred)[ok] - target[ok]))
 
     best, best_err = 0.0, abs(ratio)
     n = workers()  # as many blurs at once as threads: the ladder's order and stop unchanged
