@@ -6,7 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from spotdiff.maps.colour import colour_difference
+from spotdiff import find
+from spotdiff.evaluation.metrics import box_iou
+from spotdiff.maps.colour import CHROMA_MIN, CHROMA_REACH, CHROMA_SHARE, colour_difference
 
 
 def _scene() -> np.ndarray:
@@ -66,14 +68,22 @@ def test_grey_inputs():
     assert d.shape == (10, 10) and d[5, 5] == 50 and d[0, 0] == 0
 
 
+def _greys_with_colour_specks(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Random grey levels with 3% random colours: chroma excess happens at the specks."""
+    img = rng.integers(0, 256, shape, dtype=np.uint8)
+    if img.ndim == 3:
+        speck = rng.random(shape[:2]) < 0.03
+        img[~speck] = img[~speck][:, :1]
+    return img
+
+
 @pytest.mark.parametrize("shape", [(54, 96, 3), (54, 96), (31, 17, 4)])
 @pytest.mark.parametrize("radius", [0, 1, 2])
 def test_colour_difference_equals_the_plain_formula(shape, radius):
     """Every pixel as the docstring's formula in float64: the buffers it writes into change
     nothing."""
     rng = np.random.default_rng(3)
-    img1 = rng.integers(0, 256, shape, dtype=np.uint8)
-    lo2 = rng.integers(0, 256, shape, dtype=np.uint8)
+    img1, lo2 = (_greys_with_colour_specks(rng, shape) for _ in range(2))
     hi2 = np.maximum(lo2, rng.integers(0, 256, shape, dtype=np.uint8))
     k = np.ones((2 * radius + 1,) * 2, np.uint8)
     lo_n, hi_n = cv2.erode(lo2, k), cv2.dilate(hi2, k)
@@ -83,6 +93,79 @@ def test_colour_difference_equals_the_plain_formula(shape, radius):
     d2 = np.maximum(l2 - hi1, 0) + np.maximum(lo1 - h2, 0)
     d = np.minimum(d1, d2)
     want = np.sqrt((d * d).sum(-1)) if d.ndim == 3 else d
+    if d.ndim == 3 and radius > 0:  # the chroma excess: more chromatic than the neighbourhood
+        c1 = img1.max(-1).astype(np.float64) - img1.min(-1)
+        up2 = np.maximum(hi2.max(-1).astype(np.float64) - lo2.min(-1), 0)
+        low2 = np.maximum(lo2.max(-1).astype(np.float64) - hi2.min(-1), 0)
+        reach = np.ones((2 * CHROMA_REACH + 1,) * 2, np.uint8)
+        e1 = np.maximum(
+            c1
+            - np.minimum(CHROMA_SHARE * cv2.dilate(up2.astype(np.uint8), reach).astype(float), 255),
+            0,
+        )
+        e2 = np.maximum(
+            low2
+            - np.minimum(CHROMA_SHARE * cv2.dilate(c1.astype(np.uint8), reach).astype(float), 255),
+            0,
+        )
+        e1[e1 < CHROMA_MIN], e2[e2 < CHROMA_MIN] = 0, 0
+        n1, n2 = np.sqrt((d1 * d1).sum(-1)), np.sqrt((d2 * d2).sum(-1))
+        chroma = np.maximum(np.minimum(n1, e2), np.minimum(e1, n2))
+        assert radius > 1 or (chroma > want).any()  # the specks exercise the chroma excess
+        want = np.maximum(want, chroma)
     got = colour_difference(img1, lo2, hi2, radius=radius)
     assert got.dtype == np.float32 and got.shape == shape[:2]
     np.testing.assert_array_equal(got, want.astype(np.float32))
+
+
+def _words(colour_of: dict[int, tuple[int, int, int]], scale: float, thick: int) -> np.ndarray:
+    """A line of small anti-aliased words, black on white but for ``colour_of[i]``."""
+    img = np.full((60, 420, 3), 255, np.uint8)
+    x = 8
+    for i, word in enumerate(("Sign", "in", "with", "your", "account", "today")):
+        colour = colour_of.get(i, (0, 0, 0))
+        cv2.putText(img, word, (x, 40), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thick, cv2.LINE_AA)
+        x += cv2.getTextSize(word, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)[0][0] + 12
+    return img
+
+
+COLOURS = [(0, 0, 255), (255, 0, 0), (0, 160, 0), (200, 0, 200), (0, 128, 255)]
+
+
+@pytest.mark.parametrize("colour", COLOURS)
+@pytest.mark.parametrize("word", range(6))
+@pytest.mark.parametrize(("scale", "thick"), [(0.5, 1), (0.7, 1), (0.9, 2)])
+def test_a_thin_word_turned_colour_among_black_and_white_is_a_change(colour, word, scale, thick):
+    # each channel of a red stroke lies between black and white: the per-channel range alone
+    # passes it (0 at every pixel of "your" at 0.5 in green); its chroma is no blend of them
+    a, b = _words({}, scale, thick), _words({word: colour}, scale, thick)
+    stroke = (b != a).any(-1)
+    assert np.percentile(colour_difference(a, b, b)[stroke], 75) >= 100
+
+
+@pytest.mark.parametrize("colour", COLOURS)
+def test_coloured_words_shifted_or_resampled_are_no_change(colour):
+    # the blend of a coloured stroke and the white page is no more chromatic than the stroke
+    a = _words({1: colour, 4: colour}, 0.7, 1)
+    m = np.float32([[1, 0, 0.5], [0, 1, 0.4]])
+    shifted = cv2.warpAffine(a, m, (a.shape[1], a.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    down = cv2.resize(
+        cv2.resize(a, None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA), a.shape[1::-1]
+    )
+    for b in (shifted, down, _jpeg(a, 80), _jpeg(a, 60)):
+        assert colour_difference(a, b, b)[2:-2, 2:-2].max() < 2 * CHROMA_MIN
+
+
+def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    return cv2.imdecode(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], 1)
+
+
+@pytest.mark.parametrize("colour", COLOURS)
+@pytest.mark.parametrize("word", range(6))
+def test_find_boxes_a_small_word_turned_colour(colour, word):
+    # 10 of these 30 pages gave no box before the chroma excess (e.g. "account" in any colour)
+    a, b = _words({}, 0.5, 1), _words({word: colour}, 0.5, 1)
+    ys, xs = np.nonzero((a != b).any(-1))
+    truth = np.float32([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]])
+    boxes = find(a, b).boxes
+    assert len(boxes) == 1 and box_iou(boxes, truth).max() >= 0.5, boxes

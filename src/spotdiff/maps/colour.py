@@ -7,7 +7,9 @@ An edge moved by a fraction of a pixel, blurred by resampling or ringing from JP
 the neighbourhood's range and gives 0; an object that appears, disappears or changes colour does
 not. Image 2 enters as the interval ``[lo, hi]`` of image-1 levels each of its levels stands for
 (:meth:`spotdiff.align.ToneMap.interval_luts`), so tone-curve quantization and clipped levels do
-not count either.
+not count either. A pixel more chromatic than every colour of the other image's neighbourhood is
+no blend of them and counts even inside the per-channel range (a word turned red among black
+letters on white).
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["colour_difference"]
+__all__ = ["CHROMA_MIN", "CHROMA_REACH", "CHROMA_SHARE", "colour_difference"]
+
+#: A pixel's chroma (largest less smallest channel) counts as colour no blend made when it exceeds
+#: CHROMA_SHARE times the most chroma within CHROMA_REACH px of it in the other image, by at least
+#: CHROMA_MIN levels. JPEG keeps only a mean of the colour over 2 x 2 pixels: a 1-px coloured
+#: stroke comes back with a quarter of its chroma or more, spread a pixel or two.
+CHROMA_SHARE = 4
+CHROMA_REACH = 2
+CHROMA_MIN = 32
 
 
 def colour_difference(
@@ -49,13 +59,76 @@ def colour_difference(
     d1 = cv2.add(d1, cv2.subtract(lo_n, img1, dst=lo_n if radius > 0 else None), dst=d1)
     d2 = cv2.subtract(lo2, hi1, dst=hi1 if radius > 0 else None)
     d2 = cv2.add(d2, cv2.subtract(lo1, hi2, dst=lo1 if radius > 0 else None), dst=d2)
-    d = cv2.min(d1, d2, dst=d1)
-    if d.ndim == 2:
-        return d.astype(np.float32)
-    d = cv2.multiply(d, d, dst=np.empty(d.shape, np.float32), dtype=cv2.CV_32F)  # exact: to 255^2
+    if d1.ndim == 2:
+        return cv2.min(d1, d2, dst=d1).astype(np.float32)
+    out = _norm(cv2.min(d1, d2, dst=_like(d1)))
+    if radius > 0:
+        _add_chroma_excess(out, img1, lo2, hi2, d1, d2, k)
+    return out
+
+
+def _add_chroma_excess(
+    out: np.ndarray,
+    img1: np.ndarray,
+    lo2: np.ndarray,
+    hi2: np.ndarray,
+    d1: np.ndarray,
+    d2: np.ndarray,
+    k: np.ndarray,
+) -> None:
+    """Raise ``out`` where a pixel is more chromatic than all of the other image's neighbourhood.
+
+    An anti-aliased or resampled pixel is a blend of its neighbours' colours, and a blend is no
+    more chromatic (largest less smallest channel) than the more chromatic of the colours it
+    blends. The per-channel range test accepts any colour between black and white, so a word
+    turned red among black letters on white would pass it; its chroma does not. The excess counts
+    only where the other direction differs too (``min`` with that direction's distance, as the
+    range test does), and against :data:`CHROMA_SHARE` times the neighbourhood's chroma within
+    :data:`CHROMA_REACH` px, so JPEG's averaged colour planes (a thin stroke keeps a quarter of
+    its chroma or more) are no change.
+    """
+    c1 = _chroma(img1)
+    reach = np.ones((2 * CHROMA_REACH + 1,) * 2, np.uint8)
+    e1 = cv2.subtract(c1, _bleed(_chroma(hi2, lo2), reach))
+    e2 = cv2.subtract(_chroma(lo2, hi2), _bleed(c1, reach))
+    e1[e1 < CHROMA_MIN] = 0
+    e2[e2 < CHROMA_MIN] = 0
+    if not (e1.any() or e2.any()):
+        return
+    np.maximum(out, np.minimum(_norm(d1), e2.astype(np.float32)), out=out)
+    np.maximum(out, np.minimum(e1.astype(np.float32), _norm(d2)), out=out)
+
+
+def _bleed(chroma: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """CHROMA_SHARE times the most chroma within CHROMA_REACH px: what a blend can have lost."""
+    return cv2.multiply(cv2.dilate(chroma, reach), CHROMA_SHARE)  # saturates at 255
+
+
+def _norm(d: np.ndarray) -> np.ndarray:
+    """float32 (H, W): the Euclidean norm over the channels of uint8 (H, W, C)."""
+    sq = cv2.multiply(d, d, dst=np.empty(d.shape, np.float32), dtype=cv2.CV_32F)  # exact
     out = np.empty(d.shape[:2], np.float32)
-    out = cv2.transform(d, np.ones((1, d.shape[2]), np.float32), dst=out)  # sum over channels
+    out = cv2.transform(sq, np.ones((1, d.shape[2]), np.float32), dst=out)  # sum over channels
     return cv2.sqrt(out, dst=out)
+
+
+def _chroma(high: np.ndarray, low: np.ndarray | None = None) -> np.ndarray:
+    """uint8 (H, W): the largest channel of ``high`` less the smallest of ``low`` (saturating).
+
+    With ``high = low`` the pixel's chroma; with an interval's ends its highest or lowest bound.
+    """
+    top = _channels(high, cv2.max)
+    bottom = _channels(high if low is None else low, cv2.min)
+    return cv2.subtract(top, bottom, dst=top)
+
+
+def _channels(img: np.ndarray, op) -> np.ndarray:
+    """uint8 (H, W): ``op`` (cv2.max / cv2.min) over the channels (NumPy's axis reduction is slow)."""
+    planes = cv2.split(img)
+    out = planes[0]
+    for plane in planes[1:]:
+        out = op(out, plane, dst=out)
+    return out
 
 
 def _like(img: np.ndarray) -> np.ndarray:
