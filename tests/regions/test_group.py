@@ -27,17 +27,6 @@ def test_two_markers_10_px_apart_stay_separate():
     assert len(np.unique(_groups(z, max_gap=30.0))) == 2
 
 
-@pytest.mark.parametrize(("step", "joined"), [(6, True), (7, False)])
-def test_the_allowance_is_rounded_to_the_nearest_pixel(step, joined):
-    # two 25x25 px squares: each allows 0.25 * 25 = 6.25 px; ``step`` px from one's last column
-    # to the other's first. Rounded up to 7 px, 7 joined: two discs 5 px apart in a drawing at
-    # 0.75x became one box while the same drawing at 1x gave two
-    z = np.zeros((60, 100), np.float32)
-    z[10:35, 10:35] = 2.0
-    z[20:45, 34 + step : 59 + step] = 2.0
-    assert (len(np.unique(_groups(z, max_gap=30.0))) == 1) is joined
-
-
 def test_an_object_changed_in_pieces_is_one_group():
     z = np.zeros((200, 300), np.float32)
     for x in range(100, 180, 16):  # a logo of coloured bars: 5 bars, 4 px apart

@@ -299,9 +299,7 @@ def group_components(
     for i in np.argsort(-allow, kind="stable"):
         if skip[i]:
             continue
-        # the nearest whole pixel: rounded up, 6.4 px joined two discs 7.2 px apart (a drawing
-        # at 0.75x) that stay apart at 1x (8.4 px allowed, 9.4 px apart)
-        r = max(1, math.floor(allow[i] + 0.5))
+        r = max(1, math.ceil(allow[i]))
         x0, y0, x1, y1 = (int(v) for v in boxes[i])
         wx0, wy0, wx1, wy1 = max(0, x0 - r), max(0, y0 - r), min(w, x1 + r), min(h, y1 + r)
         win = labels[wy0:wy1, wx0:wx1]
