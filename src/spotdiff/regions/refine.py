@@ -69,11 +69,11 @@ __all__ = ["THIN_MIN_PIXELS", "refine_boxes", "tight_box"]
 #: the shorter side gave 4 more boxes at IoU 0.5 and lost one). On larger objects the evidence
 #: already ends inside the edited pixels (the soft edges of a pasted object read as unchanged)
 #: and shrinking further cost 2% box F1 on the synthetic benchmark. The halo is a fixed reach
-#: of the working grid while a change grows with its picture: at 3x, squares of 4-7 px in a
-#: drawing enlarged 2x (8-14 px, regions of 16-22 px) were left with their halo (IoU 0.4);
-#: at 4x a change under twice the reach is refined (the 90-pair synthetic benchmark: one
-#: removed object on a noisy pair at IoU 0.57 -> 0.50).
-SMALL = 4.0
+#: of the working grid while a change grows with its picture: squares of 4-7 px in a drawing
+#: enlarged 2x (regions of 16-22 px) keep their halo (IoU 0.4). 4x refined them, and cost 3 of
+#: the synthetic benchmark's 918 boxes and the match of an upscaled real pair's boxes at a
+#: whole-factor working size (tests/test_find_config.py); open.
+SMALL = 3.0
 
 #: Fewest pixels of the thin difference (:mod:`spotdiff.maps.thin`) that may decide a box: JPEG
 #: and WebP specks of it are 1-2 px (all 47 on ``nochange_goose_webp``); a thin change is more.
