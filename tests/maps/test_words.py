@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 import spotdiff.maps.words as words_module
 from spotdiff.detect import find
+from spotdiff.maps.antialias import looks_rendered
 from spotdiff.maps.words import FLOOR, changed_words, looks_like_page
 
 from ..realpairs import needs_realpairs, real_pair
@@ -229,7 +230,9 @@ def test_looks_like_page(how, expected):
         "jpeg-q60": _jpeg(page, 60),
         "photo": _noise(photo, 3.0, 0),  # a smooth photograph: a gradient with grain
     }[how]
-    assert looks_like_page(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)) is expected
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    assert looks_like_page(gray) is expected
+    assert looks_like_page(gray, rendered=looks_rendered(gray)) is expected  # told, not measured
 
 
 @needs_realpairs

@@ -147,7 +147,7 @@ def judge_pair(
         glyphs = reshaped_glyphs(matched.img1, matched.mid2, threshold=thr.colour)
     # re-encoded too (.words); not where the registration resampled image 2 (a page turned or
     # moved by a fraction of a pixel: words of long lines drift by more than it searches)
-    if not swapped and not resampled and (rendered or looks_like_page(matched.gray1)):
+    if not swapped and not resampled and looks_like_page(matched.gray1, rendered=rendered):
         words, calm = changed_words(matched.img1, matched.mid2, threshold=thr.colour)
         colour[calm] = 0.0  # re-encoding residue on words that did not change
         if struct is not None:

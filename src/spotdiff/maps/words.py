@@ -98,12 +98,12 @@ _SHIFTS = [(ys, xs) for ys in _HALVES for xs in _HALVES]
 _QUARTERS = 4.0  # the grey residuals' steps a level
 
 
-def looks_like_page(gray: np.ndarray) -> bool:
+def looks_like_page(gray: np.ndarray, *, rendered: bool | None = None) -> bool:
     """True when the uint8 (H, W) grey image is a render (:func:`~.antialias.looks_rendered`)
     or a render under sensor noise or JPEG ringing: after a 3x3 median, at least
     :data:`BACKGROUND_SHARE` of it at one background level, and a render once smoothed by a
-    gaussian of 1 px."""
-    if looks_rendered(gray):
+    gaussian of 1 px. ``rendered``: ``looks_rendered(gray)`` when the caller has it already."""
+    if looks_rendered(gray) if rendered is None else rendered:
         return True
     smooth = cv2.medianBlur(gray, 3)
     background = int(np.bincount(smooth.ravel(), minlength=256).argmax())
