@@ -124,16 +124,10 @@ def puzzle_drawing():
     import cv2
     import numpy as np
 
+    from .drawings import outlined_ellipses
+
     def make(seed: int) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng(seed)
-        img1 = np.full((410, 560, 3), 235, np.uint8)
-        for _ in range(60):
-            colour = tuple(int(c) for c in rng.integers(40, 250, 3))
-            centre = int(rng.integers(0, 560)), int(rng.integers(0, 410))
-            axes = int(rng.integers(8, 50)), int(rng.integers(8, 50))
-            angle = float(rng.uniform(0, 180))
-            cv2.ellipse(img1, centre, axes, angle, 0, 360, colour, -1, cv2.LINE_AA)
-            cv2.ellipse(img1, centre, axes, 0, 0, 360, (20, 20, 20), 2, cv2.LINE_AA)
+        img1 = outlined_ellipses(np.random.default_rng(seed), (560, 410), 60, 50)
         img2 = img1.copy()
         rng = np.random.default_rng(seed + 100)
         for _ in range(10):

@@ -8,6 +8,7 @@ import pytest
 
 from spotdiff.regions.refine import tight_box
 
+from ..drawings import outlined_ellipses
 from ..realpairs import find_counts, needs_realpairs, real_pair
 
 
@@ -67,7 +68,7 @@ def _one_region(box, size, *, with_mask=True):
     )
 
 
-def _refine(region, img1, img2, *, skip=None, transform=None):
+def _refine(region, img1, img2, *, skip=None, transform=None, keep=None):
     """:func:`refine_boxes` of one region on a tone-identical pair, unregistered unless
     ``transform`` is given (colour threshold 24 levels, no blur, working size = image size)."""
     from spotdiff.align import ToneMap
@@ -83,6 +84,7 @@ def _refine(region, img1, img2, *, skip=None, transform=None):
         colour_threshold=24.0,
         skip=skip,
         scale=1.0,
+        keep=keep,
     )
 
 
@@ -286,15 +288,7 @@ def test_real_graphic_at_075x_keeps_its_redrawn_tuft():
 def _dark_squares(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A drawing (400 x 400: 25 outlined flat ellipses on grey) and its copy with eight dark
     squares of 4-7 px added; their boxes (8, 4) float."""
-    rng = np.random.default_rng(seed)
-    img1 = np.full((400, 400, 3), 235, np.uint8)
-    for _ in range(25):
-        colour = tuple(int(c) for c in rng.integers(40, 250, 3))
-        centre = int(rng.integers(0, 400)), int(rng.integers(0, 400))
-        axes = int(rng.integers(8, 40)), int(rng.integers(8, 40))
-        angle = float(rng.uniform(0, 180))
-        cv2.ellipse(img1, centre, axes, angle, 0, 360, colour, -1, cv2.LINE_AA)
-        cv2.ellipse(img1, centre, axes, 0, 0, 360, (20, 20, 20), 2, cv2.LINE_AA)
+    img1 = outlined_ellipses(np.random.default_rng(seed), (400, 400), 25, 40)
     img2, truth = img1.copy(), []
     rng = np.random.default_rng(seed + 100)
     for k in range(8):
@@ -347,23 +341,9 @@ def test_a_tiny_strong_changes_box_loses_the_halo_not_its_outline(halo, kept):
     left with its support's box: at 0.75x ``puzzle_animalfarm``'s 4 px changes came with 2 px
     of structural halo a side (IoU 0.22-0.48). A side moves in to the colour cue when it passes
     it by more than the 1 px outline (a recoloured hub's ring, part of its object)."""
-    from spotdiff.align import ToneMap
-    from spotdiff.regions.refine import refine_boxes
-
     img1, img2 = _pair_with_square(rect=(200, 100, 204, 104))
     box = (200 - halo, 100 - halo, 204 + halo, 104 + halo)
-    out = refine_boxes(
-        _one_region(box, (400, 300)),
-        img1,
-        img2,
-        transform=None,
-        tone=ToneMap.identity(),
-        blur=(0.0, 0.0),
-        colour_threshold=24.0,
-        skip=None,
-        scale=1.0,
-        keep=np.array([True]),
-    )
+    out = _refine(_one_region(box, (400, 300)), img1, img2, keep=np.array([True]))
     assert tuple(out.boxes[0].astype(int)) == (box if kept else (200, 100, 204, 104))
     crop, origin = out.masks.crop(0)
     assert tuple(origin) == tuple(out.boxes[0, :2].astype(int)) and crop.all()

@@ -107,6 +107,16 @@ def _paste(back: np.ndarray, front: np.ndarray, mask: np.ndarray, hard: bool) ->
     return blend(back, front, alpha)
 
 
+def _detail_in(
+    img: np.ndarray, win: Box, rng: np.random.Generator
+) -> tuple[Box, np.ndarray, np.ndarray] | None:
+    """The window ``win`` padded, its pixels and a detail in them (:func:`_detail`; None: none)."""
+    box = _padded(win, img.shape)
+    pixels = _crop(img, box)
+    part = _detail(pixels, rng)
+    return None if part is None else (box, pixels, part)
+
+
 def _erase(pixels: np.ndarray, part: np.ndarray) -> np.ndarray:
     """``pixels`` with ``part`` (grown by 2 px) filled from its surroundings (Telea inpainting)."""
     hole = _dilate(part, 2).astype(np.uint8)
@@ -115,21 +125,19 @@ def _erase(pixels: np.ndarray, part: np.ndarray) -> np.ndarray:
 
 @PLANT_EDITS.register("removed")
 def _removed(img: np.ndarray, win: Box, rng: np.random.Generator, hard: bool) -> np.ndarray | None:
-    box = _padded(win, img.shape)
-    pixels = _crop(img, box)
-    part = _detail(pixels, rng)
-    if part is None:
+    found = _detail_in(img, win, rng)
+    if found is None:
         return None
+    box, pixels, part = found
     return _put(img, box, _erase(pixels, part))
 
 
 @PLANT_EDITS.register("moved")
 def _moved(img: np.ndarray, win: Box, rng: np.random.Generator, hard: bool) -> np.ndarray | None:
-    box = _padded(win, img.shape)
-    pixels = _crop(img, box)
-    part = _detail(pixels, rng)
-    if part is None:
+    found = _detail_in(img, win, rng)
+    if found is None:
         return None
+    box, pixels, part = found
     ys, xs = np.nonzero(part)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     if rng.random() < 0.3:  # mirrored in place
