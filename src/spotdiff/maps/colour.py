@@ -63,7 +63,7 @@ def colour_difference(
         return cv2.min(d1, d2, dst=d1).astype(np.float32)
     out = _norm(cv2.min(d1, d2, dst=_like(d1)))
     if radius > 0:
-        _add_chroma_excess(out, img1, lo2, hi2, d1, d2, k)
+        _add_chroma_excess(out, img1, lo2, hi2, d1, d2)
     return out
 
 
@@ -74,7 +74,6 @@ def _add_chroma_excess(
     hi2: np.ndarray,
     d1: np.ndarray,
     d2: np.ndarray,
-    k: np.ndarray,
 ) -> None:
     """Raise ``out`` where a pixel is more chromatic than all of the other image's neighbourhood.
 
@@ -87,16 +86,22 @@ def _add_chroma_excess(
     :data:`CHROMA_REACH` px, so JPEG's averaged colour planes (a thin stroke keeps a quarter of
     its chroma or more) are no change.
     """
-    c1 = _chroma(img1)
+    plain = lo2 is hi2  # a plain image 2: one chroma; else the bounds of its interval's
+    c1, low2 = _chroma(img1), _chroma(lo2, None if plain else hi2)
+    high2 = low2 if plain else _chroma(hi2, lo2)
     reach = np.ones((2 * CHROMA_REACH + 1,) * 2, np.uint8)
-    e1 = cv2.subtract(c1, _bleed(_chroma(hi2, lo2), reach))
-    e2 = cv2.subtract(_chroma(lo2, hi2), _bleed(c1, reach))
-    e1[e1 < CHROMA_MIN] = 0
-    e2[e2 < CHROMA_MIN] = 0
-    if not (e1.any() or e2.any()):
+    e1 = cv2.subtract(c1, _bleed(high2, reach))
+    e2 = cv2.subtract(low2, _bleed(c1, reach))
+    for e in (e1, e2):  # from CHROMA_MIN levels
+        cv2.threshold(e, CHROMA_MIN - 1, 0, cv2.THRESH_TOZERO, dst=e)
+    either = cv2.max(e1, e2)
+    if not cv2.countNonZero(either):
         return
-    np.maximum(out, np.minimum(_norm(d1), e2.astype(np.float32)), out=out)
-    np.maximum(out, np.minimum(e1.astype(np.float32), _norm(d2)), out=out)
+    at = np.flatnonzero(either)  # few pixels: the distances there only
+    n1, n2 = (_norm(d.reshape(-1, d.shape[-1])[at][None])[0] for d in (d1, d2))
+    e1, e2 = (e.reshape(-1)[at].astype(np.float32) for e in (e1, e2))
+    flat = out.reshape(-1)
+    flat[at] = np.maximum(flat[at], np.maximum(np.minimum(n1, e2), np.minimum(e1, n2)))
 
 
 def _bleed(chroma: np.ndarray, reach: np.ndarray) -> np.ndarray:
@@ -117,18 +122,13 @@ def _chroma(high: np.ndarray, low: np.ndarray | None = None) -> np.ndarray:
 
     With ``high = low`` the pixel's chroma; with an interval's ends its highest or lowest bound.
     """
-    top = _channels(high, cv2.max)
-    bottom = _channels(high if low is None else low, cv2.min)
-    return cv2.subtract(top, bottom, dst=top)
-
-
-def _channels(img: np.ndarray, op) -> np.ndarray:
-    """uint8 (H, W): ``op`` (cv2.max / cv2.min) over the channels (NumPy's axis reduction is slow)."""
-    planes = cv2.split(img)
-    out = planes[0]
-    for plane in planes[1:]:
-        out = op(out, plane, dst=out)
-    return out
+    top = cv2.split(high)
+    bottom = top if low is None else cv2.split(low)
+    hi, lo = top[0].copy(), bottom[0].copy()
+    for a, b in zip(top[1:], bottom[1:], strict=True):  # OpenCV: NumPy reduces axis 2 slowly
+        cv2.max(hi, a, dst=hi)
+        cv2.min(lo, b, dst=lo)
+    return cv2.subtract(hi, lo, dst=hi)
 
 
 def _like(img: np.ndarray) -> np.ndarray:
