@@ -94,10 +94,11 @@ def _add_chroma_excess(
     e2 = cv2.subtract(low2, _bleed(c1, reach))
     for e in (e1, e2):  # from CHROMA_MIN levels
         cv2.threshold(e, CHROMA_MIN - 1, 0, cv2.THRESH_TOZERO, dst=e)
-    either = cv2.max(e1, e2)
-    if not cv2.countNonZero(either):
+    xy = cv2.findNonZero(cv2.max(e1, e2))  # few pixels, if any: the distances there only
+    if xy is None:
         return
-    at = np.flatnonzero(either)  # few pixels: the distances there only
+    xy = xy.reshape(-1, 2)  # (x, y) per pixel
+    at = xy[:, 1].astype(np.intp) * out.shape[1] + xy[:, 0]
     n1, n2 = (_norm(d.reshape(-1, d.shape[-1])[at][None])[0] for d in (d1, d2))
     e1, e2 = (e.reshape(-1)[at].astype(np.float32) for e in (e1, e2))
     flat = out.reshape(-1)
@@ -106,7 +107,8 @@ def _add_chroma_excess(
 
 def _bleed(chroma: np.ndarray, reach: np.ndarray) -> np.ndarray:
     """CHROMA_SHARE times the most chroma within CHROMA_REACH px: what a blend can have lost."""
-    return cv2.multiply(cv2.dilate(chroma, reach), CHROMA_SHARE)  # saturates at 255
+    grown = cv2.dilate(chroma, reach)
+    return cv2.convertScaleAbs(grown, dst=grown, alpha=CHROMA_SHARE)  # saturates at 255
 
 
 def _norm(d: np.ndarray) -> np.ndarray:
