@@ -6,9 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
+import spotdiff.maps.colour as colour_module
 from spotdiff import find
 from spotdiff.evaluation.metrics import box_iou
 from spotdiff.maps.colour import CHROMA_MIN, CHROMA_REACH, CHROMA_SHARE, colour_difference
+
+from ..realpairs import needs_realpairs, real_pair
 
 
 def _scene() -> np.ndarray:
@@ -79,7 +82,7 @@ def _greys_with_colour_specks(rng: np.random.Generator, shape: tuple[int, ...]) 
 
 @pytest.mark.parametrize("shape", [(54, 96, 3), (54, 96), (31, 17, 4)])
 @pytest.mark.parametrize("radius", [0, 1, 2])
-def test_colour_difference_equals_the_plain_formula(shape, radius):
+def test_colour_difference_equals_the_plain_formula(shape, radius, monkeypatch):
     """Every pixel as the docstring's formula in float64: the buffers it writes into change
     nothing."""
     rng = np.random.default_rng(3)
@@ -113,17 +116,24 @@ def test_colour_difference_equals_the_plain_formula(shape, radius):
         chroma = np.maximum(np.minimum(n1, e2), np.minimum(e1, n2))
         assert radius > 1 or (chroma > want).any()  # the specks exercise the chroma excess
         want = np.maximum(want, chroma)
+    monkeypatch.setattr(colour_module, "HUE_GAIN", 255)  # no hue test: see the hue tests
     got = colour_difference(img1, lo2, hi2, radius=radius)
     assert got.dtype == np.float32 and got.shape == shape[:2]
     np.testing.assert_array_equal(got, want.astype(np.float32))
 
 
-def _words(colour_of: dict[int, tuple[int, int, int]], scale: float, thick: int) -> np.ndarray:
-    """A line of small anti-aliased words, black on white but for ``colour_of[i]``."""
+def _words(
+    colour_of: dict[int, tuple[int, int, int]],
+    scale: float,
+    thick: int,
+    *,
+    base: tuple[int, int, int] = (0, 0, 0),
+) -> np.ndarray:
+    """A line of small anti-aliased words, ``base`` on white but for ``colour_of[i]``."""
     img = np.full((60, 420, 3), 255, np.uint8)
     x = 8
     for i, word in enumerate(("Sign", "in", "with", "your", "account", "today")):
-        colour = colour_of.get(i, (0, 0, 0))
+        colour = colour_of.get(i, base)
         cv2.putText(img, word, (x, 40), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thick, cv2.LINE_AA)
         x += cv2.getTextSize(word, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)[0][0] + 12
     return img
@@ -169,3 +179,57 @@ def test_find_boxes_a_small_word_turned_colour(colour, word):
     truth = np.float32([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]])
     boxes = find(a, b).boxes
     assert len(boxes) == 1 and box_iou(boxes, truth).max() >= 0.5, boxes
+
+
+HUES = [
+    ((0, 150, 170), (200, 30, 0)),
+    ((0, 90, 200), (0, 150, 40)),
+    ((200, 0, 0), (0, 0, 200)),
+    ((120, 0, 160), (220, 120, 0)),
+    ((0, 130, 0), (200, 0, 120)),
+]
+
+
+@pytest.mark.parametrize(("base", "new"), HUES)
+@pytest.mark.parametrize("word", range(6))
+def test_find_boxes_a_coloured_word_turned_another_hue(base, new, word):
+    # each direction passes the per-channel range on some channel (teal to red: the red inside
+    # the teal-and-white range on red, the teal inside the red-and-white range on green and
+    # blue): 20 of 60 such words (these 30 and the same at 0.7) were found before the hue test
+    a, b = _words({}, 0.5, 1, base=base), _words({word: new}, 0.5, 1, base=base)
+    ys, xs = np.nonzero((a != b).any(-1))
+    truth = np.float32([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]])
+    boxes = find(a, b).boxes
+    assert len(boxes) == 1 and box_iou(boxes, truth).max() >= 0.5, boxes
+
+
+@pytest.mark.parametrize(("base", "_new"), HUES)
+def test_coloured_words_re_encoded_or_resampled_give_no_box(base, _new):
+    # JPEG's averaged colour planes move a thin stroke's channels apart but keep its hue
+    a = _words({}, 0.5, 1, base=base)
+    m = np.float32([[1, 0, 0.5], [0, 1, 0.3]])
+    shifted = cv2.warpAffine(a, m, (a.shape[1], a.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    down = cv2.resize(
+        cv2.resize(a, None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA), a.shape[1::-1]
+    )
+    for b in (shifted, down, _jpeg(a, 80), _jpeg(a, 60), _jpeg(a, 50), _jpeg(shifted, 70)):
+        assert len(find(a, b).boxes) == 0
+
+
+def test_the_hue_test_counts_a_new_hue_not_a_faded_one():
+    # teal turned red: the whole distance; red faded by JPEG-like averaging with white: nothing
+    a = np.full((9, 9, 3), 255, np.uint8)
+    a[3:6, 3:6] = (0, 150, 170)
+    red, pink = a.copy(), a.copy()
+    red[3:6, 3:6] = (200, 30, 0)
+    pink[4, 4] = (0, 200, 215)  # the teal's hue, less chroma
+    assert colour_difference(a, red, red)[4, 4] > 100
+    assert colour_difference(a, pink, pink)[4, 4] == 0
+
+
+@needs_realpairs
+def test_bold_red_text_saved_as_jpeg_q50_gives_no_box():
+    # ui_diffspot_gradient's red headline under JPEG q50 (bench_nochange) gave a false box
+    # (0.165) when the whole distances counted without the hue test
+    img = real_pair("ui_diffspot_gradient").img1
+    assert len(find(img, _jpeg(img, 50)).boxes) == 0

@@ -9,7 +9,8 @@ not. Image 2 enters as the interval ``[lo, hi]`` of image-1 levels each of its l
 (:meth:`spotdiff.align.ToneMap.interval_luts`), so tone-curve quantization and clipped levels do
 not count either. A pixel more chromatic than every colour of the other image's neighbourhood is
 no blend of them and counts even inside the per-channel range (a word turned red among black
-letters on white).
+letters on white), and so does a hue no pixel of the other image's neighbourhood has (a word
+turned from teal to red: each direction passes the range on some channel).
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["CHROMA_MIN", "CHROMA_REACH", "CHROMA_SHARE", "colour_difference"]
+__all__ = [
+    "CHROMA_MIN",
+    "CHROMA_REACH",
+    "CHROMA_SHARE",
+    "HUE_CHROMA",
+    "HUE_COS",
+    "HUE_GAIN",
+    "colour_difference",
+]
 
 #: A pixel's chroma (largest less smallest channel) counts as colour no blend made when it exceeds
 #: CHROMA_SHARE times the most chroma within CHROMA_REACH px of it in the other image, by at least
@@ -26,6 +35,12 @@ __all__ = ["CHROMA_MIN", "CHROMA_REACH", "CHROMA_SHARE", "colour_difference"]
 CHROMA_SHARE = 4
 CHROMA_REACH = 2
 CHROMA_MIN = 32
+#: A hue (opponent colour: the pixel less its grey) is read from HUE_CHROMA levels of chroma up;
+#: two hues are alike when their cosine is HUE_COS or more (about 37 degrees apart at most).
+HUE_CHROMA = 24
+HUE_COS = 0.8
+#: Least gain (levels) of the whole distances over the per-channel one worth a hue test.
+HUE_GAIN = 8
 
 
 def colour_difference(
@@ -64,7 +79,79 @@ def colour_difference(
     out = _norm(cv2.min(d1, d2, dst=_like(d1)))
     if radius > 0:
         _add_chroma_excess(out, img1, lo2, hi2, d1, d2)
+        _add_new_hue(out, img1, lo2, hi2, d1, d2, radius)
     return out
+
+
+def _add_new_hue(
+    out: np.ndarray,
+    img1: np.ndarray,
+    lo2: np.ndarray,
+    hi2: np.ndarray,
+    d1: np.ndarray,
+    d2: np.ndarray,
+    radius: int,
+) -> None:
+    """Raise ``out`` to the smaller of the two directions' whole distances where a pixel's hue is
+    absent from the other image's neighbourhood.
+
+    The smaller of the two directions is taken channel by channel, so a word turned from teal to
+    red passes: the red lies inside the teal-and-white range on the red channel, the teal inside
+    the red-and-white range on green and blue. Their whole distances are both large, but so are
+    a thin red stroke's under JPEG, whose averaged colour planes move its channels apart; what
+    JPEG keeps is the hue. So where the whole distances exceed the per-channel one by
+    :data:`HUE_GAIN` levels, the whole distance counts when the pixel of either image has a hue
+    (:data:`HUE_CHROMA`) that no pixel of the other's neighbourhood has (:data:`HUE_COS`).
+    """
+    m = cv2.min(_channels_max(d1), _channels_max(d2))  # a lower bound of the whole distances
+    cv2.threshold(m, HUE_GAIN, 0, cv2.THRESH_TOZERO, dst=m)
+    xy = cv2.findNonZero(m)
+    if xy is None:
+        return
+    xs, ys = xy.reshape(-1, 2).T
+    n1, n2 = (np.sqrt((d[ys, xs].astype(np.float32) ** 2).sum(-1)) for d in (d1, d2))
+    whole = np.minimum(n1, n2)
+    gain = whole > out[ys, xs] + HUE_GAIN
+    ys, xs, whole = ys[gain], xs[gain], whole[gain]
+    if not len(ys):
+        return
+    mid2 = lo2 if lo2 is hi2 else ((lo2.astype(np.uint16) + hi2) // 2).astype(np.uint8)
+    new = _hue_absent(img1, mid2, ys, xs, radius) | _hue_absent(mid2, img1, ys, xs, radius)
+    out[ys[new], xs[new]] = whole[new]
+
+
+def _channels_max(d: np.ndarray) -> np.ndarray:
+    """uint8 (H, W): the largest channel of uint8 (H, W, C)."""
+    planes = cv2.split(d)
+    top = planes[0].copy()
+    for plane in planes[1:]:
+        cv2.max(top, plane, dst=top)
+    return top
+
+
+def _opponent(c: np.ndarray) -> np.ndarray:
+    """float32 (..., C): colours less their grey (the mean of their channels)."""
+    c = c.astype(np.float32)
+    return c - c.mean(-1, keepdims=True)
+
+
+def _hue_absent(
+    a: np.ndarray, b: np.ndarray, ys: np.ndarray, xs: np.ndarray, radius: int
+) -> np.ndarray:
+    """bool (K,): pixel ``(ys, xs)`` of ``a`` has a hue (chroma of :data:`HUE_CHROMA` or more)
+    that no pixel of ``b`` within ``radius`` px has (cosine of the opponent colours under
+    :data:`HUE_COS`, or too little chroma to have one)."""
+    u = _opponent(a[ys, xs])
+    cu = np.linalg.norm(u, axis=-1)
+    h, w = b.shape[:2]
+    present = cu < HUE_CHROMA  # no hue to compare
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            v = _opponent(b[np.clip(ys + dy, 0, h - 1), np.clip(xs + dx, 0, w - 1)])
+            cv = np.linalg.norm(v, axis=-1)
+            cos = (u * v).sum(-1) / np.maximum(cu * cv, 1e-6)
+            present |= (cv >= HUE_CHROMA) & (cos >= HUE_COS)
+    return ~present
 
 
 def _add_chroma_excess(
