@@ -202,3 +202,15 @@ def test_no_room_means_no_edit():
     for kind in EDIT_KINDS:
         assert EDITS.factory(kind)(canvas) is None, kind
     np.testing.assert_array_equal(canvas.after, canvas.before)
+
+
+def test_grow_is_a_disc_of_the_radius():
+    from spotdiff.evaluation._shapes import grow
+
+    mask = np.zeros((9, 9), bool)
+    mask[4, 4] = True
+    grown = grow(mask, 2)
+    assert (
+        grown.dtype == bool and grown.sum() == 17 and grown[4, 2] and not grown[2, 2]
+    )  # OpenCV 5x5
+    assert (grow(mask, 0) == mask).all()

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._registry import Registry
 from ._canvas import Box, EditCanvas, Part, expand, intersects, union
-from ._shapes import blend, feather
+from ._shapes import blend, feather, grow
 
 __all__ = ["EDITS", "EDIT_KINDS"]
 
@@ -36,11 +36,6 @@ EDIT_KINDS: tuple[str, ...] = ("added", "removed", "recoloured", "moved", "resiz
 
 _INPAINT_RADIUS = 5
 _PAD = 12  # window margin around an object: dilation + inpainting radius + feathering
-
-
-def _dilate(mask: np.ndarray, px: int) -> np.ndarray:
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
-    return cv2.dilate(mask.astype(np.uint8), k).astype(bool)
 
 
 def _embed(mask: np.ndarray, shape: tuple[int, int], x: int, y: int) -> np.ndarray:
@@ -62,7 +57,7 @@ def _inpaint(canvas: EditCanvas, pixels: np.ndarray, hole: np.ndarray, win: Box)
         x0, y0 = win[0] + dx, win[1] + dy
         if x0 >= 0 and y0 >= 0 and x0 + w <= wc and y0 + h <= hc:
             source = canvas.after[y0 : y0 + h, x0 : x0 + w]
-            alpha = np.maximum(feather(_dilate(hole, 2), 1.2), hole)
+            alpha = np.maximum(feather(grow(hole, 2), 1.2), hole)
             return blend(pixels, source, alpha)
     return cv2.inpaint(pixels, hole.astype(np.uint8), _INPAINT_RADIUS, cv2.INPAINT_TELEA)
 
@@ -148,7 +143,7 @@ def _removed(canvas: EditCanvas) -> list[Part] | None:
     win, pixels, core_p = found
     if pixels[core_p].std() < 6:  # a flat region: nothing to remove
         return None
-    return [Part(win, _inpaint(canvas, pixels, _dilate(core_p, 2), win), core_p)]
+    return [Part(win, _inpaint(canvas, pixels, grow(core_p, 2), win), core_p)]
 
 
 @EDITS.register("recoloured", aliases=("recolored", "recolor", "recolour"))
@@ -197,7 +192,7 @@ def _moved(canvas: EditCanvas) -> list[Part] | None:
         return None
     content = canvas.window(box)
     core_p = np.pad(core, _PAD)
-    hole = _dilate(core_p, 2)
+    hole = grow(core_p, 2)
     alpha = feather(core_p, rng.uniform(0.7, 1.5))
     front = _edge_padded(content, _PAD)
     if not intersects(win1, win2):
@@ -233,7 +228,7 @@ def _resized(canvas: EditCanvas) -> list[Part] | None:
         canvas,
         win1,
         win2,
-        hole=_dilate(core_p, 2),
+        hole=grow(core_p, 2),
         core1=core_p,
         front=_edge_padded(content, _PAD),
         alpha=alpha,

@@ -27,7 +27,7 @@ import numpy as np
 
 from .._registry import Registry
 from ._canvas import Box, intersects, mask_box
-from ._shapes import blend, feather
+from ._shapes import blend, feather, grow
 
 __all__ = ["PAD", "PLANT_EDITS", "PLANT_KINDS"]
 
@@ -90,11 +90,6 @@ def _detail(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     return part | (flood == 1)
 
 
-def _dilate(mask: np.ndarray, px: int) -> np.ndarray:
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
-    return cv2.dilate(mask.astype(np.uint8), k).astype(bool)
-
-
 def _put(img: np.ndarray, box: Box, pixels: np.ndarray) -> np.ndarray:
     out = img.copy()
     out[box[1] : box[3], box[0] : box[2]] = pixels
@@ -119,7 +114,7 @@ def _detail_in(
 
 def _erase(pixels: np.ndarray, part: np.ndarray) -> np.ndarray:
     """``pixels`` with ``part`` (grown by 2 px) filled from its surroundings (Telea inpainting)."""
-    hole = _dilate(part, 2).astype(np.uint8)
+    hole = grow(part, 2).astype(np.uint8)
     return cv2.inpaint(np.ascontiguousarray(pixels), hole, 5, cv2.INPAINT_TELEA)
 
 
@@ -239,7 +234,7 @@ def _added(img: np.ndarray, win: Box, rng: np.random.Generator, hard: bool) -> n
     front, back = _crop(img, src), _crop(img, box)
     if hard or rng.random() < 0.5:
         return _put(img, box, _paste(back, front, part, hard))
-    mask = (_dilate(part, 1) * 255).astype(np.uint8)
+    mask = (grow(part, 1) * 255).astype(np.uint8)
     mx0, my0, mx1, my1 = mask_box(mask > 0)  # the clone centres the mask's box on ``centre``
     centre = (box[0] + (mx0 + mx1) // 2, box[1] + (my0 + my1) // 2)
     try:

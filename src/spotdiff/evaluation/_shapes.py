@@ -15,7 +15,7 @@ import numpy as np
 
 from .._optional import require
 
-__all__ = ["SHAPES", "blend", "feather", "random_shape"]
+__all__ = ["SHAPES", "blend", "feather", "grow", "random_shape"]
 
 _SHIFT = 4  # cv2 fractional bits for sub-pixel polygon vertices
 
@@ -86,6 +86,12 @@ def random_shape(
     name = names[int(rng.integers(0, len(names)))]
     mask = SHAPES[name](h, w, rng)
     return mask if mask.any() else np.ones((h, w), dtype=bool)
+
+
+def grow(mask: np.ndarray, px: int) -> np.ndarray:
+    """bool: ``mask`` grown by ``px`` pixels (a disc of radius ``px``)."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
+    return cv2.dilate(mask.astype(np.uint8), k).astype(bool)
 
 
 def feather(core: np.ndarray, sigma: float) -> np.ndarray:

@@ -15,6 +15,8 @@ turned from teal to red: each direction passes the range on some channel).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import cv2
 import numpy as np
 
@@ -59,7 +61,9 @@ def colour_difference(
         float32 (H, W) >= 0, in levels (0-255 per channel, Euclidean over channels, so at most
         ``255 * sqrt(C)``): ``sqrt(sum_c min(d1_c, d2_c) ** 2)`` with ``d1`` the distance of
         ``img1`` to ``[min, max]`` of image 2 over the neighbourhood and ``d2`` that of image 2's
-        interval to ``[min, max]`` of ``img1``.
+        interval to ``[min, max]`` of ``img1``; with ``radius > 0`` raised where a pixel is more
+        chromatic than the other image's neighbourhood (:func:`_add_chroma_excess`) or has a hue
+        it lacks (:func:`_add_new_hue`).
     """
     if radius > 0:
         k = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
@@ -109,8 +113,7 @@ def _add_new_hue(
     if xy is None:
         return
     xs, ys = xy.reshape(-1, 2).T
-    n1, n2 = (np.sqrt((d[ys, xs].astype(np.float32) ** 2).sum(-1)) for d in (d1, d2))
-    whole = np.minimum(n1, n2)
+    whole = np.minimum(_norm_at(d1, ys, xs), _norm_at(d2, ys, xs))
     gain = whole > out[ys, xs] + HUE_GAIN
     ys, xs, whole = ys[gain], xs[gain], whole[gain]
     if not len(ys):
@@ -122,11 +125,15 @@ def _add_new_hue(
 
 def _channels_max(d: np.ndarray) -> np.ndarray:
     """uint8 (H, W): the largest channel of uint8 (H, W, C)."""
-    planes = cv2.split(d)
-    top = planes[0].copy()
+    return _over_planes(cv2.split(d), cv2.max)
+
+
+def _over_planes(planes: Sequence[np.ndarray], op: Callable[..., np.ndarray]) -> np.ndarray:
+    """uint8 (H, W): ``op`` (cv2.max / cv2.min) over the planes (NumPy reduces axis 2 slowly)."""
+    out = planes[0].copy()
     for plane in planes[1:]:
-        cv2.max(top, plane, dst=top)
-    return top
+        op(out, plane, dst=out)
+    return out
 
 
 def _opponent(c: np.ndarray) -> np.ndarray:
@@ -184,12 +191,10 @@ def _add_chroma_excess(
     xy = cv2.findNonZero(cv2.max(e1, e2))  # few pixels, if any: the distances there only
     if xy is None:
         return
-    xy = xy.reshape(-1, 2)  # (x, y) per pixel
-    at = xy[:, 1].astype(np.intp) * out.shape[1] + xy[:, 0]
-    n1, n2 = (_norm(d.reshape(-1, d.shape[-1])[at][None])[0] for d in (d1, d2))
-    e1, e2 = (e.reshape(-1)[at].astype(np.float32) for e in (e1, e2))
-    flat = out.reshape(-1)
-    flat[at] = np.maximum(flat[at], np.maximum(np.minimum(n1, e2), np.minimum(e1, n2)))
+    xs, ys = xy.reshape(-1, 2).T
+    n1, n2 = _norm_at(d1, ys, xs), _norm_at(d2, ys, xs)
+    e1, e2 = (e[ys, xs].astype(np.float32) for e in (e1, e2))
+    out[ys, xs] = np.maximum(out[ys, xs], np.maximum(np.minimum(n1, e2), np.minimum(e1, n2)))
 
 
 def _bleed(chroma: np.ndarray, reach: np.ndarray) -> np.ndarray:
@@ -206,6 +211,11 @@ def _norm(d: np.ndarray) -> np.ndarray:
     return cv2.sqrt(out, dst=out)
 
 
+def _norm_at(d: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """float32 (K,): :func:`_norm` of uint8 (H, W, C) at the pixels ``(ys, xs)`` only."""
+    return _norm(d[ys, xs][None])[0]
+
+
 def _chroma(high: np.ndarray, low: np.ndarray | None = None) -> np.ndarray:
     """uint8 (H, W): the largest channel of ``high`` less the smallest of ``low`` (saturating).
 
@@ -213,11 +223,8 @@ def _chroma(high: np.ndarray, low: np.ndarray | None = None) -> np.ndarray:
     """
     top = cv2.split(high)
     bottom = top if low is None else cv2.split(low)
-    hi, lo = top[0].copy(), bottom[0].copy()
-    for a, b in zip(top[1:], bottom[1:], strict=True):  # OpenCV: NumPy reduces axis 2 slowly
-        cv2.max(hi, a, dst=hi)
-        cv2.min(lo, b, dst=lo)
-    return cv2.subtract(hi, lo, dst=hi)
+    hi = _over_planes(top, cv2.max)
+    return cv2.subtract(hi, _over_planes(bottom, cv2.min), dst=hi)
 
 
 def _like(img: np.ndarray) -> np.ndarray:
